@@ -1,0 +1,1 @@
+export { ConfigError } from "./errors.ts";

@@ -1,0 +1,25 @@
+export { abortReason, onAbort, raceAbort, throwIfAborted } from "./abort.ts";
+export { Emitter, type EventMap, type Listener } from "./emitter.ts";
+export { hasMarker, markError } from "./errors.ts";
+export {
+  assertBoolean,
+  assertFunction,
+  assertNonNegativeInteger,
+  assertNonNegativeNumber,
+  assertOneOf,
+  assertOptions,
+  assertPercentage,
+  assertPositiveInteger,
+  assertPositiveNumber,
+  assertString,
+  describeValue,
+} from "./options.ts";
+export {
+  isToolResult,
+  readToolCall,
+  type ToolCall,
+  type ToolHandler,
+  type ToolResult,
+  textResult,
+  withResultMeta,
+} from "./tool-handler.ts";

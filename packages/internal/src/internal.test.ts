@@ -1,0 +1,94 @@
+import { describe, expect, it } from "vitest";
+import {
+  assertPositiveNumber,
+  Emitter,
+  hasMarker,
+  markError,
+  raceAbort,
+  readToolCall,
+  withResultMeta,
+} from "./index.ts";
+
+describe("Emitter", () => {
+  it("delivers typed events and on() returns the remover", () => {
+    const emitter = new Emitter<{ tick: (count: number) => void }>();
+    const seen: number[] = [];
+    const off = emitter.on("tick", (count) => seen.push(count));
+    emitter.emit("tick", 1);
+    off();
+    emitter.emit("tick", 2);
+    expect(seen).toEqual([1]);
+    expect(emitter.listenerCount()).toBe(0);
+  });
+
+  it("keeps emitting when a listener throws and turns the throw into a process warning", async () => {
+    const emitter = new Emitter<{ tick: () => void }>();
+    const warnings: Error[] = [];
+    const onWarning = (warning: Error) => warnings.push(warning);
+    process.on("warning", onWarning);
+    let reached = false;
+    emitter.on("tick", () => {
+      throw new Error("listener bug");
+    });
+    emitter.on("tick", () => {
+      reached = true;
+    });
+    expect(() => emitter.emit("tick")).not.toThrow();
+    await new Promise((resolve) => setImmediate(resolve));
+    process.off("warning", onWarning);
+    expect(reached).toBe(true);
+    expect(warnings.map((warning) => warning.message)).toContain("listener bug");
+  });
+});
+
+describe("errors", () => {
+  it("detects a marked error by name, not by class identity", () => {
+    const error = new Error("x");
+    markError(error, "SomeError");
+    expect(hasMarker(error, "SomeError")).toBe(true);
+    expect(hasMarker(error, "OtherError")).toBe(false);
+    expect(hasMarker(new Error("y"), "SomeError")).toBe(false);
+    expect(hasMarker(null, "SomeError")).toBe(false);
+  });
+});
+
+describe("options", () => {
+  it("names the option and the bad value", () => {
+    expect(() => assertPositiveNumber(-1, "timeoutMs")).toThrow(
+      new TypeError("Expected `timeoutMs` to be a positive finite number, got -1"),
+    );
+    expect(() => assertPositiveNumber(undefined, "timeoutMs", true)).not.toThrow();
+  });
+});
+
+describe("readToolCall", () => {
+  it("reads args and signal for both arities and both SDK generations", () => {
+    const controller = new AbortController();
+    expect(readToolCall([{ city: "Oslo" }, { signal: controller.signal }])).toMatchObject({
+      args: { city: "Oslo" },
+      signal: controller.signal,
+    });
+    expect(readToolCall([{ signal: controller.signal }])).toMatchObject({
+      args: undefined,
+      signal: controller.signal,
+    });
+    expect(readToolCall([{ a: 1 }, { mcpReq: { signal: controller.signal } }]).signal).toBe(
+      controller.signal,
+    );
+  });
+
+  it("adds _meta without touching the original result", () => {
+    const result = { content: [], _meta: { a: 1 } };
+    expect(withResultMeta(result, "b", 2)._meta).toEqual({ a: 1, b: 2 });
+    expect(result._meta).toEqual({ a: 1 });
+  });
+});
+
+describe("raceAbort", () => {
+  it("rejects with the signal's reason when aborted first", async () => {
+    const controller = new AbortController();
+    const pending = raceAbort(new Promise(() => {}), controller.signal);
+    controller.abort(new Error("cancelled"));
+    await expect(pending).rejects.toThrow("cancelled");
+  });
+});

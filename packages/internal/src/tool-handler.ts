@@ -1,0 +1,66 @@
+/**
+ * The structural shape of an MCP tool handler, shared by every `withX`
+ * wrapper. It needs nothing from the SDK at run time and matches both SDK
+ * generations:
+ * - 1.x `McpServer.registerTool`: `(args, extra)` with an `inputSchema`,
+ *   `(extra)` without; the request's signal at `extra.signal`.
+ * - 2.x `@modelcontextprotocol/server`: `(args, ctx)` / `(ctx)`, the signal at
+ *   `ctx.mcpReq.signal`.
+ */
+export type ToolResult = {
+  content?: ReadonlyArray<unknown>;
+  structuredContent?: Record<string, unknown>;
+  isError?: boolean;
+  _meta?: Record<string, unknown>;
+  [key: string]: unknown;
+};
+
+// biome-ignore lint/suspicious/noExplicitAny: handler parameters are whatever the SDK infers; wrappers return the same type
+export type ToolHandler = (...params: any[]) => ToolResult | Promise<ToolResult>;
+
+/** One call of a tool handler, read from its parameters whatever the arity or SDK generation. */
+export type ToolCall = {
+  /** The validated arguments, or `undefined` for a tool without an `inputSchema`. */
+  readonly args: unknown;
+  /** The SDK's `extra` (1.x) or `ctx` (2.x). */
+  readonly extra: Record<string, unknown> | undefined;
+  /** The request's signal: aborted when the client cancels. */
+  readonly signal: AbortSignal | undefined;
+};
+
+export function readToolCall(params: ReadonlyArray<unknown>): ToolCall {
+  const extra = params.length > 0 ? params[params.length - 1] : undefined;
+  const args = params.length > 1 ? params[0] : undefined;
+  if (typeof extra !== "object" || extra === null) {
+    return { args, extra: undefined, signal: undefined };
+  }
+  const context = extra as { signal?: unknown; mcpReq?: { signal?: unknown } };
+  const signal = isSignal(context.signal)
+    ? context.signal
+    : isSignal(context.mcpReq?.signal)
+      ? context.mcpReq.signal
+      : undefined;
+  return { args, extra: extra as Record<string, unknown>, signal };
+}
+
+function isSignal(value: unknown): value is AbortSignal {
+  return (
+    typeof value === "object" && value !== null && "aborted" in value && "addEventListener" in value
+  );
+}
+
+/** A text result, the shape the SDK itself builds for an error. */
+export function textResult(text: string, isError = false): ToolResult {
+  return isError
+    ? { content: [{ type: "text", text }], isError: true }
+    : { content: [{ type: "text", text }] };
+}
+
+/** A copy of `result` with `key: value` added to its `_meta`. */
+export function withResultMeta(result: ToolResult, key: string, value: unknown): ToolResult {
+  return { ...result, _meta: { ...result._meta, [key]: value } };
+}
+
+export function isToolResult(value: unknown): value is ToolResult {
+  return typeof value === "object" && value !== null && !Array.isArray(value);
+}

@@ -1,0 +1,73 @@
+import Redis from "ioredis";
+import pg from "pg";
+import { afterAll, describe, expect, it } from "vitest";
+import { createTcpProxy, databaseUrl, redisUrl, startPostgres, startRedis } from "./index.ts";
+
+describe("testkit", () => {
+  const cleanup: Array<() => Promise<unknown>> = [];
+  afterAll(async () => {
+    for (const step of cleanup.reverse()) await step();
+  });
+
+  it("starts a private redis-server that can be killed and restarted on the same port", async () => {
+    const redis = await startRedis();
+    cleanup.push(() => redis.stop());
+    const client = new Redis(redis.url, {
+      maxRetriesPerRequest: 0,
+      lazyConnect: true,
+      retryStrategy: () => 50,
+    });
+    cleanup.push(async () => client.disconnect());
+    await client.connect();
+    expect(await client.ping()).toBe("PONG");
+    await redis.kill();
+    await expect(client.ping()).rejects.toThrow();
+    await redis.restart();
+    await new Promise((resolve) => client.once("ready", resolve));
+    expect(await client.ping()).toBe("PONG");
+  });
+
+  it("proxies to the shared Redis and cuts connections on down()", async () => {
+    const target = new URL(redisUrl());
+    const proxy = await createTcpProxy({
+      host: target.hostname,
+      port: Number(target.port || 6379),
+    });
+    cleanup.push(() => proxy.close());
+    const client = new Redis({
+      port: proxy.port,
+      host: "127.0.0.1",
+      maxRetriesPerRequest: 0,
+      retryStrategy: () => null,
+    });
+    cleanup.push(async () => client.disconnect());
+    expect(await client.ping()).toBe("PONG");
+    proxy.down();
+    await expect(client.ping()).rejects.toThrow();
+    expect(proxy.connections).toBe(1);
+  });
+
+  it("starts a private PostgreSQL that can be stopped and started", async () => {
+    const postgres = await startPostgres();
+    cleanup.push(() => postgres.stop());
+    const query = async () => {
+      const client = new pg.Client({ connectionString: postgres.url });
+      await client.connect();
+      try {
+        return (await client.query<{ one: number }>("SELECT 1 AS one")).rows[0]?.one;
+      } finally {
+        await client.end();
+      }
+    };
+    expect(await query()).toBe(1);
+    await postgres.stopServer();
+    await expect(query()).rejects.toThrow();
+    await postgres.startServer();
+    expect(await query()).toBe(1);
+  });
+
+  it("names the shared servers' URLs", () => {
+    expect(new URL(databaseUrl()).protocol).toMatch(/^postgres/);
+    expect(new URL(redisUrl()).protocol).toBe("redis:");
+  });
+});
