@@ -1,0 +1,132 @@
+import { createServer, type IncomingMessage, type Server, type ServerResponse } from "node:http";
+import type { AuthInfo } from "@modelcontextprotocol/sdk/server/auth/types.js";
+import type { McpServer } from "@modelcontextprotocol/sdk/server/mcp.js";
+import { StreamableHTTPServerTransport } from "@modelcontextprotocol/sdk/server/streamableHttp.js";
+
+type NodeHandler = (req: IncomingMessage, res: ServerResponse) => unknown;
+
+/** The parts of @mcp-prod/health and @mcp-prod/telemetry a served example uses. */
+export type ServeOptions = {
+  readonly host: string;
+  readonly port: number;
+  /** Builds the MCP server for one request: stateless mode, so any replica can answer any request. */
+  readonly createMcpServer: (request: IncomingMessage) => McpServer | Promise<McpServer>;
+  readonly healthHandler: NodeHandler;
+  readonly metricsHandler: NodeHandler;
+  /** Runs before an MCP request; answers it (returning `false`) or returns what it learned of the caller. */
+  readonly authenticate?: (
+    req: IncomingMessage,
+    res: ServerResponse,
+  ) => Promise<AuthInfo | undefined | false> | AuthInfo | undefined | false;
+  /** Largest accepted request body. @default 1 MiB */
+  readonly maxBodyBytes?: number;
+  /** Host header values accepted (DNS-rebinding protection for browser-reachable deployments). */
+  readonly allowedHosts?: readonly string[];
+  /** Origin header values accepted when a browser sends one. */
+  readonly allowedOrigins?: readonly string[];
+};
+
+const SECURITY_HEADERS = {
+  "x-content-type-options": "nosniff",
+  "x-frame-options": "DENY",
+  "referrer-policy": "no-referrer",
+  "content-security-policy": "default-src 'none'; frame-ancestors 'none'",
+  "cross-origin-resource-policy": "same-origin",
+} as const;
+
+function jsonRpcError(res: ServerResponse, status: number, message: string, headers = {}): void {
+  res
+    .writeHead(status, { "content-type": "application/json", ...headers })
+    .end(JSON.stringify({ jsonrpc: "2.0", error: { code: -32000, message }, id: null }));
+}
+
+async function readJson(req: IncomingMessage, limit: number): Promise<unknown> {
+  const declared = Number(req.headers["content-length"] ?? 0);
+  if (declared > limit) throw Object.assign(new Error("request body too large"), { status: 413 });
+  const chunks: Buffer[] = [];
+  let size = 0;
+  for await (const chunk of req) {
+    size += (chunk as Buffer).length;
+    if (size > limit) throw Object.assign(new Error("request body too large"), { status: 413 });
+    chunks.push(chunk as Buffer);
+  }
+  try {
+    return JSON.parse(Buffer.concat(chunks).toString("utf8"));
+  } catch {
+    throw Object.assign(new Error("request body is not JSON"), { status: 400 });
+  }
+}
+
+/**
+ * Serves an MCP server over Streamable HTTP in stateless mode, next to
+ * `/health*` and `/metrics`, with security headers on every answer. Returns
+ * the listening `http.Server` (hand it to `health.gracefulShutdown`).
+ */
+export async function serveMcp(options: ServeOptions): Promise<{ server: Server; url: string }> {
+  const { maxBodyBytes = 1024 * 1024, allowedHosts, allowedOrigins } = options;
+
+  const handleMcp = async (req: IncomingMessage, res: ServerResponse) => {
+    if (req.method !== "POST") {
+      jsonRpcError(res, 405, "Method not allowed: this server is stateless, use POST", {
+        allow: "POST",
+      });
+      return;
+    }
+    if (allowedHosts && !allowedHosts.includes(req.headers.host ?? "")) {
+      jsonRpcError(res, 403, `Host ${req.headers.host ?? "(none)"} is not allowed`);
+      return;
+    }
+    const origin = req.headers.origin;
+    if (origin && allowedOrigins && !allowedOrigins.includes(origin)) {
+      jsonRpcError(res, 403, `Origin ${origin} is not allowed`);
+      return;
+    }
+    const auth = options.authenticate ? await options.authenticate(req, res) : undefined;
+    if (auth === false) return;
+    let body: unknown;
+    try {
+      body = await readJson(req, maxBodyBytes);
+    } catch (error) {
+      const status = (error as { status?: number }).status ?? 400;
+      jsonRpcError(res, status, (error as Error).message);
+      return;
+    }
+    const mcp = await options.createMcpServer(req);
+    const transport = new StreamableHTTPServerTransport({ sessionIdGenerator: undefined });
+    res.on("close", () => {
+      void transport.close();
+      void mcp.close();
+    });
+    await mcp.connect(transport);
+    if (auth) (req as IncomingMessage & { auth?: AuthInfo }).auth = auth;
+    await transport.handleRequest(req, res, body);
+  };
+
+  const server = createServer((req, res) => {
+    for (const [name, value] of Object.entries(SECURITY_HEADERS)) res.setHeader(name, value);
+    const path = (req.url ?? "/").split("?")[0] ?? "/";
+    if (path === "/health" || path.startsWith("/health/")) {
+      void options.healthHandler(req, res);
+    } else if (path === "/metrics") {
+      void options.metricsHandler(req, res);
+    } else if (path === "/mcp") {
+      handleMcp(req, res).catch((error: unknown) => {
+        if (!res.headersSent) jsonRpcError(res, 500, (error as Error).message ?? "internal error");
+        else res.destroy();
+      });
+    } else {
+      res.writeHead(404, { "content-type": "application/json" }).end('{"error":"not found"}');
+    }
+  });
+  await new Promise<void>((resolve, reject) => {
+    server.once("error", reject);
+    server.listen(options.port, options.host, () => {
+      server.off("error", reject);
+      resolve();
+    });
+  });
+  const address = server.address();
+  const port = typeof address === "object" && address ? address.port : options.port;
+  const host = options.host === "0.0.0.0" ? "127.0.0.1" : options.host;
+  return { server, url: `http://${host}:${port}` };
+}

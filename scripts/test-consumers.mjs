@@ -1,0 +1,281 @@
+// The consumer test: every publishable package, packed and installed alone with
+// npm into a fresh project outside the workspace, the way a user meets it.
+//
+// For each package it
+//   - packs it (`pnpm pack`) and checks the tarball holds only dist/, README.md,
+//     CHANGELOG.md, package.json and LICENSE;
+//   - installs the tarball plus exactly what its README's `npm install` line
+//     names, and fails on any @mcp-prod/* package it does not declare;
+//   - imports it as ESM and requires it as CJS and makes one real call
+//     (scripts/consumers/<name>.mjs, which gets the module and a `load(id)`
+//     that imports from the consumer project) on every Node given with --node;
+//   - type-checks the README's first ```ts block with tsc under
+//     moduleResolution node16 and bundler;
+//   - prints the packed size and the install footprint.
+//
+// Usage: node scripts/test-consumers.mjs [--node /path/to/node ...] [--only name]
+// Saves its totals to .reports/runs/consumers.json for scripts/test-summary.mjs --total.
+import { execFileSync } from "node:child_process";
+import {
+  existsSync,
+  mkdirSync,
+  mkdtempSync,
+  readdirSync,
+  readFileSync,
+  rmSync,
+  statSync,
+  writeFileSync,
+} from "node:fs";
+import { tmpdir } from "node:os";
+import { basename, join } from "node:path";
+
+const root = new URL("..", import.meta.url).pathname;
+const argv = process.argv.slice(2);
+const nodes = [process.execPath];
+let only;
+for (let index = 0; index < argv.length; index += 1) {
+  if (argv[index] === "--node") nodes.push(argv[(index += 1)]);
+  else if (argv[index] === "--only") only = argv[(index += 1)];
+}
+
+const allowedInTarball = [
+  /^dist\//,
+  /^README\.md$/,
+  /^CHANGELOG\.md$/,
+  /^package\.json$/,
+  /^LICENSE$/,
+];
+const results = [];
+const rows = [];
+
+function run(command, args, options = {}) {
+  return execFileSync(command, args, {
+    encoding: "utf8",
+    stdio: ["ignore", "pipe", "pipe"],
+    maxBuffer: 64 * 1024 * 1024,
+    ...options,
+  });
+}
+
+function record(name, title, fn) {
+  try {
+    fn();
+    results.push({ name, title, status: "passed" });
+    console.log(`  ✓ ${title}`);
+  } catch (error) {
+    const detail = [error.message, error.stdout, error.stderr].filter(Boolean).join("\n");
+    results.push({ name, title, status: "failed", message: detail });
+    console.log(`  ✗ ${title}\n${detail.replace(/^/gm, "      ")}`);
+  }
+}
+
+/** What the README tells users to install: the words after `npm install` on its first such line. */
+function readmeInstall(readme, name) {
+  const line = readme
+    .split("\n")
+    .find((text) =>
+      text.match(new RegExp(`^\\s*npm (install|i) .*${name.replace("/", "\\/")}(\\s|$)`)),
+    );
+  if (!line) throw new Error(`README has no \`npm install ${name}\` line`);
+  return line
+    .trim()
+    .split(/\s+/)
+    .slice(2)
+    .filter((word) => !word.startsWith("-") && word !== name);
+}
+
+/** The README's first ```ts block: its quick start. */
+function readmeQuickStart(readme) {
+  const match = readme.match(/```(?:ts|typescript)\n([\s\S]*?)```/);
+  if (!match) throw new Error("README has no ```ts quick-start block");
+  return match[1];
+}
+
+function countDependencies(project, name) {
+  const tree = JSON.parse(run("npm", ["ls", "--all", "--json", "--omit=dev"], { cwd: project }));
+  const seen = new Set();
+  const walk = (node) => {
+    for (const [dep, child] of Object.entries(node.dependencies ?? {})) {
+      const id = `${dep}@${child.version}`;
+      if (seen.has(id)) continue;
+      seen.add(id);
+      walk(child);
+    }
+  };
+  walk(tree.dependencies?.[name] ?? {});
+  return seen.size;
+}
+
+const workDir = mkdtempSync(join(tmpdir(), "mcp-prod-consumers-"));
+const tarballs = join(workDir, "tarballs");
+mkdirSync(tarballs);
+
+// Shared tooling for the type check, installed once outside every consumer project.
+const toolDir = join(workDir, "tools");
+mkdirSync(toolDir);
+writeFileSync(join(toolDir, "package.json"), '{ "private": true }\n');
+const rootManifest = JSON.parse(readFileSync(join(root, "package.json"), "utf8"));
+run(
+  "npm",
+  [
+    "install",
+    "--no-audit",
+    "--no-fund",
+    `typescript@${rootManifest.devDependencies.typescript}`,
+    `@types/node@${rootManifest.devDependencies["@types/node"]}`,
+  ],
+  { cwd: toolDir },
+);
+const tsc = join(toolDir, "node_modules", "typescript", "bin", "tsc");
+
+const packagesDir = join(root, "packages");
+for (const folder of readdirSync(packagesDir).sort()) {
+  const dir = join(packagesDir, folder);
+  const manifestPath = join(dir, "package.json");
+  if (!existsSync(manifestPath)) continue;
+  const manifest = JSON.parse(readFileSync(manifestPath, "utf8"));
+  if (manifest.private || (only && folder !== only)) continue;
+  const name = manifest.name;
+  console.log(`\n${name}`);
+  const readme = readFileSync(join(dir, "README.md"), "utf8");
+  let tarball;
+  let project;
+
+  record(name, `${name}: packs with only dist, README, CHANGELOG, package.json and LICENSE`, () => {
+    const output = run("pnpm", ["pack", "--pack-destination", tarballs], { cwd: dir })
+      .trim()
+      .split("\n");
+    tarball = join(tarballs, basename(output.at(-1)));
+    if (!existsSync(tarball)) throw new Error(`pnpm pack wrote no tarball: ${output.join("\n")}`);
+    const files = run("tar", ["tzf", tarball])
+      .trim()
+      .split("\n")
+      .map((file) => file.replace(/^package\//, ""));
+    const stray = files.filter((file) => !allowedInTarball.some((pattern) => pattern.test(file)));
+    if (stray.length > 0) throw new Error(`unexpected files in the tarball: ${stray.join(", ")}`);
+    for (const needed of [
+      "README.md",
+      "CHANGELOG.md",
+      "package.json",
+      "LICENSE",
+      "dist/index.js",
+      "dist/index.cjs",
+      "dist/index.d.ts",
+      "dist/index.d.cts",
+    ]) {
+      if (!files.includes(needed)) throw new Error(`the tarball lacks ${needed}`);
+    }
+    const packed = JSON.parse(run("tar", ["xzf", tarball, "-O", "package/package.json"]));
+    for (const field of ["dependencies", "peerDependencies"]) {
+      for (const [dep, range] of Object.entries(packed[field] ?? {})) {
+        if (String(range).startsWith("workspace:"))
+          throw new Error(`${field}.${dep} is still ${range}`);
+      }
+    }
+  });
+  if (!tarball) continue;
+
+  record(name, `${name}: installs alone with npm plus what its README names`, () => {
+    project = join(workDir, folder);
+    mkdirSync(project);
+    writeFileSync(
+      join(project, "package.json"),
+      `${JSON.stringify({ name: `consumer-${folder}`, private: true, type: "module" }, null, 2)}\n`,
+    );
+    const extras = readmeInstall(readme, name);
+    run("npm", ["install", "--no-audit", "--no-fund", "--no-package-lock", tarball, ...extras], {
+      cwd: project,
+    });
+    const scope = join(project, "node_modules", "@mcp-prod");
+    const installed = existsSync(scope)
+      ? readdirSync(scope).map((entry) => `@mcp-prod/${entry}`)
+      : [];
+    const declared = new Set([
+      name,
+      ...Object.keys(manifest.dependencies ?? {}),
+      ...Object.keys(manifest.peerDependencies ?? {}),
+    ]);
+    const undeclared = installed.filter((entry) => !declared.has(entry));
+    if (undeclared.length > 0) throw new Error(`pulls in undeclared ${undeclared.join(", ")}`);
+    const dist = join(project, "node_modules", name, "dist");
+    for (const file of readdirSync(dist)) {
+      if (
+        /\.(c?js|d\.c?ts)$/.test(file) &&
+        readFileSync(join(dist, file), "utf8").includes("@mcp-prod/internal")
+      ) {
+        throw new Error(`dist/${file} refers to the private @mcp-prod/internal`);
+      }
+    }
+    const size = statSync(tarball).size;
+    const footprint = countDependencies(project, name);
+    rows.push({ name, size, footprint, extras: extras.join(" ") || "—" });
+  });
+  if (!project) continue;
+
+  const smoke = join(root, "scripts", "consumers", `${folder}.mjs`);
+  for (const node of nodes) {
+    const version = run(node, ["--version"]).trim();
+    for (const format of ["esm", "cjs"]) {
+      record(
+        name,
+        `${name}: ${format === "esm" ? "import" : "require"} and a real call on Node ${version}`,
+        () => {
+          if (!existsSync(smoke))
+            throw new Error(`no smoke call at scripts/consumers/${folder}.mjs`);
+          const load =
+            format === "esm"
+              ? `await import(${JSON.stringify(name)})`
+              : `createRequire(process.cwd() + "/")(${JSON.stringify(name)})`;
+          const script = `import { createRequire } from "node:module";\nimport { smoke } from ${JSON.stringify(smoke)};\nconst mod = ${load};\nawait smoke(mod, { format: ${JSON.stringify(format)}, load: (id) => import(id) });\nconsole.log("ok");\n`;
+          const output = run(node, ["--input-type=module", "-e", script], {
+            cwd: project,
+            env: { ...process.env },
+            timeout: 60_000,
+          });
+          if (!output.trim().endsWith("ok")) throw new Error(`smoke call printed: ${output}`);
+        },
+      );
+    }
+  }
+
+  for (const resolution of ["node16", "bundler"]) {
+    record(name, `${name}: README quick start type-checks (moduleResolution ${resolution})`, () => {
+      writeFileSync(join(project, "quickstart.ts"), readmeQuickStart(readme));
+      const compilerOptions = {
+        target: "ES2022",
+        lib: ["ES2023"],
+        module: resolution === "node16" ? "node16" : "esnext",
+        moduleResolution: resolution,
+        strict: true,
+        noEmit: true,
+        skipLibCheck: true,
+        types: ["node"],
+        typeRoots: [join(toolDir, "node_modules", "@types")],
+      };
+      writeFileSync(
+        join(project, "tsconfig.json"),
+        JSON.stringify({ compilerOptions, files: ["quickstart.ts"] }, null, 2),
+      );
+      run(process.execPath, [tsc, "-p", "tsconfig.json"], { cwd: project });
+    });
+  }
+}
+
+console.log("\npackage                 packed    install footprint   installed with");
+for (const row of rows) {
+  const deps = row.footprint === 0 ? "no runtime deps" : `${row.footprint} transitive deps`;
+  console.log(
+    `${row.name.padEnd(24)}${`${(row.size / 1024).toFixed(1)} kB`.padEnd(10)}${deps.padEnd(20)}${row.extras}`,
+  );
+}
+
+const passed = results.filter((result) => result.status === "passed").length;
+const failed = results.length - passed;
+mkdirSync(join(root, ".reports", "runs"), { recursive: true });
+writeFileSync(
+  join(root, ".reports", "runs", "consumers.json"),
+  JSON.stringify({ passed, failed, skipped: 0 }),
+);
+rmSync(workDir, { recursive: true, force: true });
+console.log(`\nconsumer test: ${passed} passed, ${failed} failed`);
+process.exit(failed > 0 ? 1 : 0);
