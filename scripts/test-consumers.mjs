@@ -28,15 +28,15 @@ import {
 } from "node:fs";
 import { tmpdir } from "node:os";
 import { basename, join } from "node:path";
+import { parseArgs } from "node:util";
 
 const root = new URL("..", import.meta.url).pathname;
-const argv = process.argv.slice(2);
-const nodes = [process.execPath];
-let only;
-for (let index = 0; index < argv.length; index += 1) {
-  if (argv[index] === "--node") nodes.push(argv[(index += 1)]);
-  else if (argv[index] === "--only") only = argv[(index += 1)];
-}
+const { values: flags } = parseArgs({
+  args: process.argv.slice(2),
+  options: { node: { type: "string", multiple: true, default: [] }, only: { type: "string" } },
+});
+const nodes = [process.execPath, ...flags.node];
+const only = flags.only;
 
 const allowedInTarball = [
   /^dist\//,
