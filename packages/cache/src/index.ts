@@ -1,0 +1,30 @@
+export {
+  type Cache,
+  type CacheEvents,
+  type CacheFactory,
+  type CacheHealth,
+  type CacheOperation,
+  type CacheOptions,
+  type CacheResult,
+  type CacheSource,
+  type CacheStats,
+  createCache,
+  type FactoryContext,
+  type GetOrSetOptions,
+  type SetOptions,
+} from "./cache.ts";
+export { cachedFetch } from "./cached-fetch.ts";
+export {
+  CacheClosedError,
+  CacheError,
+  type CacheErrorCode,
+  CacheSerializationError,
+  CacheTimeoutError,
+} from "./errors.ts";
+export { jsonSerializer, type Serializer } from "./serializer.ts";
+export {
+  CACHE_META_KEY,
+  type CacheResultMeta,
+  type WithCacheOptions,
+  withCache,
+} from "./with-cache.ts";

@@ -1,0 +1,110 @@
+import { hasMarker, markError } from "@mcp-prod/internal";
+
+/** The codes a {@link CacheError} carries; match on these, never on messages. */
+export type CacheErrorCode =
+  | "ERR_CACHE_TIMEOUT"
+  | "ERR_CACHE_SERIALIZATION"
+  | "ERR_CACHE_CLOSED"
+  | "ERR_CACHE_REDIS_TIMEOUT";
+
+/**
+ * Base of every error the cache itself raises. A factory's own error is never
+ * wrapped: it reaches the caller unchanged.
+ *
+ * @example
+ * ```ts
+ * try {
+ *   await cache.getOrSet("report", loadReport, { timeoutMs: 500 });
+ * } catch (error) {
+ *   if (CacheError.isInstance(error) && error.code === "ERR_CACHE_TIMEOUT") retryLater();
+ * }
+ * ```
+ */
+export class CacheError extends Error {
+  override readonly name: string = "CacheError";
+  readonly code: CacheErrorCode;
+
+  constructor(code: CacheErrorCode, message: string, options?: ErrorOptions) {
+    super(message, options);
+    this.code = code;
+    markError(this, "CacheError");
+  }
+
+  /** True for a CacheError from any copy of this package. */
+  static isInstance(error: unknown): error is CacheError {
+    return hasMarker(error, "CacheError");
+  }
+}
+
+/**
+ * The factory ran longer than `timeoutMs` and no stale value was at hand; its
+ * signal was aborted with this error as the reason.
+ *
+ * @example
+ * ```ts
+ * if (CacheTimeoutError.isInstance(error)) console.log(error.timeoutMs);
+ * ```
+ */
+export class CacheTimeoutError extends CacheError {
+  override readonly name = "CacheTimeoutError";
+  readonly key: string;
+  readonly timeoutMs: number;
+
+  constructor(key: string, timeoutMs: number) {
+    super("ERR_CACHE_TIMEOUT", `Cache factory for a key timed out after ${timeoutMs} ms`);
+    this.key = key;
+    this.timeoutMs = timeoutMs;
+    markError(this, "CacheTimeoutError");
+  }
+
+  static override isInstance(error: unknown): error is CacheTimeoutError {
+    return hasMarker(error, "CacheTimeoutError");
+  }
+}
+
+/**
+ * A value could not be serialized (a function, a `BigInt`, a circular object,
+ * `undefined`), so it was not stored: raised by `set` rather than writing a
+ * corrupt entry. The serializer's own error is the `cause`.
+ *
+ * @example
+ * ```ts
+ * await cache.set("k", { id: 1n }).catch((error) => CacheSerializationError.isInstance(error)); // true
+ * ```
+ */
+export class CacheSerializationError extends CacheError {
+  override readonly name = "CacheSerializationError";
+  readonly key: string;
+
+  constructor(key: string, options?: ErrorOptions) {
+    super("ERR_CACHE_SERIALIZATION", "Cache value cannot be serialized", options);
+    this.key = key;
+    markError(this, "CacheSerializationError");
+  }
+
+  static override isInstance(error: unknown): error is CacheSerializationError {
+    return hasMarker(error, "CacheSerializationError");
+  }
+}
+
+/**
+ * The cache was used after `close()`.
+ *
+ * @example
+ * ```ts
+ * await cache.close();
+ * await cache.get("k").catch((error) => CacheClosedError.isInstance(error)); // true
+ * ```
+ */
+export class CacheClosedError extends CacheError {
+  override readonly name = "CacheClosedError";
+
+  constructor() {
+    super("ERR_CACHE_CLOSED", "Cache is closed");
+    markError(this, "CacheClosedError");
+  }
+
+  static override isInstance(error: unknown): error is CacheClosedError {
+    return hasMarker(error, "CacheClosedError");
+  }
+}

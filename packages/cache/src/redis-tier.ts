@@ -1,0 +1,197 @@
+import { randomUUID } from "node:crypto";
+import type { Redis } from "ioredis";
+import { CacheError } from "./errors.ts";
+import { escapeGlob } from "./keys.ts";
+import type { StoredEntry } from "./memory-tier.ts";
+import type { Serializer } from "./serializer.ts";
+
+/** The Redis operations the cache reports in its `error` event. */
+export type CacheOperation =
+  | "get"
+  | "set"
+  | "delete"
+  | "clear"
+  | "lock"
+  | "unlock"
+  | "publish"
+  | "subscribe"
+  | "ping";
+
+export type RedisTierOptions = {
+  readonly redis: Redis;
+  readonly prefix: string;
+  readonly commandTimeoutMs: number;
+  readonly serializer: Serializer;
+  readonly lockTtlMs: number;
+  readonly onError: (operation: CacheOperation, error: unknown) => void;
+};
+
+/** What trying to take the cross-process lock gave. */
+export type LockAttempt =
+  | { readonly state: "acquired"; readonly token: string }
+  | { readonly state: "busy" }
+  | { readonly state: "failed" };
+
+// Deletes the lock only while it still holds our token, so a holder whose lock
+// expired never frees the lock another process has taken since.
+const RELEASE_SCRIPT =
+  'if redis.call("get", KEYS[1]) == ARGV[1] then return redis.call("del", KEYS[1]) else return 0 end';
+
+/**
+ * The Redis tier. Every command is bounded by `commandTimeoutMs`; a failure or
+ * timeout is reported through `onError` and turned into "no answer", so Redis
+ * being down or slow is never the caller's error. Entries are stored as
+ * `freshUntil:staleUntil:payload` with a PX expiry covering the stale window,
+ * which lets an instance that never saw a value serve it stale.
+ */
+export class RedisTier {
+  readonly #redis: Redis;
+  readonly #prefix: string;
+  readonly #timeoutMs: number;
+  readonly #serializer: Serializer;
+  readonly #lockTtlMs: number;
+  readonly #onError: RedisTierOptions["onError"];
+
+  constructor(options: RedisTierOptions) {
+    this.#redis = options.redis;
+    this.#prefix = options.prefix;
+    this.#timeoutMs = options.commandTimeoutMs;
+    this.#serializer = options.serializer;
+    this.#lockTtlMs = options.lockTtlMs;
+    this.#onError = options.onError;
+  }
+
+  /** The stored entry (fresh or within its stale window), `undefined` when absent or Redis failed. */
+  async read(key: string): Promise<StoredEntry | undefined> {
+    const text = await this.#command("get", () => this.#redis.get(this.#prefix + key));
+    if (text == null) return undefined;
+    return this.#decode(text);
+  }
+
+  /** Writes one entry; false when Redis failed. */
+  async write(key: string, entry: StoredEntry, payload: string): Promise<boolean> {
+    const ttlMs = Math.max(1, Math.ceil(entry.staleUntil - Date.now()));
+    const text = `${entry.freshUntil}:${entry.staleUntil}:${payload}`;
+    const reply = await this.#command("set", () =>
+      this.#redis.set(this.#prefix + key, text, "PX", ttlMs),
+    );
+    return reply === "OK";
+  }
+
+  async remove(key: string): Promise<boolean> {
+    const reply = await this.#command("delete", () => this.#redis.del(this.#prefix + key));
+    return reply !== undefined;
+  }
+
+  /** Deletes every entry whose key starts with `prefix`, walking with SCAN (never KEYS). */
+  async clear(prefix: string): Promise<boolean> {
+    const match = `${escapeGlob(this.#prefix + prefix)}*`;
+    let cursor = "0";
+    do {
+      const reply = await this.#command("clear", () =>
+        this.#redis.scan(cursor, "MATCH", match, "COUNT", 500),
+      );
+      if (reply === undefined) return false;
+      const [next, keys] = reply;
+      cursor = next;
+      if (keys.length > 0) {
+        const removed = await this.#command("clear", () => this.#redis.unlink(...keys));
+        if (removed === undefined) return false;
+      }
+    } while (cursor !== "0");
+    return true;
+  }
+
+  /** `SET lock token NX PX lockTtlMs`: one process computes a key at a time. */
+  async lock(key: string): Promise<LockAttempt> {
+    const token = randomUUID();
+    const reply = await this.#command("lock", () =>
+      this.#redis.set(this.#lockKey(key), token, "PX", this.#lockTtlMs, "NX"),
+    );
+    if (reply === undefined) return { state: "failed" };
+    return reply === "OK" ? { state: "acquired", token } : { state: "busy" };
+  }
+
+  async unlock(key: string, token: string): Promise<void> {
+    await this.#command("unlock", () =>
+      this.#redis.eval(RELEASE_SCRIPT, 1, this.#lockKey(key), token),
+    );
+  }
+
+  async publish(channel: string, message: string): Promise<void> {
+    await this.#command("publish", () => this.#redis.publish(channel, message));
+  }
+
+  async ping(): Promise<boolean> {
+    const reply = await this.#command("ping", () => this.#redis.ping());
+    return reply === "PONG";
+  }
+
+  #lockKey(key: string): string {
+    return `${this.#prefix}__lock__:${key}`;
+  }
+
+  #decode(text: string): StoredEntry | undefined {
+    const first = text.indexOf(":");
+    const second = text.indexOf(":", first + 1);
+    const freshUntil = Number(text.slice(0, first));
+    const staleUntil = Number(text.slice(first + 1, second));
+    if (first < 1 || second < 0 || !Number.isFinite(freshUntil) || !Number.isFinite(staleUntil)) {
+      this.#onError("get", new CacheError("ERR_CACHE_SERIALIZATION", "Malformed cache entry"));
+      return undefined;
+    }
+    const payload = text.slice(second + 1);
+    try {
+      const value = this.#serializer.deserialize(payload);
+      return { value, freshUntil, staleUntil, size: payload.length };
+    } catch (error) {
+      this.#onError(
+        "get",
+        new CacheError("ERR_CACHE_SERIALIZATION", "Cache entry cannot be deserialized", {
+          cause: error,
+        }),
+      );
+      return undefined;
+    }
+  }
+
+  /** Runs one command bounded by the command timeout; `undefined` (and an error report) on failure. */
+  #command<T>(operation: CacheOperation, run: () => Promise<T>): Promise<T | undefined> {
+    return new Promise<T | undefined>((resolve) => {
+      let done = false;
+      const timer = setTimeout(() => {
+        if (done) return;
+        done = true;
+        this.#onError(
+          operation,
+          new CacheError(
+            "ERR_CACHE_REDIS_TIMEOUT",
+            `Redis ${operation} did not answer within ${this.#timeoutMs} ms`,
+          ),
+        );
+        resolve(undefined);
+      }, this.#timeoutMs);
+      let pending: Promise<T>;
+      try {
+        pending = run();
+      } catch (error) {
+        pending = Promise.reject(error);
+      }
+      pending.then(
+        (value) => {
+          if (done) return;
+          done = true;
+          clearTimeout(timer);
+          resolve(value);
+        },
+        (error: unknown) => {
+          if (done) return;
+          done = true;
+          clearTimeout(timer);
+          this.#onError(operation, error);
+          resolve(undefined);
+        },
+      );
+    });
+  }
+}
