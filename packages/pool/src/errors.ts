@@ -1,0 +1,135 @@
+import { hasMarker, markError } from "@mcp-prod/internal";
+
+/** What went wrong, for callers that branch on it (never on the message). */
+export type PoolErrorCode =
+  | "EPOOLTIMEOUT"
+  | "EQUERYTIMEOUT"
+  | "EPOOLCLOSED"
+  | "ERELEASED"
+  | "EROLLEDBACK";
+
+/** The numbers a {@link PoolTimeoutError} carries, the same shape as `pool.stats()`. */
+export type PoolStats = {
+  /** Open connections, idle or checked out, including ones still connecting. */
+  readonly total: number;
+  /** Open connections waiting in the pool. */
+  readonly idle: number;
+  /** Callers waiting for a connection. */
+  readonly waiting: number;
+  /** The `max` option. */
+  readonly max: number;
+  /** Connections held by callers right now. */
+  readonly checkedOut: number;
+  /** Connection-level failures so far: failed connects, connections that died, failed validations. */
+  readonly errors: number;
+  /** Median time to get a connection over the recent acquisitions, in milliseconds. */
+  readonly acquireP50Ms: number;
+  /** 99th percentile time to get a connection over the recent acquisitions, in milliseconds. */
+  readonly acquireP99Ms: number;
+};
+
+/**
+ * The base of every error this package throws; pg's own errors (with their
+ * SQLSTATE `code`) pass through unchanged.
+ *
+ * @example
+ * ```ts
+ * import { PoolError } from "@mcp-prod/pool";
+ *
+ * try {
+ *   await pool.query("SELECT 1");
+ * } catch (error) {
+ *   if (PoolError.isInstance(error) && error.code === "EPOOLCLOSED") return;
+ *   throw error;
+ * }
+ * ```
+ */
+export class PoolError extends Error {
+  override readonly name: string = "PoolError";
+  readonly code: PoolErrorCode;
+
+  constructor(code: PoolErrorCode, message: string, options?: ErrorOptions) {
+    super(message, options);
+    this.code = code;
+    markError(this, "PoolError");
+  }
+
+  /** True for any error of this package, from any installed copy of it. */
+  static isInstance(error: unknown): error is PoolError {
+    return hasMarker(error, "PoolError");
+  }
+}
+
+/**
+ * No connection could be had within `connectionTimeoutMillis`: the pool was
+ * exhausted, or the database could not be reached (then `cause` is the last
+ * connection error). The message and `stats` say how the pool stood.
+ *
+ * @example
+ * ```ts
+ * import { PoolTimeoutError } from "@mcp-prod/pool";
+ *
+ * try {
+ *   await pool.query("SELECT 1");
+ * } catch (error) {
+ *   if (PoolTimeoutError.isInstance(error)) console.warn("database busy", error.stats.waiting);
+ *   else throw error;
+ * }
+ * ```
+ */
+export class PoolTimeoutError extends PoolError {
+  override readonly name = "PoolTimeoutError" as const;
+  override readonly code = "EPOOLTIMEOUT" as const;
+  /** The pool's stats when the wait gave up. */
+  readonly stats: PoolStats;
+  /** How long the caller waited, in milliseconds. */
+  readonly timeoutMs: number;
+
+  constructor(poolName: string, timeoutMs: number, stats: PoolStats, options?: ErrorOptions) {
+    const reason =
+      options?.cause instanceof Error ? ` (last connection error: ${options.cause.message})` : "";
+    super(
+      "EPOOLTIMEOUT",
+      `No connection from pool "${poolName}" within ${timeoutMs} ms${reason}; total ${stats.total}, idle ${stats.idle}, waiting ${stats.waiting}, checkedOut ${stats.checkedOut}, max ${stats.max}`,
+      options,
+    );
+    this.stats = stats;
+    this.timeoutMs = timeoutMs;
+    markError(this, "PoolTimeoutError");
+  }
+
+  static override isInstance(error: unknown): error is PoolTimeoutError {
+    return hasMarker(error, "PoolTimeoutError");
+  }
+}
+
+/**
+ * A statement ran longer than `queryTimeoutMs` on the client side. Its
+ * connection is closed, since the statement may still be running on it.
+ *
+ * @example
+ * ```ts
+ * import { QueryTimeoutError } from "@mcp-prod/pool";
+ *
+ * const rows = await pool.query("SELECT pg_sleep(10)", [], { timeoutMs: 100 }).catch((error) => {
+ *   if (QueryTimeoutError.isInstance(error)) return undefined;
+ *   throw error;
+ * });
+ * ```
+ */
+export class QueryTimeoutError extends PoolError {
+  override readonly name = "QueryTimeoutError" as const;
+  override readonly code = "EQUERYTIMEOUT" as const;
+  /** The timeout that fired, in milliseconds. */
+  readonly timeoutMs: number;
+
+  constructor(timeoutMs: number, options?: ErrorOptions) {
+    super("EQUERYTIMEOUT", `Query did not finish within ${timeoutMs} ms`, options);
+    this.timeoutMs = timeoutMs;
+    markError(this, "QueryTimeoutError");
+  }
+
+  static override isInstance(error: unknown): error is QueryTimeoutError {
+    return hasMarker(error, "QueryTimeoutError");
+  }
+}
