@@ -1,0 +1,28 @@
+export { RateLimitError, RateLimitExceededError, RateLimitStoreError } from "./errors.ts";
+export {
+  type RateLimitResponseBody,
+  rateLimitHeaders,
+  rateLimitResponse,
+  writeRateLimitResponse,
+} from "./http.ts";
+export {
+  type ConsumeOptions,
+  createRateLimiter,
+  type NodeMiddlewareOptions,
+  type NodeRateLimitMiddleware,
+  type RateLimiter,
+  type RateLimiterEvents,
+  type RateLimiterOptions,
+  type RateLimitResult,
+  type RateLimitStore,
+  type RedisClientLike,
+} from "./limiter.ts";
+export {
+  RATE_LIMIT_META_KEY,
+  type RateLimitExtra,
+  type RateLimitMeta,
+  type ToolHandlerLike,
+  type ToolResultLike,
+  type WithRateLimitOptions,
+  withRateLimit,
+} from "./with-rate-limit.ts";

@@ -1,0 +1,426 @@
+import type { IncomingMessage, ServerResponse } from "node:http";
+import {
+  assertFunction,
+  assertNonNegativeInteger,
+  assertOneOf,
+  assertOptions,
+  assertPositiveInteger,
+  assertPositiveNumber,
+  assertString,
+  Emitter,
+  raceAbort,
+  throwIfAborted,
+} from "@mcp-prod/internal";
+import { RateLimiterMemory, RateLimiterRedis, RateLimiterRes } from "rate-limiter-flexible";
+import { RateLimitExceededError, RateLimitStoreError } from "./errors.ts";
+import { rateLimitHeaders, writeRateLimitResponse } from "./http.ts";
+
+/**
+ * The part of an ioredis client (`Redis` or `Cluster`) the limiter relies on.
+ * Typed structurally so the package's types do not need ioredis installed.
+ */
+export type RedisClientLike = {
+  /** ioredis connection state; anything but `"ready"` sends calls to the fallback at once. */
+  readonly status: string;
+  defineCommand(name: string, definition: { numberOfKeys?: number; lua: string }): void;
+};
+
+export type RateLimiterOptions = {
+  /**
+   * Names the limiter in events and metrics (never the keys).
+   * @default "ratelimit"
+   */
+  readonly name?: string;
+  /** Calls (points) a key may spend per window. A positive integer. */
+  readonly points: number;
+  /** Length of the window in seconds, counted from a key's first call. A positive integer. */
+  readonly durationSeconds: number;
+  /**
+   * Once a key is over its limit, keep refusing it for this many seconds
+   * instead of only until the window ends. `0` turns blocking off.
+   * @default 0
+   */
+  readonly blockDurationSeconds?: number;
+  /**
+   * An ioredis client shared by every replica: the limit then holds across
+   * them. Without it counts live in this process's memory.
+   * @default undefined (memory store)
+   */
+  readonly redis?: RedisClientLike;
+  /**
+   * Prefix of the Redis keys. Limiters that share a prefix (and options)
+   * enforce one limit together.
+   * @default `mcp-prod:ratelimit:${name}`
+   */
+  readonly keyPrefix?: string;
+  /**
+   * What happens to a call while Redis is unreachable or slower than
+   * `storeTimeoutMs`. `"open"`: the call is counted by an in-memory limiter
+   * with the same options in this replica (so N replicas let through up to N
+   * times the limit until Redis is back). `"closed"`: the call is refused with
+   * a {@link RateLimitExceededError} whose `storeUnavailable` is true. Either
+   * way the store error is reported through the `error` event, never thrown.
+   * @default "open"
+   */
+  readonly onStoreError?: "open" | "closed";
+  /**
+   * How long a Redis call may take before the call is decided as if Redis
+   * were down (a paused or overloaded Redis must not stall tool calls).
+   * @default 500
+   */
+  readonly storeTimeoutMs?: number;
+  /**
+   * `retryAfterMs` given to refused calls while the store is down and
+   * `onStoreError` is `"closed"`.
+   * @default 1000
+   */
+  readonly storeUnavailableRetryAfterMs?: number;
+};
+
+/** Which store decided a call: the memory store, Redis, or the per-replica fallback while Redis was down. */
+export type RateLimitStore = "memory" | "redis" | "fallback";
+
+/** The state of a key after a call was allowed. */
+export type RateLimitResult = {
+  readonly key: string;
+  /** The limiter's `points`. */
+  readonly limit: number;
+  /** Points the key has left in this window. */
+  readonly remainingPoints: number;
+  /** Points the key has spent in this window, this call included. */
+  readonly consumedPoints: number;
+  /** Milliseconds until the window resets. */
+  readonly msBeforeReset: number;
+  readonly store: RateLimitStore;
+};
+
+/** The limiter's events, observed structurally by @mcp-prod/telemetry. */
+export type RateLimiterEvents = {
+  /** A call was refused. */
+  limited: (event: { readonly key: string; readonly retryAfterMs: number }) => void;
+  /** The store failed; the call was served by the fallback (or refused, when fail-closed). */
+  error: (event: { readonly error: RateLimitStoreError }) => void;
+};
+
+export type ConsumeOptions = {
+  /**
+   * Points this call costs.
+   * @default 1
+   */
+  readonly cost?: number;
+  /** Abandons the wait for the store; the promise rejects with the signal's reason. */
+  readonly signal?: AbortSignal;
+};
+
+export type NodeMiddlewareOptions = {
+  /**
+   * The key of a request; `undefined` counts it under `"anonymous"`.
+   * @default the client's address (`request.socket.remoteAddress`)
+   */
+  readonly key?: (request: IncomingMessage) => string | undefined;
+  /**
+   * Points one request costs.
+   * @default 1
+   */
+  readonly cost?: number;
+};
+
+/**
+ * Guards a Node HTTP handler (`http.createServer`, Express, Connect). It
+ * resolves `true` when the request may go on (after calling `next()`, when
+ * given); over the limit it answers 429 with `Retry-After` and resolves `false`.
+ */
+export type NodeRateLimitMiddleware = (
+  request: IncomingMessage,
+  response: ServerResponse,
+  next?: (error?: unknown) => void,
+) => Promise<boolean>;
+
+export type RateLimiter = {
+  readonly name: string;
+  readonly points: number;
+  readonly durationSeconds: number;
+  /**
+   * Spends `cost` points of `key`. Resolves with the key's state when allowed;
+   * rejects with {@link RateLimitExceededError} when over the limit. A store
+   * failure never rejects (see `onStoreError`).
+   */
+  consume(key: string, options?: ConsumeOptions): Promise<RateLimitResult>;
+  /** Forgets `key`'s count (in the store and the fallback), e.g. after an operator lifts a limit. */
+  reset(key: string): Promise<void>;
+  /** A Node HTTP guard answering 429 + `Retry-After` over the limit. */
+  nodeMiddleware(options?: NodeMiddlewareOptions): NodeRateLimitMiddleware;
+  on<Name extends keyof RateLimiterEvents>(
+    name: Name,
+    listener: RateLimiterEvents[Name],
+  ): () => void;
+  off<Name extends keyof RateLimiterEvents>(name: Name, listener: RateLimiterEvents[Name]): void;
+};
+
+/**
+ * Creates a rate limiter on rate-limiter-flexible: in memory by default, in
+ * Redis when `redis` is given, so every replica shares one count per key.
+ * While Redis is down calls are counted per replica in memory (or refused,
+ * with `onStoreError: "closed"`); a caller never sees a store error.
+ *
+ * @example
+ * ```ts
+ * import { Redis } from "ioredis";
+ * import { createRateLimiter, RateLimitExceededError } from "@mcp-prod/ratelimit";
+ *
+ * const limiter = createRateLimiter({
+ *   name: "tools",
+ *   points: 60,
+ *   durationSeconds: 60,
+ *   redis: new Redis(process.env.REDIS_URL ?? "redis://127.0.0.1:6379"),
+ * });
+ * try {
+ *   await limiter.consume("client-42");
+ * } catch (error) {
+ *   if (!RateLimitExceededError.isInstance(error)) throw error;
+ *   // tell the client to come back in error.retryAfterSeconds
+ * }
+ * ```
+ */
+export function createRateLimiter(options: RateLimiterOptions): RateLimiter {
+  assertOptions(options);
+  if (options === undefined)
+    throw new TypeError("Expected `options` to be an object, got undefined");
+  const {
+    name = "ratelimit",
+    points,
+    durationSeconds,
+    blockDurationSeconds = 0,
+    redis,
+    keyPrefix = `mcp-prod:ratelimit:${name}`,
+    onStoreError = "open",
+    storeTimeoutMs = 500,
+    storeUnavailableRetryAfterMs = 1000,
+  } = options;
+  assertString(name, "name");
+  assertPositiveInteger(points, "points");
+  assertPositiveInteger(durationSeconds, "durationSeconds");
+  assertNonNegativeInteger(blockDurationSeconds, "blockDurationSeconds");
+  if (redis !== undefined && (typeof redis !== "object" || redis === null || !("status" in redis)))
+    throw new TypeError(
+      `Expected \`redis\` to be an ioredis client, got ${redis === null ? "null" : typeof redis}`,
+    );
+  assertString(keyPrefix, "keyPrefix");
+  assertOneOf(onStoreError, "onStoreError", ["open", "closed"] as const);
+  assertPositiveNumber(storeTimeoutMs, "storeTimeoutMs");
+  assertPositiveNumber(storeUnavailableRetryAfterMs, "storeUnavailableRetryAfterMs");
+  return new Limiter({
+    name,
+    points,
+    durationSeconds,
+    blockDurationSeconds,
+    redis,
+    keyPrefix,
+    onStoreError,
+    storeTimeoutMs,
+    storeUnavailableRetryAfterMs,
+  });
+}
+
+type ResolvedOptions = Required<Omit<RateLimiterOptions, "redis">> & {
+  readonly redis: RedisClientLike | undefined;
+};
+
+class Limiter implements RateLimiter {
+  readonly name: string;
+  readonly points: number;
+  readonly durationSeconds: number;
+  #options: ResolvedOptions;
+  #events = new Emitter<RateLimiterEvents>();
+  /** Counts in this process: the store without Redis, the per-replica fallback with it. */
+  #memory: RateLimiterMemory;
+  #redis: RateLimiterRedis | undefined;
+  /** Set once the client has been seen ready; from then on "not ready" means "down". */
+  #sawRedisReady = false;
+
+  constructor(options: ResolvedOptions) {
+    this.name = options.name;
+    this.points = options.points;
+    this.durationSeconds = options.durationSeconds;
+    this.#options = options;
+    const shared = {
+      points: options.points,
+      duration: options.durationSeconds,
+      blockDuration: options.blockDurationSeconds,
+      keyPrefix: options.keyPrefix,
+    };
+    this.#memory = new RateLimiterMemory(shared);
+    this.#redis = options.redis
+      ? new RateLimiterRedis({
+          ...shared,
+          storeClient: options.redis,
+        })
+      : undefined;
+  }
+
+  async consume(key: string, options: ConsumeOptions = {}): Promise<RateLimitResult> {
+    assertString(key, "key");
+    const { cost = 1, signal } = options;
+    assertPositiveInteger(cost, "cost");
+    throwIfAborted(signal);
+    return raceAbort(this.#consume(key, cost), signal);
+  }
+
+  async #consume(key: string, cost: number): Promise<RateLimitResult> {
+    const redis = this.#redis;
+    if (!redis) return this.#fromLimiter(this.#memory, key, cost, "memory");
+    try {
+      this.#assertRedisUsable();
+      return this.#toResult(key, await this.#withTimeout(redis.consume(key, cost)), "redis");
+    } catch (error) {
+      if (error instanceof RateLimiterRes) throw this.#limited(key, error.msBeforeNext);
+      this.#reportStoreError(error);
+      if (this.#options.onStoreError === "closed") {
+        throw this.#limited(key, this.#options.storeUnavailableRetryAfterMs, error);
+      }
+      return this.#fromLimiter(this.#memory, key, cost, "fallback");
+    }
+  }
+
+  async #fromLimiter(
+    limiter: RateLimiterMemory,
+    key: string,
+    cost: number,
+    store: RateLimitStore,
+  ): Promise<RateLimitResult> {
+    try {
+      return this.#toResult(key, await limiter.consume(key, cost), store);
+    } catch (error) {
+      if (error instanceof RateLimiterRes) throw this.#limited(key, error.msBeforeNext);
+      throw error;
+    }
+  }
+
+  #toResult(key: string, res: RateLimiterRes, store: RateLimitStore): RateLimitResult {
+    return {
+      key,
+      limit: this.points,
+      remainingPoints: res.remainingPoints,
+      consumedPoints: res.consumedPoints,
+      msBeforeReset: res.msBeforeNext,
+      store,
+    };
+  }
+
+  #limited(key: string, retryAfterMs: number, storeError?: unknown): RateLimitExceededError {
+    const error = new RateLimitExceededError(
+      {
+        key,
+        retryAfterMs,
+        limit: this.points,
+        durationSeconds: this.durationSeconds,
+        storeUnavailable: storeError !== undefined,
+      },
+      storeError === undefined ? undefined : { cause: storeError },
+    );
+    this.#events.emit("limited", { key, retryAfterMs });
+    return error;
+  }
+
+  #reportStoreError(cause: unknown): void {
+    if (!this.#events.hasListeners("error")) return;
+    const message = cause instanceof Error ? cause.message : String(cause);
+    this.#events.emit("error", {
+      error: new RateLimitStoreError(`Rate limit store failed: ${message}`, { cause }),
+    });
+  }
+
+  /**
+   * A command sent to a reconnecting ioredis client waits in its offline
+   * queue, so once the client has been ready a client that is not is treated
+   * as down and the fallback answers at once. Before that (the first connect
+   * at start-up) commands are sent and wait at most `storeTimeoutMs`.
+   */
+  #assertRedisUsable(): void {
+    const status = this.#options.redis?.status;
+    if (status === "ready") {
+      this.#sawRedisReady = true;
+      return;
+    }
+    if (this.#sawRedisReady || status === "end" || status === "close" || status === "reconnecting")
+      throw new Error(`Redis is not ready (status: ${status})`);
+  }
+
+  #withTimeout<T>(promise: Promise<T>): Promise<T> {
+    const timeoutMs = this.#options.storeTimeoutMs;
+    return new Promise<T>((resolve, reject) => {
+      const timer = setTimeout(() => {
+        // The late answer (or failure) of the abandoned command is dropped.
+        promise.catch(() => {});
+        reject(new Error(`Redis did not answer within ${timeoutMs} ms`));
+      }, timeoutMs);
+      timer.unref();
+      promise.then(
+        (value) => {
+          clearTimeout(timer);
+          resolve(value);
+        },
+        (error: unknown) => {
+          clearTimeout(timer);
+          reject(error);
+        },
+      );
+    });
+  }
+
+  async reset(key: string): Promise<void> {
+    assertString(key, "key");
+    await this.#memory.delete(key);
+    if (this.#redis) {
+      try {
+        this.#assertRedisUsable();
+        await this.#withTimeout(this.#redis.delete(key));
+      } catch (error) {
+        this.#reportStoreError(error);
+      }
+    }
+  }
+
+  nodeMiddleware(options: NodeMiddlewareOptions = {}): NodeRateLimitMiddleware {
+    assertOptions(options);
+    const { key: keyOf = defaultRequestKey, cost = 1 } = options;
+    assertFunction(keyOf, "key");
+    assertPositiveInteger(cost, "cost");
+    return async (request, response, next) => {
+      let result: RateLimitResult;
+      try {
+        result = await this.consume(keyOf(request) ?? "anonymous", { cost });
+      } catch (error) {
+        if (RateLimitExceededError.isInstance(error)) {
+          writeRateLimitResponse(response, error);
+          return false;
+        }
+        if (!next) throw error;
+        next(error);
+        return false;
+      }
+      if (!response.headersSent) {
+        for (const [header, value] of Object.entries(rateLimitHeaders(result))) {
+          response.setHeader(header, value);
+        }
+      }
+      next?.();
+      return true;
+    };
+  }
+
+  on<Name extends keyof RateLimiterEvents>(
+    name: Name,
+    listener: RateLimiterEvents[Name],
+  ): () => void {
+    return this.#events.on(name, listener);
+  }
+
+  off<Name extends keyof RateLimiterEvents>(name: Name, listener: RateLimiterEvents[Name]): void {
+    this.#events.off(name, listener);
+  }
+}
+
+function defaultRequestKey(request: IncomingMessage): string | undefined {
+  return request.socket.remoteAddress;
+}

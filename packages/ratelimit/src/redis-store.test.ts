@@ -1,0 +1,179 @@
+import { randomUUID } from "node:crypto";
+import { type PrivateRedis, redisUrl, startRedis, waitFor } from "@mcp-prod/testkit";
+import { Redis } from "ioredis";
+import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
+import {
+  createRateLimiter,
+  RateLimitExceededError,
+  type RateLimiterOptions,
+  type RateLimitResult,
+  RateLimitStoreError,
+} from "./index.ts";
+
+const clients: Redis[] = [];
+function connect(url: string): Redis {
+  const client = new Redis(url, { maxRetriesPerRequest: 1 });
+  // A killed server makes the client emit errors while it reconnects; the limiter reports them itself.
+  client.on("error", () => {});
+  clients.push(client);
+  return client;
+}
+
+afterEach(() => {
+  for (const client of clients.splice(0)) client.disconnect();
+});
+
+function uniquePrefix(): string {
+  return `test:ratelimit:${randomUUID()}`;
+}
+
+async function outcome(
+  promise: Promise<RateLimitResult>,
+): Promise<RateLimitResult | RateLimitExceededError> {
+  return promise.catch((error: unknown) => {
+    if (RateLimitExceededError.isInstance(error)) return error;
+    throw error;
+  });
+}
+
+describe("createRateLimiter with the shared Redis", () => {
+  it("counts in Redis under `keyPrefix` and refuses over the limit", async () => {
+    const redis = connect(redisUrl());
+    const keyPrefix = uniquePrefix();
+    const limiter = createRateLimiter({ points: 2, durationSeconds: 60, redis, keyPrefix });
+    await expect(limiter.consume("alice")).resolves.toMatchObject({
+      store: "redis",
+      remainingPoints: 1,
+    });
+    await limiter.consume("alice");
+    const refused = await outcome(limiter.consume("alice"));
+    expect(RateLimitExceededError.isInstance(refused)).toBe(true);
+    expect((refused as RateLimitExceededError).retryAfterMs).toBeLessThanOrEqual(60_000);
+    expect(await redis.get(`${keyPrefix}:alice`)).toBe("3");
+    const ttl = await redis.pttl(`${keyPrefix}:alice`);
+    expect(ttl).toBeGreaterThan(0);
+    expect(ttl).toBeLessThanOrEqual(60_000);
+    await limiter.reset("alice");
+    expect(await redis.exists(`${keyPrefix}:alice`)).toBe(0);
+  });
+
+  it("waits for the client's first connect instead of falling back at start-up", async () => {
+    const redis = connect(redisUrl());
+    const limiter = createRateLimiter({
+      points: 2,
+      durationSeconds: 60,
+      redis,
+      keyPrefix: uniquePrefix(),
+    });
+    const errors: unknown[] = [];
+    limiter.on("error", ({ error }) => errors.push(error));
+    expect(redis.status).not.toBe("ready");
+    await expect(limiter.consume("alice")).resolves.toMatchObject({ store: "redis" });
+    expect(errors).toEqual([]);
+  });
+
+  it("enforces one limit for two limiters (two replicas) sharing Redis and a prefix", async () => {
+    const keyPrefix = uniquePrefix();
+    const options = { name: "tools", points: 5, durationSeconds: 60, keyPrefix } as const;
+    const replicaA = createRateLimiter({ ...options, redis: connect(redisUrl()) });
+    const replicaB = createRateLimiter({ ...options, redis: connect(redisUrl()) });
+    const outcomes = await Promise.all(
+      Array.from({ length: 12 }, (_, index) =>
+        outcome((index % 2 === 0 ? replicaA : replicaB).consume("alice")),
+      ),
+    );
+    const allowed = outcomes.filter((item) => !RateLimitExceededError.isInstance(item));
+    expect(allowed).toHaveLength(5);
+    expect(allowed.every((item) => (item as RateLimitResult).store === "redis")).toBe(true);
+    // The other client's budget is untouched on either replica.
+    await expect(replicaB.consume("bob")).resolves.toMatchObject({ remainingPoints: 4 });
+  });
+});
+
+describe("createRateLimiter when Redis fails", () => {
+  let server: PrivateRedis;
+  let options: RateLimiterOptions;
+  beforeAll(async () => {
+    server = await startRedis();
+  });
+  afterAll(async () => {
+    await server.stop();
+  });
+
+  async function startWith(extra: Partial<RateLimiterOptions> = {}) {
+    const redis = connect(server.url);
+    await waitFor(() => redis.status === "ready", { what: "ioredis ready" });
+    options = { points: 2, durationSeconds: 60, keyPrefix: uniquePrefix(), redis, ...extra };
+    const limiter = createRateLimiter(options);
+    const errors: unknown[] = [];
+    limiter.on("error", ({ error }) => errors.push(error));
+    return { redis, limiter, errors };
+  }
+
+  it("fails open: with Redis killed calls are counted per replica in memory, never an error to the caller, and Redis is used again after a restart", async () => {
+    const { redis, limiter, errors } = await startWith();
+    await expect(limiter.consume("alice")).resolves.toMatchObject({ store: "redis" });
+
+    await server.kill();
+    await waitFor(() => redis.status !== "ready", { what: "ioredis to notice" });
+    const during = [
+      await outcome(limiter.consume("alice")),
+      await outcome(limiter.consume("alice")),
+      await outcome(limiter.consume("alice")),
+    ];
+    // The fallback enforces the same points on its own count.
+    expect(during.slice(0, 2)).toMatchObject([
+      { store: "fallback", remainingPoints: 1 },
+      { store: "fallback", remainingPoints: 0 },
+    ]);
+    expect(RateLimitExceededError.isInstance(during[2])).toBe(true);
+    expect(errors.length).toBeGreaterThanOrEqual(3);
+    expect(errors.every((error) => RateLimitStoreError.isInstance(error))).toBe(true);
+    expect((errors[0] as RateLimitStoreError).code).toBe("ERATELIMITSTORE");
+    expect((errors[0] as RateLimitStoreError).cause).toBeInstanceOf(Error);
+
+    await server.restart();
+    await waitFor(() => redis.status === "ready", { what: "ioredis to reconnect" });
+    // The restarted server is empty: the count starts again in Redis.
+    await expect(limiter.consume("alice")).resolves.toMatchObject({
+      store: "redis",
+      remainingPoints: 1,
+    });
+    expect(await redis.get(`${options.keyPrefix}:alice`)).toBe("1");
+  });
+
+  it("fails closed when asked: calls are refused with storeUnavailable while Redis is down", async () => {
+    const { redis, limiter, errors } = await startWith({
+      onStoreError: "closed",
+      storeUnavailableRetryAfterMs: 2_000,
+    });
+    await server.kill();
+    await waitFor(() => redis.status !== "ready", { what: "ioredis to notice" });
+    const refused = await outcome(limiter.consume("alice"));
+    expect(RateLimitExceededError.isInstance(refused)).toBe(true);
+    expect(refused).toMatchObject({
+      storeUnavailable: true,
+      retryAfterMs: 2_000,
+      retryAfterSeconds: 2,
+    });
+    expect(RateLimitStoreError.isInstance((refused as RateLimitExceededError).cause)).toBe(false);
+    expect((refused as RateLimitExceededError).cause).toBeInstanceOf(Error);
+    expect(errors).toHaveLength(1);
+    await server.restart();
+    await waitFor(() => redis.status === "ready", { what: "ioredis to reconnect" });
+    await expect(limiter.consume("alice")).resolves.toMatchObject({ store: "redis" });
+  });
+
+  it("decides from the fallback when Redis hangs longer than storeTimeoutMs", async () => {
+    const { limiter, errors } = await startWith({ storeTimeoutMs: 100 });
+    server.pause();
+    try {
+      await expect(limiter.consume("alice")).resolves.toMatchObject({ store: "fallback" });
+    } finally {
+      server.resume();
+    }
+    expect((errors[0] as RateLimitStoreError).message).toBe(
+      "Rate limit store failed: Redis did not answer within 100 ms",
+    );
+  });
+});

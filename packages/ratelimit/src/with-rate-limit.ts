@@ -1,0 +1,203 @@
+import {
+  assertFunction,
+  assertOptions,
+  assertPositiveInteger,
+  assertString,
+  readToolCall,
+  type ToolResult,
+  textResult,
+  withResultMeta,
+} from "@mcp-prod/internal";
+import { RateLimitExceededError } from "./errors.ts";
+import {
+  createRateLimiter,
+  type RateLimiter,
+  type RateLimiterOptions,
+  type RateLimitStore,
+} from "./limiter.ts";
+
+/**
+ * A tool result as the SDK types it. Unlike `ToolResult` from
+ * `@mcp-prod/internal`, the optional fields also accept `undefined`: under
+ * `exactOptionalPropertyTypes` the SDK's `CallToolResult` only satisfies this
+ * form, and a constraint the SDK's callback type does not satisfy makes
+ * `registerTool(name, config, withRateLimit(handler, …))` lose the argument
+ * types inferred from `inputSchema`.
+ */
+export type ToolResultLike = {
+  content?: ReadonlyArray<unknown> | undefined;
+  structuredContent?: Record<string, unknown> | undefined;
+  isError?: boolean | undefined;
+  _meta?: Record<string, unknown> | undefined;
+  [key: string]: unknown;
+};
+
+/** Any MCP tool handler, SDK 1.x `(args, extra)` / `(extra)` or 2.x `(args, ctx)` / `(ctx)`. */
+// biome-ignore lint/suspicious/noExplicitAny: handler parameters are whatever the SDK infers; the wrapper returns the same type
+export type ToolHandlerLike = (...params: any[]) => ToolResultLike | Promise<ToolResultLike>;
+
+/** The `_meta` key under which `withRateLimit` marks the results it returns. */
+export const RATE_LIMIT_META_KEY = "mcp-prod/ratelimit";
+
+/**
+ * What the `key` function sees of the SDK's request `extra` (1.x) or `ctx`
+ * (2.x): typed structurally so it needs no SDK types.
+ */
+export type RateLimitExtra = {
+  readonly sessionId?: string | undefined;
+  readonly authInfo?:
+    | {
+        readonly clientId?: string;
+        readonly scopes?: readonly string[];
+        readonly extra?: Record<string, unknown>;
+      }
+    | undefined;
+  readonly [field: string]: unknown;
+};
+
+/** What `withRateLimit` puts under `_meta["mcp-prod/ratelimit"]` of a result. */
+export type RateLimitMeta =
+  | {
+      readonly limited: false;
+      readonly limit: number;
+      readonly remainingPoints: number;
+      readonly store: RateLimitStore;
+    }
+  | {
+      readonly limited: true;
+      readonly limit: number;
+      readonly durationSeconds: number;
+      readonly retryAfterMs: number;
+      readonly retryAfterSeconds: number;
+    };
+
+type WrapperOptions = {
+  /**
+   * Who a call counts against. `undefined` counts it under `"anonymous"`.
+   * @default `extra.authInfo?.clientId ?? extra.sessionId`
+   */
+  readonly key?: (args: unknown, extra: RateLimitExtra) => string | undefined;
+  /**
+   * A tool name: the limit then applies per client *per tool* (the key
+   * becomes `<tool>:<client>`), so one limiter can serve every tool.
+   * @default undefined (one limit across the tools sharing the limiter)
+   */
+  readonly tool?: string;
+  /**
+   * Points one call costs.
+   * @default 1
+   */
+  readonly cost?: number;
+  /**
+   * The text of the `isError` result a refused call gets.
+   * @default "Rate limit exceeded, retry after N s (limit: P per D s)."
+   */
+  readonly message?: (error: RateLimitExceededError) => string;
+};
+
+/**
+ * `withRateLimit` options: either a shared `limiter` (needed when a stateless
+ * server builds a new `McpServer` per request, or to share one limit between
+ * tools), or the options of the limiter to create.
+ */
+export type WithRateLimitOptions = WrapperOptions &
+  (
+    | ({ readonly limiter: RateLimiter } & { readonly [K in keyof RateLimiterOptions]?: never })
+    | (RateLimiterOptions & { readonly limiter?: never })
+  );
+
+/**
+ * Wraps an MCP tool handler so that each call spends a point of the caller's
+ * budget. Over the limit the handler is not called and the client gets an
+ * `isError` result a model can act on ("Rate limit exceeded, retry after 12 s")
+ * with `_meta["mcp-prod/ratelimit"]` carrying `retryAfterMs`. The parameters
+ * reach the handler unchanged and the returned handler has the same type.
+ *
+ * @example
+ * ```ts
+ * import { McpServer } from "@modelcontextprotocol/sdk/server/mcp.js";
+ * import { withRateLimit } from "@mcp-prod/ratelimit";
+ * import { z } from "zod";
+ *
+ * const server = new McpServer({ name: "weather", version: "1.0.0" });
+ * server.registerTool(
+ *   "forecast",
+ *   { inputSchema: { city: z.string() } },
+ *   withRateLimit(
+ *     async ({ city }) => ({ content: [{ type: "text", text: `Sunny in ${city}` }] }),
+ *     {
+ *       points: 10,
+ *       durationSeconds: 60,
+ *       key: (args, extra) => extra.authInfo?.clientId ?? extra.sessionId,
+ *     },
+ *   ),
+ * );
+ * ```
+ */
+export function withRateLimit<H extends ToolHandlerLike>(
+  handler: H,
+  options: WithRateLimitOptions,
+): H {
+  assertFunction(handler, "handler");
+  assertOptions(options);
+  if (options === undefined)
+    throw new TypeError("Expected `options` to be an object, got undefined");
+  const { key: keyOf = defaultKey, tool, cost = 1, message = defaultMessage } = options;
+  assertFunction(keyOf, "key");
+  assertString(tool, "tool", true);
+  assertPositiveInteger(cost, "cost");
+  assertFunction(message, "message");
+  const limiter = resolveLimiter(options);
+
+  const wrapped = async (...params: unknown[]): Promise<ToolResult> => {
+    const call = readToolCall(params);
+    const client = keyOf(call.args, (call.extra ?? {}) as RateLimitExtra) ?? "anonymous";
+    const key = tool === undefined ? client : `${tool}:${client}`;
+    let result: Awaited<ReturnType<RateLimiter["consume"]>>;
+    try {
+      result = await limiter.consume(key, call.signal ? { cost, signal: call.signal } : { cost });
+    } catch (error) {
+      if (!RateLimitExceededError.isInstance(error)) throw error;
+      const meta: RateLimitMeta = {
+        limited: true,
+        limit: error.limit,
+        durationSeconds: error.durationSeconds,
+        retryAfterMs: error.retryAfterMs,
+        retryAfterSeconds: error.retryAfterSeconds,
+      };
+      return withResultMeta(textResult(message(error), true), RATE_LIMIT_META_KEY, meta);
+    }
+    const output = (await handler(...params)) as ToolResult;
+    const meta: RateLimitMeta = {
+      limited: false,
+      limit: result.limit,
+      remainingPoints: result.remainingPoints,
+      store: result.store,
+    };
+    return withResultMeta(output, RATE_LIMIT_META_KEY, meta);
+  };
+  return wrapped as H;
+}
+
+function resolveLimiter(options: WithRateLimitOptions): RateLimiter {
+  const { limiter, key: _key, tool: _tool, cost: _cost, message: _message, ...rest } = options;
+  if (limiter === undefined) return createRateLimiter(rest as RateLimiterOptions);
+  if (typeof limiter !== "object" || limiter === null || typeof limiter.consume !== "function")
+    throw new TypeError("Expected `limiter` to be a limiter from createRateLimiter()");
+  const extra = Object.keys(rest).filter(
+    (name) => (rest as Record<string, unknown>)[name] !== undefined,
+  );
+  if (extra.length > 0)
+    throw new TypeError(
+      `Expected either \`limiter\` or limiter options, got both (\`${extra.join("`, `")}\`)`,
+    );
+  return limiter;
+}
+
+function defaultKey(_args: unknown, extra: RateLimitExtra): string | undefined {
+  return extra.authInfo?.clientId ?? extra.sessionId;
+}
+
+function defaultMessage(error: RateLimitExceededError): string {
+  return `${error.message}.`;
+}
