@@ -5,7 +5,8 @@ export type CacheErrorCode =
   | "ERR_CACHE_TIMEOUT"
   | "ERR_CACHE_SERIALIZATION"
   | "ERR_CACHE_CLOSED"
-  | "ERR_CACHE_REDIS_TIMEOUT";
+  | "ERR_CACHE_REDIS_TIMEOUT"
+  | "ERR_CACHE_REDIS_UNAVAILABLE";
 
 /**
  * Base of every error the cache itself raises. A factory's own error is never

@@ -157,6 +157,15 @@ export class RedisTier {
 
   /** Runs one command bounded by the command timeout; `undefined` (and an error report) on failure. */
   #command<T>(operation: CacheOperation, run: () => Promise<T>): Promise<T | undefined> {
+    const status = this.#redis.status;
+    if (status === "reconnecting" || status === "end") {
+      // Known to be down: answer "no" now instead of queueing until the timeout.
+      this.#onError(
+        operation,
+        new CacheError("ERR_CACHE_REDIS_UNAVAILABLE", `Redis is not connected (${status})`),
+      );
+      return Promise.resolve(undefined);
+    }
     return new Promise<T | undefined>((resolve) => {
       let done = false;
       const timer = setTimeout(() => {
