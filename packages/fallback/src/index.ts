@@ -1,0 +1,13 @@
+export type { Attempt, AttemptContext, FallbackInfo, FallbackOptions } from "./chain.ts";
+export { FallbackError, FallbackTimeoutError, ToolResultError } from "./errors.ts";
+export { fallbackChain, fetchWithFallback } from "./fallback.ts";
+export type { ToolHandlerLike, ToolResultLike } from "./tool-types.ts";
+export {
+  FALLBACK_META_KEY,
+  type FallbackMeta,
+  type FallbackReason,
+  type OutputSchema,
+  type ToolFallback,
+  type WithFallbackOptions,
+  withFallback,
+} from "./with-fallback.ts";

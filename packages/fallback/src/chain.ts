@@ -1,0 +1,265 @@
+import {
+  abortReason,
+  assertFunction,
+  assertOptions,
+  assertPositiveNumber,
+  describeValue,
+  onAbort,
+  raceAbort,
+} from "@mcp-prod/internal";
+import { FallbackError, FallbackTimeoutError } from "./errors.ts";
+
+/** What every attempt (the primary and each fallback) is called with. */
+export type AttemptContext = {
+  /**
+   * Aborted when the caller's `signal` aborts or, for an attempt with a
+   * fallback after it, when `timeoutMs` passes. Hand it to `fetch`, a driver
+   * or anything else that can stop early.
+   */
+  readonly signal: AbortSignal;
+  /** 0 for the primary, 1 for the first fallback, and so on. */
+  readonly attempt: number;
+  /** The error of the attempt before this one; `undefined` for the primary. */
+  readonly error: unknown;
+};
+
+/** One attempt: the primary or a fallback. */
+export type Attempt<T> = (context: AttemptContext) => T | PromiseLike<T>;
+
+/** What `onFallback` learns about the fallback about to run. */
+export type FallbackInfo = {
+  /** The attempt about to run: 1 for the first fallback. */
+  readonly attempt: number;
+};
+
+/** Options of {@link fetchWithFallback} and {@link fallbackChain}. */
+export type FallbackOptions = {
+  /**
+   * Decides whether an attempt's error is answered by the next attempt. Return
+   * `false` for errors a fallback must not hide (input validation, 4xx-style
+   * client errors): they are rethrown as they are. A caller's cancellation is
+   * never answered by a fallback, whatever this returns.
+   * @default () => true
+   */
+  readonly when?: (error: unknown) => boolean;
+  /**
+   * Deadline in milliseconds for each attempt that has a fallback after it.
+   * When it passes, the attempt's signal is aborted with a
+   * {@link FallbackTimeoutError} and the next attempt starts at once. The last
+   * attempt has no deadline of its own: it runs under the caller's `signal`.
+   * @default undefined (no deadline)
+   */
+  readonly timeoutMs?: number;
+  /**
+   * Called with the error just before a fallback runs: the place to log or
+   * count degradations. A hook that throws does not break the call (the throw
+   * becomes a process warning).
+   * @default undefined
+   */
+  readonly onFallback?: (error: unknown, info: FallbackInfo) => void;
+  /**
+   * Cancels the whole call: the running attempt's signal is aborted and the
+   * call rejects with `signal.reason`, without trying any fallback.
+   * @default undefined
+   */
+  readonly signal?: AbortSignal;
+};
+
+/** The validated settings one chain run needs. */
+export type ChainSettings = {
+  readonly when: ((error: unknown) => boolean) | undefined;
+  readonly timeoutMs: number | undefined;
+  readonly onFallback: ((error: unknown, info: FallbackInfo) => void) | undefined;
+  /**
+   * Reject as soon as the caller's signal aborts, even while an attempt that
+   * ignores its signal is still running. A tool handler does not need it: the
+   * SDK drops the answer to a cancelled request anyway.
+   */
+  readonly settleOnAbort: boolean;
+};
+
+const defaultSettings: ChainSettings = {
+  when: undefined,
+  timeoutMs: undefined,
+  onFallback: undefined,
+  settleOnAbort: true,
+};
+
+/** Validates the options shared by every entry point and fills their defaults. */
+export function readSettings(
+  options: Omit<FallbackOptions, "signal"> | undefined,
+  settleOnAbort: boolean,
+): ChainSettings {
+  if (options === undefined)
+    return settleOnAbort ? defaultSettings : { ...defaultSettings, settleOnAbort };
+  assertOptions(options);
+  const { when, timeoutMs, onFallback } = options;
+  assertFunction(when, "when", true);
+  assertPositiveNumber(timeoutMs, "timeoutMs", true);
+  assertFunction(onFallback, "onFallback", true);
+  return { when, timeoutMs, onFallback, settleOnAbort };
+}
+
+export function assertSignal(
+  value: unknown,
+  name: string,
+): asserts value is AbortSignal | undefined {
+  if (value === undefined || value instanceof AbortSignal) return;
+  throw new TypeError(`Expected \`${name}\` to be an AbortSignal, got ${describeValue(value)}`);
+}
+
+/**
+ * Runs `count` attempts in turn, `invoke(index, context)` being attempt
+ * `index`, until one succeeds. The one loop behind `fetchWithFallback`,
+ * `fallbackChain` and `withFallback`, so they agree on cancellation, timeouts
+ * and which errors reach `FallbackError`.
+ */
+export async function runChain<T>(
+  count: number,
+  invoke: (index: number, context: AttemptContext) => T | PromiseLike<T>,
+  settings: ChainSettings,
+  signal: AbortSignal | undefined,
+): Promise<T> {
+  let errors: unknown[] | undefined;
+  let previous: unknown;
+  for (let index = 0; ; index++) {
+    // Checked before every attempt: an `onFallback` hook may have cancelled the call.
+    if (signal?.aborted) throw abortReason(signal);
+    const last = index === count - 1;
+    const deadline = last ? undefined : settings.timeoutMs;
+    try {
+      return await runAttempt(invoke, index, previous, deadline, signal, settings.settleOnAbort);
+    } catch (error) {
+      // A cancelled call is answered with the cancellation, never with a fallback.
+      if (signal?.aborted) throw abortReason(signal);
+      if (!last && settings.when !== undefined && !settings.when(error)) throw error;
+      if (errors === undefined) errors = [];
+      errors.push(error);
+      if (last) throw new FallbackError(errors);
+      if (settings.onFallback !== undefined) report(settings.onFallback, error, index + 1);
+      previous = error;
+    }
+  }
+}
+
+function runAttempt<T>(
+  invoke: (index: number, context: AttemptContext) => T | PromiseLike<T>,
+  index: number,
+  previous: unknown,
+  timeoutMs: number | undefined,
+  signal: AbortSignal | undefined,
+  settleOnAbort: boolean,
+): Promise<T> {
+  if (timeoutMs === undefined) {
+    const context = new Context(index, previous, signal, undefined);
+    const pending = call(invoke, index, context);
+    return settleOnAbort ? raceAbort(pending, signal) : pending;
+  }
+  return runWithDeadline(invoke, index, previous, timeoutMs, signal);
+}
+
+function runWithDeadline<T>(
+  invoke: (index: number, context: AttemptContext) => T | PromiseLike<T>,
+  index: number,
+  previous: unknown,
+  timeoutMs: number,
+  signal: AbortSignal | undefined,
+): Promise<T> {
+  const controller = new AbortController();
+  const context = new Context(index, previous, undefined, controller);
+  return new Promise<T>((resolve, reject) => {
+    let settled = false;
+    const finish = (): boolean => {
+      if (settled) return false;
+      settled = true;
+      clearTimeout(timer);
+      removeAbortListener();
+      return true;
+    };
+    // The attempt settles at its deadline, not when (or whether) the work
+    // honours the aborted signal, so a hung primary cannot hold up the fallback.
+    const timer = setTimeout(() => {
+      if (!finish()) return;
+      const timeout = new FallbackTimeoutError(timeoutMs);
+      controller.abort(timeout);
+      reject(timeout);
+    }, timeoutMs);
+    const removeAbortListener = onAbort(signal, () => {
+      if (!finish()) return;
+      const reason = abortReason(signal as AbortSignal);
+      controller.abort(reason);
+      reject(reason);
+    });
+    if (settled) return;
+    call(invoke, index, context).then(
+      (value) => {
+        if (finish()) resolve(value);
+      },
+      (error: unknown) => {
+        if (finish()) reject(error);
+      },
+    );
+  });
+}
+
+function call<T>(
+  invoke: (index: number, context: AttemptContext) => T | PromiseLike<T>,
+  index: number,
+  context: AttemptContext,
+): Promise<T> {
+  try {
+    return Promise.resolve(invoke(index, context));
+  } catch (error) {
+    return Promise.reject(error);
+  }
+}
+
+function report(
+  onFallback: (error: unknown, info: FallbackInfo) => void,
+  error: unknown,
+  attempt: number,
+): void {
+  try {
+    onFallback(error, { attempt });
+  } catch (hookError) {
+    // A broken reporting hook must not turn a degraded answer into a failure.
+    process.emitWarning(
+      hookError instanceof Error ? hookError : new Error(String(hookError)),
+      "McpProdHookWarning",
+    );
+  }
+}
+
+/**
+ * The context handed to an attempt. Its signal is created on first read only:
+ * on Node 20 the first read of a new controller's `signal` costs several µs,
+ * more than the rest of a fallback call, and most primaries never read it.
+ */
+class Context implements AttemptContext {
+  readonly attempt: number;
+  readonly error: unknown;
+  #signal: AbortSignal | undefined;
+  #controller: AbortController | undefined;
+
+  constructor(
+    attempt: number,
+    error: unknown,
+    signal: AbortSignal | undefined,
+    controller: AbortController | undefined,
+  ) {
+    this.attempt = attempt;
+    this.error = error;
+    this.#signal = signal;
+    this.#controller = controller;
+  }
+
+  get signal(): AbortSignal {
+    if (this.#signal === undefined) {
+      // Without a deadline or a caller's signal nothing can abort the attempt:
+      // a fresh, never-aborted signal keeps `fetch(url, { signal })` simple.
+      this.#controller ??= new AbortController();
+      this.#signal = this.#controller.signal;
+    }
+    return this.#signal;
+  }
+}

@@ -1,0 +1,120 @@
+import { hasMarker, markError } from "@mcp-prod/internal";
+import type { ToolResultLike } from "./tool-types.ts";
+
+/**
+ * Every attempt failed: the primary and each fallback after it. `errors`
+ * holds every cause in the order the attempts ran; `cause` is the last one.
+ *
+ * @example
+ * ```ts
+ * import { FallbackError, fallbackChain } from "@mcp-prod/fallback";
+ *
+ * try {
+ *   await fallbackChain([() => fromApi(), () => fromReplica()]);
+ * } catch (error) {
+ *   if (FallbackError.isInstance(error)) console.log(error.errors.length); // 2
+ * }
+ * ```
+ */
+export class FallbackError extends Error {
+  override readonly name = "FallbackError";
+  readonly code = "EFALLBACK";
+  /** Every attempt's error, in the order the attempts ran. */
+  readonly errors: readonly unknown[];
+
+  constructor(errors: readonly unknown[]) {
+    const last = errors[errors.length - 1];
+    super(`All ${errors.length} attempts failed; the last with: ${describeError(last)}`, {
+      cause: last,
+    });
+    this.errors = errors;
+    markError(this, "FallbackError");
+  }
+
+  /** True for a `FallbackError` from any installed copy of this package. */
+  static isInstance(error: unknown): error is FallbackError {
+    return hasMarker(error, "FallbackError");
+  }
+}
+
+/**
+ * An attempt that has a fallback after it ran longer than `timeoutMs`: its
+ * signal is aborted with this error and the next attempt starts.
+ *
+ * @example
+ * ```ts
+ * import { FallbackTimeoutError, fetchWithFallback } from "@mcp-prod/fallback";
+ *
+ * await fetchWithFallback(primary, fallback, {
+ *   timeoutMs: 2000,
+ *   onFallback: (error) => {
+ *     if (FallbackTimeoutError.isInstance(error)) slowPrimaryCounter.inc();
+ *   },
+ * });
+ * ```
+ */
+export class FallbackTimeoutError extends Error {
+  override readonly name = "FallbackTimeoutError";
+  readonly code = "EFALLBACKTIMEOUT";
+  /** The deadline that passed. */
+  readonly timeoutMs: number;
+
+  constructor(timeoutMs: number) {
+    super(`Attempt timed out after ${timeoutMs} ms`);
+    this.timeoutMs = timeoutMs;
+    markError(this, "FallbackTimeoutError");
+  }
+
+  /** True for a `FallbackTimeoutError` from any installed copy of this package. */
+  static isInstance(error: unknown): error is FallbackTimeoutError {
+    return hasMarker(error, "FallbackTimeoutError");
+  }
+}
+
+/**
+ * A wrapped tool handler returned an `isError: true` result. MCP tools report
+ * failure in the result rather than by throwing, so `withFallback` turns such
+ * a result into this error (kept in `result`) and falls back, unless
+ * `fallbackOnErrorResult` is `false`.
+ *
+ * @example
+ * ```ts
+ * import { ToolResultError, withFallback } from "@mcp-prod/fallback";
+ *
+ * const tool = withFallback(handler, cachedHandler, {
+ *   // fall back on thrown errors and timeouts, not on the tool's own "not found" answer
+ *   when: (error) => !ToolResultError.isInstance(error),
+ * });
+ * ```
+ */
+export class ToolResultError extends Error {
+  override readonly name = "ToolResultError";
+  readonly code = "ETOOLRESULT";
+  /** The `isError` result the handler returned. */
+  readonly result: ToolResultLike;
+
+  constructor(result: ToolResultLike) {
+    super(`Tool returned an error result: ${firstText(result) ?? "(no text content)"}`);
+    this.result = result;
+    markError(this, "ToolResultError");
+  }
+
+  /** True for a `ToolResultError` from any installed copy of this package. */
+  static isInstance(error: unknown): error is ToolResultError {
+    return hasMarker(error, "ToolResultError");
+  }
+}
+
+function describeError(error: unknown): string {
+  return error instanceof Error ? error.message : String(error);
+}
+
+function firstText(result: ToolResultLike): string | undefined {
+  for (const block of result.content ?? []) {
+    if (typeof block === "object" && block !== null) {
+      const { type, text } = block as { type?: unknown; text?: unknown };
+      if (type === "text" && typeof text === "string") return text;
+    }
+  }
+  return undefined;
+}

@@ -1,0 +1,83 @@
+import { McpServer } from "@modelcontextprotocol/sdk/server/mcp.js";
+import { McpServer as McpServer2 } from "@modelcontextprotocol/server";
+import { describe, expectTypeOf, it } from "vitest";
+import { z } from "zod";
+import { fallbackChain, fetchWithFallback, withFallback } from "./index.ts";
+
+describe("withFallback types", () => {
+  it("keeps the args inferred from inputSchema on a 1.x McpServer, for handler and fallback", () => {
+    const server = new McpServer({ name: "t", version: "1.0.0" });
+    server.registerTool(
+      "forecast",
+      { inputSchema: { city: z.string() } },
+      withFallback(
+        async ({ city }, extra) => {
+          expectTypeOf(city).toEqualTypeOf<string>();
+          expectTypeOf(extra.signal).toEqualTypeOf<AbortSignal>();
+          return { content: [{ type: "text", text: city }] };
+        },
+        async ({ city }) => {
+          expectTypeOf(city).toEqualTypeOf<string>();
+          return { content: [{ type: "text", text: `cached ${city}` }] };
+        },
+      ),
+    );
+  });
+
+  it("accepts a handler without inputSchema and a static fallback on a 1.x McpServer", () => {
+    const server = new McpServer({ name: "t", version: "1.0.0" });
+    server.registerTool(
+      "status",
+      {},
+      withFallback(
+        async (extra) => {
+          expectTypeOf(extra.signal).toEqualTypeOf<AbortSignal>();
+          return { content: [{ type: "text", text: "up" }] };
+        },
+        { content: [{ type: "text", text: "unknown" }] },
+      ),
+    );
+  });
+
+  it("keeps ctx typed on a 2.x McpServer", () => {
+    const server = new McpServer2({ name: "t", version: "1.0.0" });
+    server.registerTool(
+      "forecast",
+      { inputSchema: z.object({ city: z.string() }) },
+      withFallback(
+        async ({ city }, ctx) => {
+          expectTypeOf(city).toEqualTypeOf<string>();
+          expectTypeOf(ctx.mcpReq.signal).toEqualTypeOf<AbortSignal>();
+          return { content: [{ type: "text", text: city }] };
+        },
+        [async ({ city }) => ({ content: [{ type: "text", text: city }] }), { content: [] }],
+      ),
+    );
+  });
+
+  it("returns the handler's own type", () => {
+    const handler = async (args: { id: number }, _extra: { signal: AbortSignal }) => ({
+      content: [{ type: "text" as const, text: String(args.id) }],
+    });
+    expectTypeOf(withFallback(handler, { content: [] })).toEqualTypeOf<typeof handler>();
+  });
+});
+
+describe("fetchWithFallback types", () => {
+  it("infers the result from the attempts", () => {
+    expectTypeOf(
+      fetchWithFallback(
+        async () => 1,
+        () => 2,
+      ),
+    ).toEqualTypeOf<Promise<number>>();
+    expectTypeOf(fallbackChain([async () => "a", () => "b"])).toEqualTypeOf<Promise<string>>();
+  });
+
+  it("rejects a fallback of another type", () => {
+    const primary = async () => 1;
+    const fallback = () => "two";
+    // @ts-expect-error the fallback must produce what the primary produces
+    fetchWithFallback(primary, fallback);
+  });
+});

@@ -1,0 +1,246 @@
+import {
+  assertBoolean,
+  assertFunction,
+  isToolResult,
+  readToolCall,
+  type ToolCall,
+  type ToolResult,
+  withResultMeta,
+} from "@mcp-prod/internal";
+import { withCallSignal } from "./call-signal.ts";
+import { type AttemptContext, type FallbackOptions, readSettings, runChain } from "./chain.ts";
+import { FallbackTimeoutError, ToolResultError } from "./errors.ts";
+import type { ToolHandlerLike, ToolResultLike } from "./tool-types.ts";
+
+/**
+ * The `_meta` key under which a result served by a fallback is marked:
+ * `{ "mcp-prod/fallback": { degraded: true, reason: "error", attempt: 1 } }`.
+ */
+export const FALLBACK_META_KEY = "mcp-prod/fallback";
+
+/**
+ * Why the result is degraded, as a fixed set of values a metric can use as a
+ * label (the error itself is never sent to the client).
+ * - `"error"`: the handler (or the fallback before) threw.
+ * - `"timeout"`: it ran longer than `timeoutMs`.
+ * - `"errorResult"`: it returned an `isError: true` result.
+ */
+export type FallbackReason = "error" | "timeout" | "errorResult";
+
+/** The value `withFallback` puts under {@link FALLBACK_META_KEY} in a degraded result's `_meta`. */
+export type FallbackMeta = {
+  readonly degraded: true;
+  readonly reason: FallbackReason;
+  /** Which fallback produced the result: 1 for the first. */
+  readonly attempt: number;
+};
+
+/**
+ * A Standard Schema (zod ≥ 3.24, valibot, arktype): the tool's `outputSchema`,
+ * used to check what a fallback returns.
+ */
+export type OutputSchema = {
+  readonly "~standard": {
+    readonly validate: (
+      value: unknown,
+    ) =>
+      | { readonly issues?: ReadonlyArray<{ readonly message: string }> | undefined }
+      | PromiseLike<{ readonly issues?: ReadonlyArray<{ readonly message: string }> | undefined }>;
+  };
+};
+
+/** Options of {@link withFallback}. */
+export type WithFallbackOptions = Omit<FallbackOptions, "signal"> & {
+  /**
+   * Treat an `isError: true` result of the handler (or of a fallback with
+   * another after it) as a failure and fall back. MCP tools report failure in
+   * the result rather than by throwing; `when` receives it as a
+   * {@link ToolResultError}.
+   * @default true
+   */
+  readonly fallbackOnErrorResult?: boolean;
+  /**
+   * The tool's `outputSchema` (a Standard Schema such as `z.object(...)`). The
+   * SDK rejects a non-error result without matching `structuredContent`, so
+   * with this set a static fallback result is checked when the wrapper is
+   * built (a `TypeError` if it does not match) and a fallback handler's result
+   * when it is returned (a mismatch counts as that fallback failing).
+   * @default undefined
+   */
+  readonly outputSchema?: OutputSchema;
+};
+
+/** A fallback for handler `H`: a handler taking the same parameters, or a fixed result. */
+export type ToolFallback<H extends ToolHandlerLike> =
+  | ((...params: Parameters<H>) => ToolResultLike | Promise<ToolResultLike>)
+  | ToolResultLike;
+
+type FallbackStep = (params: ReadonlyArray<unknown>) => ToolResultLike | Promise<ToolResultLike>;
+
+/**
+ * Wraps a tool handler so that when it throws, times out or returns an
+ * `isError` result, a fallback answers instead: another handler called with
+ * the same parameters, a fixed result, or a list of them tried in turn. The
+ * fallback's result carries `_meta["mcp-prod/fallback"]` (see
+ * {@link FallbackMeta}) so clients and metrics can tell it is degraded.
+ *
+ * Returns a handler of the same type, for both SDK generations and both
+ * arities. A client's cancellation (`extra.signal`, or `ctx.mcpReq.signal`
+ * in 2.x) is never answered by a fallback. With `timeoutMs`, the handler gets
+ * a signal that is also aborted at the deadline. When every fallback fails
+ * too, the call throws a {@link FallbackError}, which the SDK turns into an
+ * `isError` result.
+ *
+ * @example
+ * ```ts
+ * import { McpServer } from "@modelcontextprotocol/sdk/server/mcp.js";
+ * import { withFallback } from "@mcp-prod/fallback";
+ * import { z } from "zod";
+ *
+ * const server = new McpServer({ name: "weather", version: "1.0.0" });
+ * server.registerTool(
+ *   "forecast",
+ *   { inputSchema: { city: z.string() } },
+ *   withFallback(
+ *     async ({ city }, { signal }) => ({ content: [{ type: "text", text: await liveForecast(city, signal) }] }),
+ *     { content: [{ type: "text", text: "Forecast temporarily unavailable" }] },
+ *     { timeoutMs: 3000 },
+ *   ),
+ * );
+ * ```
+ */
+export function withFallback<H extends ToolHandlerLike>(
+  handler: H,
+  fallback: NoInfer<ToolFallback<H> | ReadonlyArray<ToolFallback<H>>>,
+  options?: WithFallbackOptions,
+): H {
+  assertFunction(handler, "handler");
+  const settings = readSettings(options, false);
+  const { fallbackOnErrorResult = true, outputSchema } = options ?? {};
+  assertBoolean(fallbackOnErrorResult, "fallbackOnErrorResult");
+  assertOutputSchema(outputSchema);
+  const steps = (Array.isArray(fallback) ? fallback : [fallback]).map((item, index, all) =>
+    toStep(
+      item as ToolFallback<H>,
+      all.length === 1 ? "fallback" : `fallback[${index}]`,
+      outputSchema,
+    ),
+  );
+  if (steps.length === 0) {
+    throw new TypeError("Expected `fallback` to hold at least one fallback, got an empty array");
+  }
+  const count = steps.length + 1;
+  const lastIndex = count - 1;
+  const { timeoutMs } = settings;
+
+  const invoke = async (
+    index: number,
+    context: AttemptContext,
+    params: ReadonlyArray<unknown>,
+    call: ToolCall,
+  ): Promise<ToolResultLike> => {
+    // Only an attempt with a deadline needs a signal of its own in its parameters.
+    const callParams =
+      timeoutMs !== undefined && index < lastIndex
+        ? withCallSignal(params, call.extra, context.signal)
+        : params;
+    let result: ToolResultLike;
+    if (index === 0) {
+      result = await handler(...callParams);
+    } else {
+      result = await (steps[index - 1] as FallbackStep)(callParams);
+      if (outputSchema !== undefined) await checkOutput(result, outputSchema);
+    }
+    if (index < lastIndex && fallbackOnErrorResult && result?.isError === true) {
+      throw new ToolResultError(result);
+    }
+    if (index === 0) return result;
+    const meta: FallbackMeta = { degraded: true, reason: reasonOf(context.error), attempt: index };
+    return withResultMeta(result as ToolResult, FALLBACK_META_KEY, meta);
+  };
+
+  const wrapped = (...params: unknown[]): Promise<ToolResultLike> => {
+    const call = readToolCall(params);
+    return runChain(
+      count,
+      (index, context) => invoke(index, context, params, call),
+      settings,
+      call.signal,
+    );
+  };
+  return wrapped as H;
+}
+
+function reasonOf(error: unknown): FallbackReason {
+  if (FallbackTimeoutError.isInstance(error)) return "timeout";
+  if (ToolResultError.isInstance(error)) return "errorResult";
+  return "error";
+}
+
+function toStep(item: unknown, name: string, outputSchema: OutputSchema | undefined): FallbackStep {
+  if (typeof item === "function") {
+    const fallbackHandler = item as ToolHandlerLike;
+    return (params) => fallbackHandler(...params);
+  }
+  if (!isToolResult(item) || (item.content !== undefined && !Array.isArray(item.content))) {
+    throw new TypeError(
+      `Expected \`${name}\` to be a tool handler or a tool result ({ content: [...] }), got ${describe(item)}`,
+    );
+  }
+  if (outputSchema !== undefined) checkStaticOutput(item, name, outputSchema);
+  const result = item;
+  return () => result;
+}
+
+function describe(value: unknown): string {
+  if (Array.isArray(value)) return "an array";
+  if (value === null || value === undefined) return String(value);
+  return typeof value === "object" ? "an object" : typeof value;
+}
+
+function assertOutputSchema(value: unknown): asserts value is OutputSchema | undefined {
+  if (value === undefined) return;
+  const standard =
+    typeof value === "object" && value !== null
+      ? (value as { "~standard"?: { validate?: unknown } })["~standard"]
+      : undefined;
+  if (typeof standard?.validate !== "function") {
+    throw new TypeError(
+      `Expected \`outputSchema\` to be a Standard Schema such as z.object({...}), got ${describe(value)}`,
+    );
+  }
+}
+
+/** Checked while building the wrapper, so a static fallback that the SDK would reject fails at startup. */
+function checkStaticOutput(result: ToolResultLike, name: string, schema: OutputSchema): void {
+  if (result.isError === true) return;
+  if (result.structuredContent === undefined) {
+    throw new TypeError(
+      `Expected \`${name}\` to supply \`structuredContent\`: the tool has an \`outputSchema\``,
+    );
+  }
+  const outcome = schema["~standard"].validate(result.structuredContent);
+  // An asynchronous schema cannot be checked here; the SDK still checks each result.
+  if (typeof (outcome as PromiseLike<unknown>).then === "function") return;
+  const issues = (outcome as { issues?: ReadonlyArray<{ message: string }> }).issues;
+  if (issues !== undefined && issues.length > 0) {
+    throw new TypeError(
+      `Expected \`${name}.structuredContent\` to match \`outputSchema\`: ${issues.map((issue) => issue.message).join("; ")}`,
+    );
+  }
+}
+
+async function checkOutput(result: ToolResultLike, schema: OutputSchema): Promise<void> {
+  if (result?.isError === true) return;
+  if (result?.structuredContent === undefined) {
+    throw new TypeError(
+      "The fallback returned no `structuredContent` for a tool with an `outputSchema`",
+    );
+  }
+  const { issues } = await schema["~standard"].validate(result.structuredContent);
+  if (issues !== undefined && issues.length > 0) {
+    throw new TypeError(
+      `The fallback's \`structuredContent\` does not match \`outputSchema\`: ${issues.map((issue) => issue.message).join("; ")}`,
+    );
+  }
+}
