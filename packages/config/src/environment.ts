@@ -116,8 +116,8 @@ export class Environment {
 
   /**
    * The raw value of a declared variable: `NAME` or `NAME_FILE` from the real
-   * environment, else from the env files. Setting both in one layer is a
-   * mistake worth reporting; the real environment always wins over files.
+   * environment, else from the last env file that sets either. Both in the
+   * environment, or both in one file, is a mistake worth reporting.
    */
   read(name: string): RawValue {
     const fileName = `${name}_FILE`;
@@ -128,24 +128,32 @@ export class Environment {
     if (direct !== undefined) return { ok: true, value: direct, source: { kind: "env" } };
     if (indirect !== undefined) return readValueFile(fileName, indirect);
 
-    const fileDirect = this.#fromFiles(name);
-    const fileIndirect = this.#fromFiles(fileName);
+    // The last file that sets either form decides, as a later file overrides an earlier one.
+    const file = this.#files.findLast(
+      (candidate) =>
+        candidate.values[name] !== undefined || candidate.values[fileName] !== undefined,
+    );
+    if (file === undefined) return { ok: true, value: undefined, source: { kind: "unset" } };
+    const fileDirect = file.values[name];
+    const fileIndirect = file.values[fileName];
     if (fileDirect !== undefined && fileIndirect !== undefined)
       return {
         ok: false,
-        message: `both ${name} (in ${fileDirect.file}) and ${fileName} (in ${fileIndirect.file}) are set; set only one`,
+        message: `both ${name} and ${fileName} are set in ${file.path}; set only one`,
       };
-    const found = fileDirect ?? fileIndirect;
-    if (found === undefined) return { ok: true, value: undefined, source: { kind: "unset" } };
     let expanded: string;
     try {
-      expanded = this.#expand(found === fileDirect ? name : fileName, found.value, []);
+      expanded = this.#expand(
+        fileDirect !== undefined ? name : fileName,
+        (fileDirect ?? fileIndirect) as string,
+        [],
+      );
     } catch (error) {
       if (!(error instanceof ExpansionError)) throw error;
-      return { ok: false, message: `${error.message} (in ${found.file})` };
+      return { ok: false, message: `${error.message} (in ${file.path})` };
     }
-    return found === fileDirect
-      ? { ok: true, value: expanded, source: { kind: "file", file: found.file } }
+    return fileDirect !== undefined
+      ? { ok: true, value: expanded, source: { kind: "file", file: file.path } }
       : readValueFile(fileName, expanded);
   }
 }

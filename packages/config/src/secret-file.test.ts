@@ -114,4 +114,28 @@ describe("NAME_FILE (Docker and Kubernetes secrets)", () => {
     });
     expect(config.oauth.clientSecret).toBe("from-file");
   });
+
+  it("lets a later env file's NAME_FILE override an earlier file's NAME", () => {
+    const temp = useTemp();
+    const path = temp.write("oauth-secret", "mounted\n");
+    const base = temp.write(".env", "OAUTH_CLIENT_SECRET=dev-secret\n");
+    const production = temp.write(".env.production", `OAUTH_CLIENT_SECRET_FILE=${path}\n`);
+    const config = loadConfig(shape, { env: {}, envFiles: [base, production] });
+    expect(config.oauth.clientSecret).toBe("mounted");
+  });
+
+  it("reports NAME and NAME_FILE both set in one env file", () => {
+    const temp = useTemp();
+    const envFile = temp.write(
+      ".env",
+      "OAUTH_CLIENT_SECRET=a\nOAUTH_CLIENT_SECRET_FILE=/run/secrets/x\n",
+    );
+    expect(issuesOf(() => loadConfig(shape, { env: {}, envFiles: [envFile] }))).toEqual([
+      {
+        variable: "OAUTH_CLIENT_SECRET",
+        path: "oauth.clientSecret",
+        message: `both OAUTH_CLIENT_SECRET and OAUTH_CLIENT_SECRET_FILE are set in ${envFile}; set only one`,
+      },
+    ]);
+  });
 });
