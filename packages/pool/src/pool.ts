@@ -204,7 +204,7 @@ const ISOLATION_LEVELS = ["read committed", "repeatable read", "serializable"] a
 const CONNECT_RETRY_BASE_MS = 25;
 const CONNECT_RETRY_CAP_MS = 1000;
 const REFILL_RETRY_BASE_MS = 100;
-const REFILL_RETRY_CAP_MS = 10_000;
+const REFILL_RETRY_CAP_MS = 5000;
 const LIFETIME_JITTER = 0.1;
 
 function noop(): void {}
@@ -218,6 +218,11 @@ function isPgTimeout(error: unknown): boolean {
   );
 }
 
+function isFatal(error: unknown): boolean {
+  const severity = (error as { severity?: unknown } | null)?.severity;
+  return severity === "FATAL" || severity === "PANIC" || isConnectionError(error);
+}
+
 function validatePositiveOrZero(value: unknown, name: string): void {
   assertNonNegativeNumber(value, name, true);
 }
@@ -229,8 +234,14 @@ function bounded<T>(
   signal: AbortSignal | undefined,
   onGiveUp: (reason: unknown) => void,
   makeTimeoutError: () => Error,
+  onError: (error: unknown) => void = noop,
 ): Promise<T> {
-  if (timeoutMs <= 0 && !signal) return promise;
+  if (timeoutMs <= 0 && !signal) {
+    return promise.catch((error: unknown) => {
+      onError(error);
+      throw error;
+    });
+  }
   if (signal?.aborted) {
     promise.catch(noop);
     const reason = abortReason(signal);
@@ -263,6 +274,7 @@ function bounded<T>(
         settled = true;
         if (timer) clearTimeout(timer);
         removeAbort();
+        onError(error);
         reject(error);
       },
     );
@@ -697,6 +709,11 @@ export class Pool {
         lease.broken ??= reason;
       },
       () => new QueryTimeoutError(timeoutMs),
+      (error) => {
+        // After a FATAL error (pg_terminate_backend, shutdown) or a lost socket the
+        // server is closing this connection; pg may not know yet, so never reuse it.
+        if (isFatal(error)) this.#breakLease(lease, error);
+      },
     );
   }
 
@@ -844,18 +861,25 @@ export class Pool {
     // pg listens for errors only on idle connections; one that dies while a
     // caller holds it would otherwise be an unhandled `error` event.
     client.on("error", (error) => {
-      const lease = meta.lease;
-      if (!lease) return;
-      lease.broken ??= error;
-      this.#recordError(error);
+      if (meta.lease) this.#breakLease(meta.lease, error);
     });
     this.#refillAttempt = 0;
     this.#events.emit("connect");
   }
 
+  /** A held connection died: counted once, however many ways pg reports it. */
+  #breakLease(lease: Lease, error: unknown): void {
+    if (lease.broken !== undefined) return;
+    lease.broken = error;
+    this.#recordError(error);
+  }
+
   #recordError(error: unknown): void {
     this.#errors += 1;
     this.#events.emit("error", error);
+    this.#scheduleRefill(
+      backoffDelay(this.#refillAttempt, REFILL_RETRY_BASE_MS, REFILL_RETRY_CAP_MS),
+    );
   }
 
   #timeoutError(cause: unknown): PoolTimeoutError {
@@ -918,7 +942,11 @@ export class Pool {
     this.#refillTimer = setTimeout(() => {
       this.#refillTimer = undefined;
       this.#warm().then(
-        () => this.#scheduleRefill(0),
+        // Connections other callers were still opening may yet fail: look again later.
+        () =>
+          this.#scheduleRefill(
+            backoffDelay(this.#refillAttempt, REFILL_RETRY_BASE_MS, REFILL_RETRY_CAP_MS),
+          ),
         () => this.#retryRefill(),
       );
     }, delayMs);
