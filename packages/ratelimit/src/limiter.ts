@@ -263,12 +263,14 @@ class Limiter implements RateLimiter {
     const { cost = 1, signal } = options;
     assertPositiveInteger(cost, "cost");
     throwIfAborted(signal);
+    // The memory store answers within a microtask, so there is no wait to
+    // abandon; racing the signal would only add a listener per call.
+    if (!this.#redis) return this.#fromLimiter(this.#memory, key, cost, "memory");
     return raceAbort(this.#consume(key, cost), signal);
   }
 
   async #consume(key: string, cost: number): Promise<RateLimitResult> {
-    const redis = this.#redis;
-    if (!redis) return this.#fromLimiter(this.#memory, key, cost, "memory");
+    const redis = this.#redis as RateLimiterRedis;
     try {
       this.#assertRedisUsable();
       return this.#toResult(key, await this.#withTimeout(redis.consume(key, cost)), "redis");

@@ -5,6 +5,7 @@ import { z } from "zod";
 import {
   createRateLimiter,
   type RateLimitExtra,
+  type RateLimiter,
   type RateLimitResult,
   type RedisClientLike,
   withRateLimit,
@@ -62,5 +63,20 @@ describe("createRateLimiter types", () => {
     });
     expectTypeOf(limiter.consume("k")).resolves.toEqualTypeOf<RateLimitResult>();
     expectTypeOf(limiter.name).toEqualTypeOf<string>();
+  });
+});
+
+describe("the contract @mcp-prod/telemetry observes", () => {
+  it("has a name and on(event, listener) for `limited` and `error`", () => {
+    type Observed = {
+      readonly name: string;
+      // biome-ignore lint/suspicious/noExplicitAny: telemetry's own loose listener type
+      on(event: "limited" | "error", listener: (...args: any[]) => void): unknown;
+    };
+    expectTypeOf<RateLimiter>().toExtend<Observed>();
+    const limiter = createRateLimiter({ points: 1, durationSeconds: 1 });
+    limiter.on("limited", (event) => {
+      expectTypeOf(event).toEqualTypeOf<{ readonly key: string; readonly retryAfterMs: number }>();
+    });
   });
 });
