@@ -228,6 +228,58 @@ describe("fetchWithFallback", () => {
     },
   );
 
+  it("rejects with the caller's reason, not the value, when a primary that ignores its signal succeeds after the cancellation", async () => {
+    const controller = new AbortController();
+    const reason = new Error("client cancelled");
+    let finish!: (value: string) => void;
+    const fallback = vi.fn(() => "cached");
+    const pending = fetchWithFallback(
+      () =>
+        new Promise<string>((resolve) => {
+          finish = resolve;
+        }),
+      fallback,
+      { signal: controller.signal },
+    );
+    controller.abort(reason);
+    finish("live");
+    await expect(pending).rejects.toBe(reason);
+    expect(fallback).not.toHaveBeenCalled();
+  });
+
+  it("creates no AbortController on the happy path without a deadline, with or without a caller signal", async () => {
+    const Original = globalThis.AbortController;
+    const callerSignal = new Original().signal;
+    let created = 0;
+    globalThis.AbortController = class extends Original {
+      constructor() {
+        super();
+        created += 1;
+      }
+    };
+    try {
+      await fetchWithFallback(
+        async () => "live",
+        () => "cached",
+      );
+      await fetchWithFallback(
+        async () => "live",
+        () => "cached",
+        { signal: callerSignal },
+      );
+      await fallbackChain([async () => "live", () => "cached"], { onFallback: () => {} });
+      expect(created).toBe(0);
+      await fetchWithFallback(
+        async () => "live",
+        () => "cached",
+        { timeoutMs: 1000 },
+      );
+      expect(created).toBe(1);
+    } finally {
+      globalThis.AbortController = Original;
+    }
+  });
+
   it("rejects at once, without calling the primary, when the signal is already aborted", async () => {
     const controller = new AbortController();
     const reason = new Error("gone");

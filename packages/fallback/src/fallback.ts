@@ -10,7 +10,7 @@ import {
 
 const neverFallBack = (): boolean => false;
 const noFallbackSettings: ChainSettings = {
-  ...readSettings(undefined, true),
+  ...readSettings(undefined),
   when: neverFallBack,
 };
 
@@ -50,9 +50,9 @@ export function fetchWithFallback<T>(
     let settings: ChainSettings;
     let signal: AbortSignal | undefined;
     if (typeof fallbackOnErrorOrOptions === "boolean") {
-      settings = fallbackOnErrorOrOptions ? readSettings(undefined, true) : noFallbackSettings;
+      settings = fallbackOnErrorOrOptions ? readSettings(undefined) : noFallbackSettings;
     } else {
-      settings = readSettings(fallbackOnErrorOrOptions, true);
+      settings = readSettings(fallbackOnErrorOrOptions);
       signal = fallbackOnErrorOrOptions.signal;
       assertSignal(signal, "signal");
     }
@@ -100,7 +100,7 @@ export function fallbackChain<T>(
     attempts.forEach((attempt, index) => {
       assertFunction(attempt, `attempts[${index}]`);
     });
-    const settings = readSettings(options, true);
+    const settings = readSettings(options);
     const signal = options?.signal;
     assertSignal(signal, "signal");
     const list = [...attempts];

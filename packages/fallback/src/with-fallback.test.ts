@@ -393,6 +393,30 @@ describe("withFallback on an SDK 1.x McpServer", () => {
     ]);
   });
 
+  it("creates no AbortController per call without timeoutMs: the handler gets the request's own signal", async () => {
+    const requestSignal = new AbortController().signal;
+    let seen: AbortSignal | undefined;
+    const wrapped = withFallback(async (_args: { id: string }, extra: { signal: AbortSignal }) => {
+      seen = extra.signal;
+      return text("live");
+    }, text("cached"));
+    const Original = globalThis.AbortController;
+    let created = 0;
+    globalThis.AbortController = class extends Original {
+      constructor() {
+        super();
+        created += 1;
+      }
+    };
+    try {
+      await expect(wrapped({ id: "1" }, { signal: requestSignal })).resolves.toEqual(text("live"));
+    } finally {
+      globalThis.AbortController = Original;
+    }
+    expect(created).toBe(0);
+    expect(seen).toBe(requestSignal);
+  });
+
   it("validates its arguments when the wrapper is built, naming each", () => {
     const handler = async () => text("x");
     expect(() => withFallback("handler" as never, text("x"))).toThrow(

@@ -115,7 +115,7 @@ export function withFallback<H extends ToolHandlerLike>(
   options?: WithFallbackOptions,
 ): H {
   assertFunction(handler, "handler");
-  const settings = readSettings(options, false);
+  const settings = readSettings(options);
   const { fallbackOnErrorResult = true, outputSchema } = options ?? {};
   assertBoolean(fallbackOnErrorResult, "fallbackOnErrorResult");
   assertOutputSchema(outputSchema);
@@ -142,7 +142,7 @@ export function withFallback<H extends ToolHandlerLike>(
     // Only an attempt with a deadline needs a signal of its own in its parameters.
     const callParams =
       timeoutMs !== undefined && index < lastIndex
-        ? withCallSignal(params, call.extra, context.signal)
+        ? withCallSignal(params, call.extra, () => context.signal)
         : params;
     let result: ToolResultLike;
     if (index === 0) {

@@ -1,0 +1,152 @@
+import { Client } from "@modelcontextprotocol/client";
+import { InMemoryTransport, McpServer } from "@modelcontextprotocol/server";
+import { afterEach, describe, expect, it, vi } from "vitest";
+import { z } from "zod";
+import { FALLBACK_META_KEY, FallbackTimeoutError, withFallback } from "./index.ts";
+
+type Connected = { server: McpServer; client: Client };
+const open: Connected[] = [];
+
+/** A real SDK 2.x McpServer and Client joined by InMemoryTransport. */
+async function connect(register: (server: McpServer) => void): Promise<Connected> {
+  const server = new McpServer({ name: "fallback-test-v2", version: "1.0.0" });
+  register(server);
+  const client = new Client({ name: "fallback-test-v2-client", version: "1.0.0" });
+  const [clientTransport, serverTransport] = InMemoryTransport.createLinkedPair();
+  await Promise.all([server.connect(serverTransport), client.connect(clientTransport)]);
+  const connected = { server, client };
+  open.push(connected);
+  return connected;
+}
+
+function text(value: string) {
+  return { content: [{ type: "text" as const, text: value }] };
+}
+
+afterEach(async () => {
+  vi.useRealTimers();
+  await Promise.all(
+    open.splice(0).map(({ client, server }) => Promise.all([client.close(), server.close()])),
+  );
+});
+
+describe("withFallback on an SDK 2.x McpServer", () => {
+  it("passes a healthy result through and marks a fallback's result degraded", async () => {
+    const { client } = await connect((server) => {
+      server.registerTool(
+        "forecast",
+        { inputSchema: z.object({ city: z.string() }) },
+        withFallback(
+          async ({ city }) => {
+            if (city === "Atlantis") throw new Error("no station");
+            return text(`sunny in ${city}`);
+          },
+          async ({ city }) => text(`cached forecast for ${city}`),
+        ),
+      );
+    });
+    const healthy = await client.callTool({ name: "forecast", arguments: { city: "Oslo" } });
+    expect(healthy.content).toEqual([{ type: "text", text: "sunny in Oslo" }]);
+    expect(healthy._meta?.[FALLBACK_META_KEY]).toBeUndefined();
+
+    const degraded = await client.callTool({ name: "forecast", arguments: { city: "Atlantis" } });
+    expect(degraded.content).toEqual([{ type: "text", text: "cached forecast for Atlantis" }]);
+    expect(degraded._meta?.[FALLBACK_META_KEY]).toEqual({
+      degraded: true,
+      reason: "error",
+      attempt: 1,
+    });
+  });
+
+  it("serves a static fallback for a tool without inputSchema, whose handler takes only ctx", async () => {
+    const { client } = await connect((server) => {
+      server.registerTool(
+        "status",
+        {},
+        withFallback(async (ctx) => {
+          throw new Error(`status backend down (${ctx.mcpReq.method})`);
+        }, text("status unknown")),
+      );
+    });
+    const result = await client.callTool({ name: "status" });
+    expect(result.content).toEqual([{ type: "text", text: "status unknown" }]);
+    expect(result._meta?.[FALLBACK_META_KEY]).toEqual({
+      degraded: true,
+      reason: "error",
+      attempt: 1,
+    });
+  });
+
+  it("aborts ctx.mcpReq.signal at timeoutMs, keeps the rest of ctx, and serves the fallback", async () => {
+    vi.useFakeTimers({ toFake: ["setTimeout", "clearTimeout"] });
+    let started!: () => void;
+    const running = new Promise<void>((resolve) => {
+      started = resolve;
+    });
+    let seen: { signal: AbortSignal; method: string } | undefined;
+    const { client } = await connect((server) => {
+      server.registerTool(
+        "forecast",
+        { inputSchema: z.object({ city: z.string() }) },
+        withFallback(
+          async (_args, ctx) => {
+            seen = { signal: ctx.mcpReq.signal, method: ctx.mcpReq.method };
+            started();
+            await new Promise((resolve) => ctx.mcpReq.signal.addEventListener("abort", resolve));
+            return text("too late");
+          },
+          text("cached forecast"),
+          { timeoutMs: 1500 },
+        ),
+      );
+    });
+    const pending = client.callTool({ name: "forecast", arguments: { city: "Oslo" } });
+    await running;
+    await vi.advanceTimersByTimeAsync(1500);
+    const result = await pending;
+    expect(result.content).toEqual([{ type: "text", text: "cached forecast" }]);
+    expect(result._meta?.[FALLBACK_META_KEY]).toEqual({
+      degraded: true,
+      reason: "timeout",
+      attempt: 1,
+    });
+    expect(seen?.method).toBe("tools/call");
+    expect(seen?.signal.aborted).toBe(true);
+    expect(FallbackTimeoutError.isInstance(seen?.signal.reason)).toBe(true);
+  });
+
+  it("never answers a client's cancellation with the fallback", async () => {
+    let started!: () => void;
+    const running = new Promise<void>((resolve) => {
+      started = resolve;
+    });
+    let handlerAborted!: () => void;
+    const aborted = new Promise<void>((resolve) => {
+      handlerAborted = resolve;
+    });
+    const fallback = vi.fn(() => text("cached"));
+    const { client } = await connect((server) => {
+      server.registerTool(
+        "slow",
+        {},
+        withFallback(async (ctx) => {
+          started();
+          await new Promise((_, reject) =>
+            ctx.mcpReq.signal.addEventListener("abort", () => {
+              handlerAborted();
+              reject(ctx.mcpReq.signal.reason);
+            }),
+          );
+          return text("never");
+        }, fallback),
+      );
+    });
+    const controller = new AbortController();
+    const pending = client.callTool({ name: "slow" }, { signal: controller.signal });
+    await running;
+    controller.abort(new Error("user pressed stop"));
+    await expect(pending).rejects.toThrow("user pressed stop");
+    await aborted;
+    expect(fallback).not.toHaveBeenCalled();
+  });
+});
