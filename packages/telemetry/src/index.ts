@@ -1,0 +1,30 @@
+export { TelemetryError, type TelemetryErrorCode } from "./errors.ts";
+export {
+  type CreateLoggerOptions,
+  createLogger,
+  REDACTED,
+  SECRET_FIELDS,
+} from "./logger.ts";
+export type { MetricsHandler, MetricsHandlerOptions } from "./metrics-handler.ts";
+export type {
+  BreakerEvents,
+  CacheEvents,
+  Observable,
+  ObservedBreaker,
+  ObservedCache,
+  ObservedPool,
+  ObservedRateLimiter,
+  PoolEvents,
+  RateLimiterEvents,
+} from "./observers.ts";
+export { type SentryLike, type SentryReporterOptions, sentryReporter } from "./sentry.ts";
+export {
+  type AnyToolHandler,
+  createTelemetry,
+  DEFAULT_DURATION_BUCKETS,
+  type ErrorContext,
+  type ErrorReporter,
+  type Telemetry,
+  type TelemetryOptions,
+  type ToolCallStatus,
+} from "./telemetry.ts";

@@ -1,0 +1,38 @@
+import { hasMarker, markError } from "@mcp-prod/internal";
+
+/** What went wrong, for callers that branch on it (never on the message). */
+export type TelemetryErrorCode =
+  /** The registry already holds a metric of that name (a second telemetry on one registry). */
+  | "ETELEMETRY_METRIC_CONFLICT"
+  /** Two different objects of one kind were observed under the same `name`. */
+  | "ETELEMETRY_DUPLICATE_NAME";
+
+/**
+ * The one error of `@mcp-prod/telemetry`. Detect it with
+ * `TelemetryError.isInstance(error)`, which works across installed copies.
+ *
+ * @example
+ * ```ts
+ * try {
+ *   telemetry.observeBreaker(breaker);
+ * } catch (error) {
+ *   if (TelemetryError.isInstance(error) && error.code === "ETELEMETRY_DUPLICATE_NAME") {
+ *     // two breakers share a name: give each its own
+ *   }
+ * }
+ * ```
+ */
+export class TelemetryError extends Error {
+  override readonly name = "TelemetryError" as const;
+  readonly code: TelemetryErrorCode;
+
+  constructor(code: TelemetryErrorCode, message: string, options?: ErrorOptions) {
+    super(message, options);
+    this.code = code;
+    markError(this, "TelemetryError");
+  }
+
+  static isInstance(error: unknown): error is TelemetryError {
+    return hasMarker(error, "TelemetryError");
+  }
+}

@@ -1,0 +1,83 @@
+import { assertOptions, assertString } from "@mcp-prod/internal";
+import { type DestinationStream, type Logger, type LoggerOptions, pino } from "pino";
+
+/**
+ * Argument fields redacted from every log line that includes arguments, at
+ * the top level and one object down (`args.password`, `args.auth.token`).
+ */
+export const SECRET_FIELDS: readonly string[] = Object.freeze([
+  "password",
+  "passwd",
+  "secret",
+  "token",
+  "accessToken",
+  "access_token",
+  "refreshToken",
+  "refresh_token",
+  "apiKey",
+  "api_key",
+  "authorization",
+  "cookie",
+  "clientSecret",
+  "client_secret",
+  "privateKey",
+  "private_key",
+]);
+
+/** The value a redacted field is logged as. */
+export const REDACTED = "[Redacted]";
+
+/** pino `redact` paths for the tool arguments under `args`: the secrets plus the caller's fields. */
+export function argumentRedactPaths(fields: readonly string[]): string[] {
+  const paths = SECRET_FIELDS.flatMap((field) => [`args.${field}`, `args.*.${field}`]);
+  for (const field of fields) paths.push(`args.${field}`);
+  return paths;
+}
+
+/** Options of {@link createLogger}. */
+export type CreateLoggerOptions = {
+  /**
+   * The lowest level written, usually from configuration (`LOG_LEVEL`).
+   * @default "info"
+   */
+  readonly level?: string;
+  /**
+   * Extra pino `redact` paths, for fields of your own log lines.
+   * @default []
+   */
+  readonly redact?: readonly string[];
+  /**
+   * Where lines go: any pino destination (`pino.destination(1)`, a file, a test's stream).
+   * @default stdout
+   */
+  readonly destination?: DestinationStream;
+};
+
+/**
+ * A pino logger in the seed's production shape: JSON lines with ISO
+ * timestamps, the level as its label (`"level":"info"`), the level from
+ * configuration. Pass it to `createTelemetry({ logger })`, or bring your own
+ * pino logger.
+ *
+ * @example
+ * ```ts
+ * import { createLogger, createTelemetry } from "@mcp-prod/telemetry";
+ *
+ * const logger = createLogger({ level: process.env.LOG_LEVEL ?? "info" });
+ * const telemetry = createTelemetry({ serviceName: "analytics-mcp", logger });
+ * ```
+ */
+export function createLogger(options: CreateLoggerOptions = {}): Logger {
+  assertOptions(options);
+  const { level = "info", redact = [], destination } = options;
+  assertString(level, "level");
+  if (!Array.isArray(redact) || !redact.every((path) => typeof path === "string"))
+    throw new TypeError("Expected `redact` to be an array of strings");
+  const loggerOptions: LoggerOptions = {
+    level,
+    formatters: { level: (label) => ({ level: label }) },
+    timestamp: pino.stdTimeFunctions.isoTime,
+    ...(redact.length > 0 ? { redact: { paths: [...redact], censor: REDACTED } } : {}),
+  };
+  return destination ? pino(loggerOptions, destination) : pino(loggerOptions);
+}

@@ -1,0 +1,393 @@
+import {
+  assertBoolean,
+  assertFunction,
+  assertOneOf,
+  assertOptions,
+  assertString,
+  isToolResult,
+  onAbort,
+  readToolCall,
+  type ToolCall,
+} from "@mcp-prod/internal";
+import type { Level, Logger } from "pino";
+import { Counter, collectDefaultMetrics, Histogram, Registry } from "prom-client";
+import { argumentRedactPaths, REDACTED } from "./logger.ts";
+import {
+  type MetricsHandler,
+  type MetricsHandlerOptions,
+  metricsHandler,
+} from "./metrics-handler.ts";
+import {
+  type ObservedBreaker,
+  type ObservedCache,
+  type ObservedPool,
+  type ObservedRateLimiter,
+  Observers,
+  registerMetric,
+} from "./observers.ts";
+
+/**
+ * Any tool handler, of either SDK generation and either arity. Deliberately
+ * looser than `@mcp-prod/internal`'s `ToolHandler` on the result: under
+ * `exactOptionalPropertyTypes` the SDK's `CallToolResult` (optional fields
+ * typed `| undefined`) is not assignable to `ToolResult`, and a failed
+ * constraint would stop `registerTool` from typing an inline handler's
+ * arguments through `wrap`.
+ */
+// biome-ignore lint/suspicious/noExplicitAny: parameters are whatever the SDK infers; wrap returns the same type
+export type AnyToolHandler = (...params: any[]) => unknown;
+
+/** How a tool call ended: `error` covers a thrown error and an `isError` result alike. */
+export type ToolCallStatus = "success" | "error" | "cancelled";
+
+/** What an error reporter is told besides the error itself. */
+export type ErrorContext = {
+  /** The tool whose handler threw. */
+  readonly tool: string;
+  /** The call's arguments as the handler received them (`undefined` for a tool without an input schema). */
+  readonly args: unknown;
+  /** The telemetry's `serviceName`. */
+  readonly service: string;
+  /** The JSON-RPC request id, when the SDK gives one. */
+  readonly requestId: string | number | undefined;
+  /** The MCP session id, on transports that have sessions. */
+  readonly sessionId: string | undefined;
+};
+
+/**
+ * Called once for each error a tool handler throws (not for `isError` results
+ * the handler chose to return, nor for cancelled calls). Whatever it throws or
+ * rejects with becomes a process warning; the tool call is never affected.
+ */
+export type ErrorReporter = (error: unknown, context: ErrorContext) => unknown;
+
+/** The seed's buckets for `mcp_tool_duration_seconds`: 10 ms to 5 s. */
+export const DEFAULT_DURATION_BUCKETS: readonly number[] = Object.freeze([
+  0.01, 0.05, 0.1, 0.5, 1, 5,
+]);
+
+const LEVELS = ["trace", "debug", "info", "warn", "error", "fatal"] as const;
+
+/** Options of {@link createTelemetry}. */
+export type TelemetryOptions = {
+  /** The service's name: a `service` field on every log line and in the error reporter's context. */
+  readonly serviceName: string;
+  /**
+   * A pino logger for one `tool_called` line per call; without one nothing is logged.
+   * {@link createLogger} builds one in the seed's shape.
+   * @default undefined
+   */
+  readonly logger?: Logger | undefined;
+  /**
+   * The prom-client registry the metrics go to; one telemetry per registry.
+   * @default a new `Registry`
+   */
+  readonly registry?: Registry | undefined;
+  /**
+   * Reports errors thrown by tool handlers; {@link sentryReporter} adapts `@sentry/node`.
+   * @default undefined
+   */
+  readonly onError?: ErrorReporter | undefined;
+  /**
+   * `false` makes `wrap` return the handler itself and the observers do nothing:
+   * no work at all on the call path.
+   * @default true
+   */
+  readonly enabled?: boolean | undefined;
+  /**
+   * Buckets of `mcp_tool_duration_seconds`, in seconds.
+   * @default [0.01, 0.05, 0.1, 0.5, 1, 5]
+   */
+  readonly buckets?: readonly number[] | undefined;
+  /**
+   * Also register prom-client's default process metrics (CPU, memory, event loop lag, GC).
+   * @default false
+   */
+  readonly defaultMetrics?: boolean | undefined;
+  /**
+   * Log each call's arguments under `args`, with the secret fields and
+   * {@link TelemetryOptions.redact} fields replaced by `"[Redacted]"` (pino's `redact`).
+   * @default false
+   */
+  readonly logArgs?: boolean | undefined;
+  /**
+   * Further argument fields to redact when `logArgs` is on, as pino paths
+   * relative to the arguments (`"email"`, `"user.ssn"`, `"items[*].card"`).
+   * @default []
+   */
+  readonly redact?: readonly string[] | undefined;
+  /**
+   * Level of the line for a successful or cancelled call.
+   * @default "info"
+   */
+  readonly logLevel?: Level | undefined;
+  /**
+   * Level of the line for a failed call.
+   * @default "error"
+   */
+  readonly errorLogLevel?: Level | undefined;
+};
+
+/** The metrics, log lines and error reports of one MCP server. */
+export type Telemetry = {
+  /** The registry holding every metric this telemetry records. */
+  readonly registry: Registry;
+  /**
+   * Instruments a tool handler: one `mcp_tool_calls_total{tool,status}`
+   * increment, one `mcp_tool_duration_seconds{tool}` observation and one log
+   * line per call, and thrown errors to `onError`. Returns a handler of the
+   * same type; arguments and result pass through unchanged.
+   *
+   * @example
+   * ```ts
+   * server.registerTool("search_users", config, telemetry.wrap("search_users", handler));
+   * ```
+   */
+  wrap<H extends AnyToolHandler>(tool: string, handler: H): H;
+  /**
+   * Turns a breaker's events and `stats()` into `mcp_breaker_*` metrics.
+   * Returns the function that stops observing it.
+   */
+  observeBreaker(breaker: ObservedBreaker): () => void;
+  /** Turns a cache's events into `mcp_cache_*` metrics. Returns the function that stops observing it. */
+  observeCache(cache: ObservedCache): () => void;
+  /** Turns a pool's events and `stats()` into `mcp_pool_*` metrics. Returns the function that stops observing it. */
+  observePool(pool: ObservedPool): () => void;
+  /** Turns a rate limiter's events into `mcp_ratelimit_*` metrics. Returns the function that stops observing it. */
+  observeRateLimiter(limiter: ObservedRateLimiter): () => void;
+  /** The Prometheus text exposition of the registry. */
+  metrics(): Promise<string>;
+  /** The registry's content type, for serving {@link Telemetry.metrics} yourself. */
+  readonly contentType: string;
+  /** A Node HTTP handler serving the registry on `GET /metrics`. */
+  metricsHandler(options?: MetricsHandlerOptions): MetricsHandler;
+  /** Stops observing every breaker, cache, pool and limiter. Metrics keep their values. */
+  close(): void;
+};
+
+/**
+ * Creates the telemetry of one MCP server: Prometheus metrics for every
+ * wrapped tool and observed breaker, cache, pool and rate limiter, a pino line
+ * per call, and thrown errors to a reporter.
+ *
+ * @example
+ * ```ts
+ * import { createServer } from "node:http";
+ * import { createLogger, createTelemetry } from "@mcp-prod/telemetry";
+ *
+ * const telemetry = createTelemetry({ serviceName: "analytics-mcp", logger: createLogger() });
+ * server.registerTool("search_users", config, telemetry.wrap("search_users", handler));
+ * createServer(telemetry.metricsHandler()).listen(9464);
+ * ```
+ */
+export function createTelemetry(options: TelemetryOptions): Telemetry {
+  assertOptions(options);
+  if (options === undefined)
+    throw new TypeError("Expected `options` to be an object, got undefined");
+  const {
+    serviceName,
+    logger,
+    registry = new Registry(),
+    onError,
+    enabled = true,
+    buckets = DEFAULT_DURATION_BUCKETS,
+    defaultMetrics = false,
+    logArgs = false,
+    redact = [],
+    logLevel = "info",
+    errorLogLevel = "error",
+  } = options;
+  assertString(serviceName, "serviceName");
+  if (logger !== undefined && (typeof logger !== "object" || typeof logger?.child !== "function"))
+    throw new TypeError("Expected `logger` to be a pino logger");
+  if (typeof (registry as { metrics?: unknown } | null)?.metrics !== "function")
+    throw new TypeError("Expected `registry` to be a prom-client Registry");
+  assertFunction(onError, "onError", true);
+  assertBoolean(enabled, "enabled");
+  assertBoolean(defaultMetrics, "defaultMetrics");
+  assertBoolean(logArgs, "logArgs");
+  assertOneOf(logLevel, "logLevel", LEVELS);
+  assertOneOf(errorLogLevel, "errorLogLevel", LEVELS);
+  assertBuckets(buckets);
+  if (!Array.isArray(redact) || !redact.every((path) => typeof path === "string" && path !== ""))
+    throw new TypeError("Expected `redact` to be an array of non-empty strings");
+
+  const calls = registerMetric(
+    () =>
+      new Counter({
+        name: "mcp_tool_calls_total",
+        help: "Total tool calls",
+        labelNames: ["tool", "status"],
+        registers: [registry],
+      }),
+  );
+  const duration = registerMetric(
+    () =>
+      new Histogram({
+        name: "mcp_tool_duration_seconds",
+        help: "Tool execution duration",
+        labelNames: ["tool"],
+        buckets: [...buckets],
+        registers: [registry],
+      }),
+  );
+  if (defaultMetrics) registerMetric(() => collectDefaultMetrics({ register: registry }));
+
+  const log = logger?.child(
+    { service: serviceName },
+    logArgs ? { redact: { paths: argumentRedactPaths(redact), censor: REDACTED } } : {},
+  );
+  const observers = new Observers(registry);
+  const ignore = () => noop;
+
+  const wrap = <H extends AnyToolHandler>(tool: string, handler: H): H => {
+    assertString(tool, "tool");
+    assertFunction(handler, "handler");
+    if (!enabled) return handler;
+    const counters = {
+      success: calls.labels({ tool, status: "success" }),
+      error: calls.labels({ tool, status: "error" }),
+      cancelled: calls.labels({ tool, status: "cancelled" }),
+    };
+    // Known tools show up at 0 before their first call, so rate() and alerts work from the start.
+    for (const counter of Object.values(counters)) counter.inc(0);
+    const timing = duration.labels({ tool });
+
+    const record = (call: ToolCall, status: ToolCallStatus, startedAt: number, error: unknown) => {
+      const elapsedMs = performance.now() - startedAt;
+      counters[status].inc();
+      timing.observe(elapsedMs / 1000);
+      const level = status === "error" ? errorLogLevel : logLevel;
+      if (log?.isLevelEnabled(level)) {
+        log[level](
+          {
+            event: "tool_called",
+            tool,
+            status,
+            duration: Math.round(elapsedMs * 1000) / 1000,
+            ...readIdentity(call.extra),
+            ...(logArgs ? { args: call.args } : {}),
+            ...(error !== undefined ? { err: error } : {}),
+          },
+          MESSAGES[status],
+        );
+      }
+    };
+
+    const report = (call: ToolCall, error: unknown) => {
+      if (!onError) return;
+      const { requestId, sessionId } = readIdentity(call.extra);
+      try {
+        const pending = onError(error, {
+          tool,
+          args: call.args,
+          service: serviceName,
+          requestId,
+          sessionId,
+        });
+        if (pending instanceof Promise) pending.catch(warn);
+      } catch (reporterError) {
+        warn(reporterError);
+      }
+    };
+
+    const wrapped = async function (this: unknown, ...params: unknown[]) {
+      const startedAt = performance.now();
+      const call = readToolCall(params);
+      let settled = false;
+      // A cancelled call is counted when the client cancels, even if the handler never settles.
+      const removeAbortListener = onAbort(call.signal, () => {
+        if (settled) return;
+        settled = true;
+        record(call, "cancelled", startedAt, undefined);
+      });
+      try {
+        const result = await handler.apply(this, params);
+        if (!settled) {
+          settled = true;
+          const failed = isToolResult(result) && result.isError === true;
+          record(call, failed ? "error" : "success", startedAt, undefined);
+        }
+        return result;
+      } catch (error) {
+        if (!settled) {
+          settled = true;
+          record(call, "error", startedAt, error);
+          report(call, error);
+        }
+        throw error;
+      } finally {
+        settled = true;
+        removeAbortListener();
+      }
+    };
+    return wrapped as unknown as H;
+  };
+
+  return {
+    registry,
+    wrap,
+    observeBreaker: enabled ? (breaker) => observers.observeBreaker(breaker) : ignore,
+    observeCache: enabled ? (cache) => observers.observeCache(cache) : ignore,
+    observePool: enabled ? (pool) => observers.observePool(pool) : ignore,
+    observeRateLimiter: enabled ? (limiter) => observers.observeRateLimiter(limiter) : ignore,
+    metrics: () => registry.metrics(),
+    get contentType() {
+      return registry.contentType;
+    },
+    metricsHandler: (handlerOptions) => metricsHandler(registry, handlerOptions),
+    close: () => observers.close(),
+  };
+}
+
+const MESSAGES: Record<ToolCallStatus, string> = {
+  success: "Tool execution completed",
+  error: "Tool execution failed",
+  cancelled: "Tool execution cancelled",
+};
+
+/** Who made the call, from the SDK's `extra` (1.x) or `ctx` (2.x); never the arguments. */
+function readIdentity(extra: Record<string, unknown> | undefined): {
+  requestId: string | number | undefined;
+  sessionId: string | undefined;
+  clientId: string | undefined;
+} {
+  if (!extra) return { requestId: undefined, sessionId: undefined, clientId: undefined };
+  const request = extra.mcpReq as { id?: unknown } | undefined;
+  const requestId = idOf(extra.requestId) ?? idOf(request?.id);
+  const sessionId = typeof extra.sessionId === "string" ? extra.sessionId : undefined;
+  const auth = extra.authInfo as { clientId?: unknown } | undefined;
+  const clientId = typeof auth?.clientId === "string" ? auth.clientId : undefined;
+  return { requestId, sessionId, clientId };
+}
+
+function idOf(value: unknown): string | number | undefined {
+  return typeof value === "string" || typeof value === "number" ? value : undefined;
+}
+
+function assertBuckets(buckets: unknown): void {
+  const valid =
+    Array.isArray(buckets) &&
+    buckets.length > 0 &&
+    buckets.every(
+      (bucket, index) =>
+        typeof bucket === "number" &&
+        Number.isFinite(bucket) &&
+        bucket > 0 &&
+        (index === 0 || bucket > (buckets[index - 1] as number)),
+    );
+  if (!valid)
+    throw new TypeError(
+      "Expected `buckets` to be a non-empty array of increasing positive numbers",
+    );
+}
+
+/** A reporter's own failure must not reach the tool call; it is surfaced as a process warning. */
+function warn(error: unknown): void {
+  process.emitWarning(
+    error instanceof Error ? error : new Error(String(error)),
+    "McpProdTelemetryWarning",
+  );
+}
+
+function noop(): void {}
