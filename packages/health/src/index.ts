@@ -1,0 +1,40 @@
+export {
+  type BreakerLike,
+  type BreakerState,
+  breakerCheck,
+  type PingableRedis,
+  pgCheck,
+  type QueryablePool,
+  redisCheck,
+} from "./adapters.ts";
+export type {
+  Check,
+  CheckContext,
+  CheckDefinition,
+  CheckFunction,
+  CheckOutcome,
+  CheckReason,
+  CheckResult,
+  HealthReport,
+  HealthStatus,
+} from "./checks.ts";
+export { HealthError, type HealthErrorCode } from "./errors.ts";
+export type { HealthFormat, ProbeResponse, Readiness } from "./format.ts";
+export {
+  createHealth,
+  type FetchHealthHandler,
+  type Health,
+  type HealthEvents,
+  type HealthOptions,
+  type NodeHealthHandler,
+  type ProbeRoute,
+} from "./health.ts";
+export { type HttpCheckOptions, httpCheck } from "./http-check.ts";
+export { redactSecrets } from "./redact.ts";
+export type {
+  CleanupHook,
+  GracefulShutdown,
+  GracefulShutdownOptions,
+  ShutdownEvents,
+  ShutdownPhase,
+} from "./shutdown.ts";

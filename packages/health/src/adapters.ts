@@ -1,0 +1,121 @@
+import { assertOptions, assertString } from "@mcp-prod/internal";
+import type { CheckFunction, HealthStatus } from "./checks.ts";
+import { HealthError } from "./errors.ts";
+
+/** Anything with a pg-style `query(text)`: a `pg.Pool`, a `pg.Client`, an `@mcp-prod/pool` pool. */
+export type QueryablePool = {
+  query(text: string): Promise<unknown>;
+};
+
+/**
+ * A check that runs `SELECT 1` (or `options.query`) on a pg pool. It imports
+ * nothing from `pg`: any object with `query(text)` works.
+ *
+ * @example
+ * ```ts
+ * import pg from "pg";
+ * const pool = new pg.Pool({ connectionString: process.env.DATABASE_URL });
+ * const health = createHealth({ checks: { database: pgCheck(pool) } });
+ * ```
+ */
+export function pgCheck(pool: QueryablePool, options?: { readonly query?: string }): CheckFunction {
+  if (typeof pool?.query !== "function")
+    throw new TypeError("Expected `pool` to have a query(text) method");
+  assertOptions(options);
+  const { query = "SELECT 1" } = options ?? {};
+  assertString(query, "query");
+  return async () => {
+    await pool.query(query);
+  };
+}
+
+/**
+ * An ioredis client (`status`) or a node-redis v4+ client (`isReady`): both
+ * answer `ping()`.
+ */
+export type PingableRedis = {
+  ping(): Promise<unknown>;
+  readonly status?: string;
+  readonly isReady?: boolean;
+};
+
+// ioredis queues commands while it reconnects, so a PING would wait for the
+// timeout; these states already say the answer.
+const disconnected = new Set(["reconnecting", "close", "end"]);
+
+/**
+ * A check that sends `PING` and expects `PONG`. A client that knows it is
+ * disconnected (ioredis `status`, node-redis `isReady`) fails at once instead
+ * of queueing the PING until the timeout.
+ *
+ * @example
+ * ```ts
+ * import Redis from "ioredis";
+ * const redis = new Redis(process.env.REDIS_URL ?? "redis://127.0.0.1:6379");
+ * const health = createHealth({ checks: { cache: { check: redisCheck(redis), critical: false } } });
+ * ```
+ */
+export function redisCheck(client: PingableRedis): CheckFunction {
+  if (typeof client?.ping !== "function")
+    throw new TypeError("Expected `client` to have a ping() method");
+  return async () => {
+    if (client.status !== undefined && disconnected.has(client.status))
+      throw new HealthError("CHECK_FAILED", `Redis client is ${client.status}`);
+    if (client.isReady === false)
+      throw new HealthError("CHECK_FAILED", "Redis client is not ready");
+    const reply = await client.ping();
+    if (reply !== "PONG")
+      throw new HealthError("CHECK_FAILED", `Redis answered PING with ${String(reply)}`);
+  };
+}
+
+/** The breaker states of the mcp-prod event contract (`stats().state`). */
+export type BreakerState = "closed" | "open" | "halfOpen";
+
+/**
+ * An `@mcp-prod/breaker` breaker, or anything shaped like it: a
+ * `healthCheck()` reporting a status, or `stats().state`.
+ */
+export type BreakerLike =
+  | { healthCheck(): HealthStatus | Promise<HealthStatus> }
+  | { stats(): { readonly state: BreakerState } };
+
+const stateStatus: Readonly<Record<BreakerState, HealthStatus>> = {
+  closed: "healthy",
+  halfOpen: "degraded",
+  open: "unhealthy",
+};
+
+/**
+ * A check reading a circuit breaker: closed is healthy, half-open degraded,
+ * open unhealthy. It prefers the breaker's own `healthCheck()` and falls back
+ * to `stats().state`.
+ *
+ * @example
+ * ```ts
+ * const health = createHealth({
+ *   checks: { upstream: { check: breakerCheck(upstreamBreaker), critical: false } },
+ * });
+ * ```
+ */
+export function breakerCheck(breaker: BreakerLike): CheckFunction {
+  const candidate = breaker as Partial<{
+    healthCheck: () => HealthStatus | Promise<HealthStatus>;
+    stats: () => { readonly state: BreakerState };
+  }>;
+  if (typeof candidate?.healthCheck === "function") {
+    const healthCheck = candidate.healthCheck.bind(breaker);
+    return () => healthCheck();
+  }
+  if (typeof candidate?.stats === "function") {
+    const stats = candidate.stats.bind(breaker);
+    return () => {
+      const { state } = stats();
+      const status = stateStatus[state];
+      if (status === undefined)
+        throw new HealthError("CHECK_FAILED", `Unknown breaker state ${String(state)}`);
+      return status;
+    };
+  }
+  throw new TypeError("Expected `breaker` to have a healthCheck() or stats() method");
+}

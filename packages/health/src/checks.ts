@@ -1,0 +1,174 @@
+import { HealthError } from "./errors.ts";
+import { redactSecrets } from "./redact.ts";
+
+/** The three states of a check and of the service as a whole. */
+export type HealthStatus = "healthy" | "degraded" | "unhealthy";
+
+/**
+ * What a check may return: a status, `true` (healthy), `false` (unhealthy) or
+ * nothing (healthy: it did not throw). A thrown error is unhealthy.
+ */
+// biome-ignore lint/suspicious/noConfusingVoidType: lets `async () => { await pool.query("SELECT 1") }` be a check
+export type CheckOutcome = HealthStatus | boolean | undefined | void;
+
+/** What every check receives: a signal aborted when the check times out. */
+export type CheckContext = {
+  /** Aborted with a `HealthError` (`CHECK_TIMEOUT`) when the check outlives its timeout. */
+  readonly signal: AbortSignal;
+};
+
+/**
+ * A health check: any function that settles with a {@link CheckOutcome}, such
+ * as `pool.healthCheck` from `@mcp-prod/pool` or `cache.healthCheck` from
+ * `@mcp-prod/cache` (pass a bound method or an arrow function).
+ *
+ * @example
+ * ```ts
+ * const database: CheckFunction = async ({ signal }) => {
+ *   await pool.query("SELECT 1");
+ *   return !signal.aborted;
+ * };
+ * ```
+ */
+export type CheckFunction = (context: CheckContext) => CheckOutcome | Promise<CheckOutcome>;
+
+/**
+ * A check with its own settings.
+ *
+ * @example
+ * ```ts
+ * const cache: CheckDefinition = { check: () => redis.ping().then(() => true), critical: false };
+ * ```
+ */
+export type CheckDefinition = {
+  readonly check: CheckFunction;
+  /**
+   * A failing critical check makes the service `unhealthy` (503); a failing
+   * non-critical one only makes it `degraded` (still 200).
+   * @default true
+   */
+  readonly critical?: boolean;
+  /**
+   * This check's own timeout, instead of the health object's `timeoutMs`.
+   * @default the health object's `timeoutMs`
+   */
+  readonly timeoutMs?: number;
+};
+
+/** A check as given to `createHealth`: a function, or a function with settings. */
+export type Check = CheckFunction | CheckDefinition;
+
+/**
+ * Why a check is not healthy: it outlived its timeout, threw, or reported
+ * `false`, `"degraded"` or `"unhealthy"` itself.
+ */
+export type CheckReason = "timeout" | "error" | "reported";
+
+/** The outcome of one run of one check. */
+export type CheckResult = {
+  readonly name: string;
+  readonly status: HealthStatus;
+  readonly critical: boolean;
+  /** How long the check took, in milliseconds (its timeout when it timed out). */
+  readonly latencyMs: number;
+  /** Present when `status` is not `healthy`. */
+  readonly reason?: CheckReason;
+  /** The error's message with credentials removed, for `timeout` and `error`. */
+  readonly error?: string;
+};
+
+/** The outcome of one run of every check. */
+export type HealthReport = {
+  /** `unhealthy` when a critical check is; `degraded` when any other check is not healthy. */
+  readonly status: HealthStatus;
+  readonly checks: Readonly<Record<string, CheckResult>>;
+  /** When the run finished, ISO 8601. */
+  readonly timestamp: string;
+};
+
+export type NormalizedCheck = {
+  readonly name: string;
+  readonly run: CheckFunction;
+  readonly critical: boolean;
+  readonly timeoutMs: number;
+};
+
+function round(ms: number): number {
+  return Math.round(ms * 10) / 10;
+}
+
+function toStatus(outcome: CheckOutcome): HealthStatus {
+  if (outcome === false || outcome === "unhealthy") return "unhealthy";
+  if (outcome === "degraded") return "degraded";
+  return "healthy";
+}
+
+function message(error: unknown): string {
+  return redactSecrets(error instanceof Error ? error.message : String(error));
+}
+
+/**
+ * Runs one check under its timeout. It never rejects: a timeout, a throw or
+ * a bad outcome each become an unhealthy result, and a check that settles
+ * after its timeout is ignored.
+ */
+export function runCheck(check: NormalizedCheck): Promise<CheckResult> {
+  const controller = new AbortController();
+  const started = performance.now();
+  const { name, critical, timeoutMs } = check;
+  const result = (status: HealthStatus, reason?: CheckReason, error?: string): CheckResult => ({
+    name,
+    status,
+    critical,
+    latencyMs: round(performance.now() - started),
+    ...(reason ? { reason } : {}),
+    ...(error !== undefined ? { error } : {}),
+  });
+
+  return new Promise<CheckResult>((resolve) => {
+    const timer = setTimeout(() => {
+      const error = new HealthError(
+        "CHECK_TIMEOUT",
+        `Check "${name}" did not settle within ${timeoutMs} ms`,
+      );
+      controller.abort(error);
+      resolve(result("unhealthy", "timeout", error.message));
+    }, timeoutMs);
+    let pending: Promise<CheckOutcome>;
+    try {
+      pending = Promise.resolve(check.run({ signal: controller.signal }));
+    } catch (error) {
+      pending = Promise.reject(error);
+    }
+    pending.then(
+      (outcome) => {
+        clearTimeout(timer);
+        const status = toStatus(outcome);
+        resolve(status === "healthy" ? result(status) : result(status, "reported"));
+      },
+      (error: unknown) => {
+        clearTimeout(timer);
+        resolve(result("unhealthy", "error", message(error)));
+      },
+    );
+  });
+}
+
+/** The service's status from its checks' results. */
+export function overallStatus(results: Iterable<CheckResult>): HealthStatus {
+  let status: HealthStatus = "healthy";
+  for (const result of results) {
+    if (result.status === "healthy") continue;
+    if (result.critical && result.status === "unhealthy") return "unhealthy";
+    status = "degraded";
+  }
+  return status;
+}
+
+/** Runs every check in parallel; resolves once each has settled or timed out. */
+export async function runChecks(checks: ReadonlyArray<NormalizedCheck>): Promise<HealthReport> {
+  const results = await Promise.all(checks.map(runCheck));
+  const byName: Record<string, CheckResult> = {};
+  for (const result of results) byName[result.name] = result;
+  return { status: overallStatus(results), checks: byName, timestamp: new Date().toISOString() };
+}

@@ -1,0 +1,43 @@
+import { hasMarker, markError } from "@mcp-prod/internal";
+
+/**
+ * What went wrong, as a stable string to branch on (never the message):
+ * - `CHECK_TIMEOUT`: a check did not settle within its `timeoutMs` (it is
+ *   reported `unhealthy` with reason `timeout`; its signal is aborted with this error).
+ * - `CHECK_FAILED`: a check adapter found its dependency unhealthy (an
+ *   unexpected PING reply, a client that is not connected, an HTTP status).
+ * - `SHUTDOWN_TIMEOUT`: in-flight requests or a cleanup hook outlived their
+ *   timeout during graceful shutdown.
+ */
+export type HealthErrorCode = "CHECK_TIMEOUT" | "CHECK_FAILED" | "SHUTDOWN_TIMEOUT";
+
+/**
+ * The one error class of `@mcp-prod/health`. Detect it with
+ * `HealthError.isInstance(error)`, which works across two installed copies of
+ * the package, and branch on `code`.
+ *
+ * @example
+ * ```ts
+ * import { HealthError } from "@mcp-prod/health";
+ *
+ * health.on("check", (result) => {
+ *   if (result.reason === "timeout") alertOnCall(result.name);
+ * });
+ * if (HealthError.isInstance(error) && error.code === "CHECK_TIMEOUT") retryLater();
+ * ```
+ */
+export class HealthError extends Error {
+  override readonly name = "HealthError" as const;
+  readonly code: HealthErrorCode;
+
+  constructor(code: HealthErrorCode, message: string, options?: ErrorOptions) {
+    super(message, options);
+    this.code = code;
+    markError(this, "HealthError");
+  }
+
+  /** True for a `HealthError` from any copy of this package. */
+  static isInstance(error: unknown): error is HealthError {
+    return hasMarker(error, "HealthError");
+  }
+}
