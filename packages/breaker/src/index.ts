@@ -1,0 +1,34 @@
+export {
+  type Breaker,
+  type BreakerEvents,
+  type BreakerHealth,
+  type BreakerOptions,
+  type BreakerSnapshot,
+  type BreakerState,
+  type BreakerStats,
+  createBreaker,
+  type ExecuteOptions,
+} from "./breaker.ts";
+export type { BreakerCall } from "./call.ts";
+export {
+  BreakerError,
+  type BreakerErrorCode,
+  BreakerOpenError,
+  BreakerShutdownError,
+  BreakerTimeoutError,
+  ToolResultError,
+} from "./errors.ts";
+export {
+  type BreakerGroup,
+  type BreakerGroupEvents,
+  type BreakerGroupOptions,
+  createBreakerGroup,
+} from "./group.ts";
+export type { ToolHandler, ToolResult } from "./tool-signal.ts";
+export {
+  BREAKER_META_KEY,
+  type ToolBreakerOptions,
+  type WithBreakerOptions,
+  withBreaker,
+} from "./with-breaker.ts";
+export { type WithTimeoutOptions, withTimeout } from "./with-timeout.ts";

@@ -1,0 +1,158 @@
+import { hasMarker, markError } from "@mcp-prod/internal";
+
+/** Every `code` a {@link BreakerError} can carry. */
+export type BreakerErrorCode = "EOPENBREAKER" | "ETIMEDOUT" | "ESHUTDOWN" | "ETOOLRESULT";
+
+/**
+ * The base of every error this package raises. Detect it with
+ * {@link BreakerError.isInstance}, which works across two installed copies of
+ * the package, and branch on `code`, never on the message.
+ *
+ * @example
+ * ```ts
+ * import { BreakerError } from "@mcp-prod/breaker";
+ * try {
+ *   await breaker.fire("oslo");
+ * } catch (error) {
+ *   if (BreakerError.isInstance(error) && error.code === "ETIMEDOUT") retryLater();
+ * }
+ * ```
+ */
+export class BreakerError extends Error {
+  override readonly name: string = "BreakerError";
+  readonly code: BreakerErrorCode;
+  /** The `name` of the breaker that raised the error. */
+  readonly breakerName: string;
+
+  constructor(
+    code: BreakerErrorCode,
+    message: string,
+    breakerName: string,
+    options?: ErrorOptions,
+  ) {
+    super(message, options);
+    this.code = code;
+    this.breakerName = breakerName;
+    markError(this, "BreakerError");
+  }
+
+  /** True for any error raised by any installed copy of this package. */
+  static isInstance(error: unknown): error is BreakerError {
+    return hasMarker(error, "BreakerError");
+  }
+}
+
+/**
+ * What `fire` rejects with while the circuit is open, or half-open with every
+ * probe slot taken. The call never reached the action.
+ *
+ * @example
+ * ```ts
+ * import { BreakerOpenError } from "@mcp-prod/breaker";
+ * try {
+ *   await breaker.fire("oslo");
+ * } catch (error) {
+ *   if (BreakerOpenError.isInstance(error)) return cachedForecast(error.retryAfterMs);
+ *   throw error;
+ * }
+ * ```
+ */
+export class BreakerOpenError extends BreakerError {
+  override readonly name = "BreakerOpenError";
+  override readonly code = "EOPENBREAKER" as const;
+  /** Milliseconds until the breaker lets a probe through, or 0 when it is half-open. */
+  readonly retryAfterMs: number;
+
+  constructor(breakerName: string, retryAfterMs: number) {
+    super("EOPENBREAKER", `Breaker "${breakerName}" is open`, breakerName);
+    this.retryAfterMs = retryAfterMs;
+    markError(this, "BreakerOpenError");
+  }
+
+  /** True for a `BreakerOpenError` from any installed copy of this package. */
+  static override isInstance(error: unknown): error is BreakerOpenError {
+    return hasMarker(error, "BreakerOpenError");
+  }
+}
+
+/**
+ * What a call rejects with when it outlives the breaker's `timeout`. The
+ * call's signal is aborted with this error and it counts as a failure.
+ *
+ * @example
+ * ```ts
+ * import { BreakerTimeoutError } from "@mcp-prod/breaker";
+ * const timedOut = (error: unknown) => BreakerTimeoutError.isInstance(error) && error.timeoutMs > 1000;
+ * ```
+ */
+export class BreakerTimeoutError extends BreakerError {
+  override readonly name = "BreakerTimeoutError";
+  override readonly code = "ETIMEDOUT" as const;
+  readonly timeoutMs: number;
+
+  constructor(breakerName: string, timeoutMs: number) {
+    super("ETIMEDOUT", `Breaker "${breakerName}" timed out after ${timeoutMs}ms`, breakerName);
+    this.timeoutMs = timeoutMs;
+    markError(this, "BreakerTimeoutError");
+  }
+
+  /** True for a `BreakerTimeoutError` from any installed copy of this package. */
+  static override isInstance(error: unknown): error is BreakerTimeoutError {
+    return hasMarker(error, "BreakerTimeoutError");
+  }
+}
+
+/**
+ * What a call rejects with after `shutdown()`.
+ *
+ * @example
+ * ```ts
+ * import { BreakerShutdownError } from "@mcp-prod/breaker";
+ * const stopped = (error: unknown) => BreakerShutdownError.isInstance(error);
+ * ```
+ */
+export class BreakerShutdownError extends BreakerError {
+  override readonly name = "BreakerShutdownError";
+  override readonly code = "ESHUTDOWN" as const;
+
+  constructor(breakerName: string) {
+    super("ESHUTDOWN", `Breaker "${breakerName}" has been shut down`, breakerName);
+    markError(this, "BreakerShutdownError");
+  }
+
+  /** True for a `BreakerShutdownError` from any installed copy of this package. */
+  static override isInstance(error: unknown): error is BreakerShutdownError {
+    return hasMarker(error, "BreakerShutdownError");
+  }
+}
+
+/**
+ * The failure a breaker records when a call resolves with a value its
+ * `isFailure` check rejects, such as a tool result with `isError: true`. It
+ * reaches `failure` listeners only: the caller still receives the value.
+ *
+ * @example
+ * ```ts
+ * import { ToolResultError } from "@mcp-prod/breaker";
+ * breaker.on("failure", (error) => {
+ *   if (ToolResultError.isInstance(error)) countToolErrors(error.result);
+ * });
+ * ```
+ */
+export class ToolResultError extends BreakerError {
+  override readonly name = "ToolResultError";
+  override readonly code = "ETOOLRESULT" as const;
+  /** The value that was classified as a failure. */
+  readonly result: unknown;
+
+  constructor(breakerName: string, result: unknown) {
+    super("ETOOLRESULT", `Breaker "${breakerName}" counted a result as a failure`, breakerName);
+    this.result = result;
+    markError(this, "ToolResultError");
+  }
+
+  /** True for a `ToolResultError` from any installed copy of this package. */
+  static override isInstance(error: unknown): error is ToolResultError {
+    return hasMarker(error, "ToolResultError");
+  }
+}

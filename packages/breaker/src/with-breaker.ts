@@ -1,0 +1,110 @@
+import {
+  assertBoolean,
+  assertFunction,
+  assertOptions,
+  assertString,
+  readToolCall,
+  textResult,
+  withResultMeta,
+} from "@mcp-prod/internal";
+import { type Breaker, BreakerCore, type BreakerOptions } from "./breaker.ts";
+import { BreakerOpenError } from "./errors.ts";
+import { type ToolHandler, type ToolResult, withToolSignal } from "./tool-signal.ts";
+
+/** The `_meta` key under which the breaker marks the results it produced. */
+export const BREAKER_META_KEY = "mcp-prod/breaker";
+
+/** What `withBreaker` does with the tool's results. */
+export type ToolBreakerOptions = {
+  /**
+   * Text of the `isError` result returned while the circuit is open.
+   * @default "Service temporarily unavailable"
+   */
+  readonly openMessage?: string;
+  /**
+   * Count a result with `isError: true` as a failure (MCP tools report failure
+   * in the result); the result itself still reaches the client.
+   * @default true
+   */
+  readonly countErrorResults?: boolean;
+};
+
+/**
+ * Options of {@link withBreaker}: either the breaker options for a breaker of
+ * its own, or `breaker` to share one (for example one per upstream, guarding
+ * several tools).
+ */
+export type WithBreakerOptions =
+  | (BreakerOptions & ToolBreakerOptions & { readonly breaker?: undefined })
+  | (ToolBreakerOptions & { readonly breaker: Pick<Breaker, "execute" | "name"> });
+
+/**
+ * Wraps an MCP tool handler in a circuit breaker and returns a handler of the
+ * same type. While the circuit is open the tool answers
+ * `{ content: [{ type: "text", text: "Service temporarily unavailable" }], isError: true }`
+ * at once, marked `_meta["mcp-prod/breaker"] = { open: true, retryAfterMs }`;
+ * other errors keep their normal path. The handler's signal is the call's own:
+ * aborted by the breaker's `timeout` or the client's cancellation. Wrap once,
+ * outside any per-request server factory, so the state is shared.
+ *
+ * @example
+ * ```ts
+ * import { McpServer } from "@modelcontextprotocol/sdk/server/mcp.js";
+ * import { withBreaker } from "@mcp-prod/breaker";
+ * import { z } from "zod";
+ *
+ * const server = new McpServer({ name: "weather", version: "1.0.0" });
+ * server.registerTool(
+ *   "forecast",
+ *   { inputSchema: { city: z.string() } },
+ *   withBreaker(async ({ city }, { signal }) => {
+ *     const response = await fetch(`https://api.example.com/${city}`, { signal });
+ *     return { content: [{ type: "text", text: await response.text() }] };
+ *   }, { name: "forecast", timeout: 5000, errorThresholdPercentage: 50, resetTimeout: 30000 }),
+ * );
+ * ```
+ */
+export function withBreaker<H extends ToolHandler>(handler: H, options?: WithBreakerOptions): H {
+  assertFunction(handler, "handler");
+  assertOptions(options);
+  const {
+    openMessage = "Service temporarily unavailable",
+    countErrorResults = true,
+    breaker: shared,
+    ...breakerOptions
+  } = (options ?? {}) as BreakerOptions &
+    ToolBreakerOptions & { breaker?: Pick<Breaker, "execute" | "name"> };
+  assertString(openMessage, "openMessage");
+  assertBoolean(countErrorResults, "countErrorResults");
+  if (shared !== undefined) assertFunction(shared?.execute, "breaker.execute");
+  const breaker =
+    shared ??
+    new BreakerCore<unknown[], unknown>(
+      undefined,
+      { name: handler.name || "tool", ...breakerOptions },
+      false,
+    );
+  const isFailure = countErrorResults ? isErrorResult : undefined;
+  const call = handler as unknown as (...params: unknown[]) => ToolResult | Promise<ToolResult>;
+
+  const wrapped = async (...params: unknown[]): Promise<ToolResult> => {
+    const { signal } = readToolCall(params);
+    try {
+      return await breaker.execute(
+        (breakerCall) => call(...withToolSignal(params, () => breakerCall.signal)),
+        { signal, isFailure },
+      );
+    } catch (error) {
+      if (!BreakerOpenError.isInstance(error)) throw error;
+      return withResultMeta(textResult(openMessage, true), BREAKER_META_KEY, {
+        open: true,
+        retryAfterMs: error.retryAfterMs,
+      });
+    }
+  };
+  return wrapped as unknown as H;
+}
+
+function isErrorResult(result: unknown): boolean {
+  return typeof result === "object" && result !== null && (result as ToolResult).isError === true;
+}

@@ -1,0 +1,102 @@
+import {
+  abortReason,
+  assertFunction,
+  assertOptions,
+  assertPositiveNumber,
+  assertString,
+  onAbort,
+  readToolCall,
+  textResult,
+  withResultMeta,
+} from "@mcp-prod/internal";
+import { Call } from "./call.ts";
+import { DeadlineQueue } from "./deadlines.ts";
+import { BreakerTimeoutError } from "./errors.ts";
+import { type ToolHandler, type ToolResult, withToolSignal } from "./tool-signal.ts";
+import { BREAKER_META_KEY } from "./with-breaker.ts";
+
+/** Options of {@link withTimeout}. */
+export type WithTimeoutOptions = {
+  /** The tool's server-side deadline in milliseconds. */
+  readonly timeoutMs: number;
+  /**
+   * Text of the `isError` result returned when the deadline passes.
+   * @default "Tool timed out after <timeoutMs>ms"
+   */
+  readonly message?: string;
+};
+
+/**
+ * A server-side deadline for one tool (the SDK enforces none, and a client
+ * that drops its connection is not always noticed). When `timeoutMs` passes
+ * the handler's signal is aborted with a `BreakerTimeoutError` and the client
+ * gets an `isError` result saying the tool timed out, marked
+ * `_meta["mcp-prod/breaker"] = { timedOut: true, timeoutMs }`. A client's
+ * cancellation still aborts the handler and propagates. All calls of one
+ * wrapped tool share one timer.
+ *
+ * @example
+ * ```ts
+ * import { withTimeout } from "@mcp-prod/breaker";
+ *
+ * server.registerTool(
+ *   "report",
+ *   { inputSchema: { month: z.string() } },
+ *   withTimeout(async ({ month }, { signal }) => buildReport(month, signal), 20_000),
+ * );
+ * ```
+ */
+export function withTimeout<H extends ToolHandler>(
+  handler: H,
+  timeout: number | WithTimeoutOptions,
+): H {
+  assertFunction(handler, "handler");
+  const options = typeof timeout === "number" ? { timeoutMs: timeout } : timeout;
+  assertOptions(options, "timeout");
+  const { timeoutMs, message = `Tool timed out after ${timeoutMs}ms` } = options;
+  assertPositiveNumber(timeoutMs, typeof timeout === "number" ? "timeout" : "timeoutMs");
+  assertString(message, "message");
+  const name = handler.name || "tool";
+  const invoke = handler as unknown as (...params: unknown[]) => ToolResult | Promise<ToolResult>;
+  const deadlines = new DeadlineQueue<Call>(timeoutMs, (call) => {
+    if (call.settled) return;
+    call.settled = true;
+    call.removeAbortListener();
+    call.abort(new BreakerTimeoutError(name, timeoutMs));
+    call.resolve(
+      withResultMeta(textResult(message, true), BREAKER_META_KEY, { timedOut: true, timeoutMs }),
+    );
+  });
+
+  const wrapped = (...params: unknown[]): Promise<ToolResult> => {
+    const { signal } = readToolCall(params);
+    if (signal?.aborted) return Promise.reject(abortReason(signal));
+    const call = new Call(undefined, signal, undefined, true);
+    return new Promise((resolve, reject) => {
+      call.resolve = resolve as (value: unknown) => void;
+      call.reject = reject;
+      deadlines.add(call, performance.now());
+      if (signal) {
+        call.removeAbortListener = onAbort(signal, () => {
+          if (call.settled) return;
+          call.settled = true;
+          call.abort(abortReason(signal));
+          reject(abortReason(signal));
+        });
+      }
+      const settle = (outcome: () => void) => {
+        if (call.settled) return;
+        call.settled = true;
+        call.removeAbortListener();
+        outcome();
+      };
+      new Promise<ToolResult>((run) =>
+        run(invoke(...withToolSignal(params, () => call.signal))),
+      ).then(
+        (result) => settle(() => resolve(result)),
+        (error: unknown) => settle(() => reject(error)),
+      );
+    });
+  };
+  return wrapped as unknown as H;
+}
