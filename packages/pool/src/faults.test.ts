@@ -108,8 +108,8 @@ describe("connections killed under the pool", () => {
 
 describe("exhaustion", () => {
   it("gives the third of three long queries on max 2 a PoolTimeoutError carrying the stats", async () => {
-    const pool = open({ max: 2, connectionTimeoutMillis: 300 });
-    const slow = () => pool.query<{ done: boolean }>("SELECT pg_sleep(1), true AS done");
+    const pool = open({ max: 2, connectionTimeoutMillis: 1000 });
+    const slow = () => pool.query<{ done: boolean }>("SELECT pg_sleep(2), true AS done");
     const results = await Promise.allSettled([slow(), slow(), slow()]);
     const fulfilled = results.filter((result) => result.status === "fulfilled");
     const rejected = results.flatMap((result) =>
@@ -122,7 +122,7 @@ describe("exhaustion", () => {
     expect(error).toMatchObject({
       name: "PoolTimeoutError",
       code: "EPOOLTIMEOUT",
-      timeoutMs: 300,
+      timeoutMs: 1000,
       stats: { total: 2, checkedOut: 2, max: 2 },
     });
     expect((error as Error).message).toContain("checkedOut 2, max 2");
@@ -199,10 +199,14 @@ describe("timeouts", () => {
   it("rejects with QueryTimeoutError when the client-side timeout fires and replaces the connection", async () => {
     const pool = open({ max: 1, statementTimeoutMs: 0, queryTimeoutMs: 100 });
     const pid = (await pool.query<{ pid: number }>("SELECT pg_backend_pid() AS pid")).rows[0]?.pid;
-    const error = await pool.query("SELECT pg_sleep(1)").catch((caught: unknown) => caught);
+    const error = await pool.query("SELECT pg_sleep(5)").catch((caught: unknown) => caught);
     expect(QueryTimeoutError.isInstance(error)).toBe(true);
     expect(error).toMatchObject({ code: "EQUERYTIMEOUT", timeoutMs: 100 });
     expect(isTransientError(error)).toBe(false);
+    // The server is asked to cancel the statement, not left running it.
+    await vi.waitFor(async () =>
+      expect(await backends(pool.applicationName, "SELECT pg_sleep(5)")).toEqual([]),
+    );
     const next = (await pool.query<{ pid: number }>("SELECT pg_backend_pid() AS pid")).rows[0]?.pid;
     expect(next).not.toBe(pid);
   });
@@ -221,7 +225,7 @@ describe("the database going away and coming back", () => {
     const pool = createPool({
       connectionString: postgres.url,
       min: 1,
-      connectionTimeoutMillis: 500,
+      connectionTimeoutMillis: 1000,
     });
     pools.push(pool);
     await pool.ready();
@@ -246,7 +250,7 @@ describe("the database going away and coming back", () => {
     cleanup.push(() => proxy.close());
     const pool = createPool({
       connectionString: `postgres://${target.username}@127.0.0.1:${proxy.port}${target.pathname}`,
-      connectionTimeoutMillis: 400,
+      connectionTimeoutMillis: 1000,
     });
     pools.push(pool);
     expect((await pool.query("SELECT 1 AS one")).rows).toEqual([{ one: 1 }]);
@@ -257,6 +261,34 @@ describe("the database going away and coming back", () => {
     );
     proxy.up();
     expect((await pool.query("SELECT 2 AS two")).rows).toEqual([{ two: 2 }]);
+  });
+});
+
+describe("connect retries", () => {
+  it("retries a refused connect with backoff and succeeds once the server is back, within the budget", async () => {
+    const target = new URL(databaseUrl());
+    const proxy = await createTcpProxy({
+      host: target.hostname,
+      port: Number(target.port || 5432),
+    });
+    cleanup.push(() => proxy.close());
+    const pool = createPool({
+      connectionString: `postgres://${target.username}@127.0.0.1:${proxy.port}${target.pathname}`,
+      connectionTimeoutMillis: 5000,
+    });
+    pools.push(pool);
+    proxy.down();
+    const errors: unknown[] = [];
+    pool.on("error", (error) => {
+      errors.push(error);
+      // The server comes back right after the first failed attempt.
+      proxy.up();
+    });
+    const { rows } = await pool.query<{ one: number }>("SELECT 1 AS one");
+    expect(rows).toEqual([{ one: 1 }]);
+    expect(errors.length).toBeGreaterThanOrEqual(1);
+    expect(isTransientError(errors[0])).toBe(true);
+    expect(proxy.connections).toBeGreaterThanOrEqual(2);
   });
 });
 

@@ -16,6 +16,7 @@ import {
 import type { PoolClient, PoolConfig, QueryConfig, QueryResult, QueryResultRow } from "pg";
 import pg from "pg";
 import { backoffDelay, sleep } from "./backoff.ts";
+import { type CancellableClient, sendCancelRequest } from "./cancel-request.ts";
 import { PoolError, type PoolStats, PoolTimeoutError, QueryTimeoutError } from "./errors.ts";
 import { LatencyWindow } from "./latency.ts";
 import { isConnectionError, isSerializationError } from "./transient.ts";
@@ -234,9 +235,10 @@ function bounded<T>(
   signal: AbortSignal | undefined,
   onGiveUp: (reason: unknown) => void,
   makeTimeoutError: () => Error,
-  onError: (error: unknown) => void = noop,
+  onError?: (error: unknown) => void,
 ): Promise<T> {
   if (timeoutMs <= 0 && !signal) {
+    if (!onError) return promise;
     return promise.catch((error: unknown) => {
       onError(error);
       throw error;
@@ -274,7 +276,7 @@ function bounded<T>(
         settled = true;
         if (timer) clearTimeout(timer);
         removeAbort();
-        onError(error);
+        onError?.(error);
         reject(error);
       },
     );
@@ -705,7 +707,9 @@ export class Pool {
       timeoutMs,
       signal,
       (reason) => {
-        // The statement may still run on the server: this connection cannot be reused.
+        // The statement may still run on the server: ask the server to stop it,
+        // and never reuse this connection.
+        if (lease.broken === undefined) sendCancelRequest(lease.client as CancellableClient);
         lease.broken ??= reason;
       },
       () => new QueryTimeoutError(timeoutMs),
@@ -779,38 +783,58 @@ export class Pool {
   }
 
   /** A connection from pg's pool, retrying failed connects with backoff until the deadline. */
-  async #connect(signal: AbortSignal | undefined, started: number): Promise<PoolClient> {
+  #connect(signal: AbortSignal | undefined, started: number): Promise<PoolClient> {
+    // The hot path: without a signal pg's own promise (bounded by its own
+    // connectionTimeoutMillis) is all that is needed until something fails.
+    if (signal === undefined) {
+      return this.pg
+        .connect()
+        .catch((error: unknown) => this.#connectAgain({ error }, undefined, started));
+    }
+    return this.#connectAgain(undefined, signal, started);
+  }
+
+  async #connectAgain(
+    firstFailure: { readonly error: unknown } | undefined,
+    signal: AbortSignal | undefined,
+    started: number,
+  ): Promise<PoolClient> {
     let lastError: unknown;
     for (let attempt = 0; ; attempt += 1) {
-      const remaining = this.#connectTimeoutMs - (performance.now() - started);
-      try {
-        throwIfAborted(signal);
-        const pending = this.pg.connect();
-        // pg bounds the first wait by connectionTimeoutMillis itself; later
-        // attempts get only what is left of the caller's budget.
-        return await bounded(
-          pending,
-          attempt === 0 ? 0 : remaining,
-          signal,
-          () => {
-            pending.then((client) => client.release(), noop);
-          },
-          () => this.#timeoutError(lastError),
-        );
-      } catch (error) {
-        if (signal?.aborted) throw abortReason(signal);
-        if (this.#closed) throw this.#closedError();
-        if (PoolTimeoutError.isInstance(error)) throw error;
-        if (isPgTimeout(error)) throw this.#timeoutError(lastError ?? error);
-        this.#recordError(error);
-        if (!isConnectionError(error)) throw error;
-        lastError = error;
-        const delay = backoffDelay(attempt, CONNECT_RETRY_BASE_MS, CONNECT_RETRY_CAP_MS);
-        if (performance.now() - started + delay >= this.#connectTimeoutMs) {
-          throw this.#timeoutError(error);
+      let error: unknown;
+      if (attempt === 0 && firstFailure) {
+        error = firstFailure.error;
+      } else {
+        try {
+          throwIfAborted(signal);
+          const pending = this.pg.connect();
+          // pg bounds the first wait by connectionTimeoutMillis itself; later
+          // attempts get only what is left of the caller's budget.
+          return await bounded(
+            pending,
+            attempt === 0 ? 0 : this.#connectTimeoutMs - (performance.now() - started),
+            signal,
+            () => {
+              pending.then((client) => client.release(), noop);
+            },
+            () => this.#timeoutError(lastError),
+          );
+        } catch (caught) {
+          error = caught;
         }
-        await sleep(delay, signal);
       }
+      if (signal?.aborted) throw abortReason(signal);
+      if (this.#closed) throw this.#closedError();
+      if (PoolTimeoutError.isInstance(error)) throw error;
+      if (isPgTimeout(error)) throw this.#timeoutError(lastError ?? error);
+      this.#recordError(error);
+      if (!isConnectionError(error)) throw error;
+      lastError = error;
+      const delay = backoffDelay(attempt, CONNECT_RETRY_BASE_MS, CONNECT_RETRY_CAP_MS);
+      if (performance.now() - started + delay >= this.#connectTimeoutMs) {
+        throw this.#timeoutError(error);
+      }
+      await sleep(delay, signal);
     }
   }
 

@@ -1,0 +1,132 @@
+/**
+ * Queries per second through raw `pg.Pool` and through `createPool`, for
+ * `SELECT 1` and a small parameterised query at concurrency 1, 10 and 50, on
+ * the seed's pool size (max 20). One task iteration fires `concurrency`
+ * queries at once and awaits them all, so queries/s = concurrency / median
+ * batch time. Contenders are interleaved: each round runs every task briefly
+ * (in alternating order), and the table reports the median over rounds.
+ *
+ * "ours + leak + validate" turns on leak detection (a stack captured per
+ * checkout) and validate-on-borrow past 30 s idle, to show neither costs the
+ * hot path much.
+ *
+ * Run: pnpm --filter @mcp-prod/pool bench   (DATABASE_URL, default postgres://postgres@127.0.0.1:5432/test)
+ */
+import pg from "pg";
+import { Bench } from "tinybench";
+import { createPool } from "../src/index.ts";
+
+const ROUNDS = 5;
+const TASK_TIME_MS = 250;
+const CONCURRENCIES = [1, 10, 50] as const;
+const connectionString = process.env.DATABASE_URL ?? "postgres://postgres@127.0.0.1:5432/test";
+
+const raw = new pg.Pool({
+  connectionString,
+  max: 20,
+  idleTimeoutMillis: 30_000,
+  connectionTimeoutMillis: 2000,
+});
+const ours = createPool({ connectionString, name: "bench" });
+const oursTraced = createPool({
+  connectionString,
+  name: "bench-traced",
+  leakDetectionMs: 60_000,
+  validateAfterIdleMs: 30_000,
+});
+
+type Run = (text: string, values?: unknown[]) => Promise<unknown>;
+const contenders: Record<string, Run> = {
+  "pg.Pool": (text, values) => raw.query(text, values),
+  ours: (text, values) => ours.query(text, values),
+  "ours + leak + validate": (text, values) => oursTraced.query(text, values),
+};
+const queries: Record<string, [string, unknown[] | undefined]> = {
+  "SELECT 1": ["SELECT 1", undefined],
+  parameterised: ["SELECT $1::int + 1 AS n, $2::text AS name", [41, "ada"]],
+};
+
+function batch(run: Run, text: string, values: unknown[] | undefined, concurrency: number) {
+  return () => {
+    const pending: Promise<unknown>[] = [];
+    for (let index = 0; index < concurrency; index++) pending.push(run(text, values));
+    return Promise.all(pending);
+  };
+}
+
+function median(values: number[]): number {
+  const sorted = [...values].sort((a, b) => a - b);
+  const middle = Math.floor(sorted.length / 2);
+  return sorted.length % 2
+    ? (sorted[middle] ?? 0)
+    : ((sorted[middle - 1] ?? 0) + (sorted[middle] ?? 0)) / 2;
+}
+
+async function main(): Promise<void> {
+  // Open every connection first so no contender pays for connecting.
+  for (const run of Object.values(contenders)) {
+    await Promise.all(Array.from({ length: 20 }, () => run("SELECT pg_sleep(0.05)")));
+  }
+  const samples = new Map<string, number[]>();
+  const acquire = new Map<number, { p50: number[]; p99: number[] }>();
+  for (let round = 0; round < ROUNDS; round++) {
+    for (const concurrency of CONCURRENCIES) {
+      const bench = new Bench({ time: TASK_TIME_MS, warmupTime: 50 });
+      const names = Object.keys(contenders);
+      if (round % 2 === 1) names.reverse();
+      for (const [queryName, [text, values]] of Object.entries(queries)) {
+        for (const name of names) {
+          const run = contenders[name] as Run;
+          bench.add(`${queryName}|${concurrency}|${name}`, batch(run, text, values, concurrency));
+        }
+      }
+      await bench.run();
+      for (const task of bench.tasks) {
+        if (task.result?.error) throw task.result.error;
+        const p50 = task.result?.latency.p50;
+        if (p50 === undefined) continue;
+        const list = samples.get(task.name) ?? [];
+        list.push((concurrency * 1000) / p50);
+        samples.set(task.name, list);
+      }
+      const stats = ours.stats();
+      const entry = acquire.get(concurrency) ?? { p50: [], p99: [] };
+      entry.p50.push(stats.acquireP50Ms);
+      entry.p99.push(stats.acquireP99Ms);
+      acquire.set(concurrency, entry);
+    }
+  }
+
+  const rows: Record<string, string>[] = [];
+  for (const queryName of Object.keys(queries)) {
+    for (const concurrency of CONCURRENCIES) {
+      const qps = (name: string) =>
+        median(samples.get(`${queryName}|${concurrency}|${name}`) ?? []);
+      const base = qps("pg.Pool");
+      const row: Record<string, string> = { query: queryName, concurrency: String(concurrency) };
+      for (const name of Object.keys(contenders)) {
+        row[`${name} q/s`] = qps(name).toFixed(0);
+        if (name !== "pg.Pool") row[`${name} ratio`] = (qps(name) / base).toFixed(3);
+      }
+      rows.push(row);
+    }
+  }
+  console.log(`\n@mcp-prod/pool vs pg.Pool, queries/s (median of ${ROUNDS} interleaved rounds)`);
+  console.table(rows);
+  console.log(
+    "\nacquire latency through ours (last 1024 acquisitions after each round, median over rounds)",
+  );
+  console.table(
+    [...acquire].map(([concurrency, { p50, p99 }]) => ({
+      concurrency,
+      "acquire p50 ms": median(p50).toFixed(3),
+      "acquire p99 ms": median(p99).toFixed(3),
+    })),
+  );
+}
+
+try {
+  await main();
+} finally {
+  await Promise.all([raw.end(), ours.close(), oursTraced.close()]);
+}
