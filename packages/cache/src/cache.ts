@@ -211,14 +211,34 @@ type Settings = {
   readonly timeoutMs: number | undefined;
 };
 
-type Flight = {
-  readonly storageKey: string;
-  readonly controller: AbortController;
-  promise: Promise<CacheResult<unknown>>;
-  waiters: number;
+/**
+ * One in-process computation of a key that concurrent callers share. Its
+ * AbortController is made only when needed (a factory runs, a lock is awaited
+ * or a caller leaves): the L2-hit path never pays for one.
+ */
+class Flight {
+  #controller: AbortController | undefined;
+  promise: Promise<CacheResult<unknown>> = Promise.resolve() as never;
+  waiters = 0;
   /** Callers have their answer (value, stale value or error): leaving no longer aborts anything. */
-  answered: boolean;
-};
+  answered = false;
+
+  constructor(readonly storageKey: string) {}
+
+  get signal(): AbortSignal {
+    this.#controller ??= new AbortController();
+    return this.#controller.signal;
+  }
+
+  abort(reason: unknown): void {
+    this.#controller ??= new AbortController();
+    this.#controller.abort(reason);
+  }
+
+  throwIfAborted(): void {
+    if (this.#controller?.signal.aborted) throw this.#controller.signal.reason;
+  }
+}
 
 type StaleCandidate = { readonly entry: StoredEntry; readonly tier: "l1" | "l2" };
 
@@ -476,7 +496,7 @@ class TwoTierCache implements Cache {
     if (this.#closed) return;
     this.#closed = true;
     const reason = new CacheClosedError();
-    for (const flight of this.#flights.values()) flight.controller.abort(reason);
+    for (const flight of this.#flights.values()) flight.abort(reason);
     this.#flights.clear();
     for (const wakers of this.#wakers.values()) for (const wake of wakers) wake();
     this.#wakers.clear();
@@ -584,13 +604,7 @@ class TwoTierCache implements Cache {
     factory: CacheFactory<unknown>,
     settings: Settings,
   ): Flight {
-    const flight: Flight = {
-      storageKey,
-      controller: new AbortController(),
-      promise: Promise.resolve() as unknown as Promise<CacheResult<unknown>>,
-      waiters: 0,
-      answered: false,
-    };
+    const flight = new Flight(storageKey);
     this.#flights.set(storageKey, flight);
     flight.promise = this.#load(key, storageKey, factory, settings, flight);
     flight.promise.then(
@@ -613,7 +627,7 @@ class TwoTierCache implements Cache {
         flight.waiters--;
         // The last caller gone: nobody wants the value, so stop computing it.
         if (flight.waiters === 0 && !flight.answered) {
-          flight.controller.abort(abortReason(signal));
+          flight.abort(abortReason(signal));
           this.#endFlight(flight);
         }
         reject(abortReason(signal));
@@ -638,14 +652,13 @@ class TwoTierCache implements Cache {
     settings: Settings,
     flight: Flight,
   ): Promise<CacheResult<unknown>> {
-    const signal = flight.controller.signal;
     const local = this.#l1.peek(storageKey, Date.now());
     let stale: StaleCandidate | undefined = local && { entry: local, tier: "l1" };
     let lockToken: string | undefined;
     try {
       if (this.#l2 !== undefined) {
         const stored = await this.#l2.read(storageKey);
-        throwIfAborted(signal);
+        flight.throwIfAborted();
         if (stored !== undefined && stored.freshUntil > Date.now()) {
           this.#l1.set(storageKey, stored);
           this.#hit(key, "l2");
@@ -656,7 +669,7 @@ class TwoTierCache implements Cache {
         if (stored !== undefined && (!stale || stored.freshUntil > stale.entry.freshUntil)) {
           stale = { entry: stored, tier: "l2" };
         }
-        const outcome = await this.#acquireOrAwait(storageKey, signal);
+        const outcome = await this.#acquireOrAwait(storageKey, flight.signal);
         if (outcome.kind === "value") {
           this.#l1.set(storageKey, outcome.entry);
           this.#endFlight(flight);
@@ -731,7 +744,7 @@ class TwoTierCache implements Cache {
     stale: StaleCandidate | undefined,
     lockToken: string | undefined,
   ): Promise<CacheResult<unknown>> {
-    const signal = flight.controller.signal;
+    const signal = flight.signal;
     const staleResult = (): CacheResult<unknown> | undefined =>
       stale !== undefined && stale.entry.staleUntil > Date.now()
         ? { value: stale.entry.value, stale: true, source: stale.tier }
@@ -750,7 +763,7 @@ class TwoTierCache implements Cache {
             return;
           }
           const error = new CacheTimeoutError(key, timeoutMs);
-          flight.controller.abort(error);
+          flight.abort(error);
           this.#endFlight(flight);
           reject(error);
         }, timeoutMs);

@@ -41,7 +41,7 @@ function weatherServer(
     { inputSchema: { city: z.string() } },
     withCache(handler, {
       cache,
-      key: (args) => `weather:${(args as { city: string }).city}`,
+      key: (args) => `weather:${args.city}`,
       ttlSeconds: 60,
       ...options,
     }),

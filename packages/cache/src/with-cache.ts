@@ -4,21 +4,38 @@ import {
   assertOptions,
   assertPositiveNumber,
   readToolCall,
-  type ToolHandler,
   type ToolResult,
   withResultMeta,
 } from "@mcp-prod/internal";
 import type { Cache, CacheSource } from "./cache.ts";
 
+/**
+ * A tool result as the SDK types it. The optional fields admit `undefined`
+ * so that SDK handlers fit under `exactOptionalPropertyTypes` (the shared
+ * `ToolResult` of @mcp-prod/internal does not).
+ */
+export type ToolResultLike = {
+  content?: ReadonlyArray<unknown> | undefined;
+  structuredContent?: Record<string, unknown> | undefined;
+  isError?: boolean | undefined;
+  _meta?: Record<string, unknown> | undefined;
+  [key: string]: unknown;
+};
+
+/** Any MCP tool handler, SDK 1.x `(args, extra)` / `(extra)` or 2.x `(args, ctx)` / `(ctx)`. */
+// biome-ignore lint/suspicious/noExplicitAny: handler parameters are whatever the SDK infers; the wrapper returns the same type
+export type ToolHandler = (...params: any[]) => ToolResultLike | Promise<ToolResultLike>;
+
 /** Options of {@link withCache}. */
-export type WithCacheOptions = {
+export type WithCacheOptions<H extends ToolHandler = ToolHandler> = {
   /** The cache the results live in (state outside the handler, shared across server instances). */
   readonly cache: Cache;
   /**
-   * The cache key of one call, from the tool's validated arguments (and the
-   * SDK's `extra`). Return `undefined` to skip the cache for this call.
+   * The cache key of one call. It receives the handler's own parameters
+   * (`args, extra` for a tool with an `inputSchema`), typed like the handler.
+   * Return `undefined` to skip the cache for this call.
    */
-  readonly key: (args: unknown, extra: Record<string, unknown> | undefined) => string | undefined;
+  readonly key: (...params: Parameters<H>) => string | undefined;
   /** Time to live of a cached result; defaults to the cache's `defaultTtlSeconds`. */
   readonly ttlSeconds?: number;
   /** Stale window after expiry; defaults to the cache's `staleIfErrorSeconds`. */
@@ -41,7 +58,7 @@ export const CACHE_META_KEY = "mcp-prod/cache";
 
 /** Carries an `isError` result through the cache without caching it. */
 class UncacheableResult {
-  constructor(readonly result: ToolResult) {}
+  constructor(readonly result: ToolResultLike) {}
 }
 
 /**
@@ -58,13 +75,16 @@ class UncacheableResult {
  *   { inputSchema: { city: z.string() } },
  *   withCache(async ({ city }) => textResult(await forecast(city)), {
  *     cache,
- *     key: (args) => `weather:${(args as { city: string }).city}`,
+ *     key: ({ city }) => `weather:${city}`,
  *     ttlSeconds: 60,
  *   }),
  * );
  * ```
  */
-export function withCache<H extends ToolHandler>(handler: H, options: WithCacheOptions): H {
+export function withCache<H extends ToolHandler>(
+  handler: H,
+  options: WithCacheOptions<NoInfer<H>>,
+): H {
   assertFunction(handler, "handler");
   assertOptions(options);
   if (options === undefined)
@@ -78,12 +98,12 @@ export function withCache<H extends ToolHandler>(handler: H, options: WithCacheO
   assertNonNegativeNumber(staleIfErrorSeconds, "staleIfErrorSeconds", true);
   assertPositiveNumber(timeoutMs, "timeoutMs", true);
 
-  const wrapped = async (...params: unknown[]): Promise<ToolResult> => {
+  const wrapped = async (...params: unknown[]): Promise<ToolResultLike> => {
     const call = readToolCall(params);
-    const cacheKey = key(call.args, call.extra);
+    const cacheKey = key(...(params as Parameters<H>));
     if (cacheKey === undefined) return handler(...params);
     try {
-      const entry = await cache.getOrSetEntry<ToolResult>(
+      const entry = await cache.getOrSetEntry<ToolResultLike>(
         cacheKey,
         async () => {
           const result = await handler(...params);
@@ -102,7 +122,7 @@ export function withCache<H extends ToolHandler>(handler: H, options: WithCacheO
         stale: entry.stale,
         source: entry.source,
       };
-      return withResultMeta(entry.value, CACHE_META_KEY, meta);
+      return withResultMeta(entry.value as ToolResult, CACHE_META_KEY, meta);
     } catch (error) {
       if (error instanceof UncacheableResult) return error.result;
       throw error;
