@@ -12,6 +12,7 @@
  */
 import { Bench } from "tinybench";
 import { fetchWithFallback, withFallback } from "../src/index.ts";
+import { countAbortControllers } from "../src/test-support.ts";
 
 const ROUNDS = 7;
 const TASK_TIME_MS = 300;
@@ -82,24 +83,6 @@ const contenders: Contender[] = [
   },
 ];
 
-/** Counts AbortControllers created while `fn` runs `calls` times. */
-async function controllersCreated(fn: () => Promise<unknown>, calls: number): Promise<number> {
-  const Original = globalThis.AbortController;
-  let created = 0;
-  globalThis.AbortController = class extends Original {
-    constructor() {
-      super();
-      created += 1;
-    }
-  };
-  try {
-    for (let index = 0; index < calls; index++) await fn();
-  } finally {
-    globalThis.AbortController = Original;
-  }
-  return created;
-}
-
 function median(values: number[]): number {
   const sorted = [...values].sort((a, b) => a - b);
   return sorted[Math.floor(sorted.length / 2)] ?? Number.NaN;
@@ -133,7 +116,9 @@ async function main(): Promise<void> {
       "calls/s": Math.round(1e6 / perCall).toLocaleString("en-US"),
       "× baseline": (perCall / base).toFixed(2),
       "+µs vs baseline": (perCall - base).toFixed(3),
-      "AbortControllers / 1000 calls": await controllersCreated(run, 1000),
+      "AbortControllers / 1000 calls": await countAbortControllers(async () => {
+        for (let index = 0; index < 1000; index++) await run();
+      }),
     });
   }
   console.log(

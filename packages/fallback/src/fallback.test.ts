@@ -6,6 +6,7 @@ import {
   fallbackChain,
   fetchWithFallback,
 } from "./index.ts";
+import { countAbortControllers } from "./test-support.ts";
 
 class ValidationError extends Error {}
 
@@ -248,16 +249,8 @@ describe("fetchWithFallback", () => {
   });
 
   it("creates no AbortController on the happy path without a deadline, with or without a caller signal", async () => {
-    const Original = globalThis.AbortController;
-    const callerSignal = new Original().signal;
-    let created = 0;
-    globalThis.AbortController = class extends Original {
-      constructor() {
-        super();
-        created += 1;
-      }
-    };
-    try {
+    const callerSignal = new AbortController().signal;
+    const withoutDeadline = await countAbortControllers(async () => {
       await fetchWithFallback(
         async () => "live",
         () => "cached",
@@ -268,16 +261,16 @@ describe("fetchWithFallback", () => {
         { signal: callerSignal },
       );
       await fallbackChain([async () => "live", () => "cached"], { onFallback: () => {} });
-      expect(created).toBe(0);
-      await fetchWithFallback(
+    });
+    expect(withoutDeadline).toBe(0);
+    const withDeadline = await countAbortControllers(() =>
+      fetchWithFallback(
         async () => "live",
         () => "cached",
         { timeoutMs: 1000 },
-      );
-      expect(created).toBe(1);
-    } finally {
-      globalThis.AbortController = Original;
-    }
+      ),
+    );
+    expect(withDeadline).toBe(1);
   });
 
   it("rejects at once, without calling the primary, when the signal is already aborted", async () => {

@@ -3,31 +3,18 @@ import { InMemoryTransport, McpServer } from "@modelcontextprotocol/server";
 import { afterEach, describe, expect, it, vi } from "vitest";
 import { z } from "zod";
 import { FALLBACK_META_KEY, FallbackTimeoutError, withFallback } from "./index.ts";
+import { deferred, inMemoryPairs, text } from "./test-support.ts";
 
-type Connected = { server: McpServer; client: Client };
-const open: Connected[] = [];
-
-/** A real SDK 2.x McpServer and Client joined by InMemoryTransport. */
-async function connect(register: (server: McpServer) => void): Promise<Connected> {
-  const server = new McpServer({ name: "fallback-test-v2", version: "1.0.0" });
-  register(server);
-  const client = new Client({ name: "fallback-test-v2-client", version: "1.0.0" });
-  const [clientTransport, serverTransport] = InMemoryTransport.createLinkedPair();
-  await Promise.all([server.connect(serverTransport), client.connect(clientTransport)]);
-  const connected = { server, client };
-  open.push(connected);
-  return connected;
-}
-
-function text(value: string) {
-  return { content: [{ type: "text" as const, text: value }] };
-}
+const pairs = inMemoryPairs({
+  server: () => new McpServer({ name: "fallback-test-v2", version: "1.0.0" }),
+  client: () => new Client({ name: "fallback-test-v2-client", version: "1.0.0" }),
+  link: () => InMemoryTransport.createLinkedPair(),
+});
+const connect = pairs.connect;
 
 afterEach(async () => {
   vi.useRealTimers();
-  await Promise.all(
-    open.splice(0).map(({ client, server }) => Promise.all([client.close(), server.close()])),
-  );
+  await pairs.closeAll();
 });
 
 describe("withFallback on an SDK 2.x McpServer", () => {
@@ -79,10 +66,7 @@ describe("withFallback on an SDK 2.x McpServer", () => {
 
   it("aborts ctx.mcpReq.signal at timeoutMs, keeps the rest of ctx, and serves the fallback", async () => {
     vi.useFakeTimers({ toFake: ["setTimeout", "clearTimeout"] });
-    let started!: () => void;
-    const running = new Promise<void>((resolve) => {
-      started = resolve;
-    });
+    const running = deferred();
     let seen: { signal: AbortSignal; method: string } | undefined;
     const { client } = await connect((server) => {
       server.registerTool(
@@ -91,7 +75,7 @@ describe("withFallback on an SDK 2.x McpServer", () => {
         withFallback(
           async (_args, ctx) => {
             seen = { signal: ctx.mcpReq.signal, method: ctx.mcpReq.method };
-            started();
+            running.resolve();
             await new Promise((resolve) => ctx.mcpReq.signal.addEventListener("abort", resolve));
             return text("too late");
           },
@@ -101,7 +85,7 @@ describe("withFallback on an SDK 2.x McpServer", () => {
       );
     });
     const pending = client.callTool({ name: "forecast", arguments: { city: "Oslo" } });
-    await running;
+    await running.promise;
     await vi.advanceTimersByTimeAsync(1500);
     const result = await pending;
     expect(result.content).toEqual([{ type: "text", text: "cached forecast" }]);
@@ -116,24 +100,18 @@ describe("withFallback on an SDK 2.x McpServer", () => {
   });
 
   it("never answers a client's cancellation with the fallback", async () => {
-    let started!: () => void;
-    const running = new Promise<void>((resolve) => {
-      started = resolve;
-    });
-    let handlerAborted!: () => void;
-    const aborted = new Promise<void>((resolve) => {
-      handlerAborted = resolve;
-    });
+    const running = deferred();
+    const aborted = deferred();
     const fallback = vi.fn(() => text("cached"));
     const { client } = await connect((server) => {
       server.registerTool(
         "slow",
         {},
         withFallback(async (ctx) => {
-          started();
+          running.resolve();
           await new Promise((_, reject) =>
             ctx.mcpReq.signal.addEventListener("abort", () => {
-              handlerAborted();
+              aborted.resolve();
               reject(ctx.mcpReq.signal.reason);
             }),
           );
@@ -143,10 +121,10 @@ describe("withFallback on an SDK 2.x McpServer", () => {
     });
     const controller = new AbortController();
     const pending = client.callTool({ name: "slow" }, { signal: controller.signal });
-    await running;
+    await running.promise;
     controller.abort(new Error("user pressed stop"));
     await expect(pending).rejects.toThrow("user pressed stop");
-    await aborted;
+    await aborted.promise;
     expect(fallback).not.toHaveBeenCalled();
   });
 });

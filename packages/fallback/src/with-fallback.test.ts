@@ -4,39 +4,18 @@ import { McpServer } from "@modelcontextprotocol/sdk/server/mcp.js";
 import { afterEach, describe, expect, it, vi } from "vitest";
 import { z } from "zod";
 import { FALLBACK_META_KEY, FallbackTimeoutError, ToolResultError, withFallback } from "./index.ts";
+import { countAbortControllers, deferred, inMemoryPairs, text } from "./test-support.ts";
 
-type Connected = { server: McpServer; client: Client };
-const open: Connected[] = [];
-
-/** A real SDK 1.x McpServer and Client joined by InMemoryTransport. */
-async function connect(register: (server: McpServer) => void): Promise<Connected> {
-  const server = new McpServer({ name: "fallback-test", version: "1.0.0" });
-  register(server);
-  const client = new Client({ name: "fallback-test-client", version: "1.0.0" });
-  const [clientTransport, serverTransport] = InMemoryTransport.createLinkedPair();
-  await Promise.all([server.connect(serverTransport), client.connect(clientTransport)]);
-  const connected = { server, client };
-  open.push(connected);
-  return connected;
-}
-
-function text(value: string) {
-  return { content: [{ type: "text" as const, text: value }] };
-}
-
-function deferred<T = void>() {
-  let resolve!: (value: T) => void;
-  const promise = new Promise<T>((done) => {
-    resolve = done;
-  });
-  return { promise, resolve };
-}
+const pairs = inMemoryPairs({
+  server: () => new McpServer({ name: "fallback-test", version: "1.0.0" }),
+  client: () => new Client({ name: "fallback-test-client", version: "1.0.0" }),
+  link: () => InMemoryTransport.createLinkedPair(),
+});
+const connect = pairs.connect;
 
 afterEach(async () => {
   vi.useRealTimers();
-  await Promise.all(
-    open.splice(0).map(({ client, server }) => Promise.all([client.close(), server.close()])),
-  );
+  await pairs.closeAll();
 });
 
 describe("withFallback on an SDK 1.x McpServer", () => {
@@ -400,19 +379,9 @@ describe("withFallback on an SDK 1.x McpServer", () => {
       seen = extra.signal;
       return text("live");
     }, text("cached"));
-    const Original = globalThis.AbortController;
-    let created = 0;
-    globalThis.AbortController = class extends Original {
-      constructor() {
-        super();
-        created += 1;
-      }
-    };
-    try {
+    const created = await countAbortControllers(async () => {
       await expect(wrapped({ id: "1" }, { signal: requestSignal })).resolves.toEqual(text("live"));
-    } finally {
-      globalThis.AbortController = Original;
-    }
+    });
     expect(created).toBe(0);
     expect(seen).toBe(requestSignal);
   });
