@@ -1,13 +1,18 @@
 import { randomUUID } from "node:crypto";
 import { type PrivateRedis, redisUrl, startRedis, waitFor } from "@mcp-prod/testkit";
+import { Client } from "@modelcontextprotocol/sdk/client/index.js";
+import { InMemoryTransport } from "@modelcontextprotocol/sdk/inMemory.js";
+import { McpServer } from "@modelcontextprotocol/sdk/server/mcp.js";
 import { Redis } from "ioredis";
 import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
 import {
   createRateLimiter,
+  RATE_LIMIT_META_KEY,
   RateLimitExceededError,
   type RateLimiterOptions,
   type RateLimitResult,
   RateLimitStoreError,
+  withRateLimit,
 } from "./index.ts";
 
 const clients: Redis[] = [];
@@ -175,5 +180,51 @@ describe("createRateLimiter when Redis fails", () => {
     expect((errors[0] as RateLimitStoreError).message).toBe(
       "Rate limit store failed: Redis did not answer within 100 ms",
     );
+  });
+
+  it("gives an SDK client tool results, never an error, while Redis is killed", async () => {
+    const { redis, limiter, errors } = await startWith({ points: 100 });
+    const mcp = new McpServer({ name: "t", version: "1.0.0" });
+    mcp.registerTool(
+      "ping",
+      {},
+      withRateLimit(async () => ({ content: [{ type: "text", text: "pong" }] }), { limiter }),
+    );
+    const [clientTransport, serverTransport] = InMemoryTransport.createLinkedPair();
+    const client = new Client({ name: "c", version: "1.0.0" });
+    await mcp.connect(serverTransport);
+    await client.connect(clientTransport);
+    try {
+      const before = await client.callTool({ name: "ping" });
+      await server.kill();
+      await waitFor(() => redis.status !== "ready", { what: "ioredis to notice" });
+      const during = await client.callTool({ name: "ping" });
+      expect(before._meta?.[RATE_LIMIT_META_KEY]).toMatchObject({ store: "redis" });
+      expect(during.isError).toBeFalsy();
+      expect(during.content).toEqual([{ type: "text", text: "pong" }]);
+      expect(during._meta?.[RATE_LIMIT_META_KEY]).toMatchObject({
+        limited: false,
+        store: "fallback",
+      });
+      expect(errors).toHaveLength(1);
+    } finally {
+      await client.close();
+      await mcp.close();
+      await server.restart();
+    }
+  });
+
+  it("rejects with the signal's reason when the call is cancelled while Redis hangs", async () => {
+    const { limiter } = await startWith({ storeTimeoutMs: 10_000 });
+    const controller = new AbortController();
+    const reason = new Error("cancelled");
+    server.pause();
+    try {
+      const pending = limiter.consume("alice", { signal: controller.signal });
+      controller.abort(reason);
+      await expect(pending).rejects.toBe(reason);
+    } finally {
+      server.resume();
+    }
   });
 });
