@@ -20,23 +20,27 @@ type NodeRecord = {
 };
 
 /**
- * Every config object the package built, root and nested, with what it needs
- * to redact and describe itself. A WeakMap rather than extra properties keeps
- * the objects plain data and lets them be collected.
+ * Where every config object the package built, root and nested, keeps what
+ * it needs to redact and describe itself: a hidden (non-enumerable) symbol
+ * property, which spreading and structuredClone leave behind. `Symbol.for`
+ * so that two installed copies of the package recognise each other's
+ * configs. (A WeakMap made loading three times slower, all of it in GC.)
  */
-const registry = new WeakMap<object, NodeRecord>();
+const recordKey = Symbol.for("mcp-prod.config.record");
 
 export const inspectCustom = Symbol.for("nodejs.util.inspect.custom");
 /** Keys a shape may not use: the config objects carry these as hidden methods. */
 export const reservedKeys: ReadonlySet<string> = new Set(["toJSON", "toString", "__proto__"]);
 
 export function configRecord(value: unknown): NodeRecord | undefined {
-  return typeof value === "object" && value !== null ? registry.get(value) : undefined;
+  return typeof value === "object" && value !== null
+    ? ((value as Record<symbol, unknown>)[recordKey] as NodeRecord | undefined)
+    : undefined;
 }
 
 /** A plain copy of a config object with every secret replaced by `[redacted]`, nested objects likewise. */
 export function redactedView(node: object): Record<string, unknown> {
-  const record = registry.get(node);
+  const record = configRecord(node);
   const view: Record<string, unknown> = {};
   for (const [key, value] of Object.entries(node)) {
     if (record?.secretKeys.has(key)) view[key] = REDACTED;
@@ -65,6 +69,19 @@ export function deepFreeze<T>(value: T): T {
   return value;
 }
 
+// Shared by every config object and called with it as `this`: JSON.stringify, String() and
+// util.inspect all do so. One set of functions rather than closures per object keeps loading cheap.
+function redactedJson(this: object): Record<string, unknown> {
+  return redactedView(this);
+}
+function redactedString(this: object): string {
+  return JSON.stringify(redactedView(this));
+}
+// util.inspect formats whatever this returns in place of the object, at the same depth.
+function redactedInspect(this: object): Record<string, unknown> {
+  return redactedView(this);
+}
+
 /**
  * Turns a finished object of the config into a config object: hidden
  * (non-enumerable) `toJSON`, `toString` and `util.inspect` hooks that redact
@@ -77,13 +94,10 @@ export function sealConfigObject<T extends object>(
   secretKeys: ReadonlySet<string>,
   entries: readonly LoadedEntry[],
 ): T {
-  registry.set(node, { secretKeys, entries });
-  const hidden = { enumerable: false, writable: false, configurable: false } as const;
-  Object.defineProperties(node, {
-    toJSON: { ...hidden, value: () => redactedView(node) },
-    toString: { ...hidden, value: () => JSON.stringify(redactedView(node)) },
-    // util.inspect formats whatever this returns in place of the object, at the same depth.
-    [inspectCustom]: { ...hidden, value: () => redactedView(node) },
-  });
+  // defineProperty leaves a property non-enumerable, non-writable and non-configurable.
+  Object.defineProperty(node, recordKey, { value: { secretKeys, entries } });
+  Object.defineProperty(node, "toJSON", { value: redactedJson });
+  Object.defineProperty(node, "toString", { value: redactedString });
+  Object.defineProperty(node, inspectCustom, { value: redactedInspect });
   return Object.freeze(node);
 }

@@ -71,15 +71,16 @@ type Leaf = { readonly path: readonly string[]; readonly variable: ConfigVariabl
 function collectLeaves(shape: ConfigShape, prefix: readonly string[], leaves: Leaf[]): Leaf[] {
   for (const [key, node] of Object.entries(shape)) {
     const path = [...prefix, key];
-    const name = `shape.${path.join(".")}`;
     if (reservedKeys.has(key))
-      throw new TypeError(`Expected \`${name}\` to use another key: "${key}" is reserved`);
+      throw new TypeError(
+        `Expected \`shape.${path.join(".")}\` to use another key: "${key}" is reserved`,
+      );
     if (isConfigVariable(node)) leaves.push({ path, variable: node });
     else if (typeof node === "object" && node !== null && !Array.isArray(node))
       collectLeaves(node, path, leaves);
     else
       throw new TypeError(
-        `Expected \`${name}\` to be env(), secret() or a nested object, got ${describeValue(node)}`,
+        `Expected \`shape.${path.join(".")}\` to be env(), secret() or a nested object, got ${describeValue(node)}`,
       );
   }
   return leaves;

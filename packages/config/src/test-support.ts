@@ -2,9 +2,9 @@ import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterEach, beforeEach } from "vitest";
-import { z } from "zod";
 import { ConfigError } from "./errors.ts";
-import { env, secret } from "./variable.ts";
+
+export { serverShape, validEnv } from "./fixtures/server-shape.ts";
 
 /** A temporary folder for the env files and secret files a test writes; `remove()` deletes it. */
 export function createTempFolder() {
@@ -22,30 +22,6 @@ export function createTempFolder() {
     },
   };
 }
-
-/** The shape from the package's issue and README: the seed's ConfigSchema plus the database URL. */
-export const serverShape = {
-  nodeEnv: env("NODE_ENV", z.enum(["development", "production", "test"]).default("development")),
-  logLevel: env("LOG_LEVEL", z.enum(["debug", "info", "warn", "error"]).default("info")),
-  server: {
-    host: env("SERVER_HOST", z.string().default("127.0.0.1")),
-    port: env("SERVER_PORT", z.coerce.number().int().min(1).max(65535).default(3000)),
-  },
-  oauth: {
-    issuer: env("OAUTH_ISSUER", z.url()),
-    clientId: env("OAUTH_CLIENT_ID", z.string().min(1)),
-    clientSecret: secret("OAUTH_CLIENT_SECRET", z.string().min(1)),
-  },
-  databaseUrl: secret("DATABASE_URL", z.string().startsWith("postgres")),
-};
-
-/** An environment that satisfies {@link serverShape}, secrets included. */
-export const validEnv = {
-  OAUTH_ISSUER: "https://auth.example.com",
-  OAUTH_CLIENT_ID: "mcp-server",
-  OAUTH_CLIENT_SECRET: "client-secret-7f3a9",
-  DATABASE_URL: "postgresql://app:db-password-91c2@db.internal:5432/app",
-};
 
 /** A fresh temporary folder for each test of the calling file, removed after it. */
 export function useTempFolder(): () => ReturnType<typeof createTempFolder> {
