@@ -1,13 +1,8 @@
-import {
-  createTcpProxy,
-  databaseUrl,
-  freePort,
-  type PrivatePostgres,
-  startPostgres,
-} from "@mcp-prod/testkit";
+import { databaseUrl, freePort, type PrivatePostgres, startPostgres } from "@mcp-prod/testkit";
 import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from "vitest";
 import { PoolTimeoutError, QueryTimeoutError } from "./errors.ts";
 import { createPool, type Pool, type PoolOptions } from "./pool.ts";
+import { proxiedPool } from "./test-support.ts";
 import { isTransientError } from "./transient.ts";
 
 const schema = `pool_faults_${process.pid}_${Date.now()}`;
@@ -242,16 +237,8 @@ describe("the database going away and coming back", () => {
   });
 
   it("recovers after a TCP proxy is taken down and brought back mid-run", async () => {
-    const target = new URL(databaseUrl());
-    const proxy = await createTcpProxy({
-      host: target.hostname,
-      port: Number(target.port || 5432),
-    });
+    const { pool, proxy } = await proxiedPool({ connectionTimeoutMillis: 1000 });
     cleanup.push(() => proxy.close());
-    const pool = createPool({
-      connectionString: `postgres://${target.username}@127.0.0.1:${proxy.port}${target.pathname}`,
-      connectionTimeoutMillis: 1000,
-    });
     pools.push(pool);
     expect((await pool.query("SELECT 1 AS one")).rows).toEqual([{ one: 1 }]);
     proxy.down();
@@ -266,16 +253,8 @@ describe("the database going away and coming back", () => {
 
 describe("connect retries", () => {
   it("retries a refused connect with backoff and succeeds once the server is back, within the budget", async () => {
-    const target = new URL(databaseUrl());
-    const proxy = await createTcpProxy({
-      host: target.hostname,
-      port: Number(target.port || 5432),
-    });
+    const { pool, proxy } = await proxiedPool({ connectionTimeoutMillis: 5000 });
     cleanup.push(() => proxy.close());
-    const pool = createPool({
-      connectionString: `postgres://${target.username}@127.0.0.1:${proxy.port}${target.pathname}`,
-      connectionTimeoutMillis: 5000,
-    });
     pools.push(pool);
     proxy.down();
     const errors: unknown[] = [];

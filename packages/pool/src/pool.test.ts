@@ -1,7 +1,8 @@
-import { createTcpProxy, databaseUrl } from "@mcp-prod/testkit";
+import { databaseUrl } from "@mcp-prod/testkit";
 import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from "vitest";
 import { PoolError } from "./errors.ts";
 import { createPool, type Pool, type PoolOptions } from "./pool.ts";
+import { proxiedPool } from "./test-support.ts";
 
 const schema = `pool_test_${process.pid}_${Date.now()}`;
 const pools: Pool[] = [];
@@ -358,17 +359,9 @@ describe("freshness", () => {
 
   it("replaces a connection that fails validation and reports the failure", async () => {
     vi.useFakeTimers({ toFake: ["performance"] });
-    const target = new URL(databaseUrl());
-    const proxy = await createTcpProxy({
-      host: target.hostname,
-      port: Number(target.port || 5432),
-    });
+    const { pool, proxy } = await proxiedPool({ max: 1, validateAfterIdleMs: 10_000 });
+    pools.push(pool);
     try {
-      const pool = open({
-        connectionString: `postgres://${target.username}@127.0.0.1:${proxy.port}${target.pathname}`,
-        max: 1,
-        validateAfterIdleMs: 10_000,
-      });
       const errors: unknown[] = [];
       pool.on("error", (error) => errors.push(error));
       const pid = async () =>

@@ -43,7 +43,7 @@ export type PoolOptions = {
    * `postgres://user:password@host:5432/database`; a malformed one throws a
    * `TypeError` naming it at once.
    */
-  readonly connectionString?: string;
+  readonly connectionString?: string | undefined;
   /**
    * Any other node-postgres connection option (`host`, `user`, `password`,
    * `ssl`, `keepAlive`, …), passed through to `pg.Pool`.
@@ -51,7 +51,7 @@ export type PoolOptions = {
    */
   readonly connection?: Readonly<Omit<PoolConfig, ManagedPgOption>>;
   /** The pool's name in events, stats and error messages. @default "pool" */
-  readonly name?: string;
+  readonly name?: string | undefined;
   /** Most connections open at once. @default 20 */
   readonly max?: number;
   /** Connections opened at start and kept open (reopened in the background when lost). @default 0 */
@@ -82,7 +82,7 @@ export type PoolOptions = {
    */
   readonly maxLifetimeSeconds?: number;
   /** `application_name` the server shows in `pg_stat_activity`. @default pg's (PGAPPNAME) */
-  readonly applicationName?: string;
+  readonly applicationName?: string | undefined;
   /**
    * A connection checked out (by `acquire()` or a running query/transaction)
    * longer than this emits `leak` with the stack of where it was taken; 0

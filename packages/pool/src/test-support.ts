@@ -1,0 +1,13 @@
+import { createTcpProxy, databaseUrl, type TcpProxy } from "@mcp-prod/testkit";
+import { createPool, type Pool, type PoolOptions } from "./pool.ts";
+
+/** A pool whose connections go through a TCP proxy in front of the shared PostgreSQL, to break them. */
+export async function proxiedPool(options: PoolOptions): Promise<{ pool: Pool; proxy: TcpProxy }> {
+  const target = new URL(databaseUrl());
+  const proxy = await createTcpProxy({ host: target.hostname, port: Number(target.port || 5432) });
+  const pool = createPool({
+    ...options,
+    connectionString: `postgres://${target.username}@127.0.0.1:${proxy.port}${target.pathname}`,
+  });
+  return { pool, proxy };
+}
