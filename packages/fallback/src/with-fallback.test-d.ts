@@ -81,3 +81,44 @@ describe("fetchWithFallback types", () => {
     fetchWithFallback(primary, fallback);
   });
 });
+
+describe("withFallback with an outputSchema", () => {
+  const outputSchema = z.object({ temperature: z.number() });
+  const handler = async (_args: { city: string }) => ({
+    content: [{ type: "text" as const, text: "4" }],
+    structuredContent: { temperature: 4 },
+  });
+
+  it("accepts a fixed result with matching structuredContent, or an isError result", () => {
+    withFallback(handler, { content: [], structuredContent: { temperature: 0 } }, { outputSchema });
+    withFallback(handler, { content: [], isError: true }, { outputSchema });
+  });
+
+  it("keeps the args inferred inside registerTool when an outputSchema is given", () => {
+    const server = new McpServer({ name: "t", version: "1.0.0" });
+    server.registerTool(
+      "temperature",
+      { inputSchema: { city: z.string() }, outputSchema: outputSchema.shape },
+      withFallback(
+        async ({ city }, extra) => {
+          expectTypeOf(city).toEqualTypeOf<string>();
+          expectTypeOf(extra.signal).toEqualTypeOf<AbortSignal>();
+          return { content: [], structuredContent: { temperature: city.length } };
+        },
+        [async ({ city }) => ({ content: [], structuredContent: { temperature: city.length } })],
+        { outputSchema, timeoutMs: 1000 },
+      ),
+    );
+  });
+
+  it("rejects a fixed result without structuredContent or with the wrong shape", () => {
+    // @ts-expect-error a tool with an outputSchema needs structuredContent
+    withFallback(handler, { content: [] }, { outputSchema });
+    // @ts-expect-error temperature must be a number
+    withFallback(
+      handler,
+      { content: [], structuredContent: { temperature: "warm" } },
+      { outputSchema },
+    );
+  });
+});

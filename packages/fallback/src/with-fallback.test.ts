@@ -125,6 +125,48 @@ describe("withFallback on an SDK 1.x McpServer", () => {
     ]);
   });
 
+  it("returns the handler's isError result untouched when `when` declines to fall back from it", async () => {
+    const { client } = await connect((server) => {
+      server.registerTool(
+        "lookup",
+        { inputSchema: { id: z.string() } },
+        withFallback(
+          async ({ id }) => ({ ...text(`no item ${id}`), isError: true }),
+          text("from replica"),
+          { when: (error) => !ToolResultError.isInstance(error) },
+        ),
+      );
+    });
+    const result = await client.callTool({ name: "lookup", arguments: { id: "42" } });
+    expect(result).toMatchObject({
+      isError: true,
+      content: [{ type: "text", text: "no item 42" }],
+    });
+    expect(result._meta?.[FALLBACK_META_KEY]).toBeUndefined();
+  });
+
+  it("hands the handler and the fallback the very argument and extra objects the SDK passed", async () => {
+    const args = { id: "7" };
+    const extra = { signal: new AbortController().signal };
+    const seen: unknown[][] = [];
+    const wrapped = withFallback(
+      async (first: typeof args, second: typeof extra) => {
+        seen.push([first, second]);
+        throw new Error("down");
+      },
+      async (first, second) => {
+        seen.push([first, second]);
+        return text("cached");
+      },
+    );
+    await wrapped(args, extra);
+    expect(seen).toHaveLength(2);
+    for (const [first, second] of seen) {
+      expect(first).toBe(args);
+      expect(second).toBe(extra);
+    }
+  });
+
   it("returns an isError result as it is with fallbackOnErrorResult = false", async () => {
     const { client } = await connect((server) => {
       server.registerTool(
@@ -307,17 +349,17 @@ describe("withFallback on an SDK 1.x McpServer", () => {
   it("refuses, when the wrapper is built, a static fallback that the outputSchema would reject", () => {
     const outputSchema = z.object({ temperature: z.number() });
     const failing = async () => text("x");
-    expect(() => withFallback(failing, text("unknown"), { outputSchema })).toThrow(
+    // The types refuse both fallbacks too (see with-fallback.test-d.ts); this is the check
+    // for callers whose types cannot see the schema.
+    expect(() => withFallback(failing, text("unknown") as never, { outputSchema })).toThrow(
       new TypeError(
         "Expected `fallback` to supply `structuredContent`: the tool has an `outputSchema`",
       ),
     );
     expect(() =>
-      withFallback(
-        failing,
-        { ...text("?"), structuredContent: { temperature: "warm" } },
-        { outputSchema },
-      ),
+      withFallback(failing, { ...text("?"), structuredContent: { temperature: "warm" } } as never, {
+        outputSchema,
+      }),
     ).toThrow(/^Expected `fallback.structuredContent` to match `outputSchema`: /);
     // An error result needs no structuredContent, so it is always a valid fallback.
     expect(() =>

@@ -37,20 +37,27 @@ export type FallbackMeta = {
 
 /**
  * A Standard Schema (zod ≥ 3.24, valibot, arktype): the tool's `outputSchema`,
- * used to check what a fallback returns.
+ * used to check what a fallback returns, at build time, at run time and in
+ * the types of a fixed fallback result.
  */
-export type OutputSchema = {
+export type OutputSchema<Output = unknown> = {
   readonly "~standard": {
     readonly validate: (
       value: unknown,
     ) =>
       | { readonly issues?: ReadonlyArray<{ readonly message: string }> | undefined }
       | PromiseLike<{ readonly issues?: ReadonlyArray<{ readonly message: string }> | undefined }>;
+    readonly types?: { readonly output: Output } | undefined;
   };
 };
 
+/** The value type an {@link OutputSchema} accepts. */
+export type OutputOf<Schema> = Schema extends OutputSchema<infer Output> ? Output : unknown;
+
 /** Options of {@link withFallback}. */
-export type WithFallbackOptions = Omit<FallbackOptions, "signal"> & {
+export type WithFallbackOptions<
+  Schema extends OutputSchema | undefined = OutputSchema | undefined,
+> = Omit<FallbackOptions, "signal"> & {
   /**
    * Treat an `isError: true` result of the handler (or of a fallback with
    * another after it) as a failure and fall back. MCP tools report failure in
@@ -67,13 +74,24 @@ export type WithFallbackOptions = Omit<FallbackOptions, "signal"> & {
    * when it is returned (a mismatch counts as that fallback failing).
    * @default undefined
    */
-  readonly outputSchema?: OutputSchema;
+  readonly outputSchema?: Schema;
 };
 
-/** A fallback for handler `H`: a handler taking the same parameters, or a fixed result. */
-export type ToolFallback<H extends ToolHandlerLike> =
+/**
+ * A fallback for handler `H`: a handler taking the same parameters, or a fixed
+ * result. With an `outputSchema`, a fixed result must be an `isError` result
+ * or carry `structuredContent` of the schema's type.
+ */
+export type ToolFallback<
+  H extends ToolHandlerLike,
+  Schema extends OutputSchema | undefined = undefined,
+> =
   | ((...params: Parameters<H>) => ToolResultLike | Promise<ToolResultLike>)
-  | ToolResultLike;
+  | (Schema extends OutputSchema
+      ?
+          | (ToolResultLike & { isError: true })
+          | (ToolResultLike & { structuredContent: OutputOf<Schema> })
+      : ToolResultLike);
 
 type FallbackStep = (params: ReadonlyArray<unknown>) => ToolResultLike | Promise<ToolResultLike>;
 
@@ -112,6 +130,16 @@ type FallbackStep = (params: ReadonlyArray<unknown>) => ToolResultLike | Promise
 export function withFallback<H extends ToolHandlerLike>(
   handler: H,
   fallback: NoInfer<ToolFallback<H> | ReadonlyArray<ToolFallback<H>>>,
+  options?: WithFallbackOptions<undefined>,
+): H;
+export function withFallback<H extends ToolHandlerLike, Schema extends OutputSchema>(
+  handler: H,
+  fallback: NoInfer<ToolFallback<H, Schema> | ReadonlyArray<ToolFallback<H, Schema>>>,
+  options: WithFallbackOptions<Schema> & { readonly outputSchema: Schema },
+): H;
+export function withFallback<H extends ToolHandlerLike>(
+  handler: H,
+  fallback: ToolFallback<H> | ReadonlyArray<ToolFallback<H>>,
   options?: WithFallbackOptions,
 ): H {
   assertFunction(handler, "handler");
@@ -120,11 +148,7 @@ export function withFallback<H extends ToolHandlerLike>(
   assertBoolean(fallbackOnErrorResult, "fallbackOnErrorResult");
   assertOutputSchema(outputSchema);
   const steps = (Array.isArray(fallback) ? fallback : [fallback]).map((item, index, all) =>
-    toStep(
-      item as ToolFallback<H>,
-      all.length === 1 ? "fallback" : `fallback[${index}]`,
-      outputSchema,
-    ),
+    toStep(item, all.length === 1 ? "fallback" : `fallback[${index}]`, outputSchema),
   );
   if (steps.length === 0) {
     throw new TypeError("Expected `fallback` to hold at least one fallback, got an empty array");
@@ -166,9 +190,18 @@ export function withFallback<H extends ToolHandlerLike>(
       (index, context) => invoke(index, context, params, call),
       settings,
       call.signal,
-    );
+    ).then(undefined, returnRefusedResult);
   };
   return wrapped as H;
+}
+
+/**
+ * An `isError` result that `when` declined to fall back from goes back to the
+ * client as the handler returned it, not as a thrown `ToolResultError`.
+ */
+function returnRefusedResult(error: unknown): ToolResultLike {
+  if (error instanceof ToolResultError) return error.result;
+  throw error;
 }
 
 function reasonOf(error: unknown): FallbackReason {
