@@ -1,7 +1,16 @@
 import { readFileSync } from "node:fs";
 import { parse } from "dotenv";
 
-/** Where a raw value came from, for {@link describeConfig} and error messages. */
+/**
+ * Where a loaded value came from, as {@link describeConfig} shows it: the
+ * real environment, a file (an env file, or the file `NAME_FILE` names), a
+ * default (`dev` for `devDefault`), or nowhere.
+ *
+ * @example
+ * ```ts
+ * const source: ValueSource = { kind: "file", file: "/run/secrets/oauth" };
+ * ```
+ */
 export type ValueSource =
   | { readonly kind: "env" }
   | { readonly kind: "file"; readonly file: string }

@@ -1,6 +1,13 @@
 import { hasMarker, markError } from "@mcp-prod/internal";
 
-/** One problem found while loading the configuration. */
+/**
+ * One problem found while loading the configuration.
+ *
+ * @example
+ * ```ts
+ * const issue: ConfigIssue = { variable: "SERVER_PORT", path: "server.port", message: "Too big: expected number to be <=65535" };
+ * ```
+ */
 export type ConfigIssue = {
   /** The environment variable at fault (`SERVER_PORT`), or `""` for a problem with an env file itself. */
   readonly variable: string;

@@ -13,7 +13,14 @@ import { ConfigError, type ConfigIssue } from "./errors.ts";
 import { closestName } from "./strict-prefix.ts";
 import { type ConfigShape, type ConfigVariable, isConfigVariable } from "./variable.ts";
 
-/** Options of {@link loadConfig} and {@link loadConfigOrExit}. */
+/**
+ * Options of {@link loadConfig} and {@link loadConfigOrExit}.
+ *
+ * @example
+ * ```ts
+ * loadConfig(shape, { envFiles: [".env", ".env.production"], strictPrefix: "MCP_" });
+ * ```
+ */
 export type LoadConfigOptions = {
   /**
    * The environment to read. Only read, never written to.
@@ -49,14 +56,31 @@ type Opaque =
   | Map<unknown, unknown>
   | Set<unknown>;
 
-/** What the config holds for a schema's output: arrays and plain objects are frozen, so readonly. */
+/**
+ * What the config holds for a schema's output: arrays and plain objects are
+ * frozen, so readonly; class instances (URL, Date, Map) are kept as they are.
+ *
+ * @example
+ * ```ts
+ * type Hosts = DeepReadonly<string[]>; // readonly string[]
+ * ```
+ */
 export type DeepReadonly<T> = T extends Opaque
   ? T
   : T extends ReadonlyArray<infer Item>
     ? ReadonlyArray<DeepReadonly<Item>>
     : { readonly [Key in keyof T]: DeepReadonly<T[Key]> };
 
-/** The type of the config a shape loads into: each leaf is its schema's output. */
+/**
+ * The type of the config a shape loads into: each leaf is its schema's
+ * output, every property readonly.
+ *
+ * @example
+ * ```ts
+ * const shape = { server: { port: env("SERVER_PORT", z.coerce.number().default(3000)) } };
+ * type Config = InferConfig<typeof shape>; // { readonly server: { readonly port: number } }
+ * ```
+ */
 export type InferConfig<Shape extends ConfigShape> = {
   readonly [Key in keyof Shape]: Shape[Key] extends ConfigVariable<infer Schema>
     ? DeepReadonly<z.output<Schema>>

@@ -4,7 +4,14 @@ import type { z } from "zod";
 const variableMarker: unique symbol = Symbol.for("mcp-prod.config.variable");
 const namePattern = /^[A-Za-z_][A-Za-z0-9_]*$/;
 
-/** Options of {@link env} and {@link secret}. */
+/**
+ * Options of {@link env} and {@link secret}.
+ *
+ * @example
+ * ```ts
+ * env("LOG_LEVEL", z.enum(["debug", "info"]).default("info"), { devDefault: "debug" });
+ * ```
+ */
 export type VariableOptions<Schema extends z.ZodType> = {
   /**
    * The value used when the variable is unset and `NODE_ENV` is not
@@ -16,7 +23,15 @@ export type VariableOptions<Schema extends z.ZodType> = {
   readonly devDefault?: z.input<Schema>;
 };
 
-/** One declared environment variable: what {@link env} and {@link secret} return, a leaf of a config shape. */
+/**
+ * One declared environment variable: what {@link env} and {@link secret}
+ * return, a leaf of a config shape.
+ *
+ * @example
+ * ```ts
+ * const port: ConfigVariable<z.ZodCoercedNumber> = env("SERVER_PORT", z.coerce.number());
+ * ```
+ */
 export type ConfigVariable<Schema extends z.ZodType = z.ZodType> = {
   readonly [variableMarker]: true;
   /** The environment variable's name, e.g. `SERVER_PORT`. */
@@ -32,6 +47,13 @@ export type ConfigVariable<Schema extends z.ZodType = z.ZodType> = {
 /**
  * A config shape: plain objects, nested as deep as you like, whose leaves are
  * {@link env} and {@link secret} declarations.
+ *
+ * @example
+ * ```ts
+ * const shape = {
+ *   server: { port: env("SERVER_PORT", z.coerce.number().default(3000)) },
+ * } satisfies ConfigShape;
+ * ```
  */
 export type ConfigShape = { readonly [key: string]: ConfigVariable | ConfigShape };
 
