@@ -8,10 +8,12 @@
  *   `ctx.mcpReq.signal`.
  */
 export type ToolResult = {
-  content?: ReadonlyArray<unknown>;
-  structuredContent?: Record<string, unknown>;
-  isError?: boolean;
-  _meta?: Record<string, unknown>;
+  // `| undefined` on each: the SDK's CallToolResult is typed that way, and under
+  // exactOptionalPropertyTypes it must still satisfy ToolHandler.
+  content?: ReadonlyArray<unknown> | undefined;
+  structuredContent?: Record<string, unknown> | undefined;
+  isError?: boolean | undefined;
+  _meta?: Record<string, unknown> | undefined;
   [key: string]: unknown;
 };
 
