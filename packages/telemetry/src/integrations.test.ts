@@ -1,11 +1,12 @@
 import { randomUUID } from "node:crypto";
+import { BreakerOpenError, createBreaker } from "@mcp-prod/breaker";
 import { createCache } from "@mcp-prod/cache";
 import { createPool } from "@mcp-prod/pool";
 import { createRateLimiter } from "@mcp-prod/ratelimit";
 import { databaseUrl, redisUrl, startRedis, waitFor } from "@mcp-prod/testkit";
 import { Redis } from "ioredis";
 import pg from "pg";
-import { afterEach, describe, expect, it } from "vitest";
+import { afterEach, describe, expect, it, vi } from "vitest";
 import { createTelemetry } from "./telemetry.ts";
 import { seriesValue } from "./test-utils.ts";
 
@@ -21,6 +22,87 @@ function redisClient(url = redisUrl()): Redis {
   cleanup.push(() => client.disconnect());
   return client;
 }
+
+describe("observing a real @mcp-prod/breaker", () => {
+  it("follows the breaker through closed → open → halfOpen → closed, with its rejects and timeouts", async () => {
+    vi.useFakeTimers();
+    cleanup.push(() => vi.useRealTimers());
+    const telemetry = createTelemetry({ serviceName: "svc" });
+    cleanup.push(() => telemetry.close());
+    let mode: "fail" | "hang" | "ok" = "fail";
+    const breaker = createBreaker(
+      async () => {
+        if (mode === "fail") throw new Error("upstream 503");
+        if (mode === "hang") return new Promise<string>(() => {});
+        return "sunny";
+      },
+      {
+        name: "weather-api",
+        volumeThreshold: 3,
+        errorThresholdPercentage: 50,
+        resetTimeout: 1000,
+        timeout: 500,
+      },
+    );
+    cleanup.push(() => breaker.shutdown());
+    telemetry.observeBreaker(breaker);
+    const { registry } = telemetry;
+    const state = async () => {
+      const values = await Promise.all(
+        (["closed", "open", "halfOpen"] as const).map((name) =>
+          seriesValue(registry, "mcp_breaker_state", { breaker: "weather-api", state: name }),
+        ),
+      );
+      return values;
+    };
+    const transitions = (from: string, to: string) =>
+      seriesValue(registry, "mcp_breaker_transitions_total", { breaker: "weather-api", from, to });
+
+    expect(await state()).toEqual([1, 0, 0]);
+    await expect(breaker.fire()).rejects.toThrow("upstream 503");
+    mode = "hang";
+    const hung = breaker.fire();
+    const hungResult = expect(hung).rejects.toThrow();
+    await vi.advanceTimersByTimeAsync(500);
+    await hungResult;
+    mode = "fail";
+    await expect(breaker.fire()).rejects.toThrow("upstream 503");
+    expect(await state()).toEqual([0, 1, 0]);
+    expect(await transitions("closed", "open")).toBe(1);
+
+    let rejected: unknown;
+    await breaker.fire().catch((error: unknown) => {
+      rejected = error;
+    });
+    expect(BreakerOpenError.isInstance(rejected)).toBe(true);
+    expect(
+      await seriesValue(registry, "mcp_breaker_rejects_total", { breaker: "weather-api" }),
+    ).toBe(1);
+    expect(
+      await seriesValue(registry, "mcp_breaker_timeouts_total", { breaker: "weather-api" }),
+    ).toBe(1);
+    expect(
+      await seriesValue(registry, "mcp_breaker_calls_total", {
+        breaker: "weather-api",
+        result: "failure",
+      }),
+    ).toBe(breaker.stats().failures);
+
+    await vi.advanceTimersByTimeAsync(1000);
+    mode = "ok";
+    expect(await breaker.fire()).toBe("sunny");
+    expect(await state()).toEqual([1, 0, 0]);
+    expect(await transitions("open", "halfOpen")).toBe(1);
+    expect(await transitions("halfOpen", "closed")).toBe(1);
+    expect(
+      await seriesValue(registry, "mcp_breaker_calls_total", {
+        breaker: "weather-api",
+        result: "success",
+      }),
+    ).toBe(1);
+    expect(await telemetry.metrics()).not.toContain("upstream 503");
+  });
+});
 
 describe("observing a real @mcp-prod/cache on Redis", () => {
   it("counts an L1+L2 miss, an L1 hit, and an L2 hit on a second replica", async () => {
