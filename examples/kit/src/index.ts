@@ -1,1 +1,2 @@
+export { IDENTITY_HEADERS, identityFromHeaders, identityHeaders } from "./identity.ts";
 export { type ServeOptions, serveMcp } from "./serve.ts";

@@ -1,16 +1,19 @@
+import { createHash } from "node:crypto";
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from "node:http";
 import type { AuthInfo } from "@modelcontextprotocol/sdk/server/auth/types.js";
 import type { McpServer } from "@modelcontextprotocol/sdk/server/mcp.js";
 import { StreamableHTTPServerTransport } from "@modelcontextprotocol/sdk/server/streamableHttp.js";
 
 type NodeHandler = (req: IncomingMessage, res: ServerResponse) => unknown;
+/** `McpServer`, or the low-level `Server` (the gateway forwards JSON Schema tools through it). */
+type McpLikeServer = Pick<McpServer, "connect" | "close">;
 
 /** The parts of @mcp-prod/health and @mcp-prod/telemetry a served example uses. */
 export type ServeOptions = {
   readonly host: string;
   readonly port: number;
   /** Builds the MCP server for one request: stateless mode, so any replica can answer any request. */
-  readonly createMcpServer: (request: IncomingMessage) => McpServer | Promise<McpServer>;
+  readonly createMcpServer: (request: IncomingMessage) => McpLikeServer | Promise<McpLikeServer>;
   readonly healthHandler: NodeHandler;
   readonly metricsHandler: NodeHandler;
   /** Runs before an MCP request; answers it (returning `false`) or returns what it learned of the caller. */
@@ -18,6 +21,8 @@ export type ServeOptions = {
     req: IncomingMessage,
     res: ServerResponse,
   ) => Promise<AuthInfo | undefined | false> | AuthInfo | undefined | false;
+  /** Runs on the parsed body before it reaches the MCP server; answers the request itself when it returns `false`. */
+  readonly authorize?: (body: unknown, auth: AuthInfo | undefined, res: ServerResponse) => boolean;
   /** Largest accepted request body. @default 1 MiB */
   readonly maxBodyBytes?: number;
   /** Host header values accepted (DNS-rebinding protection for browser-reachable deployments). */
@@ -57,6 +62,14 @@ async function readJson(req: IncomingMessage, limit: number): Promise<unknown> {
   }
 }
 
+type JsonRpcMessage = { method?: unknown; id?: unknown; params?: { requestId?: unknown } };
+type InFlight = { transport: StreamableHTTPServerTransport };
+
+const messagesOf = (body: unknown): JsonRpcMessage[] =>
+  (Array.isArray(body) ? body : [body]).filter(
+    (message): message is JsonRpcMessage => typeof message === "object" && message !== null,
+  );
+
 /**
  * Serves an MCP server over Streamable HTTP in stateless mode, next to
  * `/health*` and `/metrics`, with security headers on every answer. Returns
@@ -64,6 +77,26 @@ async function readJson(req: IncomingMessage, limit: number): Promise<unknown> {
  */
 export async function serveMcp(options: ServeOptions): Promise<{ server: Server; url: string }> {
   const { maxBodyBytes = 1024 * 1024, allowedHosts, allowedOrigins } = options;
+  // Stateless mode builds a server per request, so a client's `notifications/cancelled`
+  // arrives at a server that never saw the request. Requests in flight are kept here,
+  // keyed by caller and JSON-RPC id, and a cancellation is handed to the one it names;
+  // when that is ambiguous (two in flight with the same key) none is cancelled.
+  const inFlight = new Map<string, Set<InFlight>>();
+  // The caller is its bearer token when it has one (a cancellation comes with the same
+  // token), else its address (a gateway's single client to a backend numbers ids uniquely).
+  const callerOf = (req: IncomingMessage, auth: AuthInfo | undefined) =>
+    auth?.token
+      ? `token:${createHash("sha256").update(auth.token).digest("base64url")}`
+      : `address:${req.socket.remoteAddress ?? ""}`;
+  const routeCancellations = (caller: string, messages: JsonRpcMessage[]) => {
+    for (const message of messages) {
+      if (message.method !== "notifications/cancelled") continue;
+      const targets = inFlight.get(`${caller}|${JSON.stringify(message.params?.requestId)}`);
+      if (targets?.size === 1) {
+        for (const target of targets) target.transport.onmessage?.(message as never);
+      }
+    }
+  };
 
   const handleMcp = async (req: IncomingMessage, res: ServerResponse) => {
     if (req.method !== "POST") {
@@ -91,9 +124,28 @@ export async function serveMcp(options: ServeOptions): Promise<{ server: Server;
       jsonRpcError(res, status, (error as Error).message);
       return;
     }
+    if (options.authorize && !options.authorize(body, auth || undefined, res)) return;
+    const caller = callerOf(req, auth || undefined);
+    const messages = messagesOf(body);
+    routeCancellations(caller, messages);
     const mcp = await options.createMcpServer(req);
-    const transport = new StreamableHTTPServerTransport({ sessionIdGenerator: undefined });
+    // No sessionIdGenerator: stateless mode, any replica can answer any request.
+    const transport = new StreamableHTTPServerTransport({});
+    const entry: InFlight = { transport };
+    const keys = messages
+      .filter((message) => message.id !== undefined && typeof message.method === "string")
+      .map((message) => `${caller}|${JSON.stringify(message.id)}`);
+    for (const key of keys) {
+      const set = inFlight.get(key) ?? new Set();
+      set.add(entry);
+      inFlight.set(key, set);
+    }
     res.on("close", () => {
+      for (const key of keys) {
+        const set = inFlight.get(key);
+        set?.delete(entry);
+        if (set?.size === 0) inFlight.delete(key);
+      }
       void transport.close();
       void mcp.close();
     });

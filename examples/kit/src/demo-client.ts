@@ -1,0 +1,67 @@
+// `pnpm demo:client`: an MCP client over Streamable HTTP that lists the tools
+// behind the gateway, calls each one and prints what comes back.
+//   pnpm demo:client                 through the gateway at http://127.0.0.1:3000/mcp
+//   pnpm demo:client -- --direct     straight to user-management-mcp and analytics-mcp
+import { parseArgs } from "node:util";
+import { Client } from "@modelcontextprotocol/sdk/client/index.js";
+import { StreamableHTTPClientTransport } from "@modelcontextprotocol/sdk/client/streamableHttp.js";
+import type { CallToolResult } from "@modelcontextprotocol/sdk/types.js";
+
+const { values } = parseArgs({
+  options: {
+    direct: { type: "boolean", default: false },
+    gateway: { type: "string", default: "http://127.0.0.1:3000/mcp" },
+    key: { type: "string", default: process.env.GATEWAY_API_KEY ?? "demo-key" },
+  },
+});
+
+const unique = `demo-${Date.now()}`;
+const sampleArguments: Record<string, Record<string, unknown> | undefined> = {
+  search_users: { query: "a", limit: 5 },
+  get_user: { id: 1 },
+  create_user: { name: "Demo User", email: `${unique}@example.com` },
+  get_report: { metric: "active_users", days: 7 },
+  list_metrics: undefined,
+};
+
+async function session(
+  label: string,
+  url: string,
+  headers: Record<string, string>,
+): Promise<number> {
+  const client = new Client({ name: "mcp-prod-demo-client", version: "0.0.0" });
+  await client.connect(
+    new StreamableHTTPClientTransport(new URL(url), { requestInit: { headers } }),
+  );
+  const { tools } = await client.listTools();
+  console.log(`\n${label} (${url}): ${tools.length} tools`);
+  let failures = 0;
+  for (const tool of tools) {
+    const base = tool.name.includes(".") ? tool.name.slice(tool.name.indexOf(".") + 1) : tool.name;
+    const args = sampleArguments[base];
+    const result = (await client.callTool({
+      name: tool.name,
+      ...(args ? { arguments: args } : {}),
+    })) as CallToolResult;
+    const text = result.content
+      .map((part) => (part.type === "text" ? part.text : `[${part.type}]`))
+      .join(" ");
+    const meta = result._meta ? ` _meta=${JSON.stringify(result._meta)}` : "";
+    console.log(
+      `  ${result.isError ? "✗" : "✓"} ${tool.name}(${args ? JSON.stringify(args) : ""}) → ${text.slice(0, 160)}${meta}`,
+    );
+    if (result.isError) failures += 1;
+  }
+  await client.close();
+  return failures;
+}
+
+let failures = 0;
+if (values.direct) {
+  failures += await session("user-management-mcp", "http://127.0.0.1:3001/mcp", {});
+  failures += await session("analytics-mcp", "http://127.0.0.1:3002/mcp", {});
+} else {
+  failures += await session("gateway", values.gateway, { authorization: `Bearer ${values.key}` });
+}
+console.log(failures === 0 ? "\nevery call succeeded" : `\n${failures} call(s) answered isError`);
+process.exit(failures === 0 ? 0 : 1);

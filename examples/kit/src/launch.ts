@@ -1,0 +1,117 @@
+// `pnpm start`: the example stack on one machine, on embedded defaults.
+// Starts the demo upstream API, user-management-mcp, analytics-mcp and the
+// gateway in front of them, waits until each is ready and prints where they are.
+// DATABASE_URL / REDIS_URL, when set, are passed on; unset, user-management runs
+// an embedded PostgreSQL (PGlite) and the caches are memory-only.
+import { type ChildProcess, spawn } from "node:child_process";
+import { join } from "node:path";
+
+const examples = join(import.meta.dirname, "..", "..");
+const DEMO_API_KEY = "demo-key";
+
+type Service = {
+  name: string;
+  script: string;
+  port: number;
+  env: Record<string, string>;
+  health?: string;
+};
+
+const services: Service[] = [
+  {
+    name: "upstream API",
+    script: join(examples, "analytics", "dist", "upstream.js"),
+    port: 8080,
+    env: { UPSTREAM_PORT: "8080", UPSTREAM_LATENCY_MS: "150", UPSTREAM_FAILURE_RATE: "0" },
+    health: "/status",
+  },
+  {
+    name: "user-management-mcp",
+    script: join(examples, "user-management", "dist", "main.js"),
+    port: 3001,
+    env: { SERVER_PORT: "3001" },
+  },
+  {
+    name: "analytics-mcp",
+    script: join(examples, "analytics", "dist", "main.js"),
+    port: 3002,
+    env: { SERVER_PORT: "3002", API_BASE_URL: "http://127.0.0.1:8080" },
+  },
+  {
+    name: "gateway",
+    script: join(examples, "gateway", "dist", "main.js"),
+    port: 3000,
+    env: {
+      SERVER_PORT: "3000",
+      GATEWAY_BACKENDS: "users=http://127.0.0.1:3001/mcp,analytics=http://127.0.0.1:3002/mcp",
+      GATEWAY_API_KEYS: process.env.GATEWAY_API_KEYS ?? `${DEMO_API_KEY}=demo-client:*`,
+    },
+  },
+];
+
+const children: ChildProcess[] = [];
+let stopping = false;
+
+function stop(code: number): void {
+  if (stopping) return;
+  stopping = true;
+  for (const child of children) child.kill("SIGTERM");
+  let remaining = children.filter((child) => child.exitCode === null).length;
+  if (remaining === 0) process.exit(code);
+  for (const child of children) {
+    child.once("exit", () => {
+      remaining -= 1;
+      if (remaining === 0) process.exit(code);
+    });
+  }
+}
+
+async function waitReady(service: Service): Promise<void> {
+  const url = `http://127.0.0.1:${service.port}${service.health ?? "/health/ready"}`;
+  const deadline = Date.now() + 60_000;
+  while (Date.now() < deadline) {
+    try {
+      const response = await fetch(url);
+      if (response.ok) return;
+    } catch {
+      // not listening yet
+    }
+    await new Promise((resolve) => setTimeout(resolve, 200));
+  }
+  throw new Error(`${service.name} did not become ready at ${url}`);
+}
+
+for (const service of services) {
+  const child = spawn(process.execPath, [service.script], {
+    env: { NODE_ENV: "development", LOG_LEVEL: "warn", ...process.env, ...service.env },
+    stdio: ["ignore", "inherit", "inherit"],
+  });
+  children.push(child);
+  child.once("exit", (code, signal) => {
+    if (!stopping) {
+      console.error(`${service.name} exited (${signal ?? code}); stopping the stack`);
+      stop(1);
+    }
+  });
+  await waitReady(service);
+}
+
+console.log(`
+mcp-prod example stack is up (Ctrl-C stops it)
+
+  gateway              MCP  http://127.0.0.1:3000/mcp   (Authorization: Bearer ${DEMO_API_KEY})
+  user-management-mcp  MCP  http://127.0.0.1:3001/mcp
+  analytics-mcp        MCP  http://127.0.0.1:3002/mcp
+  upstream API              http://127.0.0.1:8080/status  (POST /knobs {"latencyMs":..,"failureRate":..})
+
+  health   http://127.0.0.1:<port>/health  /health/live  /health/ready
+  metrics  http://127.0.0.1:<port>/metrics
+
+  database ${process.env.DATABASE_URL ? "DATABASE_URL" : "embedded PGlite (for trying things out, not for production)"}
+  cache    ${process.env.REDIS_URL ? "REDIS_URL" : "memory only"}
+
+Try it: pnpm demo:client
+`);
+
+process.once("SIGINT", () => stop(0));
+process.once("SIGTERM", () => stop(0));
