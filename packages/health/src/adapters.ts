@@ -2,7 +2,14 @@ import { assertOptions, assertString } from "@mcp-prod/internal";
 import type { CheckFunction, HealthStatus } from "./checks.ts";
 import { HealthError } from "./errors.ts";
 
-/** Anything with a pg-style `query(text)`: a `pg.Pool`, a `pg.Client`, an `@mcp-prod/pool` pool. */
+/**
+ * Anything with a pg-style `query(text)`: a `pg.Pool`, a `pg.Client`, an `@mcp-prod/pool` pool.
+ *
+ * @example
+ * ```ts
+ * const pool: QueryablePool = new pg.Pool({ connectionString: process.env.DATABASE_URL });
+ * ```
+ */
 export type QueryablePool = {
   query(text: string): Promise<unknown>;
 };
@@ -32,6 +39,11 @@ export function pgCheck(pool: QueryablePool, options?: { readonly query?: string
 /**
  * An ioredis client (`status`) or a node-redis v4+ client (`isReady`): both
  * answer `ping()`.
+ *
+ * @example
+ * ```ts
+ * const client: PingableRedis = new Redis(process.env.REDIS_URL ?? "redis://127.0.0.1:6379");
+ * ```
  */
 export type PingableRedis = {
   ping(): Promise<unknown>;
@@ -69,12 +81,24 @@ export function redisCheck(client: PingableRedis): CheckFunction {
   };
 }
 
-/** The breaker states of the mcp-prod event contract (`stats().state`). */
+/**
+ * The breaker states of the mcp-prod event contract (`stats().state`).
+ *
+ * @example
+ * ```ts
+ * const state: BreakerState = breaker.stats().state;
+ * ```
+ */
 export type BreakerState = "closed" | "open" | "halfOpen";
 
 /**
  * An `@mcp-prod/breaker` breaker, or anything shaped like it: a
  * `healthCheck()` reporting a status, or `stats().state`.
+ *
+ * @example
+ * ```ts
+ * const breaker: BreakerLike = { stats: () => ({ state: "closed" }) };
+ * ```
  */
 export type BreakerLike =
   | { healthCheck(): HealthStatus | Promise<HealthStatus> }

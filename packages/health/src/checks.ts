@@ -1,17 +1,39 @@
 import { HealthError } from "./errors.ts";
 import { redactSecrets } from "./redact.ts";
 
-/** The three states of a check and of the service as a whole. */
+/**
+ * The three states of a check and of the service as a whole.
+ *
+ * @example
+ * ```ts
+ * const report = await health.check();
+ * const status: HealthStatus = report.status; // "healthy" | "degraded" | "unhealthy"
+ * ```
+ */
 export type HealthStatus = "healthy" | "degraded" | "unhealthy";
 
 /**
  * What a check may return: a status, `true` (healthy), `false` (unhealthy) or
  * nothing (healthy: it did not throw). A thrown error is unhealthy.
+ *
+ * @example
+ * ```ts
+ * const outcome: CheckOutcome = (await search.ping()) ? "healthy" : "degraded";
+ * ```
  */
 // biome-ignore lint/suspicious/noConfusingVoidType: lets `async () => { await pool.query("SELECT 1") }` be a check
 export type CheckOutcome = HealthStatus | boolean | undefined | void;
 
-/** What every check receives: a signal aborted when the check times out. */
+/**
+ * What every check receives: a signal aborted when the check times out.
+ *
+ * @example
+ * ```ts
+ * const check = async ({ signal }: CheckContext) => {
+ *   await fetch("http://127.0.0.1:8080/status", { signal });
+ * };
+ * ```
+ */
 export type CheckContext = {
   /** Aborted with a `HealthError` (`CHECK_TIMEOUT`) when the check outlives its timeout. */
   readonly signal: AbortSignal;
@@ -55,16 +77,41 @@ export type CheckDefinition = {
   readonly timeoutMs?: number;
 };
 
-/** A check as given to `createHealth`: a function, or a function with settings. */
+/**
+ * A check as given to `createHealth`: a function, or a function with settings.
+ *
+ * @example
+ * ```ts
+ * const checks: Record<string, Check> = {
+ *   database: () => pool.query("SELECT 1").then(() => true),
+ *   cache: { check: () => redis.ping().then(() => true), critical: false },
+ * };
+ * ```
+ */
 export type Check = CheckFunction | CheckDefinition;
 
 /**
  * Why a check is not healthy: it outlived its timeout, threw, or reported
  * `false`, `"degraded"` or `"unhealthy"` itself.
+ *
+ * @example
+ * ```ts
+ * health.on("check", ({ name, reason }) => {
+ *   if (reason === "timeout") metrics.increment(`health.${name}.timeout`);
+ * });
+ * ```
  */
 export type CheckReason = "timeout" | "error" | "reported";
 
-/** The outcome of one run of one check. */
+/**
+ * The outcome of one run of one check.
+ *
+ * @example
+ * ```ts
+ * const { database } = (await health.check()).checks;
+ * if (database?.status !== "healthy") logger.warn(database?.error);
+ * ```
+ */
 export type CheckResult = {
   readonly name: string;
   readonly status: HealthStatus;
@@ -77,7 +124,15 @@ export type CheckResult = {
   readonly error?: string;
 };
 
-/** The outcome of one run of every check. */
+/**
+ * The outcome of one run of every check.
+ *
+ * @example
+ * ```ts
+ * const report: HealthReport = await health.check();
+ * if (report.status === "unhealthy") logger.error(report.checks);
+ * ```
+ */
 export type HealthReport = {
   /** `unhealthy` when a critical check is; `degraded` when any other check is not healthy. */
   readonly status: HealthStatus;

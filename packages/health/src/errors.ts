@@ -8,6 +8,11 @@ import { hasMarker, markError } from "@mcp-prod/internal";
  *   unexpected PING reply, a client that is not connected, an HTTP status).
  * - `SHUTDOWN_TIMEOUT`: in-flight requests or a cleanup hook outlived their
  *   timeout during graceful shutdown.
+ *
+ * @example
+ * ```ts
+ * if (HealthError.isInstance(error) && error.code === "SHUTDOWN_TIMEOUT") alert();
+ * ```
  */
 export type HealthErrorCode = "CHECK_TIMEOUT" | "CHECK_FAILED" | "SHUTDOWN_TIMEOUT";
 

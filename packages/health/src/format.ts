@@ -1,9 +1,23 @@
 import type { CheckResult, HealthStatus } from "./checks.ts";
 
-/** The body format of every probe route. */
+/**
+ * The body format of every probe route.
+ *
+ * @example
+ * ```ts
+ * createHealth({ format: "health+json" }); // application/health+json, pass / warn / fail
+ * ```
+ */
 export type HealthFormat = "seed" | "health+json";
 
-/** Where the service is in its life: see `Health.readiness`. */
+/**
+ * Where the service is in its life: see `Health.readiness`.
+ *
+ * @example
+ * ```ts
+ * if (health.readiness === "shuttingDown") refuseNewSessions();
+ * ```
+ */
 export type Readiness = "starting" | "ready" | "notReady" | "shuttingDown";
 
 export type ProbeResponse = {

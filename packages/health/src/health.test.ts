@@ -1,4 +1,4 @@
-import { Agent } from "node:http";
+import { Agent, request as httpRequest } from "node:http";
 import { afterEach, describe, expect, it, vi } from "vitest";
 import { deferred, type Listening, listen, request } from "../test/helpers.ts";
 import { HealthError } from "./errors.ts";
@@ -224,6 +224,28 @@ describe("probe routes", () => {
     expect((await request(`${bare.url}/nope`)).status).toBe(404);
   });
 
+  it("answers HEAD without a body and other methods with 405 on the node handler", async () => {
+    const { port } = await serve(createHealth());
+    const send = (method: string) =>
+      new Promise<{ status: number; allow: unknown; body: string }>((resolve, reject) => {
+        const outgoing = httpRequest(
+          { host: "127.0.0.1", port, path: "/health/live", method, agent: false },
+          (response) => {
+            let body = "";
+            response.on("data", (chunk) => {
+              body += chunk;
+            });
+            response.on("end", () =>
+              resolve({ status: response.statusCode ?? 0, allow: response.headers.allow, body }),
+            );
+          },
+        );
+        outgoing.on("error", reject).end();
+      });
+    expect(await send("HEAD")).toEqual({ status: 200, allow: undefined, body: "" });
+    expect(await send("DELETE")).toMatchObject({ status: 405, allow: "GET, HEAD" });
+  });
+
   it("serves custom paths", async () => {
     const health = createHealth({ paths: { live: "/livez", ready: "/readyz/" } });
     health.markReady();
@@ -293,6 +315,14 @@ describe("fetchHandler", () => {
       observedUnit: "ms",
     });
     expect(body.checks.cache[0]).toMatchObject({ status: "fail", output: "down" });
+  });
+
+  it("says fail with the readiness as output when not ready in health+json", async () => {
+    const health = createHealth({ format: "health+json", checks: { database: () => true } });
+    open.push(health);
+    const answer = await health.probe("ready");
+    expect(answer.statusCode).toBe(503);
+    expect(JSON.parse(answer.body)).toEqual({ status: "fail", output: "starting" });
   });
 });
 

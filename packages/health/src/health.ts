@@ -27,10 +27,26 @@ import {
   type ShutdownEvents,
 } from "./shutdown.ts";
 
-/** The four routes every health object serves. */
+/**
+ * The four routes every health object serves.
+ *
+ * @example
+ * ```ts
+ * const answer = await health.probe("ready");
+ * reply.code(answer.statusCode).type(answer.contentType).send(answer.body);
+ * ```
+ */
 export type ProbeRoute = "health" | "live" | "ready" | "startup";
 
-/** Options of {@link createHealth}. */
+/**
+ * Options of {@link createHealth}.
+ *
+ * @example
+ * ```ts
+ * const options: HealthOptions = { checks: { database: pgCheck(pool) }, timeoutMs: 800, cacheMs: 1000 };
+ * const health = createHealth(options);
+ * ```
+ */
 export type HealthOptions = {
   /**
    * The dependency checks, by name: the names become the keys of `checks` in
@@ -80,7 +96,15 @@ export type HealthOptions = {
   readonly maxEventLoopDelayMs?: number;
 };
 
-/** The events of a health object, on top of {@link ShutdownEvents}. */
+/**
+ * The events of a health object, on top of {@link ShutdownEvents}.
+ *
+ * @example
+ * ```ts
+ * health.on("statusChange", ({ from, to }) => logger.warn({ from, to }, "health changed"));
+ * health.on("exit", ({ code }) => logger.info({ code }, "exiting"));
+ * ```
+ */
 export type HealthEvents = ShutdownEvents & {
   /** One check finished (after each real run, not for cached answers). */
   check: (result: CheckResult) => void;
@@ -90,19 +114,41 @@ export type HealthEvents = ShutdownEvents & {
   readinessChange: (change: { readonly from: Readiness; readonly to: Readiness }) => void;
 };
 
-/** A node / express handler: serves the probe routes, passes anything else to `next` (or answers 404). */
+/**
+ * A node / express handler: serves the probe routes, passes anything else to `next` (or answers 404).
+ *
+ * @example
+ * ```ts
+ * const handler: NodeHealthHandler = health.nodeHandler();
+ * app.use("/health", handler); // express
+ * ```
+ */
 export type NodeHealthHandler = (
   request: IncomingMessage & { readonly originalUrl?: string },
   response: ServerResponse,
   next?: (error?: unknown) => void,
 ) => void;
 
-/** A fetch-API handler (hono, Bun, Deno, Next.js route handlers). Unknown paths answer 404. */
+/**
+ * A fetch-API handler (hono, Bun, Deno, Next.js route handlers). Unknown paths answer 404.
+ *
+ * @example
+ * ```ts
+ * const handler: FetchHealthHandler = health.fetchHandler();
+ * app.get("/health/*", (c) => handler(c.req.raw)); // hono
+ * ```
+ */
 export type FetchHealthHandler = (request: Request) => Promise<Response>;
 
 /**
  * Health checks, the four probe routes and graceful shutdown for one service.
  * Create it with {@link createHealth}.
+ *
+ * @example
+ * ```ts
+ * const health: Health = createHealth({ checks: { database: pgCheck(pool) } });
+ * health.markReady();
+ * ```
  */
 export type Health = {
   /** Runs the checks (or reuses the cached / in-flight run) and reports them. */

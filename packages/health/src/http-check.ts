@@ -8,7 +8,17 @@ import type { CheckFunction, CheckOutcome } from "./checks.ts";
 import { HealthError } from "./errors.ts";
 import { redactSecrets } from "./redact.ts";
 
-/** Options of {@link httpCheck}. */
+/**
+ * Options of {@link httpCheck}.
+ *
+ * @example
+ * ```ts
+ * httpCheck("http://127.0.0.1:8080/status", {
+ *   timeoutMs: 500,
+ *   expect: (status) => (status === 429 ? "degraded" : status < 400),
+ * });
+ * ```
+ */
 export type HttpCheckOptions = {
   /**
    * The request's own timeout (the health object's per-check timeout also applies).

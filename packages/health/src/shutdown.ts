@@ -9,13 +9,34 @@ import {
 } from "@mcp-prod/internal";
 import { HealthError } from "./errors.ts";
 
-/** Where a graceful shutdown is. */
+/**
+ * Where a graceful shutdown is.
+ *
+ * @example
+ * ```ts
+ * health.on("shutdownPhase", ({ phase }) => logger.info({ phase }, "shutting down"));
+ * ```
+ */
 export type ShutdownPhase = "running" | "draining" | "closing" | "cleanup" | "done";
 
-/** A cleanup hook: closes a pool, a cache, a telemetry exporter. Its signal aborts when the cleanup budget runs out. */
+/**
+ * A cleanup hook: closes a pool, a cache, a telemetry exporter. Its signal aborts when the cleanup budget runs out.
+ *
+ * @example
+ * ```ts
+ * const closePool: CleanupHook = () => pool.end();
+ * ```
+ */
 export type CleanupHook = (context: { readonly signal: AbortSignal }) => unknown;
 
-/** Options of `health.gracefulShutdown()`. */
+/**
+ * Options of `health.gracefulShutdown()`.
+ *
+ * @example
+ * ```ts
+ * health.gracefulShutdown({ servers: [server], drainMs: 5000, timeoutMs: 20_000, cleanup: [() => pool.end()] });
+ * ```
+ */
 export type GracefulShutdownOptions = {
   /**
    * Servers to stop: `node:http` / `node:https` servers (what `app.listen()`
@@ -64,6 +85,12 @@ export type GracefulShutdownOptions = {
 /**
  * A started shutdown handler. Call it to shut down without a signal; it
  * resolves with the exit code (0 clean, 1 forced).
+ *
+ * @example
+ * ```ts
+ * const shutdown = health.gracefulShutdown({ servers: [server], exit: false });
+ * const code = await shutdown("maintenance"); // 0 or 1
+ * ```
  */
 export type GracefulShutdown = {
   (reason?: string): Promise<0 | 1>;
@@ -73,7 +100,14 @@ export type GracefulShutdown = {
   dispose(): void;
 };
 
-/** The events a shutdown reports through its health object. */
+/**
+ * The events a shutdown reports through its health object.
+ *
+ * @example
+ * ```ts
+ * health.on("cleanupError", ({ index, error }) => logger.error({ index, error }, "cleanup failed"));
+ * ```
+ */
 export type ShutdownEvents = {
   /** Shutdown began: readiness is now 503. `reason` is the signal name or the caller's reason. */
   shutdown: (info: { readonly reason: string }) => void;
