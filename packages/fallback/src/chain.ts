@@ -157,14 +157,14 @@ function runWithDeadline<T>(
   signal: AbortSignal | undefined,
 ): Promise<T> {
   const controller = new AbortController();
-  const context = new Context(index, previous, undefined, controller);
   return new Promise<T>((resolve, reject) => {
     let settled = false;
+    let removeAbortListener: (() => void) | undefined;
     const finish = (): boolean => {
       if (settled) return false;
       settled = true;
       clearTimeout(timer);
-      removeAbortListener();
+      removeAbortListener?.();
       return true;
     };
     // The attempt settles at its deadline, not when (or whether) the work
@@ -175,14 +175,22 @@ function runWithDeadline<T>(
       controller.abort(timeout);
       reject(timeout);
     }, timeoutMs);
-    const removeAbortListener = onAbort(signal, () => {
-      if (!finish()) return;
-      const reason = abortReason(signal as AbortSignal);
-      controller.abort(reason);
-      reject(reason);
-    });
-    if (settled) return;
-    call(invoke, index, context).then(
+    // The caller's signal is linked only once the attempt reads its own: an
+    // attempt that never reads it could not stop early anyway, and a listener
+    // per call costs more than the rest of the deadline. runChain still
+    // rejects with the caller's reason once the attempt settles.
+    const link =
+      signal === undefined
+        ? undefined
+        : () => {
+            removeAbortListener = onAbort(signal, () => {
+              if (!finish()) return;
+              const reason = abortReason(signal);
+              controller.abort(reason);
+              reject(reason);
+            });
+          };
+    call(invoke, index, new Context(index, previous, undefined, controller, link)).then(
       (value) => {
         if (finish()) resolve(value);
       },
@@ -231,17 +239,20 @@ class Context implements AttemptContext {
   readonly error: unknown;
   #signal: AbortSignal | undefined;
   #controller: AbortController | undefined;
+  #onFirstRead: (() => void) | undefined;
 
   constructor(
     attempt: number,
     error: unknown,
     signal: AbortSignal | undefined,
     controller: AbortController | undefined,
+    onFirstRead?: () => void,
   ) {
     this.attempt = attempt;
     this.error = error;
     this.#signal = signal;
     this.#controller = controller;
+    this.#onFirstRead = onFirstRead;
   }
 
   get signal(): AbortSignal {
@@ -250,6 +261,7 @@ class Context implements AttemptContext {
       // a fresh, never-aborted signal keeps `fetch(url, { signal })` simple.
       this.#controller ??= new AbortController();
       this.#signal = this.#controller.signal;
+      this.#onFirstRead?.();
     }
     return this.#signal;
   }

@@ -273,6 +273,24 @@ describe("fetchWithFallback", () => {
     expect(withDeadline).toBe(1);
   });
 
+  it("with a deadline, answers a cancellation with its reason even when the primary never reads its signal", async () => {
+    vi.useFakeTimers();
+    const controller = new AbortController();
+    const reason = new Error("client cancelled");
+    const fallback = vi.fn(() => "cached");
+    const pending = track(
+      fetchWithFallback(() => new Promise<string>(() => {}), fallback, {
+        timeoutMs: 100,
+        signal: controller.signal,
+      }),
+    );
+    controller.abort(reason);
+    await vi.advanceTimersByTimeAsync(100);
+    expect(pending).toEqual({ settled: true, error: reason });
+    expect(fallback).not.toHaveBeenCalled();
+    expect(vi.getTimerCount()).toBe(0);
+  });
+
   it("rejects at once, without calling the primary, when the signal is already aborted", async () => {
     const controller = new AbortController();
     const reason = new Error("gone");
