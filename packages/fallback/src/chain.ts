@@ -58,10 +58,11 @@ export type FallbackOptions = {
   readonly onFallback?: (error: unknown, info: FallbackInfo) => void;
   /**
    * Cancels the whole call: the call rejects with `signal.reason` and no
-   * fallback runs. The running attempt sees the abort on its own signal; with
-   * `timeoutMs` the call rejects at once, without it as soon as the attempt
-   * settles (no listener is added per call, which on Node 20 would cost about
-   * a microsecond).
+   * fallback runs. The running attempt sees the abort on its own signal and is
+   * expected to stop; the call rejects as soon as it settles (with
+   * `timeoutMs`, at once if the attempt has read its signal, and at the latest
+   * at the deadline). No listener is added per call just in case: on Node 20
+   * one costs about a microsecond.
    * @default undefined
    */
   readonly signal?: AbortSignal;
