@@ -1,5 +1,5 @@
 import { randomUUID } from "node:crypto";
-import { BreakerOpenError, createBreaker } from "@mcp-prod/breaker";
+import { BreakerOpenError, createBreaker, withBreaker } from "@mcp-prod/breaker";
 import { createCache } from "@mcp-prod/cache";
 import { createPool } from "@mcp-prod/pool";
 import { createRateLimiter } from "@mcp-prod/ratelimit";
@@ -7,8 +7,9 @@ import { databaseUrl, redisUrl, startRedis, waitFor } from "@mcp-prod/testkit";
 import { Redis } from "ioredis";
 import pg from "pg";
 import { afterEach, describe, expect, it, vi } from "vitest";
+import { z } from "zod";
 import { createTelemetry } from "./telemetry.ts";
-import { seriesValue } from "./test-utils.ts";
+import { connectPair, newServer, seriesValue } from "./test-utils.ts";
 
 // The real @mcp-prod packages against the real servers, observed only through
 // the structural contracts: telemetry imports none of them.
@@ -101,6 +102,66 @@ describe("observing a real @mcp-prod/breaker", () => {
       }),
     ).toBe(1);
     expect(await telemetry.metrics()).not.toContain("upstream 503");
+  });
+});
+
+describe("telemetry outermost in the wrapper chain, through a real McpServer", () => {
+  it("counts what the client sees: the thrown error, then the open breaker's isError answer", async () => {
+    const reports: unknown[] = [];
+    const telemetry = createTelemetry({
+      serviceName: "svc",
+      onError: (error) => reports.push(error),
+    });
+    cleanup.push(() => telemetry.close());
+    // A breaker shared by the tool (withBreaker's `breaker` option), observed by telemetry.
+    const breaker = createBreaker(async () => undefined, {
+      name: "forecast",
+      volumeThreshold: 1,
+      errorThresholdPercentage: 50,
+      resetTimeout: 60_000,
+    });
+    cleanup.push(() => breaker.shutdown());
+    telemetry.observeBreaker(breaker);
+    let handlerCalls = 0;
+    const server = newServer();
+    server.registerTool(
+      "forecast",
+      { inputSchema: { city: z.string() } },
+      telemetry.wrap(
+        "forecast",
+        withBreaker(
+          async ({ city }: { city: string }) => {
+            handlerCalls += 1;
+            throw new Error(`forecast service down for ${city}`);
+          },
+          { breaker },
+        ),
+      ),
+    );
+    const pair = await connectPair(server);
+    cleanup.push(() => pair.close());
+
+    const first = await pair.client.callTool({ name: "forecast", arguments: { city: "Oslo" } });
+    const second = await pair.client.callTool({ name: "forecast", arguments: { city: "Oslo" } });
+    expect(first.isError).toBe(true);
+    expect(JSON.stringify(first.content)).toContain("forecast service down for Oslo");
+    expect(second).toMatchObject({
+      isError: true,
+      content: [{ type: "text", text: "Service temporarily unavailable" }],
+    });
+    expect(handlerCalls).toBe(1);
+    // Only the thrown error is reported; the open breaker's answer is a result the tool chose.
+    expect(reports).toEqual([new Error("forecast service down for Oslo")]);
+    const { registry } = telemetry;
+    expect(
+      await seriesValue(registry, "mcp_tool_calls_total", { tool: "forecast", status: "error" }),
+    ).toBe(2);
+    expect(
+      await seriesValue(registry, "mcp_breaker_state", { breaker: "forecast", state: "open" }),
+    ).toBe(1);
+    expect(await seriesValue(registry, "mcp_breaker_rejects_total", { breaker: "forecast" })).toBe(
+      1,
+    );
   });
 });
 

@@ -86,6 +86,29 @@ describe("tool_called log lines", () => {
     expect(JSON.stringify(lines)).not.toContain("bearer-secret");
   });
 
+  it("reads an SDK 2.x ctx: the request id from ctx.mcpReq.id, cancellation from ctx.mcpReq.signal", async () => {
+    const { stream, lines } = captureLines();
+    const telemetry = createTelemetry({
+      serviceName: "svc",
+      logger: createLogger({ destination: stream }),
+    });
+    const controller = new AbortController();
+    const handler = telemetry.wrap(
+      "report",
+      (_args: object, ctx: { mcpReq: { id: number; signal: AbortSignal } }) =>
+        new Promise((_resolve, reject) => {
+          ctx.mcpReq.signal.addEventListener("abort", () => reject(ctx.mcpReq.signal.reason));
+        }),
+    );
+    const pending = handler({}, { mcpReq: { id: 9, signal: controller.signal } });
+    controller.abort(new Error("cancelled by client"));
+    await expect(pending).rejects.toThrow("cancelled by client");
+    expect(lines).toMatchObject([
+      { event: "tool_called", tool: "report", status: "cancelled", requestId: 9, level: "info" },
+    ]);
+    expect(lines[0]).not.toHaveProperty("err");
+  });
+
   it("logs arguments only when asked, with secrets and configured fields redacted", async () => {
     const { stream, lines } = captureLines();
     const telemetry = createTelemetry({
