@@ -1,6 +1,8 @@
+import { getEventListeners } from "node:events";
 import { afterEach, beforeEach, describe, expect, it, vi } from "vitest";
 import {
   type Breaker,
+  type BreakerCall,
   BreakerOpenError,
   type BreakerOptions,
   BreakerShutdownError,
@@ -367,6 +369,50 @@ describe("timeouts and cancellation", () => {
     expect(breaker.state).toBe("closed");
     await vi.advanceTimersByTimeAsync(5000);
     expect(breaker.stats().timeouts).toBe(0);
+  });
+
+  it("rejects with the caller's reason once an action that ignores the signal settles, counted as neither", async () => {
+    const gate = deferred();
+    const breaker = track(createBreaker(() => gate.promise, { timeout: 5000 }));
+    const controller = new AbortController();
+    const pending = breaker
+      .fireWith({ signal: controller.signal })
+      .catch((error: unknown) => error);
+    controller.abort(new Error("client left"));
+    gate.resolve("late answer");
+    expect(await pending).toEqual(new Error("client left"));
+    expect(breaker.stats()).toMatchObject({ successes: 0, failures: 0 });
+  });
+
+  it("listens to the caller's signal only while an action that read it is running", async () => {
+    const controller = new AbortController();
+    const listeners = () => getEventListeners(controller.signal, "abort").length;
+    const gates: Deferred<string>[] = [];
+    const reads = track(
+      createBreaker(
+        (call: BreakerCall) => {
+          void call.signal;
+          const gate = deferred();
+          gates.push(gate);
+          return gate.promise;
+        },
+        { abortable: true, timeout: 5000 },
+      ),
+    );
+    const ignores = track(
+      createBreaker(() => {
+        const gate = deferred();
+        gates.push(gate);
+        return gate.promise;
+      }),
+    );
+    const reading = reads.fireWith({ signal: controller.signal });
+    expect(listeners()).toBe(1);
+    const ignoring = ignores.fireWith({ signal: controller.signal });
+    expect(listeners()).toBe(1);
+    for (const gate of gates) gate.resolve("ok");
+    await Promise.all([reading, ignoring]);
+    expect(listeners()).toBe(0);
   });
 
   it("rejects at once with the reason of an already aborted signal", async () => {

@@ -11,7 +11,6 @@ import {
   assertString,
   describeValue,
   Emitter,
-  onAbort,
 } from "@mcp-prod/internal";
 import CircuitBreaker from "opossum";
 import { type BreakerCall, Call, type HalfOpenState } from "./call.ts";
@@ -146,7 +145,13 @@ export type Breaker<Args extends unknown[] = unknown[], Result = unknown> = {
   readonly state: BreakerState;
   /** Calls the action through the breaker. */
   fire(...args: Args): Promise<Result>;
-  /** Like `fire`, with the caller's signal: aborting it rejects the call and aborts the action's signal. */
+  /**
+   * Like `fire`, with the caller's signal. An abortable action gets it through
+   * `call.signal`, and the call rejects with its reason as soon as it aborts;
+   * a call whose action never reads the signal rejects with that reason when
+   * the action settles. Either way a cancelled call counts as neither success
+   * nor failure.
+   */
   fireWith(options: { readonly signal?: AbortSignal | undefined }, ...args: Args): Promise<Result>;
   /**
    * Runs any function through this breaker's state and statistics, for
@@ -433,7 +438,13 @@ export class BreakerCore<Args extends unknown[], Result> implements Breaker<Args
       state.probes++;
       probeOf = state;
     }
-    const call = new Call(probeOf, callerSignal, isFailure, this.#deadlines !== undefined);
+    const call = new Call(
+      probeOf,
+      callerSignal,
+      isFailure,
+      this.#deadlines !== undefined,
+      this.#onCancel,
+    );
     this.#bucket.fires++;
     return new Promise((resolve, reject) => {
       call.resolve = resolve;
@@ -452,8 +463,6 @@ export class BreakerCore<Args extends unknown[], Result> implements Breaker<Args
         return;
       }
       this.#deadlines?.add(call, start);
-      if (callerSignal)
-        call.removeAbortListener = onAbort(callerSignal, () => this.#onCancel(call));
       result.then(
         (value) => this.#onValue(call, value),
         (error: unknown) => this.#onError(call, error),
@@ -470,6 +479,10 @@ export class BreakerCore<Args extends unknown[], Result> implements Breaker<Args
 
   #onValue(call: Call, value: unknown): void {
     if (call.settled) return;
+    if (call.callerSignal?.aborted) {
+      this.#onCancel(call);
+      return;
+    }
     call.settled = true;
     call.removeAbortListener();
     const latency = performance.now() - call.start;
@@ -483,6 +496,10 @@ export class BreakerCore<Args extends unknown[], Result> implements Breaker<Args
 
   #onError(call: Call, error: unknown): void {
     if (call.settled) return;
+    if (call.callerSignal?.aborted) {
+      this.#onCancel(call);
+      return;
+    }
     call.settled = true;
     call.removeAbortListener();
     const latency = performance.now() - call.start;
@@ -505,15 +522,16 @@ export class BreakerCore<Args extends unknown[], Result> implements Breaker<Args
     call.reject(error);
   }
 
-  #onCancel(call: Call): void {
+  #onCancel = (call: Call): void => {
     if (call.settled) return;
     call.settled = true;
+    call.removeAbortListener();
     const reason = abortReason(call.callerSignal as AbortSignal);
     call.abort(reason);
     // A client that gives up says nothing about the upstream's health.
     this.#releaseProbe(call);
     call.reject(reason);
-  }
+  };
 
   #recordSuccess(call: Call, latencyMs: number): void {
     const slow = latencyMs >= this.#slowCallMs;

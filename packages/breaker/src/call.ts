@@ -1,3 +1,4 @@
+import { onAbort } from "@mcp-prod/internal";
 import type { DeadlineEntry } from "./deadlines.ts";
 
 /** What the breaker hands an abortable action or an `execute` function. */
@@ -10,10 +11,20 @@ export type BreakerCall = {
   readonly signal: AbortSignal;
 };
 
+/** What a call does when its caller's signal aborts while the action is listening. */
+export type CancelHandler = (call: Call) => void;
+
 /** The half-open state a probe was admitted under; compared by identity. */
 export type HalfOpenState = { readonly kind: "halfOpen"; probes: number };
 
-/** One call through a breaker: its deadline entry, its lazy signal, how it settles. */
+/**
+ * One call through a breaker (or `withTimeout`): its deadline entry, its lazy
+ * signal, how it settles. Nothing listens to the caller's signal until the
+ * action reads `signal`: adding and removing an abort listener costs more than
+ * the rest of a call, and an action that never reads the signal could not stop
+ * early anyway. Such a call settles when its action does, and is then treated
+ * as cancelled if the caller's signal has aborted meanwhile.
+ */
 export class Call implements BreakerCall, DeadlineEntry {
   deadline = 0;
   settled = false;
@@ -25,6 +36,7 @@ export class Call implements BreakerCall, DeadlineEntry {
   readonly callerSignal: AbortSignal | undefined;
   readonly isFailure: ((value: unknown) => boolean) | undefined;
   readonly #hasDeadline: boolean;
+  readonly #cancel: CancelHandler;
   #controller: AbortController | undefined;
   #aborted = false;
   #reason: unknown;
@@ -34,7 +46,9 @@ export class Call implements BreakerCall, DeadlineEntry {
     callerSignal: AbortSignal | undefined,
     isFailure: ((value: unknown) => boolean) | undefined,
     hasDeadline: boolean,
+    cancel: CancelHandler,
   ) {
+    this.#cancel = cancel;
     this.probeOf = probeOf;
     this.callerSignal = callerSignal;
     this.isFailure = isFailure;
@@ -43,11 +57,21 @@ export class Call implements BreakerCall, DeadlineEntry {
 
   get signal(): AbortSignal {
     if (this.#controller) return this.#controller.signal;
+    const callerSignal = this.callerSignal;
     // Without a deadline only the caller can abort the call: its signal is enough.
-    if (!this.#hasDeadline && this.callerSignal) return this.callerSignal;
+    if (!this.#hasDeadline && callerSignal) {
+      this.#listen(callerSignal);
+      return callerSignal;
+    }
     this.#controller = new AbortController();
     if (this.#aborted) this.#controller.abort(this.#reason);
+    if (callerSignal) this.#listen(callerSignal);
     return this.#controller.signal;
+  }
+
+  #listen(callerSignal: AbortSignal): void {
+    if (this.settled || this.removeAbortListener !== noop) return;
+    this.removeAbortListener = onAbort(callerSignal, () => this.#cancel(this));
   }
 
   abort(reason: unknown): void {

@@ -2,10 +2,10 @@
  * A tool result, structurally: what `McpServer.registerTool` handlers return.
  */
 export type ToolResult = {
-  content?: ReadonlyArray<unknown>;
-  structuredContent?: Record<string, unknown>;
-  isError?: boolean;
-  _meta?: Record<string, unknown>;
+  content?: ReadonlyArray<unknown> | undefined;
+  structuredContent?: Record<string, unknown> | undefined;
+  isError?: boolean | undefined;
+  _meta?: Record<string, unknown> | undefined;
   [key: string]: unknown;
 };
 
@@ -24,33 +24,45 @@ export type ToolResult = {
 export type ToolHandler = (...params: never) => object | Promise<object>;
 
 /**
- * The tool call's parameters with the request signal replaced by `signal()`,
- * read lazily, at `extra.signal` (SDK 1.x) and `ctx.mcpReq.signal` (SDK 2.x).
- * The arguments and every other field pass through unchanged.
+ * The tool call's parameters with the request signal replaced by the call's
+ * own `signal`, read only when the handler reads it, at `extra.signal` (SDK
+ * 1.x) and `ctx.mcpReq.signal` (SDK 2.x). The arguments and every other field
+ * pass through unchanged.
  */
 export function withToolSignal(
   params: ReadonlyArray<unknown>,
-  signal: () => AbortSignal,
+  call: { readonly signal: AbortSignal },
 ): ReadonlyArray<unknown> {
   const last = params.length - 1;
   const extra = params[last];
   if (!isRecord(extra)) return params;
-  const copy: Record<string, unknown> = { ...extra };
-  if ("signal" in extra) defineSignal(copy, signal);
-  if (isRecord(extra.mcpReq) && "signal" in extra.mcpReq) {
-    copy.mcpReq = defineSignal({ ...extra.mcpReq }, signal);
-  }
   const next = params.slice();
-  next[last] = copy;
+  if ("signal" in extra) {
+    next[last] = new LazySignalContext(extra, call);
+  } else if (isRecord(extra.mcpReq) && "signal" in extra.mcpReq) {
+    next[last] = { ...extra, mcpReq: new LazySignalContext(extra.mcpReq, call) };
+  }
   return next;
 }
 
-function defineSignal(target: Record<string, unknown>, signal: () => AbortSignal) {
-  return Object.defineProperty(target, "signal", {
-    get: signal,
-    enumerable: true,
-    configurable: true,
-  });
+/**
+ * A copy of a context object whose `signal` is a prototype getter. An own
+ * accessor (`{ ...extra, get signal() {} }` or `Object.defineProperty`) puts
+ * each copy in V8's slow mode and costs several µs per call; a class getter
+ * keeps the copy a fast object.
+ */
+class LazySignalContext {
+  readonly #call: { readonly signal: AbortSignal };
+
+  constructor(source: Record<string, unknown>, call: { readonly signal: AbortSignal }) {
+    this.#call = call;
+    const target = this as unknown as Record<string, unknown>;
+    for (const key of Object.keys(source)) if (key !== "signal") target[key] = source[key];
+  }
+
+  get signal(): AbortSignal {
+    return this.#call.signal;
+  }
 }
 
 function isRecord(value: unknown): value is Record<string, unknown> {

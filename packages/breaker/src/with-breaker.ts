@@ -90,10 +90,10 @@ export function withBreaker<H extends ToolHandler>(handler: H, options?: WithBre
   const wrapped = async (...params: unknown[]): Promise<ToolResult> => {
     const { signal } = readToolCall(params);
     try {
-      return await breaker.execute(
-        (breakerCall) => call(...withToolSignal(params, () => breakerCall.signal)),
-        { signal, isFailure },
-      );
+      return await breaker.execute((breakerCall) => call(...withToolSignal(params, breakerCall)), {
+        signal,
+        isFailure,
+      });
     } catch (error) {
       if (!BreakerOpenError.isInstance(error)) throw error;
       return withResultMeta(textResult(openMessage, true), BREAKER_META_KEY, {

@@ -4,7 +4,6 @@ import {
   assertOptions,
   assertPositiveNumber,
   assertString,
-  onAbort,
   readToolCall,
   textResult,
   withResultMeta,
@@ -58,45 +57,43 @@ export function withTimeout<H extends ToolHandler>(
   assertString(message, "message");
   const name = handler.name || "tool";
   const invoke = handler as unknown as (...params: unknown[]) => ToolResult | Promise<ToolResult>;
-  const deadlines = new DeadlineQueue<Call>(timeoutMs, (call) => {
-    if (call.settled) return;
-    call.settled = true;
-    call.removeAbortListener();
-    call.abort(new BreakerTimeoutError(name, timeoutMs));
-    call.resolve(
-      withResultMeta(textResult(message, true), BREAKER_META_KEY, { timedOut: true, timeoutMs }),
-    );
-  });
+  const timedOut = (): ToolResult =>
+    withResultMeta(textResult(message, true), BREAKER_META_KEY, { timedOut: true, timeoutMs });
+  const deadlines = new DeadlineQueue<Call>(timeoutMs, (call) =>
+    settle(call, () => {
+      call.abort(new BreakerTimeoutError(name, timeoutMs));
+      call.resolve(timedOut());
+    }),
+  );
+  // The client gave up: the handler is stopped and the cancellation propagates.
+  const cancel = (call: Call) =>
+    settle(call, () => {
+      const reason = abortReason(call.callerSignal as AbortSignal);
+      call.abort(reason);
+      call.reject(reason);
+    });
 
   const wrapped = (...params: unknown[]): Promise<ToolResult> => {
     const { signal } = readToolCall(params);
     if (signal?.aborted) return Promise.reject(abortReason(signal));
-    const call = new Call(undefined, signal, undefined, true);
+    const call = new Call(undefined, signal, undefined, true, cancel);
     return new Promise((resolve, reject) => {
       call.resolve = resolve as (value: unknown) => void;
       call.reject = reject;
       deadlines.add(call, performance.now());
-      if (signal) {
-        call.removeAbortListener = onAbort(signal, () => {
-          if (call.settled) return;
-          call.settled = true;
-          call.abort(abortReason(signal));
-          reject(abortReason(signal));
-        });
-      }
-      const settle = (outcome: () => void) => {
-        if (call.settled) return;
-        call.settled = true;
-        call.removeAbortListener();
-        outcome();
-      };
-      new Promise<ToolResult>((run) =>
-        run(invoke(...withToolSignal(params, () => call.signal))),
-      ).then(
-        (result) => settle(() => resolve(result)),
-        (error: unknown) => settle(() => reject(error)),
+      new Promise<ToolResult>((run) => run(invoke(...withToolSignal(params, call)))).then(
+        (result) => (signal?.aborted ? cancel(call) : settle(call, () => resolve(result))),
+        (error: unknown) => (signal?.aborted ? cancel(call) : settle(call, () => reject(error))),
       );
     });
   };
   return wrapped as unknown as H;
+}
+
+/** Runs `outcome` for the first of a call's endings only. */
+function settle(call: Call, outcome: () => void): void {
+  if (call.settled) return;
+  call.settled = true;
+  call.removeAbortListener();
+  outcome();
 }
