@@ -1,3 +1,4 @@
+import { getEventListeners } from "node:events";
 import { afterEach, describe, expect, it, vi } from "vitest";
 import {
   type AttemptContext,
@@ -183,6 +184,33 @@ describe("fetchWithFallback", () => {
         { timeoutMs: 2000 },
       ),
     ).resolves.toBe("live");
+    expect(vi.getTimerCount()).toBe(0);
+  });
+
+  it("leaves no listener on the caller's signal and no timer once a call with a deadline settles", async () => {
+    vi.useFakeTimers();
+    const controller = new AbortController();
+    const options = { timeoutMs: 100, signal: controller.signal };
+    await fetchWithFallback(
+      ({ signal }) => (signal.aborted ? "aborted" : "live"),
+      () => "cached",
+      options,
+    );
+    const slow = track(
+      fetchWithFallback(
+        (context) => untilAborted(context),
+        () => "cached",
+        options,
+      ),
+    );
+    await vi.advanceTimersByTimeAsync(100);
+    expect(slow).toEqual({ settled: true, value: "cached" });
+    await fetchWithFallback(
+      () => Promise.reject(new Error("down")),
+      () => "cached",
+      options,
+    );
+    expect(getEventListeners(controller.signal, "abort")).toHaveLength(0);
     expect(vi.getTimerCount()).toBe(0);
   });
 

@@ -6,6 +6,7 @@ export {
   FALLBACK_META_KEY,
   type FallbackMeta,
   type FallbackReason,
+  getFallbackMeta,
   type OutputOf,
   type OutputSchema,
   type ToolFallback,

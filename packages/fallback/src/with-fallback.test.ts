@@ -3,7 +3,13 @@ import { InMemoryTransport } from "@modelcontextprotocol/sdk/inMemory.js";
 import { McpServer } from "@modelcontextprotocol/sdk/server/mcp.js";
 import { afterEach, describe, expect, it, vi } from "vitest";
 import { z } from "zod";
-import { FALLBACK_META_KEY, FallbackTimeoutError, ToolResultError, withFallback } from "./index.ts";
+import {
+  FALLBACK_META_KEY,
+  FallbackTimeoutError,
+  getFallbackMeta,
+  ToolResultError,
+  withFallback,
+} from "./index.ts";
 import { countAbortControllers, deferred, inMemoryPairs, text } from "./test-support.ts";
 
 const pairs = inMemoryPairs({
@@ -50,6 +56,26 @@ describe("withFallback on an SDK 1.x McpServer", () => {
     expect(result._meta).toEqual({
       [FALLBACK_META_KEY]: { degraded: true, reason: "error", attempt: 1 },
     });
+  });
+
+  it("lets a client read the degraded mark with getFallbackMeta, and nothing from a live result", async () => {
+    const { client } = await connect((server) => {
+      server.registerTool(
+        "forecast",
+        { inputSchema: { city: z.string() } },
+        withFallback(async ({ city }) => {
+          if (city === "Atlantis") throw new Error("no station");
+          return { ...text("sunny"), _meta: { source: "live" } };
+        }, text("cached")),
+      );
+    });
+    const live = await client.callTool({ name: "forecast", arguments: { city: "Oslo" } });
+    const degraded = await client.callTool({ name: "forecast", arguments: { city: "Atlantis" } });
+    expect(getFallbackMeta(live)).toBeUndefined();
+    expect(live._meta).toEqual({ source: "live" });
+    expect(getFallbackMeta(degraded)).toEqual({ degraded: true, reason: "error", attempt: 1 });
+    expect(getFallbackMeta(undefined)).toBeUndefined();
+    expect(getFallbackMeta({ _meta: { [FALLBACK_META_KEY]: "yes" } })).toBeUndefined();
   });
 
   it("calls a fallback handler with the same arguments and the request's extra", async () => {

@@ -204,6 +204,27 @@ function returnRefusedResult(error: unknown): ToolResultLike {
   throw error;
 }
 
+/**
+ * The degraded mark `withFallback` put on a tool result, or `undefined` for a
+ * result the handler produced itself. For clients, tests and metrics that see
+ * results from any server using this package.
+ *
+ * @example
+ * ```ts
+ * import { getFallbackMeta } from "@mcp-prod/fallback";
+ *
+ * const result = await client.callTool({ name: "forecast", arguments: { city: "Oslo" } });
+ * const degraded = getFallbackMeta(result);
+ * if (degraded) degradedAnswers.inc({ tool: "forecast", reason: degraded.reason });
+ * ```
+ */
+export function getFallbackMeta(result: unknown): FallbackMeta | undefined {
+  if (typeof result !== "object" || result === null) return undefined;
+  const meta = (result as { _meta?: Record<string, unknown> })._meta?.[FALLBACK_META_KEY];
+  if (typeof meta !== "object" || meta === null) return undefined;
+  return (meta as { degraded?: unknown }).degraded === true ? (meta as FallbackMeta) : undefined;
+}
+
 function reasonOf(error: unknown): FallbackReason {
   if (FallbackTimeoutError.isInstance(error)) return "timeout";
   if (ToolResultError.isInstance(error)) return "errorResult";
