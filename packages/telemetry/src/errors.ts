@@ -1,6 +1,15 @@
 import { hasMarker, markError } from "@mcp-prod/internal";
 
-/** What went wrong, for callers that branch on it (never on the message). */
+/**
+ * What went wrong, for callers that branch on it (never on the message).
+ *
+ * @example
+ * ```ts
+ * if (TelemetryError.isInstance(error) && error.code === "ETELEMETRY_METRIC_CONFLICT") {
+ *   // a second telemetry on one registry
+ * }
+ * ```
+ */
 export type TelemetryErrorCode =
   /** The registry already holds a metric of that name (a second telemetry on one registry). */
   | "ETELEMETRY_METRIC_CONFLICT"

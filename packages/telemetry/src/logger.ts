@@ -4,6 +4,11 @@ import { type DestinationStream, type Logger, type LoggerOptions, pino } from "p
 /**
  * Argument fields redacted from every log line that includes arguments, at
  * the top level and one object down (`args.password`, `args.auth.token`).
+ *
+ * @example
+ * ```ts
+ * SECRET_FIELDS.includes("apiKey"); // true
+ * ```
  */
 export const SECRET_FIELDS: readonly string[] = Object.freeze([
   "password",
@@ -24,7 +29,15 @@ export const SECRET_FIELDS: readonly string[] = Object.freeze([
   "private_key",
 ]);
 
-/** The value a redacted field is logged as. */
+/**
+ * The value a redacted field is logged as.
+ *
+ * @example
+ * ```ts
+ * // with logArgs: { "args": { "password": "[Redacted]", "query": "ada" } }
+ * expect(line.args.password).toBe(REDACTED);
+ * ```
+ */
 export const REDACTED = "[Redacted]";
 
 /** pino `redact` paths for the tool arguments under `args`: the secrets plus the caller's fields. */
@@ -34,7 +47,14 @@ export function argumentRedactPaths(fields: readonly string[]): string[] {
   return paths;
 }
 
-/** Options of {@link createLogger}. */
+/**
+ * Options of {@link createLogger}.
+ *
+ * @example
+ * ```ts
+ * const logger = createLogger({ level: "debug", destination: pino.destination(2) });
+ * ```
+ */
 export type CreateLoggerOptions = {
   /**
    * The lowest level written, usually from configuration (`LOG_LEVEL`).

@@ -2,7 +2,14 @@ import type { IncomingMessage, ServerResponse } from "node:http";
 import { assertOptions, assertString } from "@mcp-prod/internal";
 import type { Registry } from "prom-client";
 
-/** Options of `telemetry.metricsHandler()`. */
+/**
+ * Options of `telemetry.metricsHandler()`.
+ *
+ * @example
+ * ```ts
+ * app.use(telemetry.metricsHandler({ path: "/internal/metrics" }));
+ * ```
+ */
 export type MetricsHandlerOptions = {
   /**
    * The path served. Other paths get 404, or go to `next` when the handler is
@@ -16,6 +23,11 @@ export type MetricsHandlerOptions = {
  * A Node `http` request listener, also usable as connect/Express middleware
  * (`app.use(handler)`): `GET`/`HEAD` on the path answer with the registry's
  * exposition and content type, no caching.
+ *
+ * @example
+ * ```ts
+ * http.createServer(telemetry.metricsHandler()).listen(9464, "0.0.0.0");
+ * ```
  */
 export type MetricsHandler = (
   request: IncomingMessage,

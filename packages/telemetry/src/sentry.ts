@@ -5,6 +5,12 @@ import type { ErrorReporter } from "./telemetry.ts";
  * The part of `@sentry/node` the reporter uses: pass the module itself
  * (`import * as Sentry from "@sentry/node"`). Telemetry never imports Sentry,
  * so servers without it do not load it.
+ *
+ * @example
+ * ```ts
+ * import * as Sentry from "@sentry/node";
+ * const onError = sentryReporter(Sentry);
+ * ```
  */
 export type SentryLike = {
   captureException(
@@ -13,7 +19,14 @@ export type SentryLike = {
   ): unknown;
 };
 
-/** Options of {@link sentryReporter}. */
+/**
+ * Options of {@link sentryReporter}.
+ *
+ * @example
+ * ```ts
+ * sentryReporter(Sentry, { includeArgs: true, tags: { region: "eu-west-1" } });
+ * ```
+ */
 export type SentryReporterOptions = {
   /**
    * Send the call's arguments as `extra.args`. Off by default: arguments may

@@ -231,17 +231,22 @@ describe("createTelemetry", () => {
     ).toBeUndefined();
   });
 
-  it("passes arguments and `this` through unchanged", async () => {
+  it("passes arguments, `this` and the very result object through unchanged", async () => {
     const telemetry = createTelemetry({ serviceName: "svc" });
     const seen: unknown[] = [];
+    const result = { content: [], _meta: { "mcp-prod/cache": { hit: true } } };
     const wrapped = telemetry.wrap("tool", function (this: unknown, ...params: unknown[]) {
       seen.push(this, ...params);
-      return { content: [] };
+      return result;
     });
     const self = { name: "self" };
+    const args = { a: 1 };
     const extra = { requestId: 7 };
-    await wrapped.call(self, { a: 1 }, extra);
-    expect(seen).toEqual([self, { a: 1 }, extra]);
+    expect(await wrapped.call(self, args, extra)).toBe(result);
+    expect(seen[0]).toBe(self);
+    expect(seen[1]).toBe(args);
+    expect(seen[2]).toBe(extra);
+    expect(result._meta).toEqual({ "mcp-prod/cache": { hit: true } });
   });
 
   it("never lets a failing onError reach the call: the handler's own error still propagates", async () => {

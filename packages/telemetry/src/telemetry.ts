@@ -33,14 +33,37 @@ import {
  * typed `| undefined`) is not assignable to `ToolResult`, and a failed
  * constraint would stop `registerTool` from typing an inline handler's
  * arguments through `wrap`.
+ *
+ * @example
+ * ```ts
+ * const wrapped = telemetry.wrap("ping", (_extra: unknown) => ({ content: [] }));
+ * ```
  */
 // biome-ignore lint/suspicious/noExplicitAny: parameters are whatever the SDK infers; wrap returns the same type
 export type AnyToolHandler = (...params: any[]) => unknown;
 
-/** How a tool call ended: `error` covers a thrown error and an `isError` result alike. */
+/**
+ * How a tool call ended: `error` covers a thrown error and an `isError` result alike.
+ *
+ * @example
+ * ```ts
+ * // mcp_tool_calls_total{tool="search_users",status="cancelled"}
+ * const statuses: ToolCallStatus[] = ["success", "error", "cancelled"];
+ * ```
+ */
 export type ToolCallStatus = "success" | "error" | "cancelled";
 
-/** What an error reporter is told besides the error itself. */
+/**
+ * What an error reporter is told besides the error itself.
+ *
+ * @example
+ * ```ts
+ * createTelemetry({
+ *   serviceName: "analytics-mcp",
+ *   onError: (error, { tool, requestId }) => alerts.notify({ error, tool, requestId }),
+ * });
+ * ```
+ */
 export type ErrorContext = {
   /** The tool whose handler threw. */
   readonly tool: string;
@@ -58,17 +81,36 @@ export type ErrorContext = {
  * Called once for each error a tool handler throws (not for `isError` results
  * the handler chose to return, nor for cancelled calls). Whatever it throws or
  * rejects with becomes a process warning; the tool call is never affected.
+ *
+ * @example
+ * ```ts
+ * const onError: ErrorReporter = (error, { tool }) => errorTracker.capture(error, { tool });
+ * ```
  */
 export type ErrorReporter = (error: unknown, context: ErrorContext) => unknown;
 
-/** The seed's buckets for `mcp_tool_duration_seconds`: 10 ms to 5 s. */
+/**
+ * The seed's buckets for `mcp_tool_duration_seconds`: 10 ms to 5 s.
+ *
+ * @example
+ * ```ts
+ * createTelemetry({ serviceName: "svc", buckets: [...DEFAULT_DURATION_BUCKETS, 30] });
+ * ```
+ */
 export const DEFAULT_DURATION_BUCKETS: readonly number[] = Object.freeze([
   0.01, 0.05, 0.1, 0.5, 1, 5,
 ]);
 
 const LEVELS = ["trace", "debug", "info", "warn", "error", "fatal"] as const;
 
-/** Options of {@link createTelemetry}. */
+/**
+ * Options of {@link createTelemetry}.
+ *
+ * @example
+ * ```ts
+ * const options: TelemetryOptions = { serviceName: "analytics-mcp", logArgs: true, redact: ["email"] };
+ * ```
+ */
 export type TelemetryOptions = {
   /** The service's name: a `service` field on every log line and in the error reporter's context. */
   readonly serviceName: string;
@@ -128,7 +170,15 @@ export type TelemetryOptions = {
   readonly errorLogLevel?: Level | undefined;
 };
 
-/** The metrics, log lines and error reports of one MCP server. */
+/**
+ * The metrics, log lines and error reports of one MCP server.
+ *
+ * @example
+ * ```ts
+ * const telemetry: Telemetry = createTelemetry({ serviceName: "analytics-mcp" });
+ * server.registerTool("search_users", config, telemetry.wrap("search_users", handler));
+ * ```
+ */
 export type Telemetry = {
   /** The registry holding every metric this telemetry records. */
   readonly registry: Registry;
