@@ -171,6 +171,22 @@ describe("withFallback on an SDK 1.x McpServer", () => {
     expect(result._meta?.[FALLBACK_META_KEY]).toBeUndefined();
   });
 
+  it("marks a fallback's isError result degraded even when `when` declines to go on from it", async () => {
+    const wrapped = withFallback(
+      async (_extra: { signal: AbortSignal }) => {
+        throw new Error("primary down");
+      },
+      [async () => ({ ...text("replica refuses"), isError: true }), text("static")],
+      { when: (error) => !ToolResultError.isInstance(error) },
+    );
+    const result = await wrapped({ signal: new AbortController().signal });
+    expect(result).toEqual({
+      ...text("replica refuses"),
+      isError: true,
+      _meta: { [FALLBACK_META_KEY]: { degraded: true, reason: "error", attempt: 1 } },
+    });
+  });
+
   it("hands the handler and the fallback the very argument and extra objects the SDK passed", async () => {
     const args = { id: "7" };
     const extra = { signal: new AbortController().signal };

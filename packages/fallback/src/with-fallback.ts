@@ -175,12 +175,11 @@ export function withFallback<H extends ToolHandlerLike>(
       result = await (steps[index - 1] as FallbackStep)(callParams);
       if (outputSchema !== undefined) await checkOutput(result, outputSchema);
     }
+    const produced = index === 0 ? result : markDegraded(result, context.error, index);
     if (index < lastIndex && fallbackOnErrorResult && result?.isError === true) {
-      throw new ToolResultError(result);
+      throw new ToolResultError(produced);
     }
-    if (index === 0) return result;
-    const meta: FallbackMeta = { degraded: true, reason: reasonOf(context.error), attempt: index };
-    return withResultMeta(result as ToolResult, FALLBACK_META_KEY, meta);
+    return produced;
   };
 
   const wrapped = (...params: unknown[]): Promise<ToolResultLike> => {
@@ -223,6 +222,11 @@ export function getFallbackMeta(result: unknown): FallbackMeta | undefined {
   const meta = (result as { _meta?: Record<string, unknown> })._meta?.[FALLBACK_META_KEY];
   if (typeof meta !== "object" || meta === null) return undefined;
   return (meta as { degraded?: unknown }).degraded === true ? (meta as FallbackMeta) : undefined;
+}
+
+function markDegraded(result: ToolResultLike, error: unknown, attempt: number): ToolResultLike {
+  const meta: FallbackMeta = { degraded: true, reason: reasonOf(error), attempt };
+  return withResultMeta(result as ToolResult, FALLBACK_META_KEY, meta);
 }
 
 function reasonOf(error: unknown): FallbackReason {
