@@ -294,6 +294,23 @@ describe("stats and events", () => {
     expect(leaks).toHaveLength(1);
     connection.release();
   });
+
+  it("reports a statement holding its connection past leakDetectionMs by its SQL, without a stack capture", async () => {
+    vi.useFakeTimers({ toFake: ["performance", "setInterval", "clearInterval"] });
+    const pool = open({ leakDetectionMs: 1000 });
+    const leaks: Array<{ checkedOutMs: number; stack: string }> = [];
+    pool.on("leak", (leak) => leaks.push(leak));
+    const running = pool.query("SELECT pg_sleep(0.3)");
+    await vi.waitFor(() => expect(pool.stats().checkedOut).toBe(1));
+    vi.advanceTimersByTime(1500);
+    expect(leaks).toEqual([
+      {
+        checkedOutMs: expect.any(Number),
+        stack: 'Connection held by pool.query("SELECT pg_sleep(0.3)")',
+      },
+    ]);
+    await running;
+  });
 });
 
 describe("freshness", () => {

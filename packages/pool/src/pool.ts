@@ -84,9 +84,10 @@ export type PoolOptions = {
   /** `application_name` the server shows in `pg_stat_activity`. @default pg's (PGAPPNAME) */
   readonly applicationName?: string | undefined;
   /**
-   * A connection checked out (by `acquire()` or a running query/transaction)
-   * longer than this emits `leak` with the stack of where it was taken; 0
-   * disables. The stack is captured cheaply and formatted only when reported.
+   * A connection checked out longer than this emits `leak`: for `acquire()`
+   * and `transaction()` with the stack of where it was taken (recorded per
+   * checkout, formatted only when reported), for `query()` with the statement
+   * holding it (no stack is captured on that hot path); 0 disables.
    * @default 0
    */
   readonly leakDetectionMs?: number;
@@ -193,8 +194,8 @@ type Lease = {
   readonly client: PoolClient;
   readonly meta: ConnectionMeta;
   readonly since: number;
-  /** Where it was taken; an Error's stack is only formatted when read. */
-  readonly origin: Error | undefined;
+  /** Where it was taken (an Error, whose stack is formatted only when read), or the statement it runs. */
+  readonly origin: Error | QueryText | undefined;
   /** Set when the connection can no longer be trusted: it is closed on release. */
   broken: unknown;
   released: boolean;
@@ -207,6 +208,7 @@ const CONNECT_RETRY_CAP_MS = 1000;
 const REFILL_RETRY_BASE_MS = 100;
 const REFILL_RETRY_CAP_MS = 5000;
 const LIFETIME_JITTER = 0.1;
+const NO_OPTIONS: QueryOptions = Object.freeze({});
 
 function noop(): void {}
 
@@ -217,6 +219,15 @@ function isPgTimeout(error: unknown): boolean {
     error.message === "timeout exceeded when trying to connect" ||
     error.message.startsWith("Connection terminated due to connection timeout")
   );
+}
+
+/** The `stack` of a `leak` event: where the connection was taken, or the statement holding it. */
+function describeOrigin(origin: Error | QueryText | undefined): string {
+  if (origin instanceof Error) return origin.stack ?? String(origin);
+  if (origin === undefined) return "";
+  const text = typeof origin === "string" ? origin : origin.text;
+  const shown = text.length > 200 ? `${text.slice(0, 200)}…` : text;
+  return `Connection held by pool.query(${JSON.stringify(shown)})`;
 }
 
 function isFatal(error: unknown): boolean {
@@ -470,26 +481,48 @@ export class Pool {
    * );
    * ```
    */
-  async query<Row extends QueryResultRow = QueryResultRow>(
+  query<Row extends QueryResultRow = QueryResultRow>(
     text: QueryText,
     values?: ReadonlyArray<unknown>,
-    options: QueryOptions = {},
+    options: QueryOptions = NO_OPTIONS,
   ): Promise<QueryResult<Row>> {
-    const { signal, idempotent = false } = options;
+    const { signal, idempotent = false, timeoutMs = this.#queryTimeoutMs } = options;
     const attempts = idempotent ? this.#queryAttempts : 1;
-    for (let attempt = 1; ; attempt += 1) {
-      const lease = await this.#acquire(signal);
-      try {
-        const result = await this.#run<Row>(lease, text, values, options);
-        this.#release(lease);
-        return result;
-      } catch (error) {
-        this.#release(lease);
-        if (attempt >= attempts || !isConnectionError(error) || this.#closed) throw error;
-        throwIfAborted(signal);
-        await sleep(backoffDelay(attempt, CONNECT_RETRY_BASE_MS, CONNECT_RETRY_CAP_MS), signal);
-      }
-    }
+    // Callbacks rather than nested promises: this is the path every statement
+    // takes, and it must cost next to nothing over pg.Pool's own query().
+    return new Promise<QueryResult<Row>>((resolve, reject) => {
+      const attempt = (number: number) => {
+        // A statement's checkout ends with the statement (bounded by
+        // queryTimeoutMs), so it records the SQL instead of paying for a stack.
+        this.#acquireThen(signal, text, (acquireError, lease) => {
+          if (!lease) {
+            reject(acquireError);
+            return;
+          }
+          this.#runThen<Row>(lease, text, values, timeoutMs, signal, (error, result) => {
+            this.#release(lease);
+            if (result) {
+              resolve(result);
+              return;
+            }
+            if (
+              number >= attempts ||
+              this.#closed ||
+              signal?.aborted ||
+              !isConnectionError(error)
+            ) {
+              reject(error);
+              return;
+            }
+            sleep(backoffDelay(number, CONNECT_RETRY_BASE_MS, CONNECT_RETRY_CAP_MS), signal).then(
+              () => attempt(number + 1),
+              reject,
+            );
+          });
+        });
+      };
+      attempt(1);
+    });
   }
 
   /**
@@ -699,26 +732,58 @@ export class Pool {
     values: ReadonlyArray<unknown> | undefined,
     options: StatementOptions,
   ): Promise<QueryResult<Row>> {
-    if (lease.broken) return Promise.reject(lease.broken);
     const { signal, timeoutMs = this.#queryTimeoutMs } = options;
-    const running = lease.client.query<Row>(text as string, values as unknown[] | undefined);
-    return bounded(
-      running,
-      timeoutMs,
-      signal,
-      (reason) => {
-        // The statement may still run on the server: ask the server to stop it,
-        // and never reuse this connection.
-        if (lease.broken === undefined) sendCancelRequest(lease.client as CancellableClient);
-        lease.broken ??= reason;
-      },
-      () => new QueryTimeoutError(timeoutMs),
-      (error) => {
-        // After a FATAL error (pg_terminate_backend, shutdown) or a lost socket the
-        // server is closing this connection; pg may not know yet, so never reuse it.
-        if (isFatal(error)) this.#breakLease(lease, error);
-      },
-    );
+    return new Promise((resolve, reject) => {
+      this.#runThen<Row>(lease, text, values, timeoutMs, signal, (error, result) =>
+        result ? resolve(result) : reject(error),
+      );
+    });
+  }
+
+  /** Runs one statement on a held connection under the timeout and signal; calls back exactly once. */
+  #runThen<Row extends QueryResultRow>(
+    lease: Lease,
+    text: QueryText,
+    values: ReadonlyArray<unknown> | undefined,
+    timeoutMs: number,
+    signal: AbortSignal | undefined,
+    callback: (error: unknown, result?: QueryResult<Row>) => void,
+  ): void {
+    if (lease.broken !== undefined) return callback(lease.broken);
+    if (signal?.aborted) return callback(abortReason(signal));
+    let settled = false;
+    let timer: NodeJS.Timeout | undefined;
+    let removeAbort = noop;
+    const giveUp = (reason: unknown) => {
+      if (settled) return;
+      settled = true;
+      clearTimeout(timer);
+      removeAbort();
+      // The statement may still run on the server: ask the server to stop it,
+      // and never reuse this connection.
+      if (lease.broken === undefined) sendCancelRequest(lease.client as CancellableClient);
+      lease.broken ??= reason;
+      callback(reason);
+    };
+    if (timeoutMs > 0)
+      timer = setTimeout(() => giveUp(new QueryTimeoutError(timeoutMs)), timeoutMs);
+    if (signal) removeAbort = onAbort(signal, () => giveUp(abortReason(signal)));
+    const done = (error: Error | undefined, result: QueryResult<Row>) => {
+      if (settled) return;
+      settled = true;
+      clearTimeout(timer);
+      removeAbort();
+      if (!error) return callback(undefined, result);
+      // After a FATAL error (pg_terminate_backend, shutdown) or a lost socket the
+      // server is closing this connection; pg may not know yet, so never reuse it.
+      if (isFatal(error)) this.#breakLease(lease, error);
+      callback(error);
+    };
+    try {
+      lease.client.query<Row>(text as string, values as unknown[], done);
+    } catch (error) {
+      done(error as Error, undefined as never);
+    }
   }
 
   async #rollback(lease: Lease): Promise<void> {
@@ -730,70 +795,130 @@ export class Pool {
     }
   }
 
-  async #acquire(signal: AbortSignal | undefined): Promise<Lease> {
-    if (this.#closed) throw this.#closedError();
+  #acquire(signal: AbortSignal | undefined): Promise<Lease> {
+    // A connection held across the caller's own code (acquire(), transaction())
+    // can leak, so its checkout records where it was taken: new Error() captures
+    // the caller's frames now, and V8 formats them only if `.stack` is read.
+    const origin = this.#leakMs > 0 ? new Error("Connection checked out here") : undefined;
+    return new Promise((resolve, reject) => {
+      this.#acquireThen(signal, origin, (error, lease) => (lease ? resolve(lease) : reject(error)));
+    });
+  }
+
+  /**
+   * Checks a connection out and calls back exactly once. The common case (an
+   * idle or new connection that needs no check) stays in pg's callbacks;
+   * anything else (a failed connect to retry, an expired or long-idle
+   * connection, a signal that aborts) goes through the general path.
+   */
+  #acquireThen(
+    signal: AbortSignal | undefined,
+    origin: Error | QueryText | undefined,
+    callback: (error: unknown, lease?: Lease) => void,
+  ): void {
+    if (this.#closed) return callback(this.#closedError());
+    if (signal?.aborted) return callback(abortReason(signal));
     const started = performance.now();
     this.#pendingAcquires += 1;
-    try {
-      for (;;) {
-        const client = await this.#connect(signal, started);
-        const now = performance.now();
-        const meta = this.#metaOf(client);
-        if (this.#lifetimeMs > 0 && now >= meta.expiresAt) {
-          client.release(true);
+    let settled = false;
+    let removeAbort = noop;
+    const finish = (error: unknown, lease?: Lease) => {
+      if (settled) {
+        // The caller stopped waiting (aborted): give the connection straight back.
+        if (lease) this.#release(lease);
+        return;
+      }
+      settled = true;
+      removeAbort();
+      this.#pendingAcquires -= 1;
+      callback(error, lease);
+      this.#checkDrained();
+    };
+    if (signal) removeAbort = onAbort(signal, () => finish(abortReason(signal)));
+    const slowly = (first: { error: unknown } | { client: PoolClient }) => {
+      this.#acquireSlowly(first, signal, started, origin).then(
+        (lease) => finish(undefined, lease),
+        (error: unknown) => finish(error),
+      );
+    };
+    this.pg.connect((error, client) => {
+      if (error || !client) return slowly({ error });
+      if (settled) return client.release();
+      const lease = this.#lease(client, started, origin);
+      if (lease) finish(undefined, lease);
+      else slowly({ client });
+    });
+  }
+
+  /** The general path of checking out: connect retries, expiry, validation. */
+  async #acquireSlowly(
+    first: { error: unknown } | { client: PoolClient },
+    signal: AbortSignal | undefined,
+    started: number,
+    origin: Error | QueryText | undefined,
+  ): Promise<Lease> {
+    let next: { error: unknown } | { client: PoolClient } | undefined = first;
+    for (;;) {
+      const client =
+        next && "client" in next ? next.client : await this.#connectAgain(next, signal, started);
+      next = undefined;
+      const now = performance.now();
+      const meta = this.#metaOf(client);
+      if (this.#lifetimeMs > 0 && now >= meta.expiresAt) {
+        client.release(true);
+        continue;
+      }
+      if (this.#validateAfterMs > 0 && now - meta.idleSince > this.#validateAfterMs) {
+        try {
+          await bounded(
+            client.query("SELECT 1"),
+            Math.max(1, this.#connectTimeoutMs - (now - started)),
+            signal,
+            noop,
+            () => new QueryTimeoutError(this.#connectTimeoutMs),
+          );
+          meta.idleSince = now;
+        } catch (error) {
+          client.release(error instanceof Error ? error : true);
+          throwIfAborted(signal);
+          this.#recordError(error);
           continue;
         }
-        if (this.#validateAfterMs > 0 && now - meta.idleSince > this.#validateAfterMs) {
-          try {
-            await bounded(
-              client.query("SELECT 1"),
-              Math.max(1, this.#connectTimeoutMs - (now - started)),
-              signal,
-              noop,
-              () => new QueryTimeoutError(this.#connectTimeoutMs),
-            );
-          } catch (error) {
-            client.release(error instanceof Error ? error : true);
-            throwIfAborted(signal);
-            this.#recordError(error);
-            continue;
-          }
-        }
-        const lease: Lease = {
-          client,
-          meta,
-          since: now,
-          // new Error() records the frames; V8 formats them only if `.stack` is read.
-          origin: this.#leakMs > 0 ? new Error("Connection checked out here") : undefined,
-          broken: undefined,
-          released: false,
-          leakReported: false,
-        };
-        meta.lease = lease;
-        this.#leases.add(lease);
-        const waitMs = now - started;
-        this.#latency.record(waitMs);
-        if (this.#events.hasListeners("acquire")) this.#events.emit("acquire", { waitMs });
-        return lease;
       }
-    } finally {
-      this.#pendingAcquires -= 1;
-      this.#checkDrained();
+      const lease = this.#lease(client, started, origin);
+      if (lease) return lease;
+      client.release();
     }
+  }
+
+  /** A lease on `client`, or undefined when it has expired or must be validated first. */
+  #lease(
+    client: PoolClient,
+    started: number,
+    origin: Error | QueryText | undefined,
+  ): Lease | undefined {
+    const now = performance.now();
+    const meta = this.#metaOf(client);
+    if (now >= meta.expiresAt) return undefined;
+    if (this.#validateAfterMs > 0 && now - meta.idleSince > this.#validateAfterMs) return undefined;
+    const lease: Lease = {
+      client,
+      meta,
+      since: now,
+      origin,
+      broken: undefined,
+      released: false,
+      leakReported: false,
+    };
+    meta.lease = lease;
+    this.#leases.add(lease);
+    const waitMs = now - started;
+    this.#latency.record(waitMs);
+    if (this.#events.hasListeners("acquire")) this.#events.emit("acquire", { waitMs });
+    return lease;
   }
 
   /** A connection from pg's pool, retrying failed connects with backoff until the deadline. */
-  #connect(signal: AbortSignal | undefined, started: number): Promise<PoolClient> {
-    // The hot path: without a signal pg's own promise (bounded by its own
-    // connectionTimeoutMillis) is all that is needed until something fails.
-    if (signal === undefined) {
-      return this.pg
-        .connect()
-        .catch((error: unknown) => this.#connectAgain({ error }, undefined, started));
-    }
-    return this.#connectAgain(undefined, signal, started);
-  }
-
   async #connectAgain(
     firstFailure: { readonly error: unknown } | undefined,
     signal: AbortSignal | undefined,
@@ -929,7 +1054,7 @@ export class Pool {
       const checkedOutMs = now - lease.since;
       if (lease.leakReported || checkedOutMs < this.#leakMs) continue;
       lease.leakReported = true;
-      const stack = lease.origin?.stack ?? "";
+      const stack = describeOrigin(lease.origin);
       this.#events.emit("leak", { checkedOutMs, stack });
     }
   }
