@@ -1,0 +1,28 @@
+import { env, secret } from "@mcp-prod/config";
+import { z } from "zod";
+
+/** The seed's variables this server reads; everything has an embedded default but the secrets. */
+export const configShape = {
+  nodeEnv: env("NODE_ENV", z.enum(["development", "production", "test"]).default("development")),
+  logLevel: env("LOG_LEVEL", z.enum(["debug", "info", "warn", "error"]).default("info")),
+  server: {
+    host: env("SERVER_HOST", z.string().default("127.0.0.1")),
+    port: env("SERVER_PORT", z.coerce.number().int().min(0).max(65535).default(3001)),
+  },
+  /** Unset: an embedded PostgreSQL (PGlite) is started, for trying things out only. */
+  databaseUrl: secret("DATABASE_URL", z.string().startsWith("postgres").optional()),
+  database: {
+    /** Connections in the pool (the seed's 20). */
+    poolMax: env("DATABASE_POOL_MAX", z.coerce.number().int().positive().default(20)),
+    /** How long a call waits for a connection before it fails fast (the seed's 2 s). */
+    connectTimeoutMs: env(
+      "DATABASE_CONNECT_TIMEOUT_MS",
+      z.coerce.number().int().positive().default(2000),
+    ),
+  },
+  shutdown: {
+    drainMs: env("SHUTDOWN_DRAIN_MS", z.coerce.number().int().min(0).default(5000), {
+      devDefault: 0,
+    }),
+  },
+};

@@ -1,0 +1,63 @@
+import { loadConfigOrExit } from "@mcp-prod/config";
+import { createHealth } from "@mcp-prod/health";
+import { createPool } from "@mcp-prod/pool";
+import { createTelemetry } from "@mcp-prod/telemetry";
+import { identityFromHeaders, serveMcp } from "@mcp-prod-examples/kit";
+import pino from "pino";
+import { configShape } from "./config.ts";
+import { openDatabase } from "./database.ts";
+import { buildServer } from "./server.ts";
+import { migrate } from "./users.ts";
+
+const config = loadConfigOrExit(configShape);
+const logger = pino({
+  level: config.logLevel,
+  base: { service: "user-management-mcp" },
+  formatters: { level: (label) => ({ level: label }) },
+  timestamp: pino.stdTimeFunctions.isoTime,
+});
+const telemetry = createTelemetry({ serviceName: "user-management-mcp", logger });
+
+// The embedded database serves one transaction at a time: a small pool matches it.
+const EMBEDDED_CONNECTIONS = 3;
+const database = await openDatabase(config.databaseUrl, EMBEDDED_CONNECTIONS);
+const pool = createPool({
+  connectionString: database.url,
+  name: "users",
+  // Seen in pg_stat_activity; PGAPPNAME overrides it.
+  applicationName: process.env.PGAPPNAME ?? "user-management-mcp",
+  max: database.embedded ? EMBEDDED_CONNECTIONS : config.database.poolMax,
+  connectionTimeoutMillis: config.database.connectTimeoutMs,
+});
+telemetry.observePool(pool);
+pool.on("error", (error) =>
+  logger.warn({ event: "pool_error", err: error }, "database connection lost"),
+);
+await migrate(pool);
+
+const health = createHealth({ checks: { database: () => pool.healthCheck() } });
+const { server, url } = await serveMcp({
+  host: config.server.host,
+  port: config.server.port,
+  createMcpServer: () => buildServer({ pool, telemetry }),
+  authenticate: identityFromHeaders,
+  healthHandler: health.nodeHandler(),
+  metricsHandler: telemetry.metricsHandler(),
+});
+health.gracefulShutdown({
+  servers: [server],
+  drainMs: config.shutdown.drainMs,
+  timeoutMs: 20_000,
+  cleanup: [() => pool.close(), () => database.close()],
+});
+health.markReady();
+logger.info(
+  {
+    event: "server_started",
+    mcp: `${url}/mcp`,
+    health: `${url}/health`,
+    metrics: `${url}/metrics`,
+    database: database.embedded ? "embedded PGlite (not for production)" : "DATABASE_URL",
+  },
+  "user-management-mcp ready",
+);
