@@ -10,14 +10,25 @@
  * - Stampede: 1000 concurrent requests on a cold key, the seed's naive
  *   `cachedFetch` vs ours, counting origin calls.
  *
- * Run: pnpm --filter @mcp-prod/cache bench   (REDIS_URL, default redis://127.0.0.1:6379)
+ * Run: pnpm bench (builds first), or pnpm --filter @mcp-prod/cache build && pnpm --filter
+ * @mcp-prod/cache bench   (REDIS_URL, default redis://127.0.0.1:6379)
  */
 import { randomUUID } from "node:crypto";
+import { existsSync } from "node:fs";
 import { BentoCache, bentostore } from "bentocache";
 import { memoryDriver } from "bentocache/drivers/memory";
 import { createCache as createCacheManager } from "cache-manager";
 import { Redis } from "ioredis";
-import { cachedFetch, createCache } from "../src/index.ts";
+
+// The built package, as users run it: tsx compiles src with keepNames, which
+// wraps every closure in a naming helper and would handicap only our side.
+const distEntry = new URL("../dist/index.js", import.meta.url);
+if (!existsSync(distEntry)) {
+  throw new Error("Build first: pnpm --filter @mcp-prod/cache build (pnpm bench does it for you)");
+}
+const { cachedFetch, createCache } = (await import(
+  distEntry.href
+)) as typeof import("../src/index.ts");
 
 const REDIS_URL = process.env.REDIS_URL ?? "redis://127.0.0.1:6379";
 const ROUNDS = 15;

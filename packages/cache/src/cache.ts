@@ -262,6 +262,8 @@ export function createCache(options?: CacheOptions): Cache {
   return new TwoTierCache(options);
 }
 
+const valueOf = <T>(result: CacheResult<T>): T => result.value;
+
 const INVALIDATE_KEY = "k";
 const INVALIDATE_PREFIX = "p";
 
@@ -387,7 +389,7 @@ class TwoTierCache implements Cache {
         return Promise.resolve(entry.value as T);
       }
     }
-    return this.getOrSetEntry(key, factory, options).then((result) => result.value);
+    return this.getOrSetEntry(key, factory, options).then(valueOf);
   }
 
   async getOrSetEntry<T>(
@@ -411,7 +413,13 @@ class TwoTierCache implements Cache {
 
     let flight = this.#flights.get(storageKey);
     if (flight === undefined) {
-      flight = this.#startFlight(key, storageKey, factory as CacheFactory<unknown>, settings);
+      flight = this.#startFlight(
+        key,
+        storageKey,
+        factory as CacheFactory<unknown>,
+        settings,
+        entry,
+      );
     }
     const result = (await this.#join(flight, signal)) as CacheResult<T>;
     if (result.stale) {
@@ -502,6 +510,7 @@ class TwoTierCache implements Cache {
     this.#wakers.clear();
     // disconnect, not quit: quit waits for a reply a dead Redis never sends.
     this.#subscriber?.disconnect();
+    this.#l2?.close();
   }
 
   #assertOpen(): void {
@@ -541,6 +550,8 @@ class TwoTierCache implements Cache {
   }
 
   #reportError(operation: CacheOperation, error: unknown): void {
+    // Commands cut short by close() are not Redis failures.
+    if (this.#closed) return;
     this.#errors++;
     this.#events.emit("error", { operation, error });
   }
@@ -603,18 +614,11 @@ class TwoTierCache implements Cache {
     storageKey: string,
     factory: CacheFactory<unknown>,
     settings: Settings,
+    local: StoredEntry | undefined,
   ): Flight {
     const flight = new Flight(storageKey);
     this.#flights.set(storageKey, flight);
-    flight.promise = this.#load(key, storageKey, factory, settings, flight);
-    flight.promise.then(
-      () => {
-        flight.answered = true;
-      },
-      () => {
-        flight.answered = true;
-      },
-    );
+    flight.promise = this.#load(key, storageKey, factory, settings, flight, local);
     return flight;
   }
 
@@ -651,8 +655,8 @@ class TwoTierCache implements Cache {
     factory: CacheFactory<unknown>,
     settings: Settings,
     flight: Flight,
+    local: StoredEntry | undefined,
   ): Promise<CacheResult<unknown>> {
-    const local = this.#l1.peek(storageKey, Date.now());
     let stale: StaleCandidate | undefined = local && { entry: local, tier: "l1" };
     let lockToken: string | undefined;
     try {
@@ -796,7 +800,9 @@ class TwoTierCache implements Cache {
     });
   }
 
+  /** The flight's callers have (or are being given) their answer; later callers start afresh. */
   #endFlight(flight: Flight): void {
+    flight.answered = true;
     if (this.#flights.get(flight.storageKey) === flight) this.#flights.delete(flight.storageKey);
   }
 
@@ -806,7 +812,22 @@ class TwoTierCache implements Cache {
   }
 
   #subscribe(redis: Redis): Redis {
-    const subscriber = redis.duplicate();
+    // ioredis's own auto-resubscribe issues SUBSCRIBE without a rejection
+    // handler: a connection closing mid-resubscribe would be an unhandled
+    // rejection in the user's process. Subscribing on every "ready" ourselves
+    // keeps that failure handled and counted.
+    const subscriber = redis.duplicate({ autoResubscribe: false });
+    let connectedBefore = false;
+    const subscribe = () => {
+      // Invalidations published while we were disconnected are lost: drop
+      // every L1 copy that may have missed one.
+      if (connectedBefore) this.#l1.clear("");
+      connectedBefore = true;
+      subscriber.subscribe(this.#channel).catch((error: unknown) => {
+        this.#reportError("subscribe", error);
+      });
+    };
+    subscriber.on("ready", subscribe);
     // Connection errors surface as failed commands on the main client; the
     // listener only keeps ioredis from printing them as unhandled.
     subscriber.on("error", () => {});
@@ -826,9 +847,10 @@ class TwoTierCache implements Cache {
         this.#l1.clear(argument);
       }
     });
-    subscriber.subscribe(this.#channel).catch((error: unknown) => {
-      if (!this.#closed) this.#reportError("subscribe", error);
-    });
+    if (subscriber.status === "wait") {
+      // a lazyConnect client: the subscriber must connect on its own
+      subscriber.connect().catch((error: unknown) => this.#reportError("subscribe", error));
+    }
     return subscriber;
   }
 }

@@ -71,13 +71,15 @@ async function expectServedWithoutRedis(cache: Cache, warmKey: string): Promise<
 }
 
 describe("Redis killed and restarted", () => {
-  it("keeps answering while Redis is dead and uses it again after restart", async () => {
+  it("keeps answering while Redis is dead, uses it again after restart and drops L1 copies that missed invalidations", async () => {
     const writer = instance(client());
     const reader = instance(client());
     const errors: unknown[] = [];
     writer.on("error", ({ error }) => errors.push(error));
     await writer.set("warm", "warm", { ttlSeconds: 600 });
     expect(await reader.get("warm")).toBe("warm");
+    await writer.set("coherent", "before the outage", { ttlSeconds: 600 });
+    expect(await reader.get("coherent")).toBe("before the outage");
 
     await server.kill();
     await expectServedWithoutRedis(writer, "warm");
@@ -87,6 +89,11 @@ describe("Redis killed and restarted", () => {
     await server.restart();
     await waitFor(async () => (await writer.healthCheck()) === "healthy", {
       what: "the cache to reach the restarted Redis",
+    });
+    // The restarted Redis lost its data and any invalidation sent meanwhile;
+    // the reader drops its L1 copies once its subscriber is back.
+    await waitFor(async () => (await reader.get("coherent")) === undefined, {
+      what: "the reader to drop L1 copies that may have missed invalidations",
     });
     await writer.set("after-restart", { back: true });
     const check = client();

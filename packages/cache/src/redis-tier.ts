@@ -51,6 +51,16 @@ export class RedisTier {
   readonly #serializer: Serializer;
   readonly #lockTtlMs: number;
   readonly #onError: RedisTierOptions["onError"];
+  readonly #deadlines = new Deadlines((pending) => {
+    this.#onError(
+      pending.operation,
+      new CacheError(
+        "ERR_CACHE_REDIS_TIMEOUT",
+        `Redis ${pending.operation} did not answer within ${this.#timeoutMs} ms`,
+      ),
+    );
+    pending.resolve(undefined);
+  });
 
   constructor(options: RedisTierOptions) {
     this.#redis = options.redis;
@@ -167,40 +177,115 @@ export class RedisTier {
       return Promise.resolve(undefined);
     }
     return new Promise<T | undefined>((resolve) => {
-      let done = false;
-      const timer = setTimeout(() => {
-        if (done) return;
-        done = true;
-        this.#onError(
-          operation,
-          new CacheError(
-            "ERR_CACHE_REDIS_TIMEOUT",
-            `Redis ${operation} did not answer within ${this.#timeoutMs} ms`,
-          ),
-        );
-        resolve(undefined);
-      }, this.#timeoutMs);
-      let pending: Promise<T>;
+      const pending: PendingCommand = {
+        deadline: performance.now() + this.#timeoutMs,
+        operation,
+        resolve,
+        done: false,
+        previous: undefined,
+        next: undefined,
+      };
+      this.#deadlines.add(pending);
+      let reply: Promise<T>;
       try {
-        pending = run();
+        reply = run();
       } catch (error) {
-        pending = Promise.reject(error);
+        reply = Promise.reject(error);
       }
-      pending.then(
+      reply.then(
         (value) => {
-          if (done) return;
-          done = true;
-          clearTimeout(timer);
-          resolve(value);
+          if (this.#deadlines.settle(pending)) resolve(value);
         },
         (error: unknown) => {
-          if (done) return;
-          done = true;
-          clearTimeout(timer);
+          if (!this.#deadlines.settle(pending)) return;
           this.#onError(operation, error);
           resolve(undefined);
         },
       );
     });
+  }
+
+  /** Answers every command still waiting on Redis with "no answer" and stops the timer. */
+  close(): void {
+    this.#deadlines.expireAll();
+  }
+}
+
+type PendingCommand = {
+  readonly deadline: number;
+  readonly operation: CacheOperation;
+  readonly resolve: (value: undefined) => void;
+  done: boolean;
+  previous: PendingCommand | undefined;
+  next: PendingCommand | undefined;
+};
+
+/**
+ * The timeouts of all in-flight commands behind one timer. Every command has
+ * the same timeout, so deadlines arrive in order: a linked list whose head is
+ * always the next to expire. A settled command unlinks itself at once (so it
+ * dies young for the GC), and the timer is re-armed at most once per expiry
+ * instead of once per command, which had added measurable latency to every
+ * Redis round trip.
+ */
+class Deadlines {
+  #head: PendingCommand | undefined;
+  #tail: PendingCommand | undefined;
+  #timer: ReturnType<typeof setTimeout> | undefined;
+  readonly #onExpire: (pending: PendingCommand) => void;
+
+  constructor(onExpire: (pending: PendingCommand) => void) {
+    this.#onExpire = onExpire;
+  }
+
+  add(pending: PendingCommand): void {
+    pending.previous = this.#tail;
+    if (this.#tail === undefined) this.#head = pending;
+    else this.#tail.next = pending;
+    this.#tail = pending;
+    if (this.#timer === undefined) this.#arm(pending.deadline);
+  }
+
+  /** Marks `pending` settled; false when it had already expired. */
+  settle(pending: PendingCommand): boolean {
+    if (pending.done) return false;
+    pending.done = true;
+    this.#unlink(pending);
+    return true;
+  }
+
+  /** Expires every pending command now (on close, so no caller waits on a hung Redis). */
+  expireAll(): void {
+    clearTimeout(this.#timer);
+    this.#timer = undefined;
+    while (this.#head !== undefined) this.#expire(this.#head);
+  }
+
+  #unlink(pending: PendingCommand): void {
+    if (pending.previous === undefined) this.#head = pending.next;
+    else pending.previous.next = pending.next;
+    if (pending.next === undefined) this.#tail = pending.previous;
+    else pending.next.previous = pending.previous;
+    pending.previous = undefined;
+    pending.next = undefined;
+  }
+
+  #expire(pending: PendingCommand): void {
+    pending.done = true;
+    this.#unlink(pending);
+    this.#onExpire(pending);
+  }
+
+  #arm(deadline: number): void {
+    const delay = Math.max(1, Math.ceil(deadline - performance.now()));
+    this.#timer = setTimeout(() => this.#sweep(), delay);
+    this.#timer.unref();
+  }
+
+  #sweep(): void {
+    this.#timer = undefined;
+    const now = performance.now();
+    while (this.#head !== undefined && this.#head.deadline <= now) this.#expire(this.#head);
+    if (this.#head !== undefined) this.#arm(this.#head.deadline);
   }
 }
