@@ -155,7 +155,16 @@ export function withFallback<H extends ToolHandlerLike>(
   }
   const count = steps.length + 1;
   const lastIndex = count - 1;
-  const { timeoutMs } = settings;
+  const { timeoutMs, when: userWhen } = settings;
+  // `when` has already been asked about an isError result (see invoke), so
+  // the chain lets those through rather than asking twice.
+  const chainSettings =
+    userWhen === undefined
+      ? settings
+      : {
+          ...settings,
+          when: (error: unknown) => error instanceof ToolResultError || userWhen(error),
+        };
 
   const invoke = async (
     index: number,
@@ -177,7 +186,10 @@ export function withFallback<H extends ToolHandlerLike>(
     }
     const produced = index === 0 ? result : markDegraded(result, context.error, index);
     if (index < lastIndex && fallbackOnErrorResult && result?.isError === true) {
-      throw new ToolResultError(produced);
+      const error = new ToolResultError(produced);
+      // Declined by `when`: the result goes back as it was returned, not as a thrown error.
+      if (userWhen !== undefined && !userWhen(error)) return produced;
+      throw error;
     }
     return produced;
   };
@@ -187,20 +199,11 @@ export function withFallback<H extends ToolHandlerLike>(
     return runChain(
       count,
       (index, context) => invoke(index, context, params, call),
-      settings,
+      chainSettings,
       call.signal,
-    ).then(undefined, returnRefusedResult);
+    );
   };
   return wrapped as H;
-}
-
-/**
- * An `isError` result that `when` declined to fall back from goes back to the
- * client as the handler returned it, not as a thrown `ToolResultError`.
- */
-function returnRefusedResult(error: unknown): ToolResultLike {
-  if (error instanceof ToolResultError) return error.result;
-  throw error;
 }
 
 /**
