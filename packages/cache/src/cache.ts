@@ -262,7 +262,7 @@ export function createCache(options?: CacheOptions): Cache {
   return new TwoTierCache(options);
 }
 
-const valueOf = <T>(result: CacheResult<T>): T => result.value;
+const resultValue = <T>(result: CacheResult<T>): T => result.value;
 
 const INVALIDATE_KEY = "k";
 const INVALIDATE_PREFIX = "p";
@@ -389,7 +389,7 @@ class TwoTierCache implements Cache {
         return Promise.resolve(entry.value as T);
       }
     }
-    return this.getOrSetEntry(key, factory, options).then(valueOf);
+    return this.getOrSetEntry(key, factory, options).then(resultValue);
   }
 
   async getOrSetEntry<T>(
