@@ -28,7 +28,7 @@ import {
 
 /**
  * Any tool handler, of either SDK generation and either arity. Deliberately
- * looser than `@mcp-prod/internal`'s `ToolHandler` on the result: under
+ * looser than the toolkit's shared `ToolHandler` on the result: under
  * `exactOptionalPropertyTypes` the SDK's `CallToolResult` (optional fields
  * typed `| undefined`) is not assignable to `ToolResult`, and a failed
  * constraint would stop `registerTool` from typing an inline handler's
