@@ -1,0 +1,32 @@
+import { env, secret } from "@mcp-prod/config";
+import { z } from "zod";
+
+/** The seed's variables this server reads; all have embedded defaults for a first run. */
+export const configShape = {
+  nodeEnv: env("NODE_ENV", z.enum(["development", "production", "test"]).default("development")),
+  logLevel: env("LOG_LEVEL", z.enum(["debug", "info", "warn", "error"]).default("info")),
+  server: {
+    host: env("SERVER_HOST", z.string().default("127.0.0.1")),
+    port: env("SERVER_PORT", z.coerce.number().int().min(0).max(65535).default(3002)),
+  },
+  api: {
+    baseUrl: env("API_BASE_URL", z.url().default("http://127.0.0.1:8080")),
+    key: secret("API_KEY", z.string().min(1).optional()),
+    timeoutMs: env("API_TIMEOUT_MS", z.coerce.number().int().positive().default(2000)),
+  },
+  /** Unset: the cache is memory-only (one instance). */
+  redisUrl: secret("REDIS_URL", z.string().startsWith("redis").optional()),
+  /** Key prefix in Redis, so several deployments can share one. */
+  cachePrefix: env("CACHE_PREFIX", z.string().min(1).default("analytics:")),
+  breaker: {
+    resetTimeoutMs: env(
+      "BREAKER_RESET_TIMEOUT_MS",
+      z.coerce.number().int().positive().default(30_000),
+    ),
+  },
+  shutdown: {
+    drainMs: env("SHUTDOWN_DRAIN_MS", z.coerce.number().int().min(0).default(5000), {
+      devDefault: 0,
+    }),
+  },
+};

@@ -1,0 +1,97 @@
+import { createBreaker } from "@mcp-prod/breaker";
+import { createCache } from "@mcp-prod/cache";
+import { loadConfigOrExit } from "@mcp-prod/config";
+import { breakerCheck, createHealth, httpCheck } from "@mcp-prod/health";
+import { createTelemetry } from "@mcp-prod/telemetry";
+import { identityFromHeaders, serveMcp } from "@mcp-prod-examples/kit";
+import Redis from "ioredis";
+import pino from "pino";
+import { configShape } from "./config.ts";
+import { buildServer } from "./server.ts";
+import { createAnalyticsTools } from "./tools.ts";
+import { createUpstreamClient } from "./upstream-client.ts";
+
+const config = loadConfigOrExit(configShape);
+const logger = pino({
+  level: config.logLevel,
+  base: { service: "analytics-mcp" },
+  formatters: { level: (label) => ({ level: label }) },
+  timestamp: pino.stdTimeFunctions.isoTime,
+});
+const telemetry = createTelemetry({ serviceName: "analytics-mcp", logger });
+
+const redis = config.redisUrl
+  ? new Redis(config.redisUrl, { maxRetriesPerRequest: 1, enableOfflineQueue: false })
+  : undefined;
+redis?.on("error", () => {
+  // Counted by the cache's own events; ioredis reconnects by itself.
+});
+const cache = createCache({
+  name: "reports",
+  prefix: `${config.cachePrefix}cache:`,
+  defaultTtlSeconds: 30,
+  ...(redis ? { redis } : {}),
+});
+const lastGood = createCache({
+  name: "last-good",
+  prefix: `${config.cachePrefix}last-good:`,
+  defaultTtlSeconds: 86_400,
+  ...(redis ? { redis } : {}),
+});
+const upstream = createUpstreamClient({ baseUrl: config.api.baseUrl, apiKey: config.api.key });
+// The breaker guards the upstream API: both tools share it, so its state is the API's.
+const breaker = createBreaker(({ signal }, path: string) => upstream.get(path, signal), {
+  name: "upstream",
+  abortable: true,
+  timeout: config.api.timeoutMs,
+  errorThresholdPercentage: 50,
+  volumeThreshold: 5,
+  resetTimeout: config.breaker.resetTimeoutMs,
+});
+telemetry.observeCache(cache);
+telemetry.observeCache(lastGood);
+telemetry.observeBreaker(breaker);
+
+const tools = createAnalyticsTools({ upstream, cache, lastGood, breaker, telemetry });
+
+const health = createHealth({
+  checks: {
+    upstream: {
+      check: httpCheck(new URL("/status", config.api.baseUrl).href, { timeoutMs: 1000 }),
+      critical: false,
+    },
+    breaker: { check: breakerCheck(breaker), critical: false },
+    ...(redis ? { cache: { check: () => cache.healthCheck(), critical: false } } : {}),
+  },
+});
+const { server, url } = await serveMcp({
+  host: config.server.host,
+  port: config.server.port,
+  createMcpServer: () => buildServer(tools),
+  authenticate: identityFromHeaders,
+  healthHandler: health.nodeHandler(),
+  metricsHandler: telemetry.metricsHandler(),
+});
+health.gracefulShutdown({
+  servers: [server],
+  drainMs: config.shutdown.drainMs,
+  timeoutMs: 20_000,
+  cleanup: [
+    () => cache.close(),
+    () => lastGood.close(),
+    async () => breaker.shutdown(),
+    async () => redis?.disconnect(),
+  ],
+});
+health.markReady();
+logger.info(
+  {
+    event: "server_started",
+    mcp: `${url}/mcp`,
+    health: `${url}/health`,
+    metrics: `${url}/metrics`,
+    upstream: config.api.baseUrl,
+    cache: redis ? "memory + Redis" : "memory only",
+  },
+  "analytics-mcp ready",
+);
