@@ -38,7 +38,7 @@ const manifest = {
   main: "./dist/index.cjs",
   module: "./dist/index.js",
   types: "./dist/index.d.cts",
-  files: ["dist"],
+  files: ["dist", "CHANGELOG.md"],
   engines: { node: "^20.19.0 || ^22.12.0 || ^24.0.0" },
   publishConfig: { access: "public" },
   scripts: {

@@ -69,19 +69,14 @@ function record(name, title, fn) {
   }
 }
 
-/** What the README tells users to install: the words after `npm install` on its first such line. */
+/** What the README tells users to install: every word after `npm install` on its install lines (the package itself left out). */
 function readmeInstall(readme, name) {
-  const line = readme
-    .split("\n")
-    .find((text) =>
-      text.match(new RegExp(`^\\s*npm (install|i) .*${name.replace("/", "\\/")}(\\s|$)`)),
-    );
-  if (!line) throw new Error(`README has no \`npm install ${name}\` line`);
-  return line
-    .trim()
-    .split(/\s+/)
-    .slice(2)
-    .filter((word) => !word.startsWith("-") && word !== name);
+  const lines = readme.split("\n").filter((text) => /^\s*npm (install|i) /.test(text));
+  if (!lines.some((line) => line.split(/\s+/).includes(name))) {
+    throw new Error(`README has no \`npm install ${name}\` line`);
+  }
+  const words = lines.flatMap((line) => line.trim().split(/\s+/).slice(2));
+  return [...new Set(words.filter((word) => !word.startsWith("-") && word !== name))];
 }
 
 /** The README's first ```ts block: its quick start. */
@@ -91,18 +86,20 @@ function readmeQuickStart(readme) {
   return match[1];
 }
 
-function countDependencies(project, name) {
+/** Packages the tarball itself brings in (its dependencies, transitively), peers not counted. */
+function countDependencies(project, name, peers) {
   const tree = JSON.parse(run("npm", ["ls", "--all", "--json", "--omit=dev"], { cwd: project }));
   const seen = new Set();
-  const walk = (node) => {
+  const walk = (node, top) => {
     for (const [dep, child] of Object.entries(node.dependencies ?? {})) {
+      if (top && peers.has(dep)) continue;
       const id = `${dep}@${child.version}`;
       if (seen.has(id)) continue;
       seen.add(id);
-      walk(child);
+      walk(child, false);
     }
   };
-  walk(tree.dependencies?.[name] ?? {});
+  walk(tree.dependencies?.[name] ?? {}, true);
   return seen.size;
 }
 
@@ -199,15 +196,13 @@ for (const folder of readdirSync(packagesDir).sort()) {
     if (undeclared.length > 0) throw new Error(`pulls in undeclared ${undeclared.join(", ")}`);
     const dist = join(project, "node_modules", name, "dist");
     for (const file of readdirSync(dist)) {
-      if (
-        /\.(c?js|d\.c?ts)$/.test(file) &&
-        readFileSync(join(dist, file), "utf8").includes("@mcp-prod/internal")
-      ) {
+      const code = /\.(c?js|d\.c?ts)$/.test(file) ? readFileSync(join(dist, file), "utf8") : "";
+      if (/(from\s*|require\(\s*|import\(\s*)["']@mcp-prod\/internal["']/.test(code)) {
         throw new Error(`dist/${file} refers to the private @mcp-prod/internal`);
       }
     }
     const size = statSync(tarball).size;
-    const footprint = countDependencies(project, name);
+    const footprint = countDependencies(project, name, new Set(Object.keys(manifest.peerDependencies ?? {})));
     rows.push({ name, size, footprint, extras: extras.join(" ") || "—" });
   });
   if (!project) continue;
