@@ -25,8 +25,6 @@ export { jsonSerializer, type Serializer } from "./serializer.ts";
 export {
   CACHE_META_KEY,
   type CacheResultMeta,
-  type ToolHandler,
-  type ToolResultLike,
   type WithCacheOptions,
   withCache,
 } from "./with-cache.ts";

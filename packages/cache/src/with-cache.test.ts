@@ -3,7 +3,7 @@ import { InMemoryTransport } from "@modelcontextprotocol/sdk/inMemory.js";
 import { McpServer } from "@modelcontextprotocol/sdk/server/mcp.js";
 import { afterEach, describe, expect, it, vi } from "vitest";
 import { z } from "zod";
-import { CACHE_META_KEY, createCache, withCache } from "./index.ts";
+import { CACHE_META_KEY, CacheTimeoutError, createCache, withCache } from "./index.ts";
 
 const closers: Array<() => Promise<void>> = [];
 
@@ -176,6 +176,28 @@ describe("withCache as a plain function", () => {
     await wrapped(args, extra);
     expect(handler.mock.calls[0]?.[0]).toBe(args);
     expect(handler.mock.calls[0]?.[1]).toBe(extra);
+  });
+
+  it("rejects with CacheTimeoutError after timeoutMs and does not cache the late result", async () => {
+    vi.useFakeTimers();
+    const cache = createCache();
+    let finish!: (result: { content: [] }) => void;
+    const handler = vi.fn(
+      (..._params: unknown[]) =>
+        new Promise<{ content: [] }>((resolve) => {
+          finish = resolve;
+        }),
+    );
+    const wrapped = withCache(handler, { cache, key: () => "slow", timeoutMs: 50 });
+    const call = wrapped({}, {});
+    const assertion = expect(call).rejects.toSatisfy((error) =>
+      CacheTimeoutError.isInstance(error),
+    );
+    await vi.advanceTimersByTimeAsync(50);
+    await assertion;
+    finish({ content: [] });
+    await vi.advanceTimersByTimeAsync(0);
+    expect(await cache.has("slow")).toBe(false);
   });
 
   it("skips the cache when the key function returns undefined", async () => {

@@ -4,27 +4,11 @@ import {
   assertOptions,
   assertPositiveNumber,
   readToolCall,
+  type ToolHandler,
   type ToolResult,
   withResultMeta,
 } from "@mcp-prod/internal";
 import type { Cache, CacheSource } from "./cache.ts";
-
-/**
- * A tool result as the SDK types it. The optional fields admit `undefined`
- * so that SDK handlers fit under `exactOptionalPropertyTypes` (the shared
- * `ToolResult` of @mcp-prod/internal does not).
- */
-export type ToolResultLike = {
-  content?: ReadonlyArray<unknown> | undefined;
-  structuredContent?: Record<string, unknown> | undefined;
-  isError?: boolean | undefined;
-  _meta?: Record<string, unknown> | undefined;
-  [key: string]: unknown;
-};
-
-/** Any MCP tool handler, SDK 1.x `(args, extra)` / `(extra)` or 2.x `(args, ctx)` / `(ctx)`. */
-// biome-ignore lint/suspicious/noExplicitAny: handler parameters are whatever the SDK infers; the wrapper returns the same type
-export type ToolHandler = (...params: any[]) => ToolResultLike | Promise<ToolResultLike>;
 
 /** Options of {@link withCache}. */
 export type WithCacheOptions<H extends ToolHandler = ToolHandler> = {
@@ -58,7 +42,7 @@ export const CACHE_META_KEY = "mcp-prod/cache";
 
 /** Carries an `isError` result through the cache without caching it. */
 class UncacheableResult {
-  constructor(readonly result: ToolResultLike) {}
+  constructor(readonly result: ToolResult) {}
 }
 
 /**
@@ -98,12 +82,12 @@ export function withCache<H extends ToolHandler>(
   assertNonNegativeNumber(staleIfErrorSeconds, "staleIfErrorSeconds", true);
   assertPositiveNumber(timeoutMs, "timeoutMs", true);
 
-  const wrapped = async (...params: unknown[]): Promise<ToolResultLike> => {
+  const wrapped = async (...params: unknown[]): Promise<ToolResult> => {
     const call = readToolCall(params);
     const cacheKey = key(...(params as Parameters<H>));
     if (cacheKey === undefined) return handler(...params);
     try {
-      const entry = await cache.getOrSetEntry<ToolResultLike>(
+      const entry = await cache.getOrSetEntry<ToolResult>(
         cacheKey,
         async () => {
           const result = await handler(...params);
@@ -122,7 +106,7 @@ export function withCache<H extends ToolHandler>(
         stale: entry.stale,
         source: entry.source,
       };
-      return withResultMeta(entry.value as ToolResult, CACHE_META_KEY, meta);
+      return withResultMeta(entry.value, CACHE_META_KEY, meta);
     } catch (error) {
       if (error instanceof UncacheableResult) return error.result;
       throw error;
