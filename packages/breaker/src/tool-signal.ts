@@ -3,7 +3,8 @@
  */
 export type ToolResult = {
   content?: ReadonlyArray<unknown> | undefined;
-  structuredContent?: Record<string, unknown> | undefined;
+  // SDK 1.x types it as an object, 2.x as unknown.
+  structuredContent?: unknown;
   isError?: boolean | undefined;
   _meta?: Record<string, unknown> | undefined;
   [key: string]: unknown;

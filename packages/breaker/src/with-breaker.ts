@@ -85,9 +85,9 @@ export function withBreaker<H extends ToolHandler>(handler: H, options?: WithBre
       false,
     );
   const isFailure = countErrorResults ? isErrorResult : undefined;
-  const call = handler as unknown as (...params: unknown[]) => ToolResult | Promise<ToolResult>;
+  const call = handler as unknown as (...params: unknown[]) => unknown;
 
-  const wrapped = async (...params: unknown[]): Promise<ToolResult> => {
+  const wrapped = async (...params: unknown[]): Promise<unknown> => {
     const { signal } = readToolCall(params);
     try {
       return await breaker.execute((breakerCall) => call(...withToolSignal(params, breakerCall)), {

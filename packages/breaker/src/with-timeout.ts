@@ -11,7 +11,7 @@ import {
 import { Call } from "./call.ts";
 import { DeadlineQueue } from "./deadlines.ts";
 import { BreakerTimeoutError } from "./errors.ts";
-import { type ToolHandler, type ToolResult, withToolSignal } from "./tool-signal.ts";
+import { type ToolHandler, withToolSignal } from "./tool-signal.ts";
 import { BREAKER_META_KEY } from "./with-breaker.ts";
 
 /** Options of {@link withTimeout}. */
@@ -56,8 +56,8 @@ export function withTimeout<H extends ToolHandler>(
   assertPositiveNumber(timeoutMs, typeof timeout === "number" ? "timeout" : "timeoutMs");
   assertString(message, "message");
   const name = handler.name || "tool";
-  const invoke = handler as unknown as (...params: unknown[]) => ToolResult | Promise<ToolResult>;
-  const timedOut = (): ToolResult =>
+  const invoke = handler as unknown as (...params: unknown[]) => unknown;
+  const timedOut = (): unknown =>
     withResultMeta(textResult(message, true), BREAKER_META_KEY, { timedOut: true, timeoutMs });
   const deadlines = new DeadlineQueue<Call>(timeoutMs, (call) =>
     settle(call, () => {
@@ -73,7 +73,7 @@ export function withTimeout<H extends ToolHandler>(
       call.reject(reason);
     });
 
-  const wrapped = (...params: unknown[]): Promise<ToolResult> => {
+  const wrapped = (...params: unknown[]): Promise<unknown> => {
     const { signal } = readToolCall(params);
     if (signal?.aborted) return Promise.reject(abortReason(signal));
     const call = new Call(undefined, signal, undefined, true, cancel);
@@ -81,7 +81,7 @@ export function withTimeout<H extends ToolHandler>(
       call.resolve = resolve as (value: unknown) => void;
       call.reject = reject;
       deadlines.add(call, performance.now());
-      new Promise<ToolResult>((run) => run(invoke(...withToolSignal(params, call)))).then(
+      new Promise<unknown>((run) => run(invoke(...withToolSignal(params, call)))).then(
         (result) => (signal?.aborted ? cancel(call) : settle(call, () => resolve(result))),
         (error: unknown) => (signal?.aborted ? cancel(call) : settle(call, () => reject(error))),
       );
