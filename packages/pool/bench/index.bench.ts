@@ -6,6 +6,10 @@
  * batch time. Contenders are interleaved: each round runs every task briefly
  * (in alternating order), and the table reports the median over rounds.
  *
+ * Throughput on a shared machine swings with its load, so the table also
+ * reports this process's CPU time per query (process.cpuUsage over each task's
+ * measured iterations): the overhead a wrapper adds shows there first.
+ *
  * "ours + leak + validate" turns on leak detection (a stack captured per
  * checkout) and validate-on-borrow past 30 s idle, to show neither costs the
  * hot path much.
@@ -16,8 +20,8 @@ import pg from "pg";
 import { Bench } from "tinybench";
 import { createPool } from "../src/index.ts";
 
-const ROUNDS = 5;
-const TASK_TIME_MS = 250;
+const ROUNDS = 7;
+const TASK_TIME_MS = 150;
 const CONCURRENCIES = [1, 10, 50] as const;
 const connectionString = process.env.DATABASE_URL ?? "postgres://postgres@127.0.0.1:5432/test";
 
@@ -68,6 +72,12 @@ async function main(): Promise<void> {
     await Promise.all(Array.from({ length: 20 }, () => run("SELECT pg_sleep(0.05)")));
   }
   const samples = new Map<string, number[]>();
+  const cpu = new Map<string, number[]>();
+  const record = (map: Map<string, number[]>, key: string, value: number) => {
+    const list = map.get(key) ?? [];
+    list.push(value);
+    map.set(key, list);
+  };
   const acquire = new Map<number, { p50: number[]; p99: number[] }>();
   for (let round = 0; round < ROUNDS; round++) {
     for (const concurrency of CONCURRENCIES) {
@@ -77,7 +87,29 @@ async function main(): Promise<void> {
       for (const [queryName, [text, values]] of Object.entries(queries)) {
         for (const name of names) {
           const run = contenders[name] as Run;
-          bench.add(`${queryName}|${concurrency}|${name}`, batch(run, text, values, concurrency));
+          const key = `${queryName}|${concurrency}|${name}`;
+          const fn = batch(run, text, values, concurrency);
+          let batches = 0;
+          let cpuStart = process.cpuUsage();
+          bench.add(
+            key,
+            () => {
+              batches += 1;
+              return fn();
+            },
+            {
+              beforeAll: (mode) => {
+                if (mode !== "run") return;
+                batches = 0;
+                cpuStart = process.cpuUsage();
+              },
+              afterAll: (mode) => {
+                if (mode !== "run" || batches === 0) return;
+                const used = process.cpuUsage(cpuStart);
+                record(cpu, key, (used.user + used.system) / (batches * concurrency));
+              },
+            },
+          );
         }
       }
       await bench.run();
@@ -85,9 +117,7 @@ async function main(): Promise<void> {
         if (task.result?.error) throw task.result.error;
         const p50 = task.result?.latency.p50;
         if (p50 === undefined) continue;
-        const list = samples.get(task.name) ?? [];
-        list.push((concurrency * 1000) / p50);
-        samples.set(task.name, list);
+        record(samples, task.name, (concurrency * 1000) / p50);
       }
       const stats = ours.stats();
       const entry = acquire.get(concurrency) ?? { p50: [], p99: [] };
@@ -100,13 +130,17 @@ async function main(): Promise<void> {
   const rows: Record<string, string>[] = [];
   for (const queryName of Object.keys(queries)) {
     for (const concurrency of CONCURRENCIES) {
-      const qps = (name: string) =>
-        median(samples.get(`${queryName}|${concurrency}|${name}`) ?? []);
-      const base = qps("pg.Pool");
-      const row: Record<string, string> = { query: queryName, concurrency: String(concurrency) };
+      const of = (map: Map<string, number[]>, name: string) =>
+        median(map.get(`${queryName}|${concurrency}|${name}`) ?? []);
+      const row: Record<string, string> = { query: queryName, conc: String(concurrency) };
       for (const name of Object.keys(contenders)) {
-        row[`${name} q/s`] = qps(name).toFixed(0);
-        if (name !== "pg.Pool") row[`${name} ratio`] = (qps(name) / base).toFixed(3);
+        row[`${name} q/s`] = of(samples, name).toFixed(0);
+        if (name !== "pg.Pool") {
+          row[`${name} ×`] = (of(samples, name) / of(samples, "pg.Pool")).toFixed(2);
+        }
+      }
+      for (const name of Object.keys(contenders)) {
+        row[`${name} cpu µs/q`] = of(cpu, name).toFixed(1);
       }
       rows.push(row);
     }
