@@ -202,7 +202,11 @@ for (const folder of readdirSync(packagesDir).sort()) {
       }
     }
     const size = statSync(tarball).size;
-    const footprint = countDependencies(project, name, new Set(Object.keys(manifest.peerDependencies ?? {})));
+    const footprint = countDependencies(
+      project,
+      name,
+      new Set(Object.keys(manifest.peerDependencies ?? {})),
+    );
     rows.push({ name, size, footprint, extras: extras.join(" ") || "—" });
   });
   if (!project) continue;

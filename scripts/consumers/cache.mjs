@@ -7,7 +7,8 @@ export async function smoke(mod) {
     return { answer: 42 };
   };
   const values = await Promise.all([1, 2, 3].map(() => cache.getOrSet("key", factory)));
-  if (calls !== 1 || values.some((value) => value.answer !== 42)) throw new Error(`factory ran ${calls} times`);
+  if (calls !== 1 || values.some((value) => value.answer !== 42))
+    throw new Error(`factory ran ${calls} times`);
   if ((await cache.get("key")).answer !== 42) throw new Error("get missed");
   await cache.close();
 }

@@ -7,7 +7,9 @@ export async function smoke(mod) {
   try {
     const { rows } = await pool.query("SELECT $1::int + 1 AS answer", [41]);
     if (rows[0].answer !== 42) throw new Error("wrong answer");
-    const inside = await pool.transaction(async (tx) => (await tx.query("SELECT 1 AS one")).rows[0].one);
+    const inside = await pool.transaction(
+      async (tx) => (await tx.query("SELECT 1 AS one")).rows[0].one,
+    );
     if (inside !== 1) throw new Error("transaction failed");
     if ((await pool.healthCheck()) !== "healthy") throw new Error("not healthy");
   } finally {
