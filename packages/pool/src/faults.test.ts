@@ -284,6 +284,18 @@ describe("bad input fails clearly within the connect timeout", () => {
     expect((error as Error).cause).toMatchObject({ code: "ECONNREFUSED" });
   });
 
+  it("rejects ready() when the min connections cannot be opened, and keeps trying in the background", async () => {
+    const port = await freePort();
+    const pool = createPool({
+      connectionString: `postgres://postgres@127.0.0.1:${port}/test`,
+      min: 1,
+      connectionTimeoutMillis: 300,
+    });
+    pools.push(pool);
+    await expect(pool.ready()).rejects.toMatchObject({ code: "ECONNREFUSED" });
+    await vi.waitFor(() => expect(pool.stats().errors).toBeGreaterThanOrEqual(2));
+  });
+
   it("gives the server's own error, once and without retrying, for credentials it rejects", async () => {
     // The shared server trusts every local user, so an unknown role stands in for a wrong password: both are class 28.
     const target = new URL(databaseUrl());

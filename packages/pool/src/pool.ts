@@ -1077,7 +1077,7 @@ export class Pool {
       }
       if (failure !== undefined) {
         this.#recordError(failure);
-        throw failure;
+        throw isPgTimeout(failure) ? this.#timeoutError(failure) : failure;
       }
       this.#refillAttempt = 0;
     } finally {
