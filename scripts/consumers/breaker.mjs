@@ -1,9 +1,7 @@
 // A breaker opens after failures and then rejects with the typed error.
 export async function smoke(mod) {
-  let calls = 0;
   const breaker = mod.createBreaker(
     async (fail) => {
-      calls += 1;
       if (fail) throw new Error("upstream down");
       return "ok";
     },

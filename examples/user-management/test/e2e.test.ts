@@ -152,7 +152,7 @@ describe("user-management-mcp against the real PostgreSQL", () => {
     expect(flat.filter((result) => result.isError)).toEqual([]);
     expect(
       flat
-        .filter((result, index) => index % 2 === 0)
+        .filter((_result, index) => index % 2 === 0)
         .every((result) => JSON.parse(result.text).id > 0),
     ).toBe(true);
   });
