@@ -498,6 +498,24 @@ describe("stats, health and saved state", () => {
     expect(stats.latencyP99).toBeLessThan(11); // within the histogram's ~9% bucket width
   });
 
+  it("forgets latencies older than two rolling windows while keeping the counts", async () => {
+    const breaker = track(
+      createBreaker(
+        (delayMs: number) =>
+          new Promise<string>((resolve) => setTimeout(() => resolve("ok"), delayMs)),
+        { timeout: false, rollingCountTimeout: 1000, rollingCountBuckets: 10 },
+      ),
+    );
+    const call = breaker.fire(50);
+    await vi.advanceTimersByTimeAsync(50);
+    await call;
+    expect(breaker.stats().latencyMean).toBe(50);
+    await vi.advanceTimersByTimeAsync(1000);
+    expect(breaker.stats().latencyMean).toBe(50); // still within the previous window
+    await vi.advanceTimersByTimeAsync(1000);
+    expect(breaker.stats()).toMatchObject({ latencyMean: 0, latencyP99: 0, successes: 1 });
+  });
+
   it("maps closed / half-open / open to healthy / degraded / unhealthy", () => {
     const { breaker } = scripted({ resetTimeout: 1000 });
     expect(breaker.healthCheck()).toBe("healthy");

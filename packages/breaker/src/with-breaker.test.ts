@@ -52,6 +52,10 @@ describe("withBreaker on an SDK 1.x McpServer", () => {
       content: [{ type: "text", text: "Weather service unavailable" }],
       _meta: { [BREAKER_META_KEY]: { open: true } },
     });
+    const retryAfterMs = (second._meta?.[BREAKER_META_KEY] as { retryAfterMs: number })
+      .retryAfterMs;
+    expect(retryAfterMs).toBeGreaterThan(0);
+    expect(retryAfterMs).toBeLessThanOrEqual(60_000);
     expect(calls).toBe(1);
   });
 
