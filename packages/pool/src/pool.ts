@@ -749,8 +749,14 @@ export class Pool {
     signal: AbortSignal | undefined,
     callback: (error: unknown, result?: QueryResult<Row>) => void,
   ): void {
-    if (lease.broken !== undefined) return callback(lease.broken);
-    if (signal?.aborted) return callback(abortReason(signal));
+    if (lease.broken !== undefined) {
+      callback(lease.broken);
+      return;
+    }
+    if (signal?.aborted) {
+      callback(abortReason(signal));
+      return;
+    }
     let settled = false;
     let timer: NodeJS.Timeout | undefined;
     let removeAbort = noop;
@@ -773,7 +779,10 @@ export class Pool {
       settled = true;
       clearTimeout(timer);
       removeAbort();
-      if (!error) return callback(undefined, result);
+      if (!error) {
+        callback(undefined, result);
+        return;
+      }
       // After a FATAL error (pg_terminate_backend, shutdown) or a lost socket the
       // server is closing this connection; pg may not know yet, so never reuse it.
       if (isFatal(error)) this.#breakLease(lease, error);
@@ -816,8 +825,14 @@ export class Pool {
     origin: Error | QueryText | undefined,
     callback: (error: unknown, lease?: Lease) => void,
   ): void {
-    if (this.#closed) return callback(this.#closedError());
-    if (signal?.aborted) return callback(abortReason(signal));
+    if (this.#closed) {
+      callback(this.#closedError());
+      return;
+    }
+    if (signal?.aborted) {
+      callback(abortReason(signal));
+      return;
+    }
     const started = performance.now();
     this.#pendingAcquires += 1;
     let settled = false;
@@ -842,8 +857,14 @@ export class Pool {
       );
     };
     this.pg.connect((error, client) => {
-      if (error || !client) return slowly({ error });
-      if (settled) return client.release();
+      if (error || !client) {
+        slowly({ error });
+        return;
+      }
+      if (settled) {
+        client.release();
+        return;
+      }
       const lease = this.#lease(client, started, origin);
       if (lease) finish(undefined, lease);
       else slowly({ client });
