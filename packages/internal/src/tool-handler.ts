@@ -11,14 +11,21 @@ export type ToolResult = {
   // `| undefined` on each: the SDK's CallToolResult is typed that way, and under
   // exactOptionalPropertyTypes it must still satisfy ToolHandler.
   content?: ReadonlyArray<unknown> | undefined;
-  structuredContent?: Record<string, unknown> | undefined;
+  // 2.x types it as unknown.
+  structuredContent?: unknown;
   isError?: boolean | undefined;
   _meta?: Record<string, unknown> | undefined;
   [key: string]: unknown;
 };
 
-// biome-ignore lint/suspicious/noExplicitAny: handler parameters are whatever the SDK infers; wrappers return the same type
-export type ToolHandler = (...params: any[]) => ToolResult | Promise<ToolResult>;
+/**
+ * Any tool handler. Parameters are `never` and the result `object` on purpose:
+ * a constraint that names the result type (`ToolResult | Promise<ToolResult>`)
+ * makes TypeScript type an inline handler's parameters as `any` inside
+ * `registerTool(name, config, withX(async ({ city }) => …))`; this one keeps
+ * them inferred from the tool's `inputSchema`, on both SDK generations.
+ */
+export type ToolHandler = (...params: never) => object | Promise<object>;
 
 /** One call of a tool handler, read from its parameters whatever the arity or SDK generation. */
 export type ToolCall = {
