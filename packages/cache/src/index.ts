@@ -25,6 +25,8 @@ export { jsonSerializer, type Serializer } from "./serializer.ts";
 export {
   CACHE_META_KEY,
   type CacheResultMeta,
+  type ToolHandler,
+  type ToolResultLike,
   type WithCacheOptions,
   withCache,
 } from "./with-cache.ts";

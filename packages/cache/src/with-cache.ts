@@ -4,11 +4,27 @@ import {
   assertOptions,
   assertPositiveNumber,
   readToolCall,
-  type ToolHandler,
   type ToolResult,
   withResultMeta,
 } from "@mcp-prod/internal";
 import type { Cache, CacheSource } from "./cache.ts";
+
+/**
+ * A tool result as the SDK types it. Declared here rather than taken from the
+ * private @mcp-prod/internal because it appears in the published declarations,
+ * which must not refer to that package.
+ */
+export type ToolResultLike = {
+  content?: ReadonlyArray<unknown> | undefined;
+  structuredContent?: unknown;
+  isError?: boolean | undefined;
+  _meta?: Record<string, unknown> | undefined;
+  [key: string]: unknown;
+};
+
+/** Any MCP tool handler, SDK 1.x `(args, extra)` / `(extra)` or 2.x `(args, ctx)` / `(ctx)`. */
+// biome-ignore lint/suspicious/noExplicitAny: handler parameters are whatever the SDK infers; the wrapper returns the same type
+export type ToolHandler = (...params: any[]) => ToolResultLike | Promise<ToolResultLike>;
 
 /** Options of {@link withCache}. */
 export type WithCacheOptions<H extends ToolHandler = ToolHandler> = {
@@ -42,7 +58,7 @@ export const CACHE_META_KEY = "mcp-prod/cache";
 
 /** Carries an `isError` result through the cache without caching it. */
 class UncacheableResult {
-  constructor(readonly result: ToolResult) {}
+  constructor(readonly result: ToolResultLike) {}
 }
 
 /**
@@ -82,12 +98,12 @@ export function withCache<H extends ToolHandler>(
   assertNonNegativeNumber(staleIfErrorSeconds, "staleIfErrorSeconds", true);
   assertPositiveNumber(timeoutMs, "timeoutMs", true);
 
-  const wrapped = async (...params: unknown[]): Promise<ToolResult> => {
+  const wrapped = async (...params: unknown[]): Promise<ToolResultLike> => {
     const call = readToolCall(params);
     const cacheKey = key(...(params as Parameters<H>));
     if (cacheKey === undefined) return handler(...params);
     try {
-      const entry = await cache.getOrSetEntry<ToolResult>(
+      const entry = await cache.getOrSetEntry<ToolResultLike>(
         cacheKey,
         async () => {
           const result = await handler(...params);
@@ -106,7 +122,7 @@ export function withCache<H extends ToolHandler>(
         stale: entry.stale,
         source: entry.source,
       };
-      return withResultMeta(entry.value, CACHE_META_KEY, meta);
+      return withResultMeta(entry.value as ToolResult, CACHE_META_KEY, meta) as ToolResultLike;
     } catch (error) {
       if (error instanceof UncacheableResult) return error.result;
       throw error;
