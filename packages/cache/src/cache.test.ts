@@ -261,6 +261,14 @@ describe("cancellation and lifecycle", () => {
     expect(factory).not.toHaveBeenCalled();
   });
 
+  it("keeps healthCheck and close working when passed around unbound", async () => {
+    const cache = createCache();
+    const { healthCheck, close } = cache;
+    expect(await healthCheck()).toBe("healthy");
+    await close();
+    await expect(cache.get("k")).rejects.toSatisfy((error) => CacheClosedError.isInstance(error));
+  });
+
   it("aborts running factories on close() and refuses calls afterwards", async () => {
     const cache = createCache();
     let factorySignal: AbortSignal | undefined;

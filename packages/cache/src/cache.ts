@@ -377,6 +377,9 @@ class TwoTierCache implements Cache {
     if (redis !== undefined && invalidation) {
       this.#subscriber = this.#subscribe(redis);
     }
+    // Handed around unbound: `{ check: cache.healthCheck }`, `cleanup: [cache.close]`.
+    this.healthCheck = this.healthCheck.bind(this);
+    this.close = this.close.bind(this);
   }
 
   getOrSet<T>(key: string, factory: CacheFactory<T>, options?: GetOrSetOptions): Promise<T> {
