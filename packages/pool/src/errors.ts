@@ -1,6 +1,13 @@
 import { hasMarker, markError } from "@mcp-prod/internal";
 
-/** What went wrong, for callers that branch on it (never on the message). */
+/**
+ * What went wrong, for callers that branch on it (never on the message).
+ *
+ * @example
+ * ```ts
+ * if (PoolError.isInstance(error) && error.code === "EPOOLCLOSED") return;
+ * ```
+ */
 export type PoolErrorCode =
   | "EPOOLTIMEOUT"
   | "EQUERYTIMEOUT"
@@ -8,7 +15,14 @@ export type PoolErrorCode =
   | "ERELEASED"
   | "EROLLEDBACK";
 
-/** The numbers a {@link PoolTimeoutError} carries, the same shape as `pool.stats()`. */
+/**
+ * The numbers a {@link PoolTimeoutError} carries, the same shape as `pool.stats()`.
+ *
+ * @example
+ * ```ts
+ * const { checkedOut, max, waiting }: PoolStats = pool.stats();
+ * ```
+ */
 export type PoolStats = {
   /** Open connections, idle or checked out, including ones still connecting. */
   readonly total: number;

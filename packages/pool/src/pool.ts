@@ -37,7 +37,20 @@ type ManagedPgOption =
   | "Client"
   | "onConnect";
 
-/** Options of {@link createPool}. Timeouts named `…Millis` keep node-postgres' names. */
+/**
+ * Options of {@link createPool}. Timeouts named `…Millis` keep node-postgres' names.
+ *
+ * @example
+ * ```ts
+ * const options: PoolOptions = {
+ *   connectionString: process.env.DATABASE_URL,
+ *   min: 2,
+ *   statementTimeoutMs: 10_000,
+ *   leakDetectionMs: 60_000,
+ * };
+ * const pool = createPool(options);
+ * ```
+ */
 export type PoolOptions = {
   /**
    * `postgres://user:password@host:5432/database`; a malformed one throws a
@@ -103,7 +116,18 @@ export type PoolOptions = {
   readonly queryAttempts?: number;
 };
 
-/** Options of one `query()`. */
+/**
+ * Options of one `query()`.
+ *
+ * @example
+ * ```ts
+ * await pool.query("SELECT * FROM users WHERE id = $1", [id], {
+ *   signal: extra.signal,
+ *   timeoutMs: 5000,
+ *   idempotent: true,
+ * });
+ * ```
+ */
 export type QueryOptions = {
   /** Cancels the wait for a connection and the statement (its connection is then closed). */
   readonly signal?: AbortSignal | undefined;
@@ -118,13 +142,38 @@ export type QueryOptions = {
   readonly idempotent?: boolean;
 };
 
-/** Options of a statement inside a transaction or on an acquired connection. */
+/**
+ * Options of a statement inside a transaction or on an acquired connection.
+ *
+ * @example
+ * ```ts
+ * await tx.query("UPDATE jobs SET done = true WHERE id = $1", [id], { timeoutMs: 1000 });
+ * ```
+ */
 export type StatementOptions = Omit<QueryOptions, "idempotent">;
 
-/** The SQL text with `$1…` placeholders, or a pg `QueryConfig` (named statements, `rowMode`). */
+/**
+ * The SQL text with `$1…` placeholders, or a pg `QueryConfig` (named statements, `rowMode`).
+ *
+ * @example
+ * ```ts
+ * const text: QueryText = { text: "SELECT id FROM users WHERE name = $1", name: "user-by-name" };
+ * await pool.query(text, ["ada"]);
+ * ```
+ */
 export type QueryText = string | QueryConfig;
 
-/** Something statements run on: a transaction or an acquired connection. */
+/**
+ * Something statements run on: a transaction or an acquired connection.
+ *
+ * @example
+ * ```ts
+ * async function countUsers(db: Queryable): Promise<number> {
+ *   const { rows } = await db.query<{ count: string }>("SELECT count(*) AS count FROM users");
+ *   return Number(rows[0]?.count);
+ * }
+ * ```
+ */
 export type Queryable = {
   /** Runs one statement on this connection. */
   query<Row extends QueryResultRow = QueryResultRow>(
@@ -134,10 +183,31 @@ export type Queryable = {
   ): Promise<QueryResult<Row>>;
 };
 
-/** The `tx` of `transaction()`: every statement runs on the transaction's one connection. */
+/**
+ * The `tx` of `transaction()`: every statement runs on the transaction's one connection.
+ *
+ * @example
+ * ```ts
+ * await pool.transaction(async (tx: Transaction) => {
+ *   await tx.query("INSERT INTO audit (action) VALUES ($1)", ["login"]);
+ * });
+ * ```
+ */
 export type Transaction = Queryable;
 
-/** A connection checked out with `acquire()`: call `release()` exactly once, in a `finally`. */
+/**
+ * A connection checked out with `acquire()`: call `release()` exactly once, in a `finally`.
+ *
+ * @example
+ * ```ts
+ * const connection: PoolConnection = await pool.acquire();
+ * try {
+ *   await connection.query("SET LOCAL lock_timeout = 1000");
+ * } finally {
+ *   connection.release();
+ * }
+ * ```
+ */
 export type PoolConnection = Queryable & {
   /**
    * Returns the connection to the pool (calling it again does nothing). Pass
@@ -147,7 +217,18 @@ export type PoolConnection = Queryable & {
   release(error?: Error): void;
 };
 
-/** Options of `transaction()`. */
+/**
+ * Options of `transaction()`.
+ *
+ * @example
+ * ```ts
+ * await pool.transaction(async (tx) => tx.query("SELECT 1"), {
+ *   isolationLevel: "serializable",
+ *   maxAttempts: 5,
+ *   signal: extra.signal,
+ * });
+ * ```
+ */
 export type TransactionOptions = {
   /** Cancels the transaction (rolled back) and any retry wait. */
   readonly signal?: AbortSignal | undefined;
@@ -159,7 +240,17 @@ export type TransactionOptions = {
   readonly maxAttempts?: number;
 };
 
-/** What the transaction callback receives besides `tx`. */
+/**
+ * What the transaction callback receives besides `tx`.
+ *
+ * @example
+ * ```ts
+ * await pool.transaction(async (tx, { attempt, signal }) => {
+ *   if (attempt > 1) metrics.retries.inc();
+ *   await tx.query("UPDATE stock SET n = n - 1 WHERE id = $1", [id], { signal });
+ * });
+ * ```
+ */
 export type TransactionContext = {
   /** The transaction's signal, to pass to other work it does. */
   readonly signal: AbortSignal | undefined;
@@ -167,7 +258,15 @@ export type TransactionContext = {
   readonly attempt: number;
 };
 
-/** Events of a pool, observed structurally by @mcp-prod/telemetry. */
+/**
+ * Events of a pool, observed structurally by @mcp-prod/telemetry.
+ *
+ * @example
+ * ```ts
+ * pool.on("acquire", ({ waitMs }) => acquireHistogram.observe(waitMs / 1000));
+ * pool.on("leak", ({ checkedOutMs, stack }) => logger.warn({ checkedOutMs, stack }, "connection leak"));
+ * ```
+ */
 export type PoolEvents = {
   /** A new connection to the server was opened. */
   connect: () => void;
@@ -181,7 +280,14 @@ export type PoolEvents = {
   leak: (event: { readonly checkedOutMs: number; readonly stack: string }) => void;
 };
 
-/** Health of the pool's database, as `healthCheck()` reports it. */
+/**
+ * Health of the pool's database, as `healthCheck()` reports it.
+ *
+ * @example
+ * ```ts
+ * const database: HealthStatus = await pool.healthCheck({ timeoutMs: 1000 });
+ * ```
+ */
 export type HealthStatus = "healthy" | "unhealthy";
 
 type ConnectionMeta = {
