@@ -105,6 +105,21 @@ describe("query", () => {
     expect((await pool.query("SELECT 2 AS two")).rows).toEqual([{ two: 2 }]);
   });
 
+  it("stops waiting for a connection when aborted, and the connection it would have got goes back", async () => {
+    const pool = open({ max: 1 });
+    const held = await pool.acquire();
+    const controller = new AbortController();
+    const waiting = pool.query("SELECT 1", [], { signal: controller.signal });
+    await vi.waitFor(() => expect(pool.stats().waiting).toBe(1));
+    controller.abort(new Error("gave up waiting"));
+    await expect(waiting).rejects.toThrow("gave up waiting");
+    held.release();
+    await vi.waitFor(() =>
+      expect(pool.stats()).toMatchObject({ checkedOut: 0, idle: 1, total: 1 }),
+    );
+    expect((await pool.query("SELECT 3 AS three")).rows).toEqual([{ three: 3 }]);
+  });
+
   it("rejects an already-aborted call without taking a connection", async () => {
     const pool = open();
     const reason = new Error("already cancelled");
@@ -143,6 +158,33 @@ describe("transaction", () => {
     const { rows } = await pool.query(`SELECT 1 FROM ${schema}.ledger WHERE amount = -1`);
     expect(rows).toEqual([]);
     expect(pool.stats()).toMatchObject({ total: 1, idle: 1, checkedOut: 0 });
+  });
+
+  it("rolls back a transaction whose signal aborts mid-statement and closes its connection", async () => {
+    const applicationName = `pool_tx_abort_${process.pid}`;
+    const pool = open({ max: 1, applicationName });
+    const controller = new AbortController();
+    const running = pool.transaction(
+      async (tx) => {
+        await tx.query(`INSERT INTO ${schema}.ledger (amount) VALUES (-4)`);
+        await tx.query("SELECT pg_sleep(30)");
+      },
+      { signal: controller.signal },
+    );
+    await vi.waitFor(async () => {
+      const { rows } = await (pools[0] as Pool).query<{ count: string }>(
+        "SELECT count(*) AS count FROM pg_stat_activity WHERE query = 'SELECT pg_sleep(30)' AND state = 'active' AND application_name = $1",
+        [applicationName],
+      );
+      expect(rows[0]?.count).toBe("1");
+    });
+    controller.abort(new Error("tool call cancelled"));
+    await expect(running).rejects.toThrow("tool call cancelled");
+    expect(pool.stats().checkedOut).toBe(0);
+    await vi.waitFor(async () => {
+      const { rows } = await pool.query(`SELECT 1 FROM ${schema}.ledger WHERE amount = -4`);
+      expect(rows).toEqual([]);
+    });
   });
 
   it("refuses to report success when a caught statement error made COMMIT a rollback", async () => {
