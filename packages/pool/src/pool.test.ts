@@ -453,6 +453,14 @@ describe("healthCheck and close", () => {
     expect(await unreachable.healthCheck({ timeoutMs: 500 })).toBe("unhealthy");
   });
 
+  it("keeps healthCheck and close working when passed around unbound", async () => {
+    const pool = open();
+    const { healthCheck, close } = pool;
+    expect(await healthCheck()).toBe("healthy");
+    await close();
+    expect(await healthCheck()).toBe("unhealthy");
+  });
+
   it("drains work in flight, then refuses new work with EPOOLCLOSED", async () => {
     const pool = open();
     const inFlight = pool.query<{ done: boolean }>("SELECT pg_sleep(0.2), true AS done");

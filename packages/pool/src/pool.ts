@@ -534,6 +534,9 @@ export class Pool {
           })
         : Promise.resolve();
     this.#ready.catch(noop);
+    // Handed around unbound: `checks: { database: pool.healthCheck }`, `cleanup: [pool.close]`.
+    this.healthCheck = this.healthCheck.bind(this);
+    this.close = this.close.bind(this);
   }
 
   /**
