@@ -35,7 +35,7 @@ pool.on("error", (error) =>
 );
 await migrate(pool);
 
-const health = createHealth({ checks: { database: () => pool.healthCheck() } });
+const health = createHealth({ checks: { database: pool.healthCheck } });
 const { server, url } = await serveMcp({
   host: config.server.host,
   port: config.server.port,
@@ -48,7 +48,7 @@ health.gracefulShutdown({
   servers: [server],
   drainMs: config.shutdown.drainMs,
   timeoutMs: 20_000,
-  cleanup: [() => pool.close(), () => database.close()],
+  cleanup: [pool.close, database.close],
 });
 health.markReady();
 logger.info(

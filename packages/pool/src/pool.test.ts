@@ -475,6 +475,19 @@ describe("healthCheck and close", () => {
     expect(await pool.healthCheck()).toBe("unhealthy");
   });
 
+  it("stops draining as soon as close()'s signal aborts", async () => {
+    const pool = open();
+    const inFlight = pool.query("SELECT pg_sleep(5)");
+    inFlight.catch(() => {});
+    await vi.waitFor(() => expect(pool.stats().checkedOut).toBe(1));
+    const controller = new AbortController();
+    const closing = pool.close({ timeoutMs: 60_000, signal: controller.signal });
+    controller.abort();
+    await closing;
+    expect(pool.stats()).toMatchObject({ total: 0, checkedOut: 0 });
+    await expect(inFlight).rejects.toThrow();
+  });
+
   it("force-closes connections still out after the drain timeout", async () => {
     const pool = open();
     const leaked = await pool.acquire();

@@ -788,8 +788,10 @@ export class Pool {
    * process.once("SIGTERM", () => void pool.close({ timeoutMs: 5000 }));
    * ```
    */
-  close(options: { readonly timeoutMs?: number } = {}): Promise<void> {
-    const { timeoutMs = 10_000 } = options;
+  close(
+    options: { readonly timeoutMs?: number; readonly signal?: AbortSignal | undefined } = {},
+  ): Promise<void> {
+    const { timeoutMs = 10_000, signal } = options;
     assertNonNegativeNumber(timeoutMs, "timeoutMs");
     if (this.#closing) return this.#closing;
     this.#closed = true;
@@ -798,11 +800,15 @@ export class Pool {
     this.#closing = (async () => {
       if (this.#leases.size > 0 || this.#pendingAcquires > 0) {
         let timer: NodeJS.Timeout | undefined;
+        let removeAbort = noop;
         await new Promise<void>((resolve) => {
           this.#drained = resolve;
           timer = setTimeout(resolve, timeoutMs);
+          // An aborted signal (a shutdown running out of time) ends the drain at once.
+          removeAbort = onAbort(signal, resolve);
         });
         clearTimeout(timer);
+        removeAbort();
         this.#drained = undefined;
       }
       for (const lease of [...this.#leases]) {
