@@ -20,6 +20,7 @@ import {
   type ServerNotification,
   type ServerRequest,
 } from "@modelcontextprotocol/sdk/types.js";
+import { AjvJsonSchemaValidator } from "@modelcontextprotocol/sdk/validation/ajv";
 import type { Logger } from "pino";
 import { type AuthOptions, createAuthenticator, isAuthFailure } from "./auth.ts";
 import { Backend, type BackendConfig } from "./backends.ts";
@@ -214,10 +215,13 @@ export async function createGateway(options: GatewayOptions): Promise<Gateway> {
     );
   };
 
+  // A Server builds an Ajv instance (with its formats) unless handed a validator, and
+  // stateless mode builds a Server per request: one shared validator keeps that off every call.
+  const jsonSchemaValidator = new AjvJsonSchemaValidator();
   const createMcpServer = () => {
     const server = new Server(
       { name: "mcp-gateway", version: "0.0.0" },
-      { capabilities: { tools: { listChanged: true } } },
+      { capabilities: { tools: { listChanged: true } }, jsonSchemaValidator },
     );
     server.setRequestHandler(ListToolsRequestSchema, async (_request, extra) => {
       const scopes = extra.authInfo?.scopes ?? [];
