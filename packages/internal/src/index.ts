@@ -23,3 +23,4 @@ export {
   textResult,
   withResultMeta,
 } from "./tool-handler.ts";
+export { type SignalSource, withToolSignal } from "./tool-signal.ts";
