@@ -10,7 +10,14 @@ export const baseConfig = {
   format: ["esm", "cjs"],
   target: "node20",
   platform: "node",
-  dts: { resolve: [/^@mcp-prod\/internal/] },
+  dts: {
+    resolve: [/^@mcp-prod\/internal/],
+    // Resolved through node_modules, internal's files count as an external
+    // library to the declaration bundler, which then leaves its relative
+    // imports (`./tool-handler.ts`) dangling in dist/index.d.ts. Mapped to its
+    // real path (from packages/<name>), internal is inlined like the package's own files.
+    compilerOptions: { paths: { "@mcp-prod/internal": ["../internal/src/index.ts"] } },
+  },
   noExternal: [/^@mcp-prod\/internal/],
   clean: true,
   sourcemap: true,
