@@ -1,3 +1,4 @@
+export type { ToolHandler, ToolResult } from "@mcp-prod/internal";
 export {
   type Breaker,
   type BreakerEvents,
@@ -24,7 +25,6 @@ export {
   type BreakerGroupOptions,
   createBreakerGroup,
 } from "./group.ts";
-export type { ToolHandler, ToolResult } from "./tool-signal.ts";
 export {
   BREAKER_META_KEY,
   type ToolBreakerOptions,

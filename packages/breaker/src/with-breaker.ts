@@ -4,12 +4,14 @@ import {
   assertOptions,
   assertString,
   readToolCall,
+  type ToolHandler,
+  type ToolResult,
   textResult,
   withResultMeta,
+  withToolSignal,
 } from "@mcp-prod/internal";
 import { type Breaker, BreakerCore, type BreakerOptions } from "./breaker.ts";
 import { BreakerOpenError } from "./errors.ts";
-import { type ToolHandler, type ToolResult, withToolSignal } from "./tool-signal.ts";
 
 /** The `_meta` key under which the breaker marks the results it produced. */
 export const BREAKER_META_KEY = "mcp-prod/breaker";

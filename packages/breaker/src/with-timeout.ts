@@ -5,13 +5,14 @@ import {
   assertPositiveNumber,
   assertString,
   readToolCall,
+  type ToolHandler,
   textResult,
   withResultMeta,
+  withToolSignal,
 } from "@mcp-prod/internal";
 import { Call } from "./call.ts";
 import { DeadlineQueue } from "./deadlines.ts";
 import { BreakerTimeoutError } from "./errors.ts";
-import { type ToolHandler, withToolSignal } from "./tool-signal.ts";
 import { BREAKER_META_KEY } from "./with-breaker.ts";
 
 /** Options of {@link withTimeout}. */
