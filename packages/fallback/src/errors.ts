@@ -1,5 +1,4 @@
-import { hasMarker, markError } from "@mcp-prod/internal";
-import type { ToolResultLike } from "./tool-types.ts";
+import { hasMarker, markError, type ToolResult } from "@mcp-prod/internal";
 
 /**
  * Every attempt failed: the primary and each fallback after it. `errors`
@@ -91,9 +90,9 @@ export class ToolResultError extends Error {
   override readonly name = "ToolResultError";
   readonly code = "ETOOLRESULT";
   /** The `isError` result the handler returned. */
-  readonly result: ToolResultLike;
+  readonly result: ToolResult;
 
-  constructor(result: ToolResultLike) {
+  constructor(result: ToolResult) {
     super(`Tool returned an error result: ${firstText(result) ?? "(no text content)"}`);
     this.result = result;
     markError(this, "ToolResultError");
@@ -109,7 +108,7 @@ function describeError(error: unknown): string {
   return error instanceof Error ? error.message : String(error);
 }
 
-function firstText(result: ToolResultLike): string | undefined {
+function firstText(result: ToolResult): string | undefined {
   for (const block of result.content ?? []) {
     if (typeof block === "object" && block !== null) {
       const { type, text } = block as { type?: unknown; text?: unknown };

@@ -1,7 +1,10 @@
+export type {
+  ToolHandler as ToolHandlerLike,
+  ToolResult as ToolResultLike,
+} from "@mcp-prod/internal";
 export type { Attempt, AttemptContext, FallbackInfo, FallbackOptions } from "./chain.ts";
 export { FallbackError, FallbackTimeoutError, ToolResultError } from "./errors.ts";
 export { fallbackChain, fetchWithFallback } from "./fallback.ts";
-export type { ToolHandlerLike, ToolResultLike } from "./tool-types.ts";
 export {
   FALLBACK_META_KEY,
   type FallbackMeta,

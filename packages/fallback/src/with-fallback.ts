@@ -3,14 +3,13 @@ import {
   assertFunction,
   isToolResult,
   readToolCall,
-  type ToolCall,
+  type ToolHandler,
   type ToolResult,
   withResultMeta,
+  withToolSignal,
 } from "@mcp-prod/internal";
-import { withCallSignal } from "./call-signal.ts";
 import { type AttemptContext, type FallbackOptions, readSettings, runChain } from "./chain.ts";
 import { FallbackTimeoutError, ToolResultError } from "./errors.ts";
-import type { ToolHandlerLike, ToolResultLike } from "./tool-types.ts";
 
 /**
  * The `_meta` key under which a result served by a fallback is marked:
@@ -83,17 +82,18 @@ export type WithFallbackOptions<
  * or carry `structuredContent` of the schema's type.
  */
 export type ToolFallback<
-  H extends ToolHandlerLike,
+  H extends ToolHandler,
   Schema extends OutputSchema | undefined = undefined,
 > =
-  | ((...params: Parameters<H>) => ToolResultLike | Promise<ToolResultLike>)
+  | ((...params: Parameters<H>) => ToolResult | Promise<ToolResult>)
   | (Schema extends OutputSchema
-      ?
-          | (ToolResultLike & { isError: true })
-          | (ToolResultLike & { structuredContent: OutputOf<Schema> })
-      : ToolResultLike);
+      ? (ToolResult & { isError: true }) | (ToolResult & { structuredContent: OutputOf<Schema> })
+      : ToolResult);
 
-type FallbackStep = (params: ReadonlyArray<unknown>) => ToolResultLike | Promise<ToolResultLike>;
+/** A handler as the wrapper calls it: with the parameters it was given. */
+type CallableHandler = (...params: ReadonlyArray<unknown>) => ToolResult | Promise<ToolResult>;
+
+type FallbackStep = (params: ReadonlyArray<unknown>) => ToolResult | Promise<ToolResult>;
 
 /**
  * Wraps a tool handler so that when it throws, times out or returns an
@@ -127,17 +127,17 @@ type FallbackStep = (params: ReadonlyArray<unknown>) => ToolResultLike | Promise
  * );
  * ```
  */
-export function withFallback<H extends ToolHandlerLike>(
+export function withFallback<H extends ToolHandler>(
   handler: H,
   fallback: NoInfer<ToolFallback<H> | ReadonlyArray<ToolFallback<H>>>,
   options?: WithFallbackOptions<undefined>,
 ): H;
-export function withFallback<H extends ToolHandlerLike, Schema extends OutputSchema>(
+export function withFallback<H extends ToolHandler, Schema extends OutputSchema>(
   handler: H,
   fallback: NoInfer<ToolFallback<H, Schema> | ReadonlyArray<ToolFallback<H, Schema>>>,
   options: WithFallbackOptions<Schema> & { readonly outputSchema: Schema },
 ): H;
-export function withFallback<H extends ToolHandlerLike>(
+export function withFallback<H extends ToolHandler>(
   handler: H,
   fallback: ToolFallback<H> | ReadonlyArray<ToolFallback<H>>,
   options?: WithFallbackOptions,
@@ -153,6 +153,7 @@ export function withFallback<H extends ToolHandlerLike>(
   if (steps.length === 0) {
     throw new TypeError("Expected `fallback` to hold at least one fallback, got an empty array");
   }
+  const primary = handler as unknown as CallableHandler;
   const count = steps.length + 1;
   const lastIndex = count - 1;
   const { timeoutMs, when: userWhen } = settings;
@@ -170,16 +171,13 @@ export function withFallback<H extends ToolHandlerLike>(
     index: number,
     context: AttemptContext,
     params: ReadonlyArray<unknown>,
-    call: ToolCall,
-  ): Promise<ToolResultLike> => {
+  ): Promise<ToolResult> => {
     // Only an attempt with a deadline needs a signal of its own in its parameters.
     const callParams =
-      timeoutMs !== undefined && index < lastIndex
-        ? withCallSignal(params, call.extra, () => context.signal)
-        : params;
-    let result: ToolResultLike;
+      timeoutMs !== undefined && index < lastIndex ? withToolSignal(params, context) : params;
+    let result: ToolResult;
     if (index === 0) {
-      result = await handler(...callParams);
+      result = await primary(...callParams);
     } else {
       result = await (steps[index - 1] as FallbackStep)(callParams);
       if (outputSchema !== undefined) await checkOutput(result, outputSchema);
@@ -194,16 +192,16 @@ export function withFallback<H extends ToolHandlerLike>(
     return produced;
   };
 
-  const wrapped = (...params: unknown[]): Promise<ToolResultLike> => {
+  const wrapped = (...params: unknown[]): Promise<ToolResult> => {
     const call = readToolCall(params);
     return runChain(
       count,
-      (index, context) => invoke(index, context, params, call),
+      (index, context) => invoke(index, context, params),
       chainSettings,
       call.signal,
     );
   };
-  return wrapped as H;
+  return wrapped as unknown as H;
 }
 
 /**
@@ -227,9 +225,9 @@ export function getFallbackMeta(result: unknown): FallbackMeta | undefined {
   return (meta as { degraded?: unknown }).degraded === true ? (meta as FallbackMeta) : undefined;
 }
 
-function markDegraded(result: ToolResultLike, error: unknown, attempt: number): ToolResultLike {
+function markDegraded(result: ToolResult, error: unknown, attempt: number): ToolResult {
   const meta: FallbackMeta = { degraded: true, reason: reasonOf(error), attempt };
-  return withResultMeta(result as ToolResult, FALLBACK_META_KEY, meta);
+  return withResultMeta(result, FALLBACK_META_KEY, meta);
 }
 
 function reasonOf(error: unknown): FallbackReason {
@@ -240,7 +238,7 @@ function reasonOf(error: unknown): FallbackReason {
 
 function toStep(item: unknown, name: string, outputSchema: OutputSchema | undefined): FallbackStep {
   if (typeof item === "function") {
-    const fallbackHandler = item as ToolHandlerLike;
+    const fallbackHandler = item as CallableHandler;
     return (params) => fallbackHandler(...params);
   }
   if (!isToolResult(item) || (item.content !== undefined && !Array.isArray(item.content))) {
@@ -273,7 +271,7 @@ function assertOutputSchema(value: unknown): asserts value is OutputSchema | und
 }
 
 /** Checked while building the wrapper, so a static fallback that the SDK would reject fails at startup. */
-function checkStaticOutput(result: ToolResultLike, name: string, schema: OutputSchema): void {
+function checkStaticOutput(result: ToolResult, name: string, schema: OutputSchema): void {
   if (result.isError === true) return;
   if (result.structuredContent === undefined) {
     throw new TypeError(
@@ -291,7 +289,7 @@ function checkStaticOutput(result: ToolResultLike, name: string, schema: OutputS
   }
 }
 
-async function checkOutput(result: ToolResultLike, schema: OutputSchema): Promise<void> {
+async function checkOutput(result: ToolResult, schema: OutputSchema): Promise<void> {
   if (result?.isError === true) return;
   if (result?.structuredContent === undefined) {
     throw new TypeError(
