@@ -1,3 +1,7 @@
+export type {
+  ToolHandler as ToolHandlerLike,
+  ToolResult as ToolResultLike,
+} from "@mcp-prod/internal";
 export { RateLimitError, RateLimitExceededError, RateLimitStoreError } from "./errors.ts";
 export {
   type RateLimitResponseBody,
@@ -21,8 +25,6 @@ export {
   RATE_LIMIT_META_KEY,
   type RateLimitExtra,
   type RateLimitMeta,
-  type ToolHandlerLike,
-  type ToolResultLike,
   type WithRateLimitOptions,
   withRateLimit,
 } from "./with-rate-limit.ts";

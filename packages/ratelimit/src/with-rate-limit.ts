@@ -4,6 +4,7 @@ import {
   assertPositiveInteger,
   assertString,
   readToolCall,
+  type ToolHandler,
   type ToolResult,
   textResult,
   withResultMeta,
@@ -15,26 +16,6 @@ import {
   type RateLimiterOptions,
   type RateLimitStore,
 } from "./limiter.ts";
-
-/**
- * A tool result as the SDK types it. Unlike `ToolResult` from
- * `@mcp-prod/internal`, the optional fields also accept `undefined`: under
- * `exactOptionalPropertyTypes` the SDK's `CallToolResult` only satisfies this
- * form, and a constraint the SDK's callback type does not satisfy makes
- * `registerTool(name, config, withRateLimit(handler, …))` lose the argument
- * types inferred from `inputSchema`.
- */
-export type ToolResultLike = {
-  content?: ReadonlyArray<unknown> | undefined;
-  structuredContent?: Record<string, unknown> | undefined;
-  isError?: boolean | undefined;
-  _meta?: Record<string, unknown> | undefined;
-  [key: string]: unknown;
-};
-
-/** Any MCP tool handler, SDK 1.x `(args, extra)` / `(extra)` or 2.x `(args, ctx)` / `(ctx)`. */
-// biome-ignore lint/suspicious/noExplicitAny: handler parameters are whatever the SDK infers; the wrapper returns the same type
-export type ToolHandlerLike = (...params: any[]) => ToolResultLike | Promise<ToolResultLike>;
 
 /** The `_meta` key under which `withRateLimit` marks the results it returns. */
 export const RATE_LIMIT_META_KEY = "mcp-prod/ratelimit";
@@ -134,10 +115,7 @@ export type WithRateLimitOptions = WrapperOptions &
  * );
  * ```
  */
-export function withRateLimit<H extends ToolHandlerLike>(
-  handler: H,
-  options: WithRateLimitOptions,
-): H {
+export function withRateLimit<H extends ToolHandler>(handler: H, options: WithRateLimitOptions): H {
   assertFunction(handler, "handler");
   assertOptions(options);
   if (options === undefined)
@@ -148,6 +126,7 @@ export function withRateLimit<H extends ToolHandlerLike>(
   assertPositiveInteger(cost, "cost");
   assertFunction(message, "message");
   const limiter = resolveLimiter(options);
+  const invoke = handler as unknown as (...params: unknown[]) => ToolResult | Promise<ToolResult>;
 
   const wrapped = async (...params: unknown[]): Promise<ToolResult> => {
     const call = readToolCall(params);
@@ -167,7 +146,7 @@ export function withRateLimit<H extends ToolHandlerLike>(
       };
       return withResultMeta(textResult(message(error), true), RATE_LIMIT_META_KEY, meta);
     }
-    const output = (await handler(...params)) as ToolResult;
+    const output = await invoke(...params);
     const meta: RateLimitMeta = {
       limited: false,
       limit: result.limit,
@@ -176,7 +155,7 @@ export function withRateLimit<H extends ToolHandlerLike>(
     };
     return withResultMeta(output, RATE_LIMIT_META_KEY, meta);
   };
-  return wrapped as H;
+  return wrapped as unknown as H;
 }
 
 function resolveLimiter(options: WithRateLimitOptions): RateLimiter {
