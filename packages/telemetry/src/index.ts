@@ -1,3 +1,4 @@
+export type { ToolHandler as AnyToolHandler } from "@mcp-prod/internal";
 export { TelemetryError, type TelemetryErrorCode } from "./errors.ts";
 export {
   type CreateLoggerOptions,
@@ -19,7 +20,6 @@ export type {
 } from "./observers.ts";
 export { type SentryLike, type SentryReporterOptions, sentryReporter } from "./sentry.ts";
 export {
-  type AnyToolHandler,
   createTelemetry,
   DEFAULT_DURATION_BUCKETS,
   type ErrorContext,

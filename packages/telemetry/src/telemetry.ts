@@ -8,6 +8,7 @@ import {
   onAbort,
   readToolCall,
   type ToolCall,
+  type ToolHandler,
 } from "@mcp-prod/internal";
 import type { Level, Logger } from "pino";
 import { Counter, collectDefaultMetrics, Histogram, Registry } from "prom-client";
@@ -25,22 +26,6 @@ import {
   Observers,
   registerMetric,
 } from "./observers.ts";
-
-/**
- * Any tool handler, of either SDK generation and either arity. Deliberately
- * looser than the toolkit's shared `ToolHandler` on the result: under
- * `exactOptionalPropertyTypes` the SDK's `CallToolResult` (optional fields
- * typed `| undefined`) is not assignable to `ToolResult`, and a failed
- * constraint would stop `registerTool` from typing an inline handler's
- * arguments through `wrap`.
- *
- * @example
- * ```ts
- * const wrapped = telemetry.wrap("ping", (_extra: unknown) => ({ content: [] }));
- * ```
- */
-// biome-ignore lint/suspicious/noExplicitAny: parameters are whatever the SDK infers; wrap returns the same type
-export type AnyToolHandler = (...params: any[]) => unknown;
 
 /**
  * How a tool call ended: `error` covers a thrown error and an `isError` result alike.
@@ -193,7 +178,7 @@ export type Telemetry = {
    * server.registerTool("search_users", config, telemetry.wrap("search_users", handler));
    * ```
    */
-  wrap<H extends AnyToolHandler>(tool: string, handler: H): H;
+  wrap<H extends ToolHandler>(tool: string, handler: H): H;
   /**
    * Turns a breaker's events and `stats()` into `mcp_breaker_*` metrics.
    * Returns the function that stops observing it.
@@ -290,7 +275,7 @@ export function createTelemetry(options: TelemetryOptions): Telemetry {
   const observers = new Observers(registry);
   const ignore = () => noop;
 
-  const wrap = <H extends AnyToolHandler>(tool: string, handler: H): H => {
+  const wrap = <H extends ToolHandler>(tool: string, handler: H): H => {
     assertString(tool, "tool");
     assertFunction(handler, "handler");
     if (!enabled) return handler;
@@ -341,6 +326,7 @@ export function createTelemetry(options: TelemetryOptions): Telemetry {
       }
     };
 
+    const invoke = handler as unknown as (this: unknown, ...params: unknown[]) => unknown;
     const wrapped = async function (this: unknown, ...params: unknown[]) {
       const startedAt = performance.now();
       const call = readToolCall(params);
@@ -352,7 +338,7 @@ export function createTelemetry(options: TelemetryOptions): Telemetry {
         record(call, "cancelled", startedAt, undefined);
       });
       try {
-        const result = await handler.apply(this, params);
+        const result = await invoke.apply(this, params);
         if (!settled) {
           settled = true;
           const failed = isToolResult(result) && result.isError === true;
