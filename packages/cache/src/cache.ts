@@ -218,7 +218,7 @@ type Settings = {
  */
 class Flight {
   #controller: AbortController | undefined;
-  promise: Promise<CacheResult<unknown>> = Promise.resolve() as never;
+  promise: Promise<CacheResult<unknown>> = NOT_STARTED;
   waiters = 0;
   /** Callers have their answer (value, stale value or error): leaving no longer aborts anything. */
   answered = false;
@@ -239,6 +239,9 @@ class Flight {
     if (this.#controller?.signal.aborted) throw this.#controller.signal.reason;
   }
 }
+
+// A placeholder shared by every flight until #load gives it its promise.
+const NOT_STARTED = Promise.resolve() as Promise<never>;
 
 type StaleCandidate = { readonly entry: StoredEntry; readonly tier: "l1" | "l2" };
 
@@ -261,8 +264,6 @@ type StaleCandidate = { readonly entry: StoredEntry; readonly tier: "l1" | "l2" 
 export function createCache(options?: CacheOptions): Cache {
   return new TwoTierCache(options);
 }
-
-const resultValue = <T>(result: CacheResult<T>): T => result.value;
 
 const INVALIDATE_KEY = "k";
 const INVALIDATE_PREFIX = "p";
@@ -392,44 +393,22 @@ class TwoTierCache implements Cache {
         return Promise.resolve(entry.value as T);
       }
     }
-    return this.getOrSetEntry(key, factory, options).then(resultValue);
+    // One hop from the shared result to the value: each extra promise in this
+    // chain cost a visible share of an L2 hit (a Redis round trip).
+    return this.#lookup(key, factory as CacheFactory<unknown>, options).then((result) =>
+      this.#deliver(key, result),
+    ) as Promise<T>;
   }
 
-  async getOrSetEntry<T>(
+  getOrSetEntry<T>(
     key: string,
     factory: CacheFactory<T>,
     options?: GetOrSetOptions,
   ): Promise<CacheResult<T>> {
-    this.#assertOpen();
-    const storageKey = this.#storageKey(key);
-    assertFunction(factory, "factory");
-    const settings = this.#settings(options);
-    const signal = options?.signal;
-    throwIfAborted(signal);
-
-    const entry = this.#l1.peek(storageKey, Date.now());
-    if (entry !== undefined && entry.freshUntil > Date.now()) {
-      this.#hit(key, "l1");
-      return { value: entry.value as T, stale: false, source: "l1" };
-    }
-    this.#miss(key, "l1");
-
-    let flight = this.#flights.get(storageKey);
-    if (flight === undefined) {
-      flight = this.#startFlight(
-        key,
-        storageKey,
-        factory as CacheFactory<unknown>,
-        settings,
-        entry,
-      );
-    }
-    const result = (await this.#join(flight, signal)) as CacheResult<T>;
-    if (result.stale) {
-      this.#stale++;
-      this.#events.emit("stale", { key });
-    }
-    return result;
+    return this.#lookup(key, factory as CacheFactory<unknown>, options).then((result) => {
+      this.#deliver(key, result);
+      return result;
+    }) as Promise<CacheResult<T>>;
   }
 
   async get<T = unknown>(
@@ -540,16 +519,18 @@ class TwoTierCache implements Cache {
     };
   }
 
+  // Payloads are built only when someone listens: most caches have no
+  // listener, and an L2 hit would otherwise allocate two events for nothing.
   #hit(key: string, tier: "l1" | "l2"): void {
     if (tier === "l1") this.#hitsL1++;
     else this.#hitsL2++;
-    this.#events.emit("hit", { key, tier });
+    if (this.#events.hasListeners("hit")) this.#events.emit("hit", { key, tier });
   }
 
   #miss(key: string, tier: "l1" | "l2"): void {
     if (tier === "l1") this.#missesL1++;
     else this.#missesL2++;
-    this.#events.emit("miss", { key, tier });
+    if (this.#events.hasListeners("miss")) this.#events.emit("miss", { key, tier });
   }
 
   #reportError(operation: CacheOperation, error: unknown): void {
@@ -557,6 +538,50 @@ class TwoTierCache implements Cache {
     if (this.#closed) return;
     this.#errors++;
     this.#events.emit("error", { operation, error });
+  }
+
+  /**
+   * The shared part of `getOrSet` and `getOrSetEntry`: validation, L1, then
+   * joining (or starting) the key's flight. Not async, so an L2 hit costs no
+   * promise beyond the flight's own; invalid arguments still reject.
+   */
+  #lookup(
+    key: string,
+    factory: CacheFactory<unknown>,
+    options: GetOrSetOptions | undefined,
+  ): Promise<CacheResult<unknown>> {
+    try {
+      this.#assertOpen();
+      const storageKey = this.#storageKey(key);
+      assertFunction(factory, "factory");
+      const settings = this.#settings(options);
+      const signal = options?.signal;
+      throwIfAborted(signal);
+
+      const now = Date.now();
+      const entry = this.#l1.peek(storageKey, now);
+      if (entry !== undefined && entry.freshUntil > now) {
+        this.#hit(key, "l1");
+        return Promise.resolve({ value: entry.value, stale: false, source: "l1" });
+      }
+      this.#miss(key, "l1");
+
+      const flight =
+        this.#flights.get(storageKey) ??
+        this.#startFlight(key, storageKey, factory, settings, entry);
+      return this.#join(flight, signal);
+    } catch (error) {
+      return Promise.reject(error);
+    }
+  }
+
+  /** Counts and reports a stale answer once per caller that receives it. */
+  #deliver(key: string, result: CacheResult<unknown>): unknown {
+    if (result.stale) {
+      this.#stale++;
+      this.#events.emit("stale", { key });
+    }
+    return result.value;
   }
 
   /** A fresh value from L1, else from L2 (copied into L1), else `undefined`. */

@@ -72,10 +72,9 @@ export class RedisTier {
   }
 
   /** The stored entry (fresh or within its stale window), `undefined` when absent or Redis failed. */
-  async read(key: string): Promise<StoredEntry | undefined> {
-    const text = await this.#command("get", () => this.#redis.get(this.#prefix + key));
-    if (text == null) return undefined;
-    return this.#decode(text);
+  read(key: string): Promise<StoredEntry | undefined> {
+    // Decoded as the reply settles the command: no promise of its own.
+    return this.#command("get", () => this.#redis.get(this.#prefix + key), this.#decodeReply);
   }
 
   /** Writes one entry; false when Redis failed. */
@@ -141,6 +140,9 @@ export class RedisTier {
     return `${this.#prefix}__lock__:${key}`;
   }
 
+  readonly #decodeReply = (text: string | null): StoredEntry | undefined =>
+    text == null ? undefined : this.#decode(text);
+
   #decode(text: string): StoredEntry | undefined {
     const first = text.indexOf(":");
     const second = text.indexOf(":", first + 1);
@@ -165,8 +167,21 @@ export class RedisTier {
     }
   }
 
-  /** Runs one command bounded by the command timeout; `undefined` (and an error report) on failure. */
-  #command<T>(operation: CacheOperation, run: () => Promise<T>): Promise<T | undefined> {
+  /**
+   * Runs one command bounded by the command timeout; `undefined` (and an error
+   * report) on failure. `map`, when given, turns the reply into the answer.
+   */
+  #command<T>(operation: CacheOperation, run: () => Promise<T>): Promise<T | undefined>;
+  #command<T, R>(
+    operation: CacheOperation,
+    run: () => Promise<T>,
+    map: (reply: T) => R,
+  ): Promise<R | undefined>;
+  #command<T, R>(
+    operation: CacheOperation,
+    run: () => Promise<T>,
+    map?: (reply: T) => R,
+  ): Promise<T | R | undefined> {
     const status = this.#redis.status;
     if (status === "reconnecting" || status === "end") {
       // Known to be down: answer "no" now instead of queueing until the timeout.
@@ -176,7 +191,7 @@ export class RedisTier {
       );
       return Promise.resolve(undefined);
     }
-    return new Promise<T | undefined>((resolve) => {
+    return new Promise<T | R | undefined>((resolve) => {
       const pending: PendingCommand = {
         deadline: performance.now() + this.#timeoutMs,
         operation,
@@ -194,7 +209,7 @@ export class RedisTier {
       }
       reply.then(
         (value) => {
-          if (this.#deadlines.settle(pending)) resolve(value);
+          if (this.#deadlines.settle(pending)) resolve(map === undefined ? value : map(value));
         },
         (error: unknown) => {
           if (!this.#deadlines.settle(pending)) return;

@@ -76,6 +76,20 @@ describe("two tiers against a real Redis", () => {
     await cleanup(prefix);
   });
 
+  it("reports the L1 miss and the L2 hit of a fresh instance to its listeners, in that order", async () => {
+    const prefix = uniquePrefix();
+    const writer = instance(prefix);
+    const reader = instance(prefix);
+    await writer.set("report:2", { rows: [4] });
+    const events: string[] = [];
+    reader.on("miss", ({ key, tier }) => events.push(`miss ${tier} ${key}`));
+    reader.on("hit", ({ key, tier }) => events.push(`hit ${tier} ${key}`));
+    expect(await reader.getOrSet("report:2", () => ({ rows: [] }))).toEqual({ rows: [4] });
+    expect(await reader.getOrSet("report:2", () => ({ rows: [] }))).toEqual({ rows: [4] });
+    expect(events).toEqual(["miss l1 report:2", "hit l2 report:2", "hit l1 report:2"]);
+    await cleanup(prefix);
+  });
+
   it("stores the value under prefix + key with a PX covering the TTL plus the stale window", async () => {
     const prefix = uniquePrefix();
     const cache = instance(prefix, { staleIfErrorSeconds: 3600 });
