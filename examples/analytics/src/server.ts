@@ -1,9 +1,13 @@
+import { sharedJsonSchemaValidator } from "@mcp-prod-examples/kit";
 import { McpServer } from "@modelcontextprotocol/sdk/server/mcp.js";
 import { type createAnalyticsTools, reportInput } from "./tools.ts";
 
 /** The analytics MCP server for one request; the wrapped tools are built once and shared. */
 export function buildServer(tools: ReturnType<typeof createAnalyticsTools>): McpServer {
-  const server = new McpServer({ name: "analytics-mcp", version: "0.0.0" });
+  const server = new McpServer(
+    { name: "analytics-mcp", version: "0.0.0" },
+    { jsonSchemaValidator: sharedJsonSchemaValidator },
+  );
   server.registerTool(
     "get_report",
     {

@@ -9,7 +9,7 @@ import {
   writeRateLimitResponse,
 } from "@mcp-prod/ratelimit";
 import type { Telemetry } from "@mcp-prod/telemetry";
-import { serveMcp } from "@mcp-prod-examples/kit";
+import { serveMcp, sharedJsonSchemaValidator } from "@mcp-prod-examples/kit";
 import type { AuthInfo } from "@modelcontextprotocol/sdk/server/auth/types.js";
 import { Server } from "@modelcontextprotocol/sdk/server/index.js";
 import type { RequestHandlerExtra } from "@modelcontextprotocol/sdk/shared/protocol.js";
@@ -20,7 +20,6 @@ import {
   type ServerNotification,
   type ServerRequest,
 } from "@modelcontextprotocol/sdk/types.js";
-import { AjvJsonSchemaValidator } from "@modelcontextprotocol/sdk/validation/ajv";
 import type { Logger } from "pino";
 import { type AuthOptions, createAuthenticator, isAuthFailure } from "./auth.ts";
 import { Backend, type BackendConfig } from "./backends.ts";
@@ -215,13 +214,13 @@ export async function createGateway(options: GatewayOptions): Promise<Gateway> {
     );
   };
 
-  // A Server builds an Ajv instance (with its formats) unless handed a validator, and
-  // stateless mode builds a Server per request: one shared validator keeps that off every call.
-  const jsonSchemaValidator = new AjvJsonSchemaValidator();
   const createMcpServer = () => {
     const server = new Server(
       { name: "mcp-gateway", version: "0.0.0" },
-      { capabilities: { tools: { listChanged: true } }, jsonSchemaValidator },
+      {
+        capabilities: { tools: { listChanged: true } },
+        jsonSchemaValidator: sharedJsonSchemaValidator,
+      },
     );
     server.setRequestHandler(ListToolsRequestSchema, async (_request, extra) => {
       const scopes = extra.authInfo?.scopes ?? [];

@@ -3,6 +3,7 @@ import { createServer, type IncomingMessage, type Server, type ServerResponse } 
 import type { AuthInfo } from "@modelcontextprotocol/sdk/server/auth/types.js";
 import type { McpServer } from "@modelcontextprotocol/sdk/server/mcp.js";
 import { StreamableHTTPServerTransport } from "@modelcontextprotocol/sdk/server/streamableHttp.js";
+import { AjvJsonSchemaValidator } from "@modelcontextprotocol/sdk/validation/ajv";
 
 type NodeHandler = (req: IncomingMessage, res: ServerResponse) => unknown;
 /** `McpServer`, or the low-level `Server` (the gateway forwards JSON Schema tools through it). */
@@ -182,3 +183,10 @@ export async function serveMcp(options: ServeOptions): Promise<{ server: Server;
   const host = options.host === "0.0.0.0" ? "127.0.0.1" : options.host;
   return { server, url: `http://${host}:${port}` };
 }
+
+/**
+ * One JSON Schema validator for every per-request server. A server builds its
+ * own Ajv instance unless handed one, and stateless mode builds a server per
+ * request: sharing it keeps about a millisecond of Ajv set-up off every call.
+ */
+export const sharedJsonSchemaValidator = new AjvJsonSchemaValidator();

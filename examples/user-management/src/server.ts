@@ -1,5 +1,6 @@
 import type { Pool } from "@mcp-prod/pool";
 import type { Telemetry } from "@mcp-prod/telemetry";
+import { sharedJsonSchemaValidator } from "@mcp-prod-examples/kit";
 import { McpServer } from "@modelcontextprotocol/sdk/server/mcp.js";
 import { z } from "zod";
 import { createUser, getUser, searchUsers } from "./users.ts";
@@ -14,7 +15,10 @@ const problem = (text: string) => ({ content: [{ type: "text" as const, text }],
  * HTTP), so everything with state (the pool, telemetry) is passed in.
  */
 export function buildServer({ pool, telemetry }: { pool: Pool; telemetry: Telemetry }): McpServer {
-  const server = new McpServer({ name: "user-management-mcp", version: "0.0.0" });
+  const server = new McpServer(
+    { name: "user-management-mcp", version: "0.0.0" },
+    { jsonSchemaValidator: sharedJsonSchemaValidator },
+  );
 
   server.registerTool(
     "search_users",
