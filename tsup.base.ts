@@ -24,3 +24,17 @@ export const baseConfig = {
   splitting: false,
   treeshake: true,
 } satisfies Options;
+
+/**
+ * The example servers' build: one ESM bundle per entry, their dependencies
+ * left external (installed by `pnpm deploy --prod`), the private examples kit
+ * bundled in.
+ */
+export const examplesConfig = {
+  format: ["esm"],
+  target: "node20",
+  platform: "node",
+  noExternal: [/^@mcp-prod-examples\/kit/],
+  clean: true,
+  sourcemap: true,
+} satisfies Options;

@@ -1,12 +1,4 @@
 import { defineConfig } from "tsup";
+import { examplesConfig } from "../../tsup.base.ts";
 
-export default defineConfig({
-  entry: ["src/main.ts"],
-  format: ["esm"],
-  target: "node20",
-  platform: "node",
-  // The examples kit is workspace source: bundled in, so the built server needs only its dependencies.
-  noExternal: [/^@mcp-prod-examples\/kit/],
-  clean: true,
-  sourcemap: true,
-});
+export default defineConfig({ ...examplesConfig, entry: ["src/main.ts"] });

@@ -2,22 +2,16 @@ import { createBreaker } from "@mcp-prod/breaker";
 import { createCache } from "@mcp-prod/cache";
 import { loadConfigOrExit } from "@mcp-prod/config";
 import { breakerCheck, createHealth, httpCheck } from "@mcp-prod/health";
-import { createTelemetry } from "@mcp-prod/telemetry";
+import { createLogger, createTelemetry } from "@mcp-prod/telemetry";
 import { identityFromHeaders, serveMcp } from "@mcp-prod-examples/kit";
 import Redis from "ioredis";
-import pino from "pino";
 import { configShape } from "./config.ts";
 import { buildServer } from "./server.ts";
 import { createAnalyticsTools } from "./tools.ts";
 import { createUpstreamClient } from "./upstream-client.ts";
 
 const config = loadConfigOrExit(configShape);
-const logger = pino({
-  level: config.logLevel,
-  base: { service: "analytics-mcp" },
-  formatters: { level: (label) => ({ level: label }) },
-  timestamp: pino.stdTimeFunctions.isoTime,
-});
+const logger = createLogger({ level: config.logLevel }).child({ service: "analytics-mcp" });
 const telemetry = createTelemetry({ serviceName: "analytics-mcp", logger });
 
 const redis = config.redisUrl

@@ -1,19 +1,13 @@
 import { loadConfigOrExit } from "@mcp-prod/config";
-import { createTelemetry } from "@mcp-prod/telemetry";
+import { createLogger, createTelemetry } from "@mcp-prod/telemetry";
 import Redis from "ioredis";
-import pino from "pino";
 import { parseApiKeys } from "./auth.ts";
 import { parseBackends } from "./backends.ts";
 import { configShape } from "./config.ts";
 import { createGateway } from "./gateway.ts";
 
 const config = loadConfigOrExit(configShape);
-const logger = pino({
-  level: config.logLevel,
-  base: { service: "mcp-gateway" },
-  formatters: { level: (label) => ({ level: label }) },
-  timestamp: pino.stdTimeFunctions.isoTime,
-});
+const logger = createLogger({ level: config.logLevel }).child({ service: "mcp-gateway" });
 const telemetry = createTelemetry({ serviceName: "mcp-gateway", logger });
 const redis = config.redisUrl
   ? new Redis(config.redisUrl, { maxRetriesPerRequest: 1, enableOfflineQueue: false })

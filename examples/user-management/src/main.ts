@@ -1,21 +1,15 @@
 import { loadConfigOrExit } from "@mcp-prod/config";
 import { createHealth } from "@mcp-prod/health";
 import { createPool } from "@mcp-prod/pool";
-import { createTelemetry } from "@mcp-prod/telemetry";
+import { createLogger, createTelemetry } from "@mcp-prod/telemetry";
 import { identityFromHeaders, serveMcp } from "@mcp-prod-examples/kit";
-import pino from "pino";
 import { configShape } from "./config.ts";
 import { openDatabase } from "./database.ts";
 import { buildServer } from "./server.ts";
 import { migrate } from "./users.ts";
 
 const config = loadConfigOrExit(configShape);
-const logger = pino({
-  level: config.logLevel,
-  base: { service: "user-management-mcp" },
-  formatters: { level: (label) => ({ level: label }) },
-  timestamp: pino.stdTimeFunctions.isoTime,
-});
+const logger = createLogger({ level: config.logLevel }).child({ service: "user-management-mcp" });
 const telemetry = createTelemetry({ serviceName: "user-management-mcp", logger });
 
 // The embedded database serves one transaction at a time: a small pool matches it.
