@@ -1,3 +1,4 @@
+export type { ToolHandler } from "@mcp-prod/internal";
 export {
   type Cache,
   type CacheEvents,
@@ -25,7 +26,6 @@ export { jsonSerializer, type Serializer } from "./serializer.ts";
 export {
   CACHE_META_KEY,
   type CacheResultMeta,
-  type ToolHandler,
   type ToolResultLike,
   type WithCacheOptions,
   withCache,

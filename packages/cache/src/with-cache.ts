@@ -4,27 +4,14 @@ import {
   assertOptions,
   assertPositiveNumber,
   readToolCall,
+  type ToolHandler,
   type ToolResult,
   withResultMeta,
 } from "@mcp-prod/internal";
 import type { Cache, CacheSource } from "./cache.ts";
 
-/**
- * A tool result as the SDK types it. Declared here rather than taken from the
- * private @mcp-prod/internal because it appears in the published declarations,
- * which must not refer to that package.
- */
-export type ToolResultLike = {
-  content?: ReadonlyArray<unknown> | undefined;
-  structuredContent?: unknown;
-  isError?: boolean | undefined;
-  _meta?: Record<string, unknown> | undefined;
-  [key: string]: unknown;
-};
-
-/** Any MCP tool handler, SDK 1.x `(args, extra)` / `(extra)` or 2.x `(args, ctx)` / `(ctx)`. */
-// biome-ignore lint/suspicious/noExplicitAny: handler parameters are whatever the SDK infers; the wrapper returns the same type
-export type ToolHandler = (...params: any[]) => ToolResultLike | Promise<ToolResultLike>;
+/** A tool result as the SDK types it (both generations). */
+export type ToolResultLike = ToolResult;
 
 /** Options of {@link withCache}. */
 export type WithCacheOptions<H extends ToolHandler = ToolHandler> = {
@@ -98,15 +85,16 @@ export function withCache<H extends ToolHandler>(
   assertNonNegativeNumber(staleIfErrorSeconds, "staleIfErrorSeconds", true);
   assertPositiveNumber(timeoutMs, "timeoutMs", true);
 
-  const wrapped = async (...params: unknown[]): Promise<ToolResultLike> => {
+  const invoke = handler as unknown as (...params: unknown[]) => ToolResult | Promise<ToolResult>;
+  const wrapped = async (...params: unknown[]): Promise<ToolResult> => {
     const call = readToolCall(params);
     const cacheKey = key(...(params as Parameters<H>));
-    if (cacheKey === undefined) return handler(...params);
+    if (cacheKey === undefined) return invoke(...params);
     try {
       const entry = await cache.getOrSetEntry<ToolResultLike>(
         cacheKey,
         async () => {
-          const result = await handler(...params);
+          const result = await invoke(...params);
           if (result.isError === true) throw new UncacheableResult(result);
           return result;
         },
@@ -122,11 +110,11 @@ export function withCache<H extends ToolHandler>(
         stale: entry.stale,
         source: entry.source,
       };
-      return withResultMeta(entry.value as ToolResult, CACHE_META_KEY, meta) as ToolResultLike;
+      return withResultMeta(entry.value, CACHE_META_KEY, meta);
     } catch (error) {
       if (error instanceof UncacheableResult) return error.result;
       throw error;
     }
   };
-  return wrapped as H;
+  return wrapped as unknown as H;
 }
