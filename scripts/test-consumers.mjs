@@ -69,9 +69,11 @@ function record(name, title, fn) {
   }
 }
 
-/** What the README tells users to install: every word after `npm install` on its install lines (the package itself left out). */
+/** What the README tells users to install: every word after `npm install` (or `pnpm add`, `yarn add`) on its install lines, the package itself left out. */
 function readmeInstall(readme, name) {
-  const lines = readme.split("\n").filter((text) => /^\s*npm (install|i) /.test(text));
+  const lines = readme
+    .split("\n")
+    .filter((text) => /^\s*(npm (install|i)|pnpm add|yarn add) /.test(text));
   if (!lines.some((line) => line.split(/\s+/).includes(name))) {
     throw new Error(`README has no \`npm install ${name}\` line`);
   }
