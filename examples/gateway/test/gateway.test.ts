@@ -47,6 +47,19 @@ async function gatewayFor(
   return gateway;
 }
 
+/** A fresh issuer and both backends, closed after the file. */
+async function startWorld() {
+  const issuer = await startIssuer();
+  const users = await startBackend("users");
+  const analytics = await startBackend("analytics");
+  cleanup.push(
+    () => issuer.close(),
+    () => users.close(),
+    () => analytics.close(),
+  );
+  return { issuer, users, analytics };
+}
+
 async function post(url: string, headers: Record<string, string>, body: unknown) {
   const response = await fetch(`${url}/mcp`, {
     method: "POST",
@@ -227,14 +240,7 @@ describe("gateway", () => {
 
 describe("gateway rate limits", () => {
   it("limits one client per tool with an isError a model can act on, leaving another client unaffected", async () => {
-    const issuer = await startIssuer();
-    const users = await startBackend("users");
-    const analytics = await startBackend("analytics");
-    cleanup.push(
-      () => issuer.close(),
-      () => users.close(),
-      () => analytics.close(),
-    );
+    const { issuer, users, analytics } = await startWorld();
     const gateway = await gatewayFor({ users, analytics }, issuer, {
       toolRateLimit: { points: 3, durationSeconds: 60 },
     });
@@ -261,14 +267,7 @@ describe("gateway rate limits", () => {
   });
 
   it("answers 429 with Retry-After once a client exceeds its request rate", async () => {
-    const issuer = await startIssuer();
-    const users = await startBackend("users");
-    const analytics = await startBackend("analytics");
-    cleanup.push(
-      () => issuer.close(),
-      () => users.close(),
-      () => analytics.close(),
-    );
+    const { issuer, users, analytics } = await startWorld();
     const gateway = await gatewayFor({ users, analytics }, issuer, {
       requestRateLimit: { points: 2, durationSeconds: 60 },
     });
@@ -284,16 +283,9 @@ describe("gateway rate limits", () => {
   });
 
   it("two gateway replicas sharing Redis enforce one shared limit", async () => {
-    const issuer = await startIssuer();
-    const users = await startBackend("users");
-    const analytics = await startBackend("analytics");
+    const { issuer, users, analytics } = await startWorld();
     const redis = new Redis(redisUrl(), { maxRetriesPerRequest: 1 });
-    cleanup.push(
-      () => issuer.close(),
-      () => users.close(),
-      () => analytics.close(),
-      () => redis.quit(),
-    );
+    cleanup.push(() => redis.quit());
     const shared = {
       redis,
       rateLimitKeyPrefix: `shared-${randomUUID()}`,
@@ -317,9 +309,7 @@ describe("gateway rate limits", () => {
   });
 
   it("keeps serving when the shared Redis dies: the limiter fails open per replica", async () => {
-    const issuer = await startIssuer();
-    const users = await startBackend("users");
-    const analytics = await startBackend("analytics");
+    const { issuer, users, analytics } = await startWorld();
     const privateRedis = await startRedis();
     const redis = new Redis(privateRedis.url, {
       maxRetriesPerRequest: 0,
@@ -328,9 +318,6 @@ describe("gateway rate limits", () => {
     });
     redis.on("error", () => {});
     cleanup.push(
-      () => issuer.close(),
-      () => users.close(),
-      () => analytics.close(),
       () => redis.disconnect(),
       () => privateRedis.stop(),
     );
@@ -349,13 +336,7 @@ describe("gateway rate limits", () => {
 
 describe("gateway resilience", () => {
   it("fails a dead backend's tools fast with the breaker's message while the other serves, reports degraded, and picks the backend up again", async () => {
-    const issuer = await startIssuer();
-    const users = await startBackend("users");
-    const analytics = await startBackend("analytics");
-    cleanup.push(
-      () => issuer.close(),
-      () => analytics.close(),
-    );
+    const { issuer, users, analytics } = await startWorld();
     const gateway = await gatewayFor({ users, analytics }, issuer, {
       breaker: { resetTimeout: 2000, volumeThreshold: 2, timeout: 5000 },
     });
