@@ -732,7 +732,18 @@ class TwoTierCache implements Cache {
     for (;;) {
       const attempt = await l2.lock(storageKey);
       throwIfAborted(signal);
-      if (attempt.state === "acquired") return { kind: "locked", token: attempt.token };
+      if (attempt.state === "acquired") {
+        // Another process may have written the value and released the lock between
+        // our read and this lock: read again before computing, or it is computed twice.
+        const written = await l2.read(storageKey);
+        const fresh = written !== undefined && written.freshUntil > Date.now();
+        if (fresh || signal.aborted) {
+          await l2.unlock(storageKey, attempt.token);
+          throwIfAborted(signal);
+          return { kind: "value", entry: written as StoredEntry };
+        }
+        return { kind: "locked", token: attempt.token };
+      }
       if (attempt.state === "failed") return { kind: "unlocked" };
       const remaining = deadline - Date.now();
       if (remaining <= 0) return { kind: "unlocked" };
