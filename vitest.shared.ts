@@ -19,6 +19,7 @@ export function defineTestConfig(
       hookTimeout: 60_000,
       reporters: ["default", "json"],
       outputFile: { json: ".reports/vitest.json" },
+      setupFiles: [new URL("./scripts/vitest-setup.ts", import.meta.url).pathname],
       typecheck: { enabled: true, include: ["src/**/*.test-d.ts"], tsconfig: "./tsconfig.json" },
       ...(services.length > 0
         ? {
