@@ -1,6 +1,7 @@
 export { abortReason, onAbort, raceAbort, throwIfAborted } from "./abort.ts";
 export { Emitter, type EventMap, type Listener } from "./emitter.ts";
 export { hasMarker, markError } from "./errors.ts";
+export { assertKnownKeys, closestKey, editDistance, type ForeignKeys } from "./known-keys.ts";
 export {
   assertBoolean,
   assertFunction,
