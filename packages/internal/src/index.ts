@@ -1,4 +1,13 @@
 export { abortReason, onAbort, raceAbort, throwIfAborted } from "./abort.ts";
+export {
+  compose,
+  definePolicy,
+  POLICY_ORDER,
+  type PolicyContext,
+  type PolicyKind,
+  policyKind,
+  type ToolPolicy,
+} from "./compose.ts";
 export { Emitter, type EventMap, type Listener } from "./emitter.ts";
 export { hasMarker, markError } from "./errors.ts";
 export { assertKnownKeys, closestKey, editDistance, type ForeignKeys } from "./known-keys.ts";
