@@ -69,6 +69,34 @@ describe("compose", () => {
     );
   });
 
+  it("accepts a policy tagged by another copy of this module, as each package bundles its own", async () => {
+    const seen: string[] = [];
+    // What another package's bundled definePolicy produces: only the string tag is shared.
+    const foreign = Object.defineProperty(
+      (handler: Handler, { name }: { name: string }) =>
+        (async (args: { city: string }, extra: object) => {
+          seen.push(name);
+          return handler(args, extra);
+        }) as Handler,
+      "~policy",
+      { value: "telemetry" },
+    ) as ToolPolicy<Handler>;
+    const handler: Handler = async ({ city }) => ({ content: [city] });
+    await compose("forecast", handler, foreign, tracing("breaker", seen))({ city: "Oslo" }, {});
+    expect(seen).toEqual(["forecast", "breaker:forecast"]);
+    expect(() => compose("t", handler, tracing("cache", []), foreign)).toThrow(
+      /puts telemetry inside cache/,
+    );
+  });
+
+  it("refuses a function tagged with a kind it does not know", () => {
+    const handler: Handler = async () => ({ content: [] });
+    const unknown = Object.defineProperty((h: Handler) => h, "~policy", { value: "hedge" });
+    expect(() => compose("t", handler, unknown as unknown as ToolPolicy<Handler>)).toThrow(
+      /argument 3 is not a policy/,
+    );
+  });
+
   it("refuses the same policy twice and a plain function", () => {
     const handler: Handler = async () => ({ content: [] });
     expect(() => compose("t", handler, tracing("retry", []), tracing("retry", []))).toThrow(

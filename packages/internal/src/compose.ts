@@ -6,10 +6,16 @@ import type { ToolHandler } from "./tool-handler.ts";
  * returns a {@link ToolPolicy}; `compose(name, handler, ...policies)` applies
  * them outermost first and checks their order. It lives in every package (this
  * module is inlined into each build), so composing needs no package of its own
- * and no package imports another: the order is carried by a `Symbol.for` tag.
+ * and no package imports another: the order is carried by a `"~policy"` tag.
  */
 
-const POLICY = Symbol.for("mcp-prod.policy");
+/**
+ * A string key, not a symbol: each package's bundled declarations would
+ * declare a `unique symbol` of their own, and one package's `compose` would
+ * then refuse, at compile time, another package's policies (the same reason
+ * Standard Schema uses `"~standard"`).
+ */
+const POLICY = "~policy";
 
 /**
  * The documented order, outermost first. A policy may only wrap those after it:
@@ -48,7 +54,8 @@ export type PolicyContext = {
  */
 export type ToolPolicy<H extends ToolHandler = ToolHandler> = {
   (handler: H, context: PolicyContext): H;
-  readonly [POLICY]: PolicyKind;
+  /** Which policy this is, for `compose` to check the order. */
+  readonly "~policy": PolicyKind;
 };
 
 /** Tags `wrap` as a policy of `kind`, for {@link compose} to order. */
@@ -59,15 +66,36 @@ export function definePolicy<H extends ToolHandler>(
   return Object.defineProperty(wrap, POLICY, { value: kind, enumerable: false }) as ToolPolicy<H>;
 }
 
+/** The kind of a policy made by {@link definePolicy}, or `undefined` for anything else. */
 export function policyKind(value: unknown): PolicyKind | undefined {
-  return typeof value === "function" ? (value as { [POLICY]?: PolicyKind })[POLICY] : undefined;
+  if (typeof value !== "function") return undefined;
+  const kind = (value as { [POLICY]?: unknown })[POLICY];
+  return POLICY_ORDER.includes(kind as PolicyKind) ? (kind as PolicyKind) : undefined;
 }
 
 /**
  * Applies `policies` to `handler`, the first listed outermost, and returns a
  * handler of the same type. Throws a `TypeError` for something that is not a
  * policy, a policy listed twice, or policies out of the documented order
- * ({@link POLICY_ORDER}), naming both.
+ * ({@link POLICY_ORDER}), naming both. Each policy is told the tool's `name`
+ * and uses it where its options name none (the breaker's name, the telemetry
+ * label, the rate-limit key).
+ *
+ * @example
+ * ```ts
+ * server.registerTool(
+ *   "forecast",
+ *   { inputSchema: { city: z.string() } },
+ *   compose(
+ *     "forecast",
+ *     async ({ city }, { signal }) => textResult(await forecast(city, signal)),
+ *     withTelemetry({ telemetry }),
+ *     withFallback({ content: [{ type: "text", text: "Forecast unavailable" }] }),
+ *     withBreaker({ timeout: 5000 }),
+ *     withCache({ cache, key: ({ city }) => `forecast:${city}` }),
+ *   ),
+ * );
+ * ```
  */
 export function compose<H extends ToolHandler>(
   name: string,
