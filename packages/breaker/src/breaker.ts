@@ -14,6 +14,7 @@ import {
 } from "@mcp-prod/internal";
 import CircuitBreaker from "opossum";
 import { type BreakerCall, Call, type HalfOpenState } from "./call.ts";
+import { readConsecutiveFailures } from "./consecutive.ts";
 import { DeadlineQueue } from "./deadlines.ts";
 import {
   BreakerOpenError,
@@ -85,6 +86,16 @@ export type BreakerOptions = {
    * @default 50
    */
   readonly errorThresholdPercentage?: number;
+  /**
+   * Open after this many failures in a row instead of by percentage (a
+   * success resets the count; cancelled and excused calls leave it as it is).
+   * Suits tools called a few times a minute, where a percentage over a short
+   * window is noise. Replaces the rolling-percentage rule, so it cannot be
+   * combined with `errorThresholdPercentage`, `volumeThreshold`, `slowCallMs`
+   * or `slowCallPercentage` (a `TypeError` names the clash).
+   * @default undefined (the rolling-percentage rule)
+   */
+  readonly consecutiveFailures?: number;
   /**
    * Milliseconds the circuit stays open before letting probe calls through.
    * @default 30000
@@ -220,6 +231,9 @@ export class BreakerCore<Args extends unknown[], Result> implements Breaker<Args
   readonly #errorThreshold: number;
   readonly #volumeThreshold: number;
   readonly #halfOpenMaxCalls: number;
+  /** 0: the rolling-percentage rule decides. */
+  readonly #consecutiveLimit: number;
+  #consecutiveFailures = 0;
   readonly #errorFilter: ((error: unknown) => boolean) | undefined;
   readonly #slowCallMs: number;
   readonly #slowCallPercentage: number;
@@ -282,6 +296,7 @@ export class BreakerCore<Args extends unknown[], Result> implements Breaker<Args
       }
     }
 
+    this.#consecutiveLimit = readConsecutiveFailures(options);
     this.name = name;
     this.#timeoutMs = timeout === false ? 0 : timeout;
     this.#resetTimeoutMs = resetTimeout;
@@ -337,6 +352,7 @@ export class BreakerCore<Args extends unknown[], Result> implements Breaker<Args
     this.#opossum.on("open", () => this.#transition({ kind: "open", openedAt: Date.now() }));
     this.#opossum.on("halfOpen", () => this.#transition({ kind: "halfOpen", probes: 0 }));
     this.#opossum.on("close", () => {
+      this.#consecutiveFailures = 0;
       this.#resetWindow();
       this.#transition(CLOSED);
     });
@@ -539,6 +555,7 @@ export class BreakerCore<Args extends unknown[], Result> implements Breaker<Args
     bucket.successes++;
     if (slow) bucket.slowCalls = (bucket.slowCalls ?? 0) + 1;
     this.#successes++;
+    this.#consecutiveFailures = 0;
     this.#latency.record(latencyMs);
     this.#events.emit("success", latencyMs);
     if (call.probeOf) {
@@ -559,7 +576,8 @@ export class BreakerCore<Args extends unknown[], Result> implements Breaker<Args
     if (call.probeOf) {
       if (this.#state === call.probeOf) this.#opossum.open();
     } else if (this.#state.kind === "closed") {
-      this.#evaluate();
+      if (this.#consecutiveLimit === 0) this.#evaluate();
+      else if (++this.#consecutiveFailures >= this.#consecutiveLimit) this.#opossum.open();
     }
   }
 
