@@ -1,4 +1,12 @@
-export type { ToolHandler, ToolResult } from "@mcp-prod/internal";
+export {
+  compose,
+  POLICY_ORDER,
+  type PolicyContext,
+  type PolicyKind,
+  type ToolHandler,
+  type ToolPolicy,
+  type ToolResult,
+} from "@mcp-prod/internal";
 export {
   type Breaker,
   type BreakerEvents,
@@ -25,10 +33,10 @@ export {
   type BreakerGroupOptions,
   createBreakerGroup,
 } from "./group.ts";
+export { withBreaker, withTimeout } from "./policy.ts";
 export {
   BREAKER_META_KEY,
   type ToolBreakerOptions,
   type WithBreakerOptions,
-  withBreaker,
 } from "./with-breaker.ts";
-export { type WithTimeoutOptions, withTimeout } from "./with-timeout.ts";
+export type { WithTimeoutOptions } from "./with-timeout.ts";

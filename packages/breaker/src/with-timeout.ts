@@ -24,6 +24,11 @@ export type WithTimeoutOptions = {
    * @default "Tool timed out after <timeoutMs>ms"
    */
   readonly message?: string;
+  /**
+   * The tool's name, carried by the `BreakerTimeoutError` that aborts the handler.
+   * @default the handler's function name, or "tool"
+   */
+  readonly name?: string;
 };
 
 /**
@@ -56,7 +61,8 @@ export function withTimeout<H extends ToolHandler>(
   const { timeoutMs, message = `Tool timed out after ${timeoutMs}ms` } = options;
   assertPositiveNumber(timeoutMs, typeof timeout === "number" ? "timeout" : "timeoutMs");
   assertString(message, "message");
-  const name = handler.name || "tool";
+  const name = options.name ?? (handler.name || "tool");
+  assertString(name, "name");
   const invoke = handler as unknown as (...params: unknown[]) => unknown;
   const timedOut = (): unknown =>
     withResultMeta(textResult(message, true), BREAKER_META_KEY, { timedOut: true, timeoutMs });

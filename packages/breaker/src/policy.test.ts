@@ -1,0 +1,137 @@
+import { McpServer } from "@modelcontextprotocol/sdk/server/mcp.js";
+import { McpServer as McpServer2 } from "@modelcontextprotocol/server";
+import { afterEach, describe, expect, it } from "vitest";
+import { z } from "zod";
+import {
+  BREAKER_META_KEY,
+  BreakerTimeoutError,
+  compose,
+  createBreaker,
+  POLICY_ORDER,
+  withBreaker,
+  withTimeout,
+} from "./index.ts";
+import { connect, connect2, textOf } from "./mcp.test-helpers.ts";
+
+const cleanups: Array<() => unknown> = [];
+afterEach(async () => {
+  for (const cleanup of cleanups.splice(0).reverse()) await cleanup();
+});
+
+/** A handler that runs until its signal aborts, and records why it was aborted. */
+function hanging() {
+  const reasons: unknown[] = [];
+  const handler = async (
+    { city }: { city: string },
+    extra: { signal?: AbortSignal; mcpReq?: { signal: AbortSignal } },
+  ) =>
+    new Promise<{ content: Array<{ type: "text"; text: string }> }>((_resolve, reject) => {
+      // 1.x passes the signal at extra.signal, 2.x at ctx.mcpReq.signal.
+      const signal = (extra.signal ?? extra.mcpReq?.signal) as AbortSignal;
+      if (city === "") reject(new Error("unreachable"));
+      signal.addEventListener("abort", () => {
+        reasons.push(signal.reason);
+        reject(signal.reason);
+      });
+    });
+  return { handler, reasons };
+}
+
+describe("compose with withBreaker and withTimeout", () => {
+  it("names the breaker and the deadline after the tool, and the breaker counts timed-out calls", async () => {
+    const { handler, reasons } = hanging();
+    const mcp = new McpServer({ name: "compose-test", version: "1.0.0" });
+    mcp.registerTool(
+      "forecast",
+      { inputSchema: { city: z.string() } },
+      compose(
+        "forecast",
+        handler,
+        withBreaker({ consecutiveFailures: 2, resetTimeout: 60_000 }),
+        withTimeout({ timeoutMs: 20, message: "forecast took too long" }),
+      ),
+    );
+    const { client, close } = await connect(mcp);
+    cleanups.push(close);
+    for (let index = 0; index < 2; index++) {
+      const result = await client.callTool({ name: "forecast", arguments: { city: "Oslo" } });
+      expect(result).toMatchObject({
+        isError: true,
+        _meta: { [BREAKER_META_KEY]: { timedOut: true } },
+      });
+      expect(textOf(result)).toBe("forecast took too long");
+    }
+    expect(reasons).toHaveLength(2);
+    expect(reasons.every((reason) => BreakerTimeoutError.isInstance(reason))).toBe(true);
+    expect(reasons[0]).toMatchObject({ breakerName: "forecast", timeoutMs: 20 });
+    const refused = await client.callTool({ name: "forecast", arguments: { city: "Oslo" } });
+    expect(refused).toMatchObject({ isError: true, _meta: { [BREAKER_META_KEY]: { open: true } } });
+    expect(reasons).toHaveLength(2); // the open circuit did not run the handler
+  });
+
+  it("gives the breaker the tool's name unless the options name it, on SDK 2.x too", async () => {
+    const { handler, reasons } = hanging();
+    const mcp = new McpServer2({ name: "compose-test", version: "1.0.0" });
+    mcp.registerTool(
+      "forecast",
+      { inputSchema: z.object({ city: z.string() }) },
+      compose("forecast", handler, withBreaker({ timeout: 20 })),
+    );
+    mcp.registerTool(
+      "history",
+      { inputSchema: z.object({ city: z.string() }) },
+      compose("history", handler, withBreaker({ name: "weather-api", timeout: 20 })),
+    );
+    const { client, close } = await connect2(mcp);
+    cleanups.push(close);
+    await client.callTool({ name: "forecast", arguments: { city: "Oslo" } });
+    await client.callTool({ name: "history", arguments: { city: "Oslo" } });
+    expect(reasons.map((reason) => (reason as BreakerTimeoutError).breakerName)).toEqual([
+      "forecast",
+      "weather-api",
+    ]);
+  });
+
+  it("shares a breaker given as `breaker` between composed tools", async () => {
+    const breaker = createBreaker(() => undefined, { name: "upstream", consecutiveFailures: 2 });
+    cleanups.push(() => breaker.shutdown());
+    const failing = async () => ({
+      content: [{ type: "text" as const, text: "down" }],
+      isError: true,
+    });
+    const mcp = new McpServer({ name: "compose-test", version: "1.0.0" });
+    mcp.registerTool("a", {}, compose("a", failing, withBreaker({ breaker })));
+    mcp.registerTool("b", {}, compose("b", failing, withBreaker({ breaker })));
+    const { client, close } = await connect(mcp);
+    cleanups.push(close);
+    await client.callTool({ name: "a" });
+    await client.callTool({ name: "b" });
+    expect(breaker.state).toBe("open");
+    expect(breaker.name).toBe("upstream");
+  });
+
+  it("refuses the timeout outside the breaker, naming both and the order", () => {
+    const { handler } = hanging();
+    expect(() => compose("forecast", handler, withTimeout(1000), withBreaker())).toThrow(
+      new TypeError(
+        `compose("forecast") puts breaker inside timeout; the order is ${POLICY_ORDER.join(" → ")} (outermost first)`,
+      ),
+    );
+  });
+
+  it("checks the options of the policy form when it is called", () => {
+    expect(() => withBreaker("fast" as never)).toThrow(
+      'Expected `options` to be an object, got "fast"',
+    );
+    expect(() => withTimeout(null as never)).toThrow(
+      "Expected `timeout` to be an object, got null",
+    );
+    const { handler } = hanging();
+    expect(() => compose("forecast", handler, withTimeout(-1))).toThrow(
+      "Expected `timeout` to be a positive finite number, got -1",
+    );
+    expect(() => compose("forecast", handler, withBreaker({ consecutiveFailures: 0 }))).toThrow(
+      "Expected `consecutiveFailures` to be a positive integer, got 0",
+    );
+  });
+});
