@@ -1,4 +1,11 @@
-export type { ToolHandler } from "@mcp-prod/internal";
+export {
+  compose,
+  POLICY_ORDER,
+  type PolicyContext,
+  type PolicyKind,
+  type ToolHandler,
+  type ToolPolicy,
+} from "@mcp-prod/internal";
 export {
   type Cache,
   type CacheEvents,
@@ -22,11 +29,11 @@ export {
   CacheSerializationError,
   CacheTimeoutError,
 } from "./errors.ts";
+export { withCache } from "./policy.ts";
 export { jsonSerializer, type Serializer } from "./serializer.ts";
 export {
   CACHE_META_KEY,
   type CacheResultMeta,
   type ToolResultLike,
   type WithCacheOptions,
-  withCache,
 } from "./with-cache.ts";
