@@ -1,10 +1,16 @@
-export type {
-  ToolHandler as ToolHandlerLike,
-  ToolResult as ToolResultLike,
+export {
+  compose,
+  POLICY_ORDER,
+  type PolicyContext,
+  type PolicyKind,
+  type ToolHandler as ToolHandlerLike,
+  type ToolPolicy,
+  type ToolResult as ToolResultLike,
 } from "@mcp-prod/internal";
 export type { Attempt, AttemptContext, FallbackInfo, FallbackOptions } from "./chain.ts";
 export { FallbackError, FallbackTimeoutError, ToolResultError } from "./errors.ts";
 export { fallbackChain, fetchWithFallback } from "./fallback.ts";
+export { type FallbackPolicyOptions, withFallback } from "./policy.ts";
 export {
   FALLBACK_META_KEY,
   type FallbackMeta,
@@ -14,5 +20,4 @@ export {
   type OutputSchema,
   type ToolFallback,
   type WithFallbackOptions,
-  withFallback,
 } from "./with-fallback.ts";
