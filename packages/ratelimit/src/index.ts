@@ -1,6 +1,11 @@
-export type {
-  ToolHandler as ToolHandlerLike,
-  ToolResult as ToolResultLike,
+export {
+  compose,
+  POLICY_ORDER,
+  type PolicyContext,
+  type PolicyKind,
+  type ToolHandler as ToolHandlerLike,
+  type ToolPolicy,
+  type ToolResult as ToolResultLike,
 } from "@mcp-prod/internal";
 export { RateLimitError, RateLimitExceededError, RateLimitStoreError } from "./errors.ts";
 export {
@@ -21,10 +26,10 @@ export {
   type RateLimitStore,
   type RedisClientLike,
 } from "./limiter.ts";
+export { type RateLimitPolicyOptions, type ToolArgs, withRateLimit } from "./policy.ts";
 export {
   RATE_LIMIT_META_KEY,
   type RateLimitExtra,
   type RateLimitMeta,
   type WithRateLimitOptions,
-  withRateLimit,
 } from "./with-rate-limit.ts";
