@@ -1,4 +1,11 @@
-export type { ToolHandler as AnyToolHandler } from "@mcp-prod/internal";
+export {
+  compose,
+  POLICY_ORDER,
+  type PolicyContext,
+  type PolicyKind,
+  type ToolHandler as AnyToolHandler,
+  type ToolPolicy,
+} from "@mcp-prod/internal";
 export { TelemetryError, type TelemetryErrorCode } from "./errors.ts";
 export {
   type CreateLoggerOptions,
@@ -28,3 +35,8 @@ export {
   type TelemetryOptions,
   type ToolCallStatus,
 } from "./telemetry.ts";
+export {
+  type TelemetryPolicyOptions,
+  type WithTelemetryOptions,
+  withTelemetry,
+} from "./with-telemetry.ts";
