@@ -88,7 +88,9 @@ export function policyKind(value: unknown): PolicyKind | undefined {
  *   { inputSchema: { city: z.string() } },
  *   compose(
  *     "forecast",
- *     async ({ city }, { signal }) => textResult(await forecast(city, signal)),
+ *     async ({ city }, { signal }) => ({
+ *       content: [{ type: "text", text: await forecast(city, signal) }],
+ *     }),
  *     withTelemetry({ telemetry }),
  *     withFallback({ content: [{ type: "text", text: "Forecast unavailable" }] }),
  *     withBreaker({ timeout: 5000 }),
