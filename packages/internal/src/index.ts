@@ -16,6 +16,17 @@ export {
   describeValue,
 } from "./options.ts";
 export {
+  type Attributes,
+  type Context,
+  type Meter,
+  meterSource,
+  type OpenTelemetryApi,
+  openTelemetry,
+  type Span,
+  type Tracer,
+  tracerSource,
+} from "./otel.ts";
+export {
   isToolResult,
   readToolCall,
   type ToolCall,

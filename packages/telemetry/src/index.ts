@@ -1,4 +1,9 @@
 export type { ToolHandler as AnyToolHandler } from "@mcp-prod/internal";
+export {
+  type ClientCallOptions,
+  injectTraceContext,
+  traceClientCall,
+} from "./client-tracing.ts";
 export { TelemetryError, type TelemetryErrorCode } from "./errors.ts";
 export {
   type CreateLoggerOptions,
@@ -18,6 +23,8 @@ export type {
   PoolEvents,
   RateLimiterEvents,
 } from "./observers.ts";
+export { INSTRUMENTATION_SCOPE, MCP_DURATION_BUCKETS } from "./otel-metrics.ts";
+export { isDegraded } from "./outcomes.ts";
 export { type SentryLike, type SentryReporterOptions, sentryReporter } from "./sentry.ts";
 export {
   createTelemetry,
@@ -28,3 +35,11 @@ export {
   type TelemetryOptions,
   type ToolCallStatus,
 } from "./telemetry.ts";
+export type { NetworkTransport } from "./trace-context.ts";
+export {
+  type McpServerMethod,
+  type TraceOptions,
+  tracePrompt,
+  traceResource,
+  traceTool,
+} from "./tracing.ts";

@@ -26,9 +26,12 @@ import {
   Observers,
   registerMetric,
 } from "./observers.ts";
+import { isDegraded } from "./outcomes.ts";
+import { traceTool } from "./tracing.ts";
 
 /**
- * How a tool call ended: `error` covers a thrown error and an `isError` result alike.
+ * How a tool call ended: `error` covers a thrown error and an `isError` result alike;
+ * `degraded` is a result a fallback served (`_meta["mcp-prod/fallback"].degraded`).
  *
  * @example
  * ```ts
@@ -36,7 +39,7 @@ import {
  * const statuses: ToolCallStatus[] = ["success", "error", "cancelled"];
  * ```
  */
-export type ToolCallStatus = "success" | "error" | "cancelled";
+export type ToolCallStatus = "success" | "degraded" | "error" | "cancelled";
 
 /**
  * What an error reporter is told besides the error itself.
@@ -153,6 +156,13 @@ export type TelemetryOptions = {
    * @default "error"
    */
   readonly errorLogLevel?: Level | undefined;
+  /**
+   * Also trace each call on the OpenTelemetry MCP conventions ({@link traceTool}):
+   * a SERVER span and `mcp.server.operation.duration`, through `@opentelemetry/api`
+   * when an SDK is registered; nothing happens without one.
+   * @default true
+   */
+  readonly tracing?: boolean | undefined;
 };
 
 /**
@@ -231,6 +241,7 @@ export function createTelemetry(options: TelemetryOptions): Telemetry {
     redact = [],
     logLevel = "info",
     errorLogLevel = "error",
+    tracing = true,
   } = options;
   assertString(serviceName, "serviceName");
   if (logger !== undefined && (typeof logger !== "object" || typeof logger?.child !== "function"))
@@ -241,6 +252,7 @@ export function createTelemetry(options: TelemetryOptions): Telemetry {
   assertBoolean(enabled, "enabled");
   assertBoolean(defaultMetrics, "defaultMetrics");
   assertBoolean(logArgs, "logArgs");
+  assertBoolean(tracing, "tracing");
   assertOneOf(logLevel, "logLevel", LEVELS);
   assertOneOf(errorLogLevel, "errorLogLevel", LEVELS);
   assertBuckets(buckets);
@@ -281,6 +293,7 @@ export function createTelemetry(options: TelemetryOptions): Telemetry {
     if (!enabled) return handler;
     const counters = {
       success: calls.labels({ tool, status: "success" }),
+      degraded: calls.labels({ tool, status: "degraded" }),
       error: calls.labels({ tool, status: "error" }),
       cancelled: calls.labels({ tool, status: "cancelled" }),
     };
@@ -326,7 +339,10 @@ export function createTelemetry(options: TelemetryOptions): Telemetry {
       }
     };
 
-    const invoke = handler as unknown as (this: unknown, ...params: unknown[]) => unknown;
+    const invoke = (tracing ? traceTool(tool, handler) : handler) as unknown as (
+      this: unknown,
+      ...params: unknown[]
+    ) => unknown;
     const wrapped = async function (this: unknown, ...params: unknown[]) {
       const startedAt = performance.now();
       const call = readToolCall(params);
@@ -342,7 +358,8 @@ export function createTelemetry(options: TelemetryOptions): Telemetry {
         if (!settled) {
           settled = true;
           const failed = isToolResult(result) && result.isError === true;
-          record(call, failed ? "error" : "success", startedAt, undefined);
+          const status = failed ? "error" : isDegraded(result) ? "degraded" : "success";
+          record(call, status, startedAt, undefined);
         }
         return result;
       } catch (error) {
@@ -378,6 +395,7 @@ export function createTelemetry(options: TelemetryOptions): Telemetry {
 
 const MESSAGES: Record<ToolCallStatus, string> = {
   success: "Tool execution completed",
+  degraded: "Tool execution degraded: a fallback answered",
   error: "Tool execution failed",
   cancelled: "Tool execution cancelled",
 };
