@@ -18,6 +18,8 @@ export {
 export {
   type Attributes,
   type Context,
+  endSpan,
+  errorType,
   type Meter,
   meterSource,
   type OpenTelemetryApi,

@@ -5,18 +5,14 @@ import {
   assertOptions,
   assertPositiveInteger,
   assertString,
+  endSpan,
+  errorType,
   isToolResult,
   openTelemetry,
   tracerSource,
 } from "@mcp-prod/internal";
 import { clientInstruments, INSTRUMENTATION_SCOPE } from "./otel-metrics.ts";
-import {
-  endSpan,
-  errorType,
-  META_SETTER,
-  NETWORK_TRANSPORTS,
-  type NetworkTransport,
-} from "./trace-context.ts";
+import { META_SETTER, NETWORK_TRANSPORTS, type NetworkTransport } from "./trace-context.ts";
 
 const tracers = tracerSource(INSTRUMENTATION_SCOPE);
 

@@ -1,5 +1,3 @@
-import type { OpenTelemetryApi, Span } from "@mcp-prod/internal";
-
 /** The `network.transport` values the conventions name for MCP. */
 export const NETWORK_TRANSPORTS = ["tcp", "quic", "pipe", "unix"] as const;
 
@@ -29,42 +27,4 @@ export function metaOf(extra: Record<string, unknown> | undefined): Carrier | un
   if (!extra) return undefined;
   const meta = extra._meta ?? (extra.mcpReq as { _meta?: unknown } | undefined)?._meta;
   return typeof meta === "object" && meta !== null ? (meta as Carrier) : undefined;
-}
-
-/**
- * `error.type` of a thrown error, low in cardinality: its string `code`
- * (`ECONNREFUSED`, `ERR_BREAKER_OPEN`), a JSON-RPC error's numeric code
- * (`-32602`), `cancelled` for an `AbortError`, else its class name; `_OTHER`
- * for a thrown non-error.
- */
-export function errorType(error: unknown): string {
-  if (typeof error !== "object" || error === null) return "_OTHER";
-  const { code, name } = error as { code?: unknown; name?: unknown };
-  if (typeof code === "string" && code !== "") return code;
-  if (name === "AbortError") return "cancelled";
-  if (typeof code === "number" && Number.isInteger(code)) return String(code);
-  if (typeof name === "string" && name !== "") return name;
-  return error.constructor?.name || "_OTHER";
-}
-
-/**
- * Marks `span` failed the conventions' way when `failure` (an `error.type`) is
- * set: the attribute, ERROR status with the error's message, the exception as
- * an event. Then ends it.
- */
-export function endSpan(
-  otel: OpenTelemetryApi,
-  span: Span,
-  failure: string | undefined,
-  error: unknown,
-): void {
-  if (failure !== undefined) {
-    span.setAttribute("error.type", failure);
-    if (error !== undefined) span.recordException(error as Error);
-    span.setStatus({
-      code: otel.SpanStatusCode.ERROR,
-      ...(error instanceof Error ? { message: error.message } : {}),
-    });
-  }
-  span.end();
 }

@@ -2,6 +2,7 @@ import { randomUUID } from "node:crypto";
 import { createServer, type Server } from "node:http";
 import type { AddressInfo } from "node:net";
 import { withFallback } from "@mcp-prod/fallback";
+import { registerTestSdk } from "@mcp-prod/testkit/otel";
 import { Client } from "@modelcontextprotocol/sdk/client/index.js";
 import { StreamableHTTPClientTransport } from "@modelcontextprotocol/sdk/client/streamableHttp.js";
 import { McpServer, ResourceTemplate } from "@modelcontextprotocol/sdk/server/mcp.js";
@@ -17,7 +18,6 @@ import {
   traceResource,
   traceTool,
 } from "./index.ts";
-import { registerTestSdk } from "./otel-test-sdk.ts";
 import { seriesValue } from "./test-utils.ts";
 
 const sdk = registerTestSdk();

@@ -6,6 +6,8 @@ import {
   assertOptions,
   assertString,
   type Context,
+  endSpan,
+  errorType,
   isToolResult,
   onAbort,
   openTelemetry,
@@ -17,14 +19,7 @@ import {
 } from "@mcp-prod/internal";
 import { INSTRUMENTATION_SCOPE, serverInstruments } from "./otel-metrics.ts";
 import { isDegraded, outcomeAttributes } from "./outcomes.ts";
-import {
-  endSpan,
-  errorType,
-  META_GETTER,
-  metaOf,
-  NETWORK_TRANSPORTS,
-  type NetworkTransport,
-} from "./trace-context.ts";
+import { META_GETTER, metaOf, NETWORK_TRANSPORTS, type NetworkTransport } from "./trace-context.ts";
 
 /** The MCP requests a server handles through a handler it registers and can wrap. */
 export type McpServerMethod = "tools/call" | "prompts/get" | "resources/read";

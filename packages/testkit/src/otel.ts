@@ -1,4 +1,4 @@
-// The real OpenTelemetry SDK, in memory, for this package's tests only (never exported from index.ts).
+// The real OpenTelemetry SDK, in memory, for tests of the packages that emit spans and metrics.
 import { context, metrics, propagation, trace } from "@opentelemetry/api";
 import { AsyncLocalStorageContextManager } from "@opentelemetry/context-async-hooks";
 import {
