@@ -28,6 +28,7 @@ export {
   type Tracer,
   tracerSource,
 } from "./otel.ts";
+export { traceRedis } from "./redis-span.ts";
 export {
   isToolResult,
   readToolCall,
