@@ -4,6 +4,7 @@ import {
   assertOneOf,
   assertOptions,
   assertString,
+  errorType,
   isToolResult,
   onAbort,
   readToolCall,
@@ -27,7 +28,7 @@ import {
   registerMetric,
 } from "./observers.ts";
 import { isDegraded } from "./outcomes.ts";
-import { traceTool } from "./tracing.ts";
+import { isErrorResult, serverOperations, toolIdentity } from "./tracing.ts";
 
 /**
  * How a tool call ended: `error` covers a thrown error and an `isError` result alike;
@@ -339,22 +340,27 @@ export function createTelemetry(options: TelemetryOptions): Telemetry {
       }
     };
 
-    const invoke = (tracing ? traceTool(tool, handler) : handler) as unknown as (
-      this: unknown,
-      ...params: unknown[]
-    ) => unknown;
+    const operations = tracing
+      ? serverOperations("tools/call", tool, toolIdentity(tool), undefined)
+      : undefined;
+    const invoke = handler as unknown as (this: unknown, ...params: unknown[]) => unknown;
     const wrapped = async function (this: unknown, ...params: unknown[]) {
       const startedAt = performance.now();
       const call = readToolCall(params);
+      const operation = operations?.start(call);
       let settled = false;
       // A cancelled call is counted when the client cancels, even if the handler never settles.
       const removeAbortListener = onAbort(call.signal, () => {
         if (settled) return;
         settled = true;
         record(call, "cancelled", startedAt, undefined);
+        operation?.finish("cancelled");
       });
       try {
-        const result = await invoke.apply(this, params);
+        const result = await (operation
+          ? operation.run(invoke, this, params)
+          : invoke.apply(this, params));
+        operation?.finish(isErrorResult(result) ? "tool_error" : undefined, result);
         if (!settled) {
           settled = true;
           const failed = isToolResult(result) && result.isError === true;
@@ -363,6 +369,7 @@ export function createTelemetry(options: TelemetryOptions): Telemetry {
         }
         return result;
       } catch (error) {
+        operation?.finish(call.signal?.aborted ? "cancelled" : errorType(error), undefined, error);
         if (!settled) {
           settled = true;
           record(call, "error", startedAt, error);

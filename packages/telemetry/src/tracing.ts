@@ -9,12 +9,14 @@ import {
   endSpan,
   errorType,
   isToolResult,
+  type OpenTelemetryApi,
   onAbort,
   openTelemetry,
   readToolCall,
   type Span,
   type ToolCall,
   type ToolHandler,
+  type Tracer,
   tracerSource,
 } from "@mcp-prod/internal";
 import { INSTRUMENTATION_SCOPE, serverInstruments } from "./otel-metrics.ts";
@@ -77,11 +79,16 @@ export function traceTool<H extends ToolHandler>(
   options?: TraceOptions,
 ): H {
   assertString(tool, "tool");
-  return instrument("tools/call", tool, handler, options, {
+  return instrument("tools/call", tool, handler, options, toolIdentity(tool));
+}
+
+/** The attributes naming a tool call on the conventions. */
+export function toolIdentity(tool: string): Attributes {
+  return {
     "mcp.method.name": "tools/call",
     "gen_ai.tool.name": tool,
     "gen_ai.operation.name": "execute_tool",
-  });
+  };
 }
 
 /**
@@ -134,86 +141,146 @@ function instrument<H extends ToolHandler>(
   identity: Attributes,
 ): H {
   assertFunction(handler, "handler");
+  const operations = serverOperations(method, target, identity, options);
+  const invoke = handler as unknown as (this: unknown, ...params: unknown[]) => unknown;
+
+  const traced = function (this: unknown, ...params: unknown[]): unknown {
+    const call = readToolCall(params);
+    const operation = operations.start(call);
+    // No SDK registered: the handler runs as if unwrapped.
+    if (!operation) return invoke.apply(this, params);
+    // A cancelled request ends its span when the client cancels, even if the handler never settles.
+    const removeAbortListener = onAbort(call.signal, () => operation.finish("cancelled"));
+    let pending: unknown;
+    try {
+      pending = operation.run(invoke, this, params);
+    } catch (error) {
+      removeAbortListener();
+      operation.finish(errorType(error), undefined, error);
+      throw error;
+    }
+    return Promise.resolve(pending).then(
+      (result) => {
+        removeAbortListener();
+        operation.finish(isErrorResult(result) ? "tool_error" : undefined, result);
+        return result;
+      },
+      (error: unknown) => {
+        removeAbortListener();
+        operation.finish(call.signal?.aborted ? "cancelled" : errorType(error), undefined, error);
+        throw error;
+      },
+    );
+  };
+  return traced as unknown as H;
+}
+
+/** True for a tool result the handler marked `isError`. */
+export function isErrorResult(result: unknown): boolean {
+  return isToolResult(result) && result.isError === true;
+}
+
+/**
+ * The spans and duration metric of one kind of server operation (`tools/call
+ * search_users`), validated once; `start` begins one request's, or returns
+ * `undefined` while no OpenTelemetry SDK is registered. `telemetry.wrap` drives
+ * it from its own settle logic, so a wrapped tool pays for one abort listener, not two.
+ */
+export function serverOperations(
+  method: McpServerMethod,
+  target: string | undefined,
+  identity: Attributes,
+  options: TraceOptions | undefined,
+): { start(call: ToolCall): ServerOperation | undefined } {
   assertOptions(options);
   assertKnownKeys(options, KNOWN_KEYS, WHERE[method]);
   const { networkTransport, protocolVersion } = options ?? {};
   assertOneOf(networkTransport, "networkTransport", NETWORK_TRANSPORTS, true);
   assertString(protocolVersion, "protocolVersion", true);
   const spanName = target === undefined ? method : `${method} ${target}`;
-  const invoke = handler as unknown as (this: unknown, ...params: unknown[]) => unknown;
-
-  const traced = function (this: unknown, ...params: unknown[]): unknown {
-    const tracer = tracers();
-    const instruments = serverInstruments();
-    // No SDK registered: not one allocation on the call path.
-    if (!tracer && !instruments) return invoke.apply(this, params);
-    const otel = openTelemetry() as NonNullable<ReturnType<typeof openTelemetry>>;
-    const startedAt = performance.now();
-    const call = readToolCall(params);
-    const shared = sharedAttributes(identity, call, networkTransport, protocolVersion);
-
-    let span: Span | undefined;
-    let spanContext: Context | undefined;
-    if (tracer) {
-      const active = otel.context.active();
-      const meta = metaOf(call.extra);
-      const parent = meta ? otel.propagation.extract(active, meta, META_GETTER) : active;
-      // The conventions: the client's context is the parent, the transport's (an HTTP span) a link.
-      const ambient = parent === active ? undefined : otel.trace.getSpanContext(active);
-      span = tracer.startSpan(
-        spanName,
-        {
-          kind: otel.SpanKind.SERVER,
-          attributes: { ...shared, ...requestAttributes(call, method) },
-          ...(ambient && otel.isSpanContextValid(ambient) ? { links: [{ context: ambient }] } : {}),
-        },
-        parent,
-      );
-      spanContext = otel.trace.setSpan(parent, span);
-    }
-
-    let settled = false;
-    const finish = (failure: string | undefined, result: unknown, error?: unknown) => {
-      if (settled) return;
-      settled = true;
-      removeAbortListener();
-      const degraded = failure === undefined && isDegraded(result);
-      if (span) {
-        const outcomes = outcomeAttributes(result);
-        if (outcomes) span.setAttributes(outcomes);
-        if (degraded) span.setAttribute("mcp_prod.degraded", true);
-        endSpan(otel, span, failure, error);
-      }
-      if (instruments) {
-        const attributes = failure === undefined ? shared : { ...shared, "error.type": failure };
-        instruments.duration.record((performance.now() - startedAt) / 1000, attributes);
-        if (degraded) instruments.degraded.add(1, shared);
-      }
-    };
-    // A cancelled request ends its span when the client cancels, even if the handler never settles.
-    const removeAbortListener = onAbort(call.signal, () => finish("cancelled", undefined));
-
-    let pending: unknown;
-    try {
-      pending = spanContext
-        ? otel.context.with(spanContext, invoke, this, ...params)
-        : invoke.apply(this, params);
-    } catch (error) {
-      finish(errorType(error), undefined, error);
-      throw error;
-    }
-    return Promise.resolve(pending).then(
-      (result) => {
-        finish(isToolResult(result) && result.isError === true ? "tool_error" : undefined, result);
-        return result;
-      },
-      (error: unknown) => {
-        finish(call.signal?.aborted ? "cancelled" : errorType(error), undefined, error);
-        throw error;
-      },
-    );
+  return {
+    start(call) {
+      const tracer = tracers();
+      const instruments = serverInstruments();
+      if (!tracer && !instruments) return undefined;
+      const otel = openTelemetry() as OpenTelemetryApi;
+      const shared = sharedAttributes(identity, call, networkTransport, protocolVersion);
+      return new ServerOperation(otel, tracer, instruments, spanName, method, shared, call);
+    },
   };
-  return traced as unknown as H;
+}
+
+/** One request's span and duration: started on receipt, finished once. */
+export class ServerOperation {
+  readonly #otel: OpenTelemetryApi;
+  readonly #instruments: ReturnType<typeof serverInstruments>;
+  readonly #shared: Attributes;
+  readonly #startedAt = performance.now();
+  readonly #span: Span | undefined;
+  readonly #context: Context | undefined;
+  #finished = false;
+
+  constructor(
+    otel: OpenTelemetryApi,
+    tracer: Tracer | undefined,
+    instruments: ReturnType<typeof serverInstruments>,
+    spanName: string,
+    method: McpServerMethod,
+    shared: Attributes,
+    call: ToolCall,
+  ) {
+    this.#otel = otel;
+    this.#instruments = instruments;
+    this.#shared = shared;
+    if (!tracer) return;
+    const active = otel.context.active();
+    const meta = metaOf(call.extra);
+    const parent = meta ? otel.propagation.extract(active, meta, META_GETTER) : active;
+    // The conventions: the client's context is the parent, the transport's (an HTTP span) a link.
+    const ambient = parent === active ? undefined : otel.trace.getSpanContext(active);
+    this.#span = tracer.startSpan(
+      spanName,
+      {
+        kind: otel.SpanKind.SERVER,
+        attributes: spanAttributes(shared, call, method),
+        ...(ambient && otel.isSpanContextValid(ambient) ? { links: [{ context: ambient }] } : {}),
+      },
+      parent,
+    );
+    this.#context = otel.trace.setSpan(parent, this.#span);
+  }
+
+  /** Calls the handler with this operation's span active. */
+  run(
+    invoke: (this: unknown, ...params: unknown[]) => unknown,
+    self: unknown,
+    params: unknown[],
+  ): unknown {
+    return this.#context
+      ? this.#otel.context.with(this.#context, invoke, self, ...params)
+      : invoke.apply(self, params);
+  }
+
+  /** Ends the span and records the duration; `failure` is the `error.type`. Later calls do nothing. */
+  finish(failure: string | undefined, result?: unknown, error?: unknown): void {
+    if (this.#finished) return;
+    this.#finished = true;
+    const degraded = failure === undefined && isDegraded(result);
+    const span = this.#span;
+    if (span) {
+      const outcomes = outcomeAttributes(result);
+      if (outcomes) span.setAttributes(outcomes);
+      if (degraded) span.setAttribute("mcp_prod.degraded", true);
+      endSpan(this.#otel, span, failure, error);
+    }
+    const instruments = this.#instruments;
+    if (instruments) {
+      const shared = this.#shared;
+      const attributes = failure === undefined ? shared : { ...shared, "error.type": failure };
+      instruments.duration.record((performance.now() - this.#startedAt) / 1000, attributes);
+      if (degraded) instruments.degraded.add(1, shared);
+    }
+  }
 }
 
 /** The attributes of both the span and the duration metric: low in cardinality. */
@@ -236,10 +303,10 @@ function sharedAttributes(
   };
 }
 
-/** The span's own attributes: one request's identity, too many values for a metric. */
-function requestAttributes(call: ToolCall, method: McpServerMethod): Attributes {
+/** The span's attributes: the shared ones plus one request's identity, too many values for a metric. */
+function spanAttributes(shared: Attributes, call: ToolCall, method: McpServerMethod): Attributes {
   const extra = call.extra;
-  const attributes: Record<string, string> = {};
+  const attributes: Attributes = { ...shared };
   const requestId = extra?.requestId ?? (extra?.mcpReq as { id?: unknown } | undefined)?.id;
   if (typeof requestId === "string" || typeof requestId === "number")
     attributes["jsonrpc.request.id"] = String(requestId);
