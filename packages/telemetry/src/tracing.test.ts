@@ -1,6 +1,7 @@
 import { randomUUID } from "node:crypto";
 import { createServer, type Server } from "node:http";
 import type { AddressInfo } from "node:net";
+import { createBreaker, withBreaker } from "@mcp-prod/breaker";
 import { withFallback } from "@mcp-prod/fallback";
 import { registerTestSdk } from "@mcp-prod/testkit/otel";
 import { Client } from "@modelcontextprotocol/sdk/client/index.js";
@@ -335,6 +336,32 @@ describe("traceTool over Streamable HTTP", () => {
       progressToken: 3,
       traceparent: `00-${span.spanContext().traceId}-${span.spanContext().spanId}-01`,
     });
+  });
+});
+
+describe("observed objects on the active span", () => {
+  it("adds a breaker's rejection to the tool call's span, beside the result's _meta outcome", async () => {
+    const telemetry = createTelemetry({ serviceName: "breaker-events" });
+    const breaker = createBreaker(async (_args: object, _extra: object) => ({ content: [] }), {
+      name: "forecast-api",
+    });
+    telemetry.observeBreaker(breaker);
+    const tool = telemetry.wrap(
+      "forecast_breaker",
+      withBreaker(async (_args: object, _extra: object) => ({ content: [] }), { breaker }),
+    );
+    breaker.open();
+    await tool({}, {});
+    const [span] = sdk.finished("tools/call forecast_breaker");
+    expect(span?.events.map((event) => [event.name, event.attributes])).toEqual([
+      ["mcp_prod.breaker.rejected", { "mcp_prod.breaker": "forecast-api" }],
+    ]);
+    expect(span?.attributes).toMatchObject({
+      "mcp_prod.breaker.open": true,
+      "error.type": "tool_error",
+    });
+    telemetry.close();
+    await breaker.shutdown();
   });
 });
 
