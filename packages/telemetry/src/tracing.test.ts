@@ -265,6 +265,9 @@ describe("traceTool over Streamable HTTP", () => {
       "network.transport": "tcp",
       "error.type": "tool_error",
     });
+    const errorTypes = new Set(metric?.dataPoints.map((point) => point.attributes["error.type"]));
+    for (const type of ["tool_error", "ECONNREFUSED", "QuotaError", "cancelled"])
+      expect(errorTypes).toContain(type);
     const value = refused?.value as { count: number; buckets: { boundaries: number[] } };
     expect(value.count).toBeGreaterThanOrEqual(1);
     expect(value.buckets.boundaries).toEqual([
