@@ -44,7 +44,9 @@ describe("statement spans", () => {
 
   it("marks a failed statement with its SQLSTATE", async () => {
     await expect(pool.query("SELECT * FROM no_such_table_for_spans")).rejects.toThrow();
-    const [span] = sdk.finished().filter((finished) => finished.attributes["db.operation.name"] === "SELECT");
+    const [span] = sdk
+      .finished()
+      .filter((finished) => finished.attributes["db.operation.name"] === "SELECT");
     expect(span?.attributes["error.type"]).toBe("42P01");
     expect(span?.attributes["db.response.status_code"]).toBe("42P01");
     expect(span?.status.code).toBe(SpanStatusCode.ERROR);
