@@ -33,7 +33,7 @@ export function databaseTarget(config: PoolConfig): Attributes {
 /**
  * Starts the CLIENT span of one statement on the OpenTelemetry database
  * conventions (`SELECT users`, `db.operation.name = SELECT`), a child of the
- * caller's active span; `undefined`, at the cost of one property read, while no
+ * caller's active span; `undefined`, at the cost of a few property reads, while no
  * OpenTelemetry SDK is registered. The statement's text and values are never recorded.
  */
 export function startStatementSpan(
