@@ -4,6 +4,7 @@ import { loadConfigOrExit } from "@mcp-prod/config";
 import { breakerCheck, createHealth, httpCheck } from "@mcp-prod/health";
 import { createLogger, createTelemetry } from "@mcp-prod/telemetry";
 import { identityFromHeaders, serveMcp } from "@mcp-prod-examples/kit";
+import { startOpenTelemetry } from "@mcp-prod-examples/kit/otel";
 import Redis from "ioredis";
 import { configShape } from "./config.ts";
 import { buildServer } from "./server.ts";
@@ -11,6 +12,8 @@ import { createAnalyticsTools } from "./tools.ts";
 import { createUpstreamClient } from "./upstream-client.ts";
 
 const config = loadConfigOrExit(configShape);
+// Spans and metrics to an OTLP collector when OTEL_EXPORTER_OTLP_ENDPOINT is set; nothing otherwise.
+const openTelemetry = await startOpenTelemetry("analytics-mcp");
 const logger = createLogger({ level: config.logLevel }).child({ service: "analytics-mcp" });
 const telemetry = createTelemetry({ serviceName: "analytics-mcp", logger });
 
@@ -75,6 +78,7 @@ health.gracefulShutdown({
     () => lastGood.close(),
     async () => breaker.shutdown(),
     async () => redis?.disconnect(),
+    openTelemetry.shutdown,
   ],
 });
 health.markReady();

@@ -3,12 +3,15 @@ import { createHealth } from "@mcp-prod/health";
 import { createPool } from "@mcp-prod/pool";
 import { createLogger, createTelemetry } from "@mcp-prod/telemetry";
 import { identityFromHeaders, serveMcp } from "@mcp-prod-examples/kit";
+import { startOpenTelemetry } from "@mcp-prod-examples/kit/otel";
 import { configShape } from "./config.ts";
 import { openDatabase } from "./database.ts";
 import { buildServer } from "./server.ts";
 import { migrate } from "./users.ts";
 
 const config = loadConfigOrExit(configShape);
+// Spans and metrics to an OTLP collector when OTEL_EXPORTER_OTLP_ENDPOINT is set; nothing otherwise.
+const openTelemetry = await startOpenTelemetry("user-management-mcp");
 const logger = createLogger({ level: config.logLevel }).child({ service: "user-management-mcp" });
 const telemetry = createTelemetry({ serviceName: "user-management-mcp", logger });
 
@@ -42,7 +45,7 @@ health.gracefulShutdown({
   servers: [server],
   drainMs: config.shutdown.drainMs,
   timeoutMs: 20_000,
-  cleanup: [pool.close, database.close],
+  cleanup: [pool.close, database.close, openTelemetry.shutdown],
 });
 health.markReady();
 logger.info(

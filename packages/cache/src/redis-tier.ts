@@ -4,6 +4,7 @@ import { CacheError } from "./errors.ts";
 import { escapeGlob } from "./keys.ts";
 import type { StoredEntry } from "./memory-tier.ts";
 import type { Serializer } from "./serializer.ts";
+import { tracedCommand } from "./tracing.ts";
 
 /** The Redis operations the cache reports in its `error` event. */
 export type CacheOperation =
@@ -104,7 +105,12 @@ export class RedisTier {
       const [next, keys] = reply;
       cursor = next;
       if (keys.length > 0) {
-        const removed = await this.#command("clear", () => this.#redis.unlink(...keys));
+        const removed = await this.#command(
+          "clear",
+          () => this.#redis.unlink(...keys),
+          undefined,
+          "UNLINK",
+        );
         if (removed === undefined) return false;
       }
     } while (cursor !== "0");
@@ -172,6 +178,12 @@ export class RedisTier {
    * report) on failure. `map`, when given, turns the reply into the answer.
    */
   #command<T>(operation: CacheOperation, run: () => Promise<T>): Promise<T | undefined>;
+  #command<T>(
+    operation: CacheOperation,
+    run: () => Promise<T>,
+    map: undefined,
+    command: string,
+  ): Promise<T | undefined>;
   #command<T, R>(
     operation: CacheOperation,
     run: () => Promise<T>,
@@ -181,6 +193,7 @@ export class RedisTier {
     operation: CacheOperation,
     run: () => Promise<T>,
     map?: (reply: T) => R,
+    command?: string,
   ): Promise<T | R | undefined> {
     const status = this.#redis.status;
     if (status === "reconnecting" || status === "end") {
@@ -203,7 +216,7 @@ export class RedisTier {
       this.#deadlines.add(pending);
       let reply: Promise<T>;
       try {
-        reply = run();
+        reply = tracedCommand(operation, this.#redis, run, command);
       } catch (error) {
         reply = Promise.reject(error);
       }

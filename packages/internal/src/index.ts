@@ -25,6 +25,20 @@ export {
   describeValue,
 } from "./options.ts";
 export {
+  type Attributes,
+  type Context,
+  endSpan,
+  errorType,
+  type Meter,
+  meterSource,
+  type OpenTelemetryApi,
+  openTelemetry,
+  type Span,
+  type Tracer,
+  tracerSource,
+} from "./otel.ts";
+export { traceRedis } from "./redis-span.ts";
+export {
   isToolResult,
   readToolCall,
   type ToolCall,

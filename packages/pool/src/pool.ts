@@ -1,4 +1,5 @@
 import {
+  type Attributes,
   abortReason,
   assertBoolean,
   assertNonNegativeInteger,
@@ -19,6 +20,7 @@ import { backoffDelay, sleep } from "./backoff.ts";
 import { type CancellableClient, sendCancelRequest } from "./cancel-request.ts";
 import { PoolError, type PoolStats, PoolTimeoutError, QueryTimeoutError } from "./errors.ts";
 import { LatencyWindow } from "./latency.ts";
+import { databaseTarget, startStatementSpan, traced } from "./tracing.ts";
 import { isConnectionError, isSerializationError } from "./transient.ts";
 
 /** pg options this package sets itself from its own, so they cannot be passed through `connection`. */
@@ -461,6 +463,12 @@ export class Pool {
   #deadlineTimer: NodeJS.Timeout | undefined;
   #deadlineAt = Number.POSITIVE_INFINITY;
   #ready: Promise<void>;
+  #targetAttributes: Attributes | undefined;
+  /** The database the spans name, worked out on the first traced statement. */
+  readonly #target = (): Attributes => {
+    this.#targetAttributes ??= databaseTarget(this.pg.options as PoolConfig);
+    return this.#targetAttributes;
+  };
 
   /** @internal Use {@link createPool}. */
   constructor(options: PoolOptions = {}) {
@@ -622,9 +630,10 @@ export class Pool {
   ): Promise<QueryResult<Row>> {
     const { signal, idempotent = false, timeoutMs = this.#queryTimeoutMs } = options;
     const attempts = idempotent ? this.#queryAttempts : 1;
+    const span = startStatementSpan(text, this.#target);
     // Callbacks rather than nested promises: this is the path every statement
     // takes, and it must cost next to nothing over pg.Pool's own query().
-    return new Promise<QueryResult<Row>>((resolve, reject) => {
+    const pending = new Promise<QueryResult<Row>>((resolve, reject) => {
       const attempt = (number: number) => {
         // A statement's checkout ends with the statement (bounded by
         // queryTimeoutMs), so it records the SQL instead of paying for a stack.
@@ -666,6 +675,7 @@ export class Pool {
       };
       attempt(1);
     });
+    return traced(pending, span);
   }
 
   /**
@@ -883,7 +893,8 @@ export class Pool {
     options: StatementOptions,
   ): Promise<QueryResult<Row>> {
     const { signal, timeoutMs = this.#queryTimeoutMs } = options;
-    return new Promise((resolve, reject) => {
+    const span = startStatementSpan(text, this.#target);
+    const pending = new Promise<QueryResult<Row>>((resolve, reject) => {
       this.#runThen<Row>(
         lease,
         text,
@@ -894,6 +905,7 @@ export class Pool {
         (error, result) => (result ? resolve(result) : reject(error)),
       );
     });
+    return traced(pending, span);
   }
 
   /**

@@ -14,6 +14,7 @@ import {
 import { RateLimiterMemory, RateLimiterRedis, RateLimiterRes } from "rate-limiter-flexible";
 import { RateLimitExceededError, RateLimitStoreError } from "./errors.ts";
 import { rateLimitHeaders, writeRateLimitResponse } from "./http.ts";
+import { tracedConsume } from "./tracing.ts";
 
 /**
  * The part of an ioredis client (`Redis` or `Cluster`) the limiter relies on.
@@ -273,7 +274,8 @@ class Limiter implements RateLimiter {
     const redis = this.#redis as RateLimiterRedis;
     try {
       this.#assertRedisUsable();
-      return this.#toResult(key, await this.#withTimeout(redis.consume(key, cost)), "redis");
+      const consumed = tracedConsume(this.#options.redis ?? {}, () => redis.consume(key, cost));
+      return this.#toResult(key, await this.#withTimeout(consumed), "redis");
     } catch (error) {
       if (error instanceof RateLimiterRes) throw this.#limited(key, error.msBeforeNext);
       this.#reportStoreError(error);

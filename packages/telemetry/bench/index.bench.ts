@@ -2,23 +2,62 @@
  * 1. Per-call cost of `telemetry.wrap` against the bare handler, against the
  *    seed's hand-written prom-client instrumentation (the code the package
  *    replaces), and with telemetry disabled.
- * 2. `/metrics` render time with 100 tools × 3 statuses.
+ * 2. OpenTelemetry: `wrap` with metrics and a log line, with tracing off (no
+ *    SDK registered) and on (the real SDK: always-on sampler, in-memory span
+ *    exporter, a meter provider), against the same instrumentation written by
+ *    hand in the handler with `@opentelemetry/api`. The SDK is registered only
+ *    while a "SDK on" contender runs.
+ * 3. `/metrics` render time with 100 tools × 4 statuses.
  *
  * Contenders are interleaved: each round runs every task briefly, and the
  * table reports the median of the per-round medians.
  *
  * Run: pnpm --filter @mcp-prod/telemetry bench
  */
+import {
+  context,
+  metrics,
+  type Histogram as OtelHistogram,
+  propagation,
+  SpanKind,
+  SpanStatusCode,
+  trace,
+} from "@opentelemetry/api";
+import { AsyncLocalStorageContextManager } from "@opentelemetry/context-async-hooks";
+import {
+  CompositePropagator,
+  W3CBaggagePropagator,
+  W3CTraceContextPropagator,
+} from "@opentelemetry/core";
+import { MeterProvider, MetricReader } from "@opentelemetry/sdk-metrics";
+import {
+  AlwaysOnSampler,
+  BasicTracerProvider,
+  InMemorySpanExporter,
+  type ReadableSpan,
+  SimpleSpanProcessor,
+} from "@opentelemetry/sdk-trace-base";
 import { pino } from "pino";
 import { Counter, Histogram, Registry } from "prom-client";
 import { Bench } from "tinybench";
-import { createTelemetry } from "../src/index.ts";
+import { createTelemetry, MCP_DURATION_BUCKETS } from "../src/index.ts";
 
 const ROUNDS = 5;
 const TASK_TIME_MS = 250;
 
-type Extra = { signal: AbortSignal; requestId: number; sessionId: string };
-const extra: Extra = { signal: new AbortController().signal, requestId: 1, sessionId: "s-1" };
+type Extra = {
+  signal: AbortSignal;
+  requestId: number;
+  sessionId: string;
+  _meta: Record<string, string>;
+};
+// As a client sends it: its trace context in params._meta.
+const extra: Extra = {
+  signal: new AbortController().signal,
+  requestId: 1,
+  sessionId: "s-1",
+  _meta: { traceparent: "00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01" },
+};
 const args = { query: "ada" };
 const handler = async (_args: typeof args, _extra: Extra) => ({
   content: [{ type: "text" as const, text: "found" }],
@@ -28,6 +67,10 @@ const disabled = createTelemetry({ serviceName: "bench", enabled: false }).wrap(
 const metricsOnly = createTelemetry({ serviceName: "bench" }).wrap("search", handler);
 const logger = pino({ level: "info" }, pino.destination({ dest: "/dev/null", sync: true }));
 const withLogs = createTelemetry({ serviceName: "bench", logger }).wrap("search", handler);
+const withLogsUntraced = createTelemetry({ serviceName: "bench", logger, tracing: false }).wrap(
+  "search",
+  handler,
+);
 
 // The seed's "Metrics (Prometheus)" snippet, as a server author writes it by hand.
 const seedRegistry = new Registry();
@@ -76,16 +119,136 @@ const seedWithLog = async (params: typeof args, context: Extra) => {
   return result;
 };
 
-const contenders: Record<string, () => Promise<unknown>> = {
+// The real SDK, registered only while an "SDK on" contender runs.
+class BoundedExporter extends InMemorySpanExporter {
+  override export(spans: ReadableSpan[], done: Parameters<InMemorySpanExporter["export"]>[1]) {
+    if (this.getFinishedSpans().length > 10_000) this.reset();
+    super.export(spans, done);
+  }
+}
+class IdleReader extends MetricReader {
+  protected override async onForceFlush(): Promise<void> {}
+  protected override async onShutdown(): Promise<void> {}
+}
+const tracerProvider = new BasicTracerProvider({
+  sampler: new AlwaysOnSampler(),
+  spanProcessors: [new SimpleSpanProcessor(new BoundedExporter())],
+});
+const meterProvider = new MeterProvider({ readers: [new IdleReader()] });
+const contextManager = new AsyncLocalStorageContextManager();
+const sdkOn = {
+  beforeAll() {
+    context.setGlobalContextManager(contextManager.enable());
+    propagation.setGlobalPropagator(
+      new CompositePropagator({
+        propagators: [new W3CTraceContextPropagator(), new W3CBaggagePropagator()],
+      }),
+    );
+    trace.setGlobalTracerProvider(tracerProvider);
+    metrics.setGlobalMeterProvider(meterProvider);
+    handTracer = trace.getTracer("hand-written");
+    handDuration = metrics
+      .getMeter("hand-written")
+      .createHistogram("mcp.server.operation.duration", {
+        unit: "s",
+        advice: { explicitBucketBoundaries: [...MCP_DURATION_BUCKETS] },
+      });
+  },
+  afterAll() {
+    trace.disable();
+    metrics.disable();
+    propagation.disable();
+    context.disable();
+  },
+};
+
+// The same instrumentation written by hand in the handler: prom-client metrics,
+// the pino line, a SERVER span and duration on the MCP conventions, and a
+// cancelled call ended when the client cancels (as `wrap` does).
+let handTracer = trace.getTracer("hand-written");
+let handDuration: OtelHistogram = metrics.getMeter("hand-written").createHistogram("unused");
+const handWritten = async (params: typeof args, context_: Extra) => {
+  const parent = propagation.extract(context.active(), context_._meta);
+  const attributes = {
+    "mcp.method.name": "tools/call",
+    "gen_ai.tool.name": "search",
+    "gen_ai.operation.name": "execute_tool",
+  };
+  const span = handTracer.startSpan(
+    "tools/call search",
+    {
+      kind: SpanKind.SERVER,
+      attributes: {
+        ...attributes,
+        "jsonrpc.request.id": String(context_.requestId),
+        "mcp.session.id": context_.sessionId,
+      },
+    },
+    parent,
+  );
+  const started = performance.now();
+  let done = false;
+  const end = (status: string, errorType?: string) => {
+    if (done) return;
+    done = true;
+    const seconds = (performance.now() - started) / 1000;
+    toolCallsTotal.inc({ tool: "search", status });
+    toolDuration.observe({ tool: "search" }, seconds);
+    if (errorType) {
+      span.setAttribute("error.type", errorType);
+      span.setStatus({ code: SpanStatusCode.ERROR });
+    }
+    handDuration.record(
+      seconds,
+      errorType ? { ...attributes, "error.type": errorType } : attributes,
+    );
+    span.end();
+    logger.info(
+      {
+        event: "tool_called",
+        tool: "search",
+        status,
+        duration: seconds * 1000,
+        requestId: context_.requestId,
+        sessionId: context_.sessionId,
+      },
+      "Tool execution completed",
+    );
+  };
+  const onCancel = () => end("cancelled", "cancelled");
+  context_.signal.addEventListener("abort", onCancel);
+  try {
+    const result = await context.with(trace.setSpan(parent, span), () => handler(params, context_));
+    end("success");
+    return result;
+  } catch (error) {
+    span.recordException(error as Error);
+    end("error", (error as Error).name);
+    throw error;
+  } finally {
+    context_.signal.removeEventListener("abort", onCancel);
+  }
+};
+
+type Contender = (() => Promise<unknown>) | { fn: () => Promise<unknown>; sdk: true };
+
+const contenders: Record<string, Contender> = {
   "bare handler": () => handler(args, extra),
   "telemetry.wrap, disabled": () => disabled(args, extra),
   "telemetry.wrap, metrics": () => metricsOnly(args, extra),
   "telemetry.wrap, metrics + pino line": () => withLogs(args, extra),
   "seed's hand-written prom-client code": () => seedHandWritten(args, extra),
   "seed's hand-written code + pino line": () => seedWithLog(args, extra),
+  "wrap, metrics + pino line, tracing: false": () => withLogsUntraced(args, extra),
+  "wrap, metrics + pino line, no OTel SDK": () => withLogs(args, extra),
+  "wrap, metrics + pino line, OTel SDK on": { fn: () => withLogs(args, extra), sdk: true },
+  "hand-written metrics + pino + OTel span, SDK on": {
+    fn: () => handWritten(args, extra),
+    sdk: true,
+  },
 };
 
-// 100 tools, each with success, error and cancelled series and a histogram.
+// 100 tools, each with success, degraded, error and cancelled series and a histogram.
 const rendered = createTelemetry({ serviceName: "bench" });
 for (let index = 0; index < 100; index++) {
   const tool = `tool_${index}`;
@@ -95,8 +258,8 @@ for (let index = 0; index < 100; index++) {
   await wrapped({}, {});
   await wrapped({}, { fail: true });
 }
-const renderContenders: Record<string, () => Promise<unknown>> = {
-  "/metrics render, 100 tools × 3 statuses": () => rendered.metrics(),
+const renderContenders: Record<string, Contender> = {
+  "/metrics render, 100 tools × 4 statuses": () => rendered.metrics(),
 };
 
 function median(values: number[]): number {
@@ -104,13 +267,14 @@ function median(values: number[]): number {
   return sorted[Math.floor(sorted.length / 2)] ?? Number.NaN;
 }
 
-async function measure(
-  tasks: Record<string, () => Promise<unknown>>,
-): Promise<Map<string, number>> {
+async function measure(tasks: Record<string, Contender>): Promise<Map<string, number>> {
   const medians = new Map<string, number[]>(Object.keys(tasks).map((name) => [name, []]));
   for (let round = 0; round < ROUNDS; round++) {
     const bench = new Bench({ time: TASK_TIME_MS, warmupTime: 50 });
-    for (const [name, fn] of Object.entries(tasks)) bench.add(name, fn);
+    for (const [name, task] of Object.entries(tasks)) {
+      if (typeof task === "function") bench.add(name, task);
+      else bench.add(name, task.fn, sdkOn);
+    }
     await bench.run();
     for (const task of bench.tasks) {
       if (task.result?.error) throw task.result.error;
@@ -136,6 +300,17 @@ console.table(
     "+µs vs bare": (micros - bare).toFixed(3),
     "× seed code": (micros / seed).toFixed(2),
   })),
+);
+
+const of = (name: string) => us.get(name) ?? Number.NaN;
+const untraced = of("wrap, metrics + pino line, tracing: false");
+const tracingOff = of("wrap, metrics + pino line, no OTel SDK");
+const tracingOn = of("wrap, metrics + pino line, OTel SDK on");
+const byHand = of("hand-written metrics + pino + OTel span, SDK on");
+console.log(
+  `tracing off (no SDK) vs tracing: false: ${(tracingOff - untraced).toFixed(3)} µs/call` +
+    `\ntracing on vs the same written by hand: ${(tracingOn / byHand).toFixed(2)}×` +
+    ` (${(tracingOn - byHand).toFixed(3)} µs/call)\n`,
 );
 
 const render = await measure(renderContenders);

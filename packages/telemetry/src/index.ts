@@ -6,6 +6,11 @@ export {
   type ToolHandler as AnyToolHandler,
   type ToolPolicy,
 } from "@mcp-prod/internal";
+export {
+  type ClientCallOptions,
+  injectTraceContext,
+  traceClientCall,
+} from "./client-tracing.ts";
 export { TelemetryError, type TelemetryErrorCode } from "./errors.ts";
 export {
   type CreateLoggerOptions,
@@ -25,6 +30,8 @@ export type {
   PoolEvents,
   RateLimiterEvents,
 } from "./observers.ts";
+export { INSTRUMENTATION_SCOPE, MCP_DURATION_BUCKETS } from "./otel-metrics.ts";
+export { isDegraded } from "./outcomes.ts";
 export { type SentryLike, type SentryReporterOptions, sentryReporter } from "./sentry.ts";
 export {
   createTelemetry,
@@ -35,6 +42,14 @@ export {
   type TelemetryOptions,
   type ToolCallStatus,
 } from "./telemetry.ts";
+export type { NetworkTransport } from "./trace-context.ts";
+export {
+  type McpServerMethod,
+  type TraceOptions,
+  tracePrompt,
+  traceResource,
+  traceTool,
+} from "./tracing.ts";
 export {
   type TelemetryPolicyOptions,
   type WithTelemetryOptions,

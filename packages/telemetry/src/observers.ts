@@ -2,6 +2,7 @@ import { assertFunction, assertOptions, assertString } from "@mcp-prod/internal"
 import { Counter, Gauge, Histogram, type Registry } from "prom-client";
 import { TelemetryError } from "./errors.ts";
 import { boundedLabel, knownLabel } from "./labels.ts";
+import { addSpanEvent } from "./span-events.ts";
 
 /**
  * Anything with the mcp-prod event shape: `on(event, listener)` returning the
@@ -176,17 +177,19 @@ export class Observers {
       this.#breakers.set(name, breaker);
       const listen = listenTo<BreakerEvents>(breaker);
       return [
-        listen("stateChange", (change) =>
-          transitions.inc({
-            ...labels,
-            from: knownLabel(change?.from, BREAKER_STATE_SET),
-            to: knownLabel(change?.to, BREAKER_STATE_SET),
-          }),
-        ),
+        listen("stateChange", (change) => {
+          const from = knownLabel(change?.from, BREAKER_STATE_SET);
+          const to = knownLabel(change?.to, BREAKER_STATE_SET);
+          transitions.inc({ ...labels, from, to });
+          addSpanEvent("mcp_prod.breaker.state_change", { "mcp_prod.breaker": name, from, to });
+        }),
         listen("success", () => success.inc()),
         listen("failure", () => failure.inc()),
         listen("timeout", () => timeouts.inc(labels)),
-        listen("reject", () => rejects.inc(labels)),
+        listen("reject", () => {
+          rejects.inc(labels);
+          addSpanEvent("mcp_prod.breaker.rejected", { "mcp_prod.breaker": name });
+        }),
         () => this.#breakers.delete(name),
       ];
     });
@@ -204,13 +207,18 @@ export class Observers {
       stale.inc({ cache: name }, 0);
       const listen = listenTo<CacheEvents>(cache);
       return [
-        listen("hit", (event) =>
-          hits.inc({ cache: name, tier: knownLabel(event?.tier, CACHE_TIERS) }),
-        ),
+        listen("hit", (event) => {
+          const tier = knownLabel(event?.tier, CACHE_TIERS);
+          hits.inc({ cache: name, tier });
+          addSpanEvent("mcp_prod.cache.hit", { "mcp_prod.cache": name, tier });
+        }),
         listen("miss", (event) =>
           misses.inc({ cache: name, tier: knownLabel(event?.tier, CACHE_TIERS) }),
         ),
-        listen("stale", () => stale.inc({ cache: name })),
+        listen("stale", () => {
+          stale.inc({ cache: name });
+          addSpanEvent("mcp_prod.cache.stale_served", { "mcp_prod.cache": name });
+        }),
         listen("error", (event) =>
           errors.inc({ cache: name, operation: operation(event?.operation) }),
         ),
@@ -251,7 +259,14 @@ export class Observers {
       errors.inc(labels, 0);
       const listen = listenTo<RateLimiterEvents>(limiter);
       return [
-        listen("limited", () => limited.inc(labels)),
+        listen("limited", (event) => {
+          limited.inc(labels);
+          const retryAfterMs = event?.retryAfterMs;
+          addSpanEvent("mcp_prod.ratelimit.limited", {
+            "mcp_prod.ratelimit": name,
+            ...(typeof retryAfterMs === "number" ? { retry_after_ms: retryAfterMs } : {}),
+          });
+        }),
         listen("error", () => errors.inc(labels)),
       ];
     });

@@ -4,6 +4,7 @@ import {
   assertOneOf,
   assertOptions,
   assertString,
+  errorType,
   isToolResult,
   onAbort,
   readToolCall,
@@ -26,9 +27,12 @@ import {
   Observers,
   registerMetric,
 } from "./observers.ts";
+import { isDegraded } from "./outcomes.ts";
+import { isErrorResult, serverOperations, toolIdentity } from "./tracing.ts";
 
 /**
- * How a tool call ended: `error` covers a thrown error and an `isError` result alike.
+ * How a tool call ended: `error` covers a thrown error and an `isError` result alike;
+ * `degraded` is a result a fallback served (`_meta["mcp-prod/fallback"].degraded`).
  *
  * @example
  * ```ts
@@ -36,7 +40,7 @@ import {
  * const statuses: ToolCallStatus[] = ["success", "error", "cancelled"];
  * ```
  */
-export type ToolCallStatus = "success" | "error" | "cancelled";
+export type ToolCallStatus = "success" | "degraded" | "error" | "cancelled";
 
 /**
  * What an error reporter is told besides the error itself.
@@ -153,6 +157,13 @@ export type TelemetryOptions = {
    * @default "error"
    */
   readonly errorLogLevel?: Level | undefined;
+  /**
+   * Also trace each call on the OpenTelemetry MCP conventions ({@link traceTool}):
+   * a SERVER span and `mcp.server.operation.duration`, through `@opentelemetry/api`
+   * when an SDK is registered; nothing happens without one.
+   * @default true
+   */
+  readonly tracing?: boolean | undefined;
 };
 
 /**
@@ -231,6 +242,7 @@ export function createTelemetry(options: TelemetryOptions): Telemetry {
     redact = [],
     logLevel = "info",
     errorLogLevel = "error",
+    tracing = true,
   } = options;
   assertString(serviceName, "serviceName");
   if (logger !== undefined && (typeof logger !== "object" || typeof logger?.child !== "function"))
@@ -241,6 +253,7 @@ export function createTelemetry(options: TelemetryOptions): Telemetry {
   assertBoolean(enabled, "enabled");
   assertBoolean(defaultMetrics, "defaultMetrics");
   assertBoolean(logArgs, "logArgs");
+  assertBoolean(tracing, "tracing");
   assertOneOf(logLevel, "logLevel", LEVELS);
   assertOneOf(errorLogLevel, "errorLogLevel", LEVELS);
   assertBuckets(buckets);
@@ -281,6 +294,7 @@ export function createTelemetry(options: TelemetryOptions): Telemetry {
     if (!enabled) return handler;
     const counters = {
       success: calls.labels({ tool, status: "success" }),
+      degraded: calls.labels({ tool, status: "degraded" }),
       error: calls.labels({ tool, status: "error" }),
       cancelled: calls.labels({ tool, status: "cancelled" }),
     };
@@ -326,26 +340,36 @@ export function createTelemetry(options: TelemetryOptions): Telemetry {
       }
     };
 
+    const operations = tracing
+      ? serverOperations("tools/call", tool, toolIdentity(tool), undefined)
+      : undefined;
     const invoke = handler as unknown as (this: unknown, ...params: unknown[]) => unknown;
     const wrapped = async function (this: unknown, ...params: unknown[]) {
       const startedAt = performance.now();
       const call = readToolCall(params);
+      const operation = operations?.start(call);
       let settled = false;
       // A cancelled call is counted when the client cancels, even if the handler never settles.
       const removeAbortListener = onAbort(call.signal, () => {
         if (settled) return;
         settled = true;
         record(call, "cancelled", startedAt, undefined);
+        operation?.finish("cancelled");
       });
       try {
-        const result = await invoke.apply(this, params);
+        const result = await (operation
+          ? operation.run(invoke, this, params)
+          : invoke.apply(this, params));
+        operation?.finish(isErrorResult(result) ? "tool_error" : undefined, result);
         if (!settled) {
           settled = true;
           const failed = isToolResult(result) && result.isError === true;
-          record(call, failed ? "error" : "success", startedAt, undefined);
+          const status = failed ? "error" : isDegraded(result) ? "degraded" : "success";
+          record(call, status, startedAt, undefined);
         }
         return result;
       } catch (error) {
+        operation?.finish(call.signal?.aborted ? "cancelled" : errorType(error), undefined, error);
         if (!settled) {
           settled = true;
           record(call, "error", startedAt, error);
@@ -378,6 +402,7 @@ export function createTelemetry(options: TelemetryOptions): Telemetry {
 
 const MESSAGES: Record<ToolCallStatus, string> = {
   success: "Tool execution completed",
+  degraded: "Tool execution degraded: a fallback answered",
   error: "Tool execution failed",
   cancelled: "Tool execution cancelled",
 };
