@@ -61,6 +61,8 @@ const health = createHealth({
 const { server, url } = await serveMcp({
   host: config.server.host,
   port: config.server.port,
+  allowedHosts: config.server.allowedHosts,
+  allowedOrigins: config.server.allowedOrigins,
   createMcpServer: () => buildServer(tools),
   authenticate: identityFromHeaders,
   healthHandler: health.nodeHandler(),

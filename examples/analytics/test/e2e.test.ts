@@ -4,6 +4,7 @@ import {
   call,
   connectClient,
   get,
+  postMcp,
   type RunningExample,
   startExample,
 } from "@mcp-prod-examples/kit/testing";
@@ -57,6 +58,25 @@ describe("analytics-mcp with a flaky upstream", () => {
     expect(JSON.parse(second.text)).toEqual(report);
     expect(upstream.requests).toBe(requests);
     expect(second._meta?.["mcp-prod/cache"]).toMatchObject({ hit: true });
+  });
+
+  it("refuses a rebound Host (DNS rebinding) and answers the loopback one", async () => {
+    const listMetrics = {
+      jsonrpc: "2.0",
+      id: 1,
+      method: "tools/call",
+      params: { name: "list_metrics", arguments: {} },
+    };
+    const rebound = await postMcp(server.url, listMetrics, {
+      host: "evil.example.com",
+      origin: "http://evil.example.com",
+    });
+    expect(rebound.status).toBe(403);
+    const local = await postMcp(server.url, listMetrics, {
+      host: `127.0.0.1:${new URL(server.url).port}`,
+    });
+    expect(local.status).toBe(200);
+    expect(local.text).toContain("revenue");
   });
 
   it("rejects bad input with a readable isError result", async () => {

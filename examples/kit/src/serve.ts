@@ -4,6 +4,7 @@ import type { AuthInfo } from "@modelcontextprotocol/sdk/server/auth/types.js";
 import type { McpServer } from "@modelcontextprotocol/sdk/server/mcp.js";
 import { StreamableHTTPServerTransport } from "@modelcontextprotocol/sdk/server/streamableHttp.js";
 import { AjvJsonSchemaValidator } from "@modelcontextprotocol/sdk/validation/ajv";
+import { createRequestGuard } from "./rebinding.ts";
 
 type NodeHandler = (req: IncomingMessage, res: ServerResponse) => unknown;
 /** `McpServer`, or the low-level `Server` (the gateway forwards JSON Schema tools through it). */
@@ -26,10 +27,14 @@ export type ServeOptions = {
   readonly authorize?: (body: unknown, auth: AuthInfo | undefined, res: ServerResponse) => boolean;
   /** Largest accepted request body. @default 1 MiB */
   readonly maxBodyBytes?: number;
-  /** Host header values accepted (DNS-rebinding protection for browser-reachable deployments). */
-  readonly allowedHosts?: readonly string[];
-  /** Origin header values accepted when a browser sends one. */
-  readonly allowedOrigins?: readonly string[];
+  /**
+   * Host names the MCP endpoint answers besides the loopback ones (and, bound
+   * to a non-loopback address, IP literals): DNS-rebinding protection. See
+   * {@link createRequestGuard}. @default []
+   */
+  readonly allowedHosts?: readonly string[] | undefined;
+  /** Browser origins accepted besides the server's own. @default [] */
+  readonly allowedOrigins?: readonly string[] | undefined;
 };
 
 const SECURITY_HEADERS = {
@@ -78,6 +83,7 @@ const messagesOf = (body: unknown): JsonRpcMessage[] =>
  */
 export async function serveMcp(options: ServeOptions): Promise<{ server: Server; url: string }> {
   const { maxBodyBytes = 1024 * 1024, allowedHosts, allowedOrigins } = options;
+  const refusal = createRequestGuard({ bindHost: options.host, allowedHosts, allowedOrigins });
   // Stateless mode builds a server per request, so a client's `notifications/cancelled`
   // arrives at a server that never saw the request. Requests in flight are kept here,
   // keyed by caller and JSON-RPC id, and a cancellation is handed to the one it names;
@@ -106,13 +112,9 @@ export async function serveMcp(options: ServeOptions): Promise<{ server: Server;
       });
       return;
     }
-    if (allowedHosts && !allowedHosts.includes(req.headers.host ?? "")) {
-      jsonRpcError(res, 403, `Host ${req.headers.host ?? "(none)"} is not allowed`);
-      return;
-    }
-    const origin = req.headers.origin;
-    if (origin && allowedOrigins && !allowedOrigins.includes(origin)) {
-      jsonRpcError(res, 403, `Origin ${origin} is not allowed`);
+    const refused = refusal(req.headers);
+    if (refused) {
+      jsonRpcError(res, 403, refused);
       return;
     }
     const auth = options.authenticate ? await options.authenticate(req, res) : undefined;

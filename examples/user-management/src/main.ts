@@ -33,6 +33,8 @@ const health = createHealth({ checks: { database: pool.healthCheck } });
 const { server, url } = await serveMcp({
   host: config.server.host,
   port: config.server.port,
+  allowedHosts: config.server.allowedHosts,
+  allowedOrigins: config.server.allowedOrigins,
   createMcpServer: () => buildServer({ pool, telemetry }),
   authenticate: identityFromHeaders,
   healthHandler: health.nodeHandler(),

@@ -4,6 +4,7 @@ import {
   call,
   connectClient,
   get,
+  postMcp,
   type RunningExample,
   startExample,
 } from "@mcp-prod-examples/kit/testing";
@@ -101,6 +102,36 @@ describe("user-management-mcp against the real PostgreSQL", () => {
       isError: true,
       text: "A user with email ada@example.com already exists.",
     });
+  });
+
+  it("refuses a rebound Host or a foreign Origin before any tool runs (DNS rebinding)", async () => {
+    const createUser = (email: string) => ({
+      jsonrpc: "2.0",
+      id: 1,
+      method: "tools/call",
+      params: { name: "create_user", arguments: { name: "Mallory", email } },
+    });
+    const rebound = await postMcp(server.url, createUser("rebound@example.com"), {
+      host: "evil.example.com",
+    });
+    expect(rebound.status).toBe(403);
+    expect(JSON.parse(rebound.text).error.message).toBe("Host evil.example.com is not allowed");
+    const port = new URL(server.url).port;
+    const foreign = await postMcp(server.url, createUser("foreign@example.com"), {
+      host: `localhost:${port}`,
+      origin: "http://evil.example.com",
+    });
+    expect(foreign.status).toBe(403);
+    const { rows } = await admin.query(
+      `SELECT count(*)::int AS n FROM ${schema}.users WHERE name = 'Mallory'`,
+    );
+    expect(rows[0].n).toBe(0);
+    const local = await postMcp(server.url, createUser("local@example.com"), {
+      host: `localhost:${port}`,
+      origin: `http://localhost:${port}`,
+    });
+    expect(local.status).toBe(200);
+    expect(local.text).toContain("local@example.com");
   });
 
   it("counts the calls just made on /metrics", async () => {
