@@ -69,7 +69,11 @@ async function readJson(req: IncomingMessage, limit: number): Promise<unknown> {
 }
 
 type JsonRpcMessage = { method?: unknown; id?: unknown; params?: { requestId?: unknown } };
-type InFlight = { transport: StreamableHTTPServerTransport };
+type InFlight = {
+  readonly transport: StreamableHTTPServerTransport;
+  /** Keys of this exchange's requests not cancelled yet. */
+  readonly pending: Set<string>;
+};
 
 const messagesOf = (body: unknown): JsonRpcMessage[] =>
   (Array.isArray(body) ? body : [body]).filter(
@@ -88,7 +92,16 @@ export async function serveMcp(options: ServeOptions): Promise<{ server: Server;
   // arrives at a server that never saw the request. Requests in flight are kept here,
   // keyed by caller and JSON-RPC id, and a cancellation is handed to the one it names;
   // when that is ambiguous (two in flight with the same key) none is cancelled.
+  // The SDK sends no answer for a cancelled request, so once every request of an
+  // exchange is cancelled its response is ended here: the socket is freed and a
+  // graceful shutdown does not wait for it.
   const inFlight = new Map<string, Set<InFlight>>();
+  const forget = (key: string, entry: InFlight) => {
+    entry.pending.delete(key);
+    const set = inFlight.get(key);
+    set?.delete(entry);
+    if (set?.size === 0) inFlight.delete(key);
+  };
   // The caller is its bearer token when it has one (a cancellation comes with the same
   // token), else its address (a gateway's single client to a backend numbers ids uniquely).
   const callerOf = (req: IncomingMessage, auth: AuthInfo | undefined) =>
@@ -98,9 +111,14 @@ export async function serveMcp(options: ServeOptions): Promise<{ server: Server;
   const routeCancellations = (caller: string, messages: JsonRpcMessage[]) => {
     for (const message of messages) {
       if (message.method !== "notifications/cancelled") continue;
-      const targets = inFlight.get(`${caller}|${JSON.stringify(message.params?.requestId)}`);
-      if (targets?.size === 1) {
-        for (const target of targets) target.transport.onmessage?.(message as never);
+      const key = `${caller}|${JSON.stringify(message.params?.requestId)}`;
+      const targets = inFlight.get(key);
+      if (targets?.size !== 1) continue;
+      for (const target of targets) {
+        target.transport.onmessage?.(message as never);
+        forget(key, target);
+        // Closing the transport closes its response stream, which ends the HTTP response.
+        if (target.pending.size === 0) void target.transport.close();
       }
     }
   };
@@ -134,21 +152,17 @@ export async function serveMcp(options: ServeOptions): Promise<{ server: Server;
     const mcp = await options.createMcpServer(req);
     // No sessionIdGenerator: stateless mode, any replica can answer any request.
     const transport = new StreamableHTTPServerTransport({});
-    const entry: InFlight = { transport };
     const keys = messages
       .filter((message) => message.id !== undefined && typeof message.method === "string")
       .map((message) => `${caller}|${JSON.stringify(message.id)}`);
+    const entry: InFlight = { transport, pending: new Set(keys) };
     for (const key of keys) {
       const set = inFlight.get(key) ?? new Set();
       set.add(entry);
       inFlight.set(key, set);
     }
     res.on("close", () => {
-      for (const key of keys) {
-        const set = inFlight.get(key);
-        set?.delete(entry);
-        if (set?.size === 0) inFlight.delete(key);
-      }
+      for (const key of keys) forget(key, entry);
       void transport.close();
       void mcp.close();
     });
