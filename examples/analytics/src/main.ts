@@ -11,8 +11,11 @@ import { createAnalyticsTools } from "./tools.ts";
 import { createUpstreamClient } from "./upstream-client.ts";
 
 const config = loadConfigOrExit(configShape);
-const logger = createLogger({ level: config.logLevel }).child({ service: "analytics-mcp" });
-const telemetry = createTelemetry({ serviceName: "analytics-mcp", logger });
+// Telemetry adds the `service` key to the lines it writes itself: it gets the logger
+// without one, or every `tool_called` line would carry the key twice.
+const rootLogger = createLogger({ level: config.logLevel });
+const logger = rootLogger.child({ service: "analytics-mcp" });
+const telemetry = createTelemetry({ serviceName: "analytics-mcp", logger: rootLogger });
 
 const redis = config.redisUrl
   ? new Redis(config.redisUrl, { maxRetriesPerRequest: 1, enableOfflineQueue: false })

@@ -1,5 +1,12 @@
 import { createHash } from "node:crypto";
-import { createServer, type IncomingMessage, type Server, type ServerResponse } from "node:http";
+import {
+  createServer,
+  type IncomingMessage,
+  type Server,
+  type ServerResponse,
+  STATUS_CODES,
+} from "node:http";
+import type { Duplex } from "node:stream";
 import type { AuthInfo } from "@modelcontextprotocol/sdk/server/auth/types.js";
 import type { McpServer } from "@modelcontextprotocol/sdk/server/mcp.js";
 import { StreamableHTTPServerTransport } from "@modelcontextprotocol/sdk/server/streamableHttp.js";
@@ -27,6 +34,8 @@ export type ServeOptions = {
   readonly authorize?: (body: unknown, auth: AuthInfo | undefined, res: ServerResponse) => boolean;
   /** Largest accepted request body. @default 1 MiB */
   readonly maxBodyBytes?: number;
+  /** How long a request body may take to arrive before it is answered 408. @default 10_000 */
+  readonly bodyTimeoutMs?: number;
   /**
    * Host names the MCP endpoint answers besides the loopback ones (and, bound
    * to a non-loopback address, IP literals): DNS-rebinding protection. See
@@ -51,21 +60,72 @@ function jsonRpcError(res: ServerResponse, status: number, message: string, head
     .end(JSON.stringify({ jsonrpc: "2.0", error: { code: -32000, message }, id: null }));
 }
 
-async function readJson(req: IncomingMessage, limit: number): Promise<unknown> {
+const httpError = (status: number, message: string) =>
+  Object.assign(new Error(message), { status });
+
+/**
+ * Reads a JSON body of at most `limit` bytes that arrives within `timeoutMs`.
+ * On refusal the caller answers and closes the connection: the rest of the
+ * body is never read, so the socket cannot carry another request.
+ */
+function readJson(req: IncomingMessage, limit: number, timeoutMs: number): Promise<unknown> {
   const declared = Number(req.headers["content-length"] ?? 0);
-  if (declared > limit) throw Object.assign(new Error("request body too large"), { status: 413 });
-  const chunks: Buffer[] = [];
-  let size = 0;
-  for await (const chunk of req) {
-    size += (chunk as Buffer).length;
-    if (size > limit) throw Object.assign(new Error("request body too large"), { status: 413 });
-    chunks.push(chunk as Buffer);
+  if (declared > limit) return Promise.reject(httpError(413, "request body too large"));
+  return new Promise((resolve, reject) => {
+    const chunks: Buffer[] = [];
+    let size = 0;
+    const finish = (error: Error | undefined) => {
+      clearTimeout(timer);
+      req.off("data", onData).off("end", onEnd).off("error", onError);
+      if (error) {
+        req.pause();
+        reject(error);
+        return;
+      }
+      try {
+        resolve(JSON.parse(Buffer.concat(chunks).toString("utf8")));
+      } catch {
+        reject(httpError(400, "request body is not JSON"));
+      }
+    };
+    const onData = (chunk: Buffer) => {
+      size += chunk.length;
+      if (size > limit) finish(httpError(413, "request body too large"));
+      else chunks.push(chunk);
+    };
+    const onEnd = () => finish(undefined);
+    const onError = (error: Error) => finish(error);
+    const timer = setTimeout(
+      () => finish(httpError(408, "request body not received in time")),
+      timeoutMs,
+    );
+    req.on("data", onData).on("end", onEnd).on("error", onError);
+  });
+}
+
+/**
+ * Node answers requests it cannot parse itself (400, 431 for oversized
+ * headers, 408 when its own timeouts fire), without the security headers:
+ * this answers them with the headers instead.
+ */
+function answerClientError(error: NodeJS.ErrnoException, socket: Duplex): void {
+  const inProgress = (socket as Duplex & { _httpMessage?: ServerResponse })._httpMessage;
+  if (error.code === "ECONNRESET" || !socket.writable || inProgress?.headersSent) {
+    socket.destroy();
+    return;
   }
-  try {
-    return JSON.parse(Buffer.concat(chunks).toString("utf8"));
-  } catch {
-    throw Object.assign(new Error("request body is not JSON"), { status: 400 });
-  }
+  const status =
+    error.code === "HPE_HEADER_OVERFLOW"
+      ? 431
+      : error.code === "ERR_HTTP_REQUEST_TIMEOUT"
+        ? 408
+        : 400;
+  const headers = Object.entries(SECURITY_HEADERS)
+    .map(([name, value]) => `${name}: ${value}\r\n`)
+    .join("");
+  socket.end(
+    `HTTP/1.1 ${status} ${STATUS_CODES[status]}\r\nconnection: close\r\ncontent-length: 0\r\n${headers}\r\n`,
+  );
 }
 
 type JsonRpcMessage = { method?: unknown; id?: unknown; params?: { requestId?: unknown } };
@@ -82,11 +142,28 @@ const messagesOf = (body: unknown): JsonRpcMessage[] =>
 
 /**
  * Serves an MCP server over Streamable HTTP in stateless mode, next to
- * `/health*` and `/metrics`, with security headers on every answer. Returns
- * the listening `http.Server` (hand it to `health.gracefulShutdown`).
+ * `/health*` and `/metrics`, with security headers on every answer (Node's
+ * own 400/408/431 included), DNS-rebinding protection on the MCP endpoint
+ * (see {@link createRequestGuard}), bounded request bodies, and cancelled
+ * calls ended. Returns the listening `http.Server` (hand it to
+ * `health.gracefulShutdown`).
+ *
+ * @example
+ * const { server, url } = await serveMcp({
+ *   host: "127.0.0.1",
+ *   port: 3001,
+ *   createMcpServer: () => buildServer(),
+ *   healthHandler: health.nodeHandler(),
+ *   metricsHandler: telemetry.metricsHandler(),
+ * });
  */
 export async function serveMcp(options: ServeOptions): Promise<{ server: Server; url: string }> {
-  const { maxBodyBytes = 1024 * 1024, allowedHosts, allowedOrigins } = options;
+  const {
+    maxBodyBytes = 1024 * 1024,
+    bodyTimeoutMs = 10_000,
+    allowedHosts,
+    allowedOrigins,
+  } = options;
   const refusal = createRequestGuard({ bindHost: options.host, allowedHosts, allowedOrigins });
   // Stateless mode builds a server per request, so a client's `notifications/cancelled`
   // arrives at a server that never saw the request. Requests in flight are kept here,
@@ -139,10 +216,10 @@ export async function serveMcp(options: ServeOptions): Promise<{ server: Server;
     if (auth === false) return;
     let body: unknown;
     try {
-      body = await readJson(req, maxBodyBytes);
+      body = await readJson(req, maxBodyBytes, bodyTimeoutMs);
     } catch (error) {
       const status = (error as { status?: number }).status ?? 400;
-      jsonRpcError(res, status, (error as Error).message);
+      jsonRpcError(res, status, (error as Error).message, { connection: "close" });
       return;
     }
     if (options.authorize && !options.authorize(body, auth || undefined, res)) return;
@@ -187,6 +264,7 @@ export async function serveMcp(options: ServeOptions): Promise<{ server: Server;
       res.writeHead(404, { "content-type": "application/json" }).end('{"error":"not found"}');
     }
   });
+  server.on("clientError", answerClientError);
   await new Promise<void>((resolve, reject) => {
     server.once("error", reject);
     server.listen(options.port, options.host, () => {

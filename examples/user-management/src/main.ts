@@ -9,8 +9,11 @@ import { buildServer } from "./server.ts";
 import { migrate } from "./users.ts";
 
 const config = loadConfigOrExit(configShape);
-const logger = createLogger({ level: config.logLevel }).child({ service: "user-management-mcp" });
-const telemetry = createTelemetry({ serviceName: "user-management-mcp", logger });
+// Telemetry adds the `service` key to the lines it writes itself: it gets the logger
+// without one, or every `tool_called` line would carry the key twice.
+const rootLogger = createLogger({ level: config.logLevel });
+const logger = rootLogger.child({ service: "user-management-mcp" });
+const telemetry = createTelemetry({ serviceName: "user-management-mcp", logger: rootLogger });
 
 // The embedded database serves one transaction at a time: a small pool matches it.
 const EMBEDDED_CONNECTIONS = 3;
