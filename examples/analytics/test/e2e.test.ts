@@ -180,3 +180,29 @@ describe("analytics-mcp graceful shutdown", () => {
     await client.close().catch(() => {});
   });
 });
+
+describe("analytics-mcp with ALLOWED_HOSTS and ALLOWED_ORIGINS", () => {
+  it("answers the listed name and origin besides loopback, and refuses the rest", async () => {
+    const upstream = await startUpstream();
+    cleanup.push(() => upstream.close());
+    const server = await startExample("analytics", {
+      API_BASE_URL: upstream.url,
+      ALLOWED_HOSTS: "analytics, analytics.internal.example",
+      ALLOWED_ORIGINS: "https://app.example.com",
+    });
+    cleanup.push(() => server.stop());
+    const port = new URL(server.url).port;
+    const ping = { jsonrpc: "2.0", id: 1, method: "ping" };
+    const status = async (headers: Record<string, string>) =>
+      (await postMcp(server.url, ping, headers)).status;
+    expect(await status({ host: `analytics:${port}` })).toBe(200);
+    expect(await status({ host: "analytics.internal.example" })).toBe(200);
+    expect(await status({ host: `analytics:${port}`, origin: "https://app.example.com" })).toBe(
+      200,
+    );
+    expect(await status({ host: `analytics:${port}`, origin: "https://other.example.com" })).toBe(
+      403,
+    );
+    expect(await status({ host: "evil.example.com" })).toBe(403);
+  });
+});

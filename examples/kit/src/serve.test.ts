@@ -45,6 +45,17 @@ describe("serveMcp answers what Node refuses itself, with the security headers",
     await new Promise((resolve) => server.close(resolve));
   });
 
+  it("/health and /metrics answer loopback names and IP literals, not a rebound name", async () => {
+    const at = (host: string) =>
+      rawExchange(port, `GET /metrics HTTP/1.1\r\nhost: ${host}\r\nconnection: close\r\n\r\n`);
+    const rebound = at("evil.example.com");
+    const local = at(`localhost:${port}`);
+    await waitFor(() => rebound.closed() && local.closed(), { what: "both answers" });
+    expect(statusOf(rebound.answer())).toBe(403);
+    expect(rebound.answer()).toContain("Host evil.example.com is not allowed");
+    expect(statusOf(local.answer())).toBe(200);
+  });
+
   it("a malformed request gets 400 with the security headers", async () => {
     const exchange = rawExchange(port, "NOT HTTP AT ALL\r\n\r\n");
     await waitFor(() => exchange.closed(), { what: "the server to close the socket" });

@@ -251,7 +251,14 @@ export async function serveMcp(options: ServeOptions): Promise<{ server: Server;
   const server = createServer((req, res) => {
     for (const [name, value] of Object.entries(SECURITY_HEADERS)) res.setHeader(name, value);
     const path = (req.url ?? "/").split("?")[0] ?? "/";
-    if (path === "/health" || path.startsWith("/health/")) {
+    // A rebound page could read /health and /metrics too: the same Host rule holds there
+    // (probes and scrapers address the server by IP or a listed name, which pass).
+    const refusedHost = path === "/mcp" ? undefined : refusal({ host: req.headers.host });
+    if (refusedHost) {
+      res
+        .writeHead(403, { "content-type": "application/json" })
+        .end(JSON.stringify({ error: refusedHost }));
+    } else if (path === "/health" || path.startsWith("/health/")) {
       void options.healthHandler(req, res);
     } else if (path === "/metrics") {
       void options.metricsHandler(req, res);
