@@ -165,7 +165,7 @@ describe("user-management-mcp against the real PostgreSQL", () => {
             (line) =>
               line.event === "tool_called" &&
               line.tool === "search_users" &&
-              JSON.stringify(line.err).includes("does not exist"),
+              JSON.stringify(line.err ?? null).includes("does not exist"),
           ),
         { what: "the database's own message in the log" },
       );
