@@ -108,18 +108,20 @@ function readJson(req: IncomingMessage, limit: number, timeoutMs: number): Promi
  * headers, 408 when its own timeouts fire), without the security headers:
  * this answers them with the headers instead.
  */
+/** The statuses Node itself answers these parser and timeout errors with. */
+const CLIENT_ERROR_STATUS: Record<string, number> = {
+  HPE_HEADER_OVERFLOW: 431,
+  HPE_CHUNK_EXTENSIONS_OVERFLOW: 413,
+  ERR_HTTP_REQUEST_TIMEOUT: 408,
+};
+
 function answerClientError(error: NodeJS.ErrnoException, socket: Duplex): void {
   const inProgress = (socket as Duplex & { _httpMessage?: ServerResponse })._httpMessage;
   if (error.code === "ECONNRESET" || !socket.writable || inProgress?.headersSent) {
     socket.destroy();
     return;
   }
-  const status =
-    error.code === "HPE_HEADER_OVERFLOW"
-      ? 431
-      : error.code === "ERR_HTTP_REQUEST_TIMEOUT"
-        ? 408
-        : 400;
+  const status = CLIENT_ERROR_STATUS[error.code ?? ""] ?? 400;
   const headers = Object.entries(SECURITY_HEADERS)
     .map(([name, value]) => `${name}: ${value}\r\n`)
     .join("");
