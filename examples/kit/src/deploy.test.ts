@@ -1,4 +1,7 @@
+import { execFile } from "node:child_process";
 import { readdirSync, readFileSync } from "node:fs";
+import { createServer, type Server as HttpServer } from "node:http";
+import type { AddressInfo } from "node:net";
 import { join } from "node:path";
 import { loadConfig } from "@mcp-prod/config";
 import { DockerfileParser } from "dockerfile-ast";
@@ -204,6 +207,35 @@ describe("the Dockerfile", () => {
     expect(probe).toContain(`http://127.0.0.1:${ref("process.env.SERVER_PORT")}/health/live`);
     expect(probe).not.toMatch(/127\.0\.0\.1:\d/);
     expect(steps(finalStage, "CMD")).toEqual(['["node", "dist/main.js"]']);
+  });
+
+  it("the HEALTHCHECK command passes on the SERVER_PORT server's /health/live and fails elsewhere", async () => {
+    const probe = text(file.getHEALTHCHECKs()[0] as never);
+    const command = JSON.parse(probe.replace(/^.*?CMD\s+/s, "")) as string[];
+    expect(command.slice(0, 2)).toEqual(["node", "-e"]);
+    const serve = (status: number) =>
+      new Promise<HttpServer>((resolve) => {
+        const server = createServer((req, res) =>
+          res.writeHead(req.url === "/health/live" ? status : 404).end(),
+        );
+        server.listen(0, "127.0.0.1", () => resolve(server));
+      });
+    const live = await serve(200);
+    const other = await serve(503);
+    const portOf = (server: HttpServer) => String((server.address() as AddressInfo).port);
+    const run = (port: string) =>
+      new Promise<number | null>((resolve) => {
+        execFile(process.execPath, ["-e", command[2] as string], {
+          env: { SERVER_PORT: port },
+        }).once("exit", (code) => resolve(code));
+      });
+    try {
+      expect(await run(portOf(live))).toBe(0);
+      expect(await run(portOf(other))).toBe(1);
+    } finally {
+      live.close();
+      other.close();
+    }
   });
 });
 
