@@ -103,11 +103,6 @@ function readJson(req: IncomingMessage, limit: number, timeoutMs: number): Promi
   });
 }
 
-/**
- * Node answers requests it cannot parse itself (400, 431 for oversized
- * headers, 408 when its own timeouts fire), without the security headers:
- * this answers them with the headers instead.
- */
 /** The statuses Node itself answers these parser and timeout errors with. */
 const CLIENT_ERROR_STATUS: Record<string, number> = {
   HPE_HEADER_OVERFLOW: 431,
@@ -115,6 +110,11 @@ const CLIENT_ERROR_STATUS: Record<string, number> = {
   ERR_HTTP_REQUEST_TIMEOUT: 408,
 };
 
+/**
+ * Node answers requests it cannot parse itself (400, 431 for oversized
+ * headers, 408 when its own timeouts fire), without the security headers:
+ * this answers them with the headers instead.
+ */
 function answerClientError(error: NodeJS.ErrnoException, socket: Duplex): void {
   const inProgress = (socket as Duplex & { _httpMessage?: ServerResponse })._httpMessage;
   if (error.code === "ECONNRESET" || !socket.writable || inProgress?.headersSent) {
