@@ -14,8 +14,11 @@ import { createUpstreamClient } from "./upstream-client.ts";
 const config = loadConfigOrExit(configShape);
 // Spans and metrics to an OTLP collector when OTEL_EXPORTER_OTLP_ENDPOINT is set; nothing otherwise.
 const openTelemetry = await startOpenTelemetry("analytics-mcp");
-const logger = createLogger({ level: config.logLevel }).child({ service: "analytics-mcp" });
-const telemetry = createTelemetry({ serviceName: "analytics-mcp", logger });
+// Telemetry adds the `service` key to the lines it writes itself: it gets the logger
+// without one, or every `tool_called` line would carry the key twice.
+const rootLogger = createLogger({ level: config.logLevel });
+const logger = rootLogger.child({ service: "analytics-mcp" });
+const telemetry = createTelemetry({ serviceName: "analytics-mcp", logger: rootLogger });
 
 const redis = config.redisUrl
   ? new Redis(config.redisUrl, { maxRetriesPerRequest: 1, enableOfflineQueue: false })
@@ -64,6 +67,8 @@ const health = createHealth({
 const { server, url } = await serveMcp({
   host: config.server.host,
   port: config.server.port,
+  allowedHosts: config.server.allowedHosts,
+  allowedOrigins: config.server.allowedOrigins,
   createMcpServer: () => buildServer(tools),
   authenticate: identityFromHeaders,
   healthHandler: health.nodeHandler(),

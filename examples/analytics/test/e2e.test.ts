@@ -4,6 +4,7 @@ import {
   call,
   connectClient,
   get,
+  postMcp,
   type RunningExample,
   startExample,
 } from "@mcp-prod-examples/kit/testing";
@@ -57,6 +58,25 @@ describe("analytics-mcp with a flaky upstream", () => {
     expect(JSON.parse(second.text)).toEqual(report);
     expect(upstream.requests).toBe(requests);
     expect(second._meta?.["mcp-prod/cache"]).toMatchObject({ hit: true });
+  });
+
+  it("refuses a rebound Host (DNS rebinding) and answers the loopback one", async () => {
+    const listMetrics = {
+      jsonrpc: "2.0",
+      id: 1,
+      method: "tools/call",
+      params: { name: "list_metrics", arguments: {} },
+    };
+    const rebound = await postMcp(server.url, listMetrics, {
+      host: "evil.example.com",
+      origin: "http://evil.example.com",
+    });
+    expect(rebound.status).toBe(403);
+    const local = await postMcp(server.url, listMetrics, {
+      host: `127.0.0.1:${new URL(server.url).port}`,
+    });
+    expect(local.status).toBe(200);
+    expect(local.text).toContain("revenue");
   });
 
   it("rejects bad input with a readable isError result", async () => {
@@ -158,5 +178,31 @@ describe("analytics-mcp graceful shutdown", () => {
     expect(JSON.parse(result.text)).toMatchObject({ metric: "churn", days: 4 });
     expect(await server.exited).toBe(0);
     await client.close().catch(() => {});
+  });
+});
+
+describe("analytics-mcp with ALLOWED_HOSTS and ALLOWED_ORIGINS", () => {
+  it("answers the listed name and origin besides loopback, and refuses the rest", async () => {
+    const upstream = await startUpstream();
+    cleanup.push(() => upstream.close());
+    const server = await startExample("analytics", {
+      API_BASE_URL: upstream.url,
+      ALLOWED_HOSTS: "analytics, analytics.internal.example",
+      ALLOWED_ORIGINS: "https://app.example.com",
+    });
+    cleanup.push(() => server.stop());
+    const port = new URL(server.url).port;
+    const ping = { jsonrpc: "2.0", id: 1, method: "ping" };
+    const status = async (headers: Record<string, string>) =>
+      (await postMcp(server.url, ping, headers)).status;
+    expect(await status({ host: `analytics:${port}` })).toBe(200);
+    expect(await status({ host: "analytics.internal.example" })).toBe(200);
+    expect(await status({ host: `analytics:${port}`, origin: "https://app.example.com" })).toBe(
+      200,
+    );
+    expect(await status({ host: `analytics:${port}`, origin: "https://other.example.com" })).toBe(
+      403,
+    );
+    expect(await status({ host: "evil.example.com" })).toBe(403);
   });
 });

@@ -1,5 +1,9 @@
+import { execFile } from "node:child_process";
 import { readdirSync, readFileSync } from "node:fs";
+import { createServer, type Server as HttpServer } from "node:http";
+import type { AddressInfo } from "node:net";
 import { join } from "node:path";
+import { loadConfig } from "@mcp-prod/config";
 import { DockerfileParser } from "dockerfile-ast";
 import { parse as parseEnv } from "dotenv";
 import { Deployment } from "kubernetes-models/apps/v1/Deployment";
@@ -7,6 +11,10 @@ import { NetworkPolicy } from "kubernetes-models/networking.k8s.io/v1/NetworkPol
 import { Service } from "kubernetes-models/v1/Service";
 import { describe, expect, it } from "vitest";
 import { parse, parseAllDocuments } from "yaml";
+import { configShape as analyticsShape } from "../../analytics/src/config.ts";
+import { parseApiKeys } from "../../gateway/src/auth.ts";
+import { configShape as gatewayShape } from "../../gateway/src/config.ts";
+import { configShape as usersShape } from "../../user-management/src/config.ts";
 
 const root = join(import.meta.dirname, "..", "..", "..");
 const servers = { gateway: 3000, "user-management": 3001, analytics: 3002 } as const;
@@ -31,9 +39,7 @@ function manifests(name: string) {
   );
 }
 
-function dockerfile(name: string) {
-  return DockerfileParser.parse(readFileSync(join(root, "examples", name, "Dockerfile"), "utf8"));
-}
+const dockerfileText = () => readFileSync(join(root, "deploy", "Dockerfile"), "utf8");
 
 describe("Kubernetes manifests", () => {
   it("every manifest validates against the Kubernetes schema", () => {
@@ -94,6 +100,11 @@ describe("Kubernetes manifests", () => {
         limits: { memory: "512Mi", cpu: "500m" },
       });
       expect(container.envFrom?.[0]?.secretRef?.name).toBe(`${name}-mcp-secrets`);
+      // DNS-rebinding protection: bound to 0.0.0.0, the names it is reached by are listed.
+      const hostsVariable = name === "gateway" ? "GATEWAY_ALLOWED_HOSTS" : "ALLOWED_HOSTS";
+      const hosts = container.env.find((entry) => entry.name === hostsVariable)?.value ?? "";
+      if (name !== "gateway") expect(hosts.split(",")).toContain(`${name}-mcp`);
+      else expect(hosts).not.toBe("");
       expect(pod.spec.securityContext.runAsNonRoot).toBe(true);
       expect(container.securityContext).toMatchObject({
         readOnlyRootFilesystem: true,
@@ -109,51 +120,123 @@ describe("Kubernetes manifests", () => {
   }
 });
 
-describe("Dockerfiles", () => {
-  for (const [name, port] of Object.entries(servers)) {
-    it(`${name}: multi-stage, production dependencies only, non-root, with a healthcheck`, () => {
-      const file = dockerfile(name);
-      const froms = file.getFROMs();
-      expect(froms.length).toBe(2);
-      for (const from of froms) expect(from.getImage()).toMatch(/^node:\d+-alpine$/);
-      const instructions = file.getInstructions();
-      const finalStart = instructions.indexOf(froms[1] as never);
-      const finalStage = instructions.slice(finalStart);
-      const buildStage = instructions.slice(0, finalStart);
-      const keyword = (instruction: { getKeyword(): string }) => instruction.getKeyword();
-      const text = (instruction: { getArgumentsContent(): string | null }) =>
-        instruction.getArgumentsContent() ?? "";
-      // Dependencies reach the image only through `pnpm deploy --prod`.
+describe("the Dockerfile", () => {
+  const file = DockerfileParser.parse(dockerfileText());
+  const instructions = file.getInstructions();
+  const froms = file.getFROMs();
+  const finalStage = instructions.slice(instructions.indexOf(froms[1] as never));
+  const buildStage = instructions.slice(0, instructions.indexOf(froms[1] as never));
+  const keyword = (instruction: { getKeyword(): string }) => instruction.getKeyword();
+  const text = (instruction: { getArgumentsContent(): string | null }) =>
+    instruction.getArgumentsContent() ?? "";
+  /** `${name}` as Docker (and the healthcheck's JavaScript) write it. */
+  const ref = (name: string) => `$\{${name}}`;
+  const steps = (stage: typeof instructions, name: string) =>
+    stage.filter((step) => keyword(step) === name).map(text);
+
+  it("needs nothing from Docker Hub but the base image: no syntax directive", () => {
+    expect(dockerfileText()).not.toMatch(/^#\s*syntax\s*=/im);
+    expect(file.getDirectives()).toEqual([]);
+  });
+
+  it("builds every example from one file, chosen by build arguments", () => {
+    expect(froms.length).toBe(2);
+    for (const from of froms) expect(from.getImage()).toBe(ref("NODE_IMAGE"));
+    expect(dockerfileText()).toMatch(/^ARG NODE_IMAGE=node:\d+-alpine$/m);
+    const run = steps(buildStage, "RUN").join("\n");
+    expect(run).toContain(
+      `pnpm turbo run build --filter="@mcp-prod-examples/${ref("EXAMPLE")}..."`,
+    );
+    expect(run).toMatch(/pnpm --filter="@mcp-prod-examples\/\$\{EXAMPLE\}" deploy --prod/);
+    for (const name of Object.keys(servers))
       expect(
-        buildStage
-          .filter((step) => keyword(step) === "RUN")
-          .map(text)
-          .join("\n"),
-      ).toMatch(/pnpm --filter=\S+ deploy --prod/);
-      expect(finalStage.filter((step) => keyword(step) === "RUN")).toEqual([]);
-      const copies = finalStage.filter((step) => keyword(step) === "COPY") as unknown as {
-        getArgumentsContent(): string;
-        getFlags(): { getName(): string; getValue(): string | null }[];
-      }[];
-      expect(
-        copies.map((copy) => [
-          copy.getFlags().map((flag) => `${flag.getName()}=${flag.getValue()}`),
-          copy.getArgumentsContent(),
-        ]),
-      ).toEqual([[["from=build", "chown=node:node"], "/out ./"]]);
-      const users = finalStage.filter((step) => keyword(step) === "USER").map(text);
-      expect(users).toEqual(["node"]);
-      expect(finalStage.filter((step) => keyword(step) === "EXPOSE").map(text)).toEqual([
-        String(port),
-      ]);
-      const healthcheck = file.getHEALTHCHECKs();
-      expect(healthcheck).toHaveLength(1);
-      expect(text(healthcheck[0] as never)).toContain(`http://127.0.0.1:${port}/health/live`);
-      expect(finalStage.find((step) => keyword(step) === "ENV")?.getArgumentsContent()).toBe(
-        "NODE_ENV=production",
-      );
-    });
-  }
+        JSON.parse(readFileSync(join(root, "examples", name, "package.json"), "utf8")).name,
+      ).toBe(`@mcp-prod-examples/${name}`);
+  });
+
+  it("caches the dependency download: only the lockfile is copied before it", () => {
+    const order = buildStage
+      .filter((step) => ["COPY", "RUN"].includes(keyword(step)))
+      .map((step) => `${keyword(step)} ${text(step)}`);
+    const fetch = order.indexOf("RUN pnpm fetch");
+    const copyAll = order.indexOf("COPY . .");
+    expect(fetch).toBeGreaterThan(0);
+    expect(copyAll).toBeGreaterThan(fetch);
+    expect(order.slice(0, fetch)).toEqual([
+      "RUN corepack enable",
+      "COPY pnpm-lock.yaml pnpm-workspace.yaml package.json ./",
+    ]);
+    expect(order[copyAll + 1]).toBe("RUN pnpm install --frozen-lockfile --offline");
+  });
+
+  it("the image holds only dist and production node_modules, owned by root, run as node", () => {
+    expect(steps(finalStage, "RUN")).toEqual([]);
+    const copies = finalStage.filter((step) => keyword(step) === "COPY") as unknown as {
+      getArgumentsContent(): string;
+      getFlags(): { getName(): string; getValue(): string | null }[];
+    }[];
+    expect(
+      copies.map((copy) => [
+        copy.getFlags().map((flag) => `${flag.getName()}=${flag.getValue()}`),
+        copy.getArgumentsContent(),
+      ]),
+    ).toEqual([
+      [["from=build"], "/out/package.json ./package.json"],
+      [["from=build"], "/out/node_modules ./node_modules"],
+      [["from=build"], "/out/dist ./dist"],
+    ]);
+    expect(steps(finalStage, "USER")).toEqual(["node"]);
+    // `pnpm deploy` copies what `files` lists: the build output, not src/, test/ or configs.
+    for (const name of Object.keys(servers)) {
+      const manifest = JSON.parse(
+        readFileSync(join(root, "examples", name, "package.json"), "utf8"),
+      ) as { files?: string[] };
+      expect(manifest.files, name).toEqual(["dist"]);
+    }
+  });
+
+  it("listens on all interfaces and probes the port SERVER_PORT names", () => {
+    const env = steps(finalStage, "ENV").join(" ");
+    expect(env).toMatch(/NODE_ENV=production/);
+    expect(env).toMatch(/SERVER_HOST=0\.0\.0\.0/);
+    expect(env).toMatch(/SERVER_PORT=\$\{PORT\}/);
+    expect(steps(finalStage, "EXPOSE")).toEqual([ref("PORT")]);
+    const healthcheck = file.getHEALTHCHECKs();
+    expect(healthcheck).toHaveLength(1);
+    const probe = text(healthcheck[0] as never);
+    expect(probe).toContain(`http://127.0.0.1:${ref("process.env.SERVER_PORT")}/health/live`);
+    expect(probe).not.toMatch(/127\.0\.0\.1:\d/);
+    expect(steps(finalStage, "CMD")).toEqual(['["node", "dist/main.js"]']);
+  });
+
+  it("the HEALTHCHECK command passes on the SERVER_PORT server's /health/live and fails elsewhere", async () => {
+    const probe = text(file.getHEALTHCHECKs()[0] as never);
+    const command = JSON.parse(probe.replace(/^.*?CMD\s+/s, "")) as string[];
+    expect(command.slice(0, 2)).toEqual(["node", "-e"]);
+    const serve = (status: number) =>
+      new Promise<HttpServer>((resolve) => {
+        const server = createServer((req, res) =>
+          res.writeHead(req.url === "/health/live" ? status : 404).end(),
+        );
+        server.listen(0, "127.0.0.1", () => resolve(server));
+      });
+    const live = await serve(200);
+    const other = await serve(503);
+    const portOf = (server: HttpServer) => String((server.address() as AddressInfo).port);
+    const run = (port: string) =>
+      new Promise<number | null>((resolve) => {
+        execFile(process.execPath, ["-e", command[2] as string], {
+          env: { SERVER_PORT: port },
+        }).once("exit", (code) => resolve(code));
+      });
+    try {
+      expect(await run(portOf(live))).toBe(0);
+      expect(await run(portOf(other))).toBe(1);
+    } finally {
+      live.close();
+      other.close();
+    }
+  });
 });
 
 describe("docker compose", () => {
@@ -172,8 +255,10 @@ describe("docker compose", () => {
       services: Record<
         string,
         {
-          build?: { dockerfile: string };
+          build?: { dockerfile: string; args?: Record<string, string> };
           environment?: Record<string, string>;
+          env_file?: { path: string; required: boolean }[];
+          stop_grace_period?: string;
           healthcheck?: { test: string[] };
         }
       >;
@@ -191,10 +276,43 @@ describe("docker compose", () => {
     }
     for (const [name, port] of Object.entries(servers)) {
       const service = compose.services[name];
-      expect(service?.build?.dockerfile).toBe(`examples/${name}/Dockerfile`);
-      expect(service?.environment?.SERVER_PORT).toBe(String(port));
+      expect(service?.build?.dockerfile).toBe("deploy/Dockerfile");
+      expect(service?.build?.args).toEqual({ EXAMPLE: name, PORT: String(port) });
       expect(service?.healthcheck?.test.join(" ")).toContain(`:${port}/health/ready`);
     }
+  });
+
+  it("reads each server's settings and secrets from its env_file, overriding none of them", () => {
+    const text = readFileSync(join(root, "deploy", "docker-compose.yml"), "utf8");
+    // env_file with path/required and the top-level name need Compose v2.24.0.
+    expect(text.split("\n").slice(0, 5).join("\n")).toMatch(/Docker Compose v2\.24\.0 or later/);
+    const compose = parse(text) as {
+      services: Record<
+        string,
+        {
+          environment?: Record<string, string>;
+          env_file?: { path: string; required: boolean }[];
+          stop_grace_period?: string;
+        }
+      >;
+    };
+    for (const name of Object.keys(servers)) {
+      const service = compose.services[name];
+      const envFile = `../examples/${name}/.env.production`;
+      expect(service?.env_file).toEqual([{ path: envFile, required: true }]);
+      const fromFile = parseEnv(
+        readFileSync(join(root, "examples", name, ".env.production.example"), "utf8"),
+      );
+      const overridden = Object.keys(service?.environment ?? {}).filter((key) => key in fromFile);
+      expect(overridden, name).toEqual([]);
+      for (const key of ["DATABASE_URL", "REDIS_URL", "API_KEY", "GATEWAY_API_KEYS"])
+        expect(service?.environment?.[key], `${name} ${key}`).toBeUndefined();
+      // SIGTERM, then 5 s of drain and up to 20 s for calls in flight: Docker's 10 s would kill it.
+      const grace = /^(\d+)s$/.exec(service?.stop_grace_period ?? "")?.[1];
+      expect(Number(grace), name).toBeGreaterThanOrEqual(25);
+    }
+    expect(compose.services["user-management"]?.environment?.ALLOWED_HOSTS).toBe("user-management");
+    expect(compose.services.analytics?.environment?.ALLOWED_HOSTS).toBe("analytics");
   });
 
   it("each server has a .env.production.example in the seed's layout", () => {
@@ -206,6 +324,24 @@ describe("docker compose", () => {
       expect(variables.LOG_LEVEL).toBe("info");
       expect(variables.SERVER_HOST).toBe("0.0.0.0");
       expect(variables.SERVER_PORT).toBe(String(servers[name as keyof typeof servers]));
+    }
+  });
+
+  it("each .env.production.example is a configuration the server starts with, as copied", () => {
+    const shapes = {
+      "user-management": usersShape,
+      analytics: analyticsShape,
+      gateway: gatewayShape,
+    };
+    for (const [name, shape] of Object.entries(shapes)) {
+      const envFile = join(root, "examples", name, ".env.production.example");
+      expect(readFileSync(envFile, "utf8"), name).not.toMatch(/\$\{|=\s*$/m);
+      const config = loadConfig(shape, { env: {}, envFiles: [envFile] }) as {
+        nodeEnv: string;
+        apiKeys?: string;
+      };
+      expect(config.nodeEnv).toBe("production");
+      if (name === "gateway") expect(() => parseApiKeys(config.apiKeys)).not.toThrow();
     }
   });
 });

@@ -1,9 +1,17 @@
 import { createHash } from "node:crypto";
-import { createServer, type IncomingMessage, type Server, type ServerResponse } from "node:http";
+import {
+  createServer,
+  type IncomingMessage,
+  type Server,
+  type ServerResponse,
+  STATUS_CODES,
+} from "node:http";
+import type { Duplex } from "node:stream";
 import type { AuthInfo } from "@modelcontextprotocol/sdk/server/auth/types.js";
 import type { McpServer } from "@modelcontextprotocol/sdk/server/mcp.js";
 import { StreamableHTTPServerTransport } from "@modelcontextprotocol/sdk/server/streamableHttp.js";
 import { AjvJsonSchemaValidator } from "@modelcontextprotocol/sdk/validation/ajv";
+import { createRequestGuard } from "./rebinding.ts";
 
 type NodeHandler = (req: IncomingMessage, res: ServerResponse) => unknown;
 /** `McpServer`, or the low-level `Server` (the gateway forwards JSON Schema tools through it). */
@@ -26,10 +34,16 @@ export type ServeOptions = {
   readonly authorize?: (body: unknown, auth: AuthInfo | undefined, res: ServerResponse) => boolean;
   /** Largest accepted request body. @default 1 MiB */
   readonly maxBodyBytes?: number;
-  /** Host header values accepted (DNS-rebinding protection for browser-reachable deployments). */
-  readonly allowedHosts?: readonly string[];
-  /** Origin header values accepted when a browser sends one. */
-  readonly allowedOrigins?: readonly string[];
+  /** How long a request body may take to arrive before it is answered 408. @default 10_000 */
+  readonly bodyTimeoutMs?: number;
+  /**
+   * Host names the MCP endpoint answers besides the loopback ones (and, bound
+   * to a non-loopback address, IP literals): DNS-rebinding protection. See
+   * {@link createRequestGuard}. @default []
+   */
+  readonly allowedHosts?: readonly string[] | undefined;
+  /** Browser origins accepted besides the server's own. @default [] */
+  readonly allowedOrigins?: readonly string[] | undefined;
 };
 
 const SECURITY_HEADERS = {
@@ -46,25 +60,82 @@ function jsonRpcError(res: ServerResponse, status: number, message: string, head
     .end(JSON.stringify({ jsonrpc: "2.0", error: { code: -32000, message }, id: null }));
 }
 
-async function readJson(req: IncomingMessage, limit: number): Promise<unknown> {
+const httpError = (status: number, message: string) =>
+  Object.assign(new Error(message), { status });
+
+/**
+ * Reads a JSON body of at most `limit` bytes that arrives within `timeoutMs`.
+ * On refusal the caller answers and closes the connection: the rest of the
+ * body is never read, so the socket cannot carry another request.
+ */
+function readJson(req: IncomingMessage, limit: number, timeoutMs: number): Promise<unknown> {
   const declared = Number(req.headers["content-length"] ?? 0);
-  if (declared > limit) throw Object.assign(new Error("request body too large"), { status: 413 });
-  const chunks: Buffer[] = [];
-  let size = 0;
-  for await (const chunk of req) {
-    size += (chunk as Buffer).length;
-    if (size > limit) throw Object.assign(new Error("request body too large"), { status: 413 });
-    chunks.push(chunk as Buffer);
+  if (declared > limit) return Promise.reject(httpError(413, "request body too large"));
+  return new Promise((resolve, reject) => {
+    const chunks: Buffer[] = [];
+    let size = 0;
+    const finish = (error: Error | undefined) => {
+      clearTimeout(timer);
+      req.off("data", onData).off("end", onEnd).off("error", onError);
+      if (error) {
+        req.pause();
+        reject(error);
+        return;
+      }
+      try {
+        resolve(JSON.parse(Buffer.concat(chunks).toString("utf8")));
+      } catch {
+        reject(httpError(400, "request body is not JSON"));
+      }
+    };
+    const onData = (chunk: Buffer) => {
+      size += chunk.length;
+      if (size > limit) finish(httpError(413, "request body too large"));
+      else chunks.push(chunk);
+    };
+    const onEnd = () => finish(undefined);
+    const onError = (error: Error) => finish(error);
+    const timer = setTimeout(
+      () => finish(httpError(408, "request body not received in time")),
+      timeoutMs,
+    );
+    req.on("data", onData).on("end", onEnd).on("error", onError);
+  });
+}
+
+/** The statuses Node itself answers these parser and timeout errors with. */
+const CLIENT_ERROR_STATUS: Record<string, number> = {
+  HPE_HEADER_OVERFLOW: 431,
+  HPE_CHUNK_EXTENSIONS_OVERFLOW: 413,
+  ERR_HTTP_REQUEST_TIMEOUT: 408,
+};
+
+/**
+ * Node answers requests it cannot parse itself (400, 431 for oversized
+ * headers, 408 when its own timeouts fire), without the security headers:
+ * this answers them with the headers instead.
+ */
+function answerClientError(error: NodeJS.ErrnoException, socket: Duplex): void {
+  const inProgress = (socket as Duplex & { _httpMessage?: ServerResponse })._httpMessage;
+  if (error.code === "ECONNRESET" || !socket.writable || inProgress?.headersSent) {
+    socket.destroy();
+    return;
   }
-  try {
-    return JSON.parse(Buffer.concat(chunks).toString("utf8"));
-  } catch {
-    throw Object.assign(new Error("request body is not JSON"), { status: 400 });
-  }
+  const status = CLIENT_ERROR_STATUS[error.code ?? ""] ?? 400;
+  const headers = Object.entries(SECURITY_HEADERS)
+    .map(([name, value]) => `${name}: ${value}\r\n`)
+    .join("");
+  socket.end(
+    `HTTP/1.1 ${status} ${STATUS_CODES[status]}\r\nconnection: close\r\ncontent-length: 0\r\n${headers}\r\n`,
+  );
 }
 
 type JsonRpcMessage = { method?: unknown; id?: unknown; params?: { requestId?: unknown } };
-type InFlight = { transport: StreamableHTTPServerTransport };
+type InFlight = {
+  readonly transport: StreamableHTTPServerTransport;
+  /** Keys of this exchange's requests not cancelled yet. */
+  readonly pending: Set<string>;
+};
 
 const messagesOf = (body: unknown): JsonRpcMessage[] =>
   (Array.isArray(body) ? body : [body]).filter(
@@ -73,16 +144,43 @@ const messagesOf = (body: unknown): JsonRpcMessage[] =>
 
 /**
  * Serves an MCP server over Streamable HTTP in stateless mode, next to
- * `/health*` and `/metrics`, with security headers on every answer. Returns
- * the listening `http.Server` (hand it to `health.gracefulShutdown`).
+ * `/health*` and `/metrics`, with security headers on every answer (Node's
+ * own 400/408/431 included), DNS-rebinding protection on the MCP endpoint
+ * (see {@link createRequestGuard}), bounded request bodies, and cancelled
+ * calls ended. Returns the listening `http.Server` (hand it to
+ * `health.gracefulShutdown`).
+ *
+ * @example
+ * const { server, url } = await serveMcp({
+ *   host: "127.0.0.1",
+ *   port: 3001,
+ *   createMcpServer: () => buildServer(),
+ *   healthHandler: health.nodeHandler(),
+ *   metricsHandler: telemetry.metricsHandler(),
+ * });
  */
 export async function serveMcp(options: ServeOptions): Promise<{ server: Server; url: string }> {
-  const { maxBodyBytes = 1024 * 1024, allowedHosts, allowedOrigins } = options;
+  const {
+    maxBodyBytes = 1024 * 1024,
+    bodyTimeoutMs = 10_000,
+    allowedHosts,
+    allowedOrigins,
+  } = options;
+  const refusal = createRequestGuard({ bindHost: options.host, allowedHosts, allowedOrigins });
   // Stateless mode builds a server per request, so a client's `notifications/cancelled`
   // arrives at a server that never saw the request. Requests in flight are kept here,
   // keyed by caller and JSON-RPC id, and a cancellation is handed to the one it names;
   // when that is ambiguous (two in flight with the same key) none is cancelled.
+  // The SDK sends no answer for a cancelled request, so once every request of an
+  // exchange is cancelled its response is ended here: the socket is freed and a
+  // graceful shutdown does not wait for it.
   const inFlight = new Map<string, Set<InFlight>>();
+  const forget = (key: string, entry: InFlight) => {
+    entry.pending.delete(key);
+    const set = inFlight.get(key);
+    set?.delete(entry);
+    if (set?.size === 0) inFlight.delete(key);
+  };
   // The caller is its bearer token when it has one (a cancellation comes with the same
   // token), else its address (a gateway's single client to a backend numbers ids uniquely).
   const callerOf = (req: IncomingMessage, auth: AuthInfo | undefined) =>
@@ -92,9 +190,14 @@ export async function serveMcp(options: ServeOptions): Promise<{ server: Server;
   const routeCancellations = (caller: string, messages: JsonRpcMessage[]) => {
     for (const message of messages) {
       if (message.method !== "notifications/cancelled") continue;
-      const targets = inFlight.get(`${caller}|${JSON.stringify(message.params?.requestId)}`);
-      if (targets?.size === 1) {
-        for (const target of targets) target.transport.onmessage?.(message as never);
+      const key = `${caller}|${JSON.stringify(message.params?.requestId)}`;
+      const targets = inFlight.get(key);
+      if (targets?.size !== 1) continue;
+      for (const target of targets) {
+        target.transport.onmessage?.(message as never);
+        forget(key, target);
+        // Closing the transport closes its response stream, which ends the HTTP response.
+        if (target.pending.size === 0) void target.transport.close();
       }
     }
   };
@@ -106,23 +209,19 @@ export async function serveMcp(options: ServeOptions): Promise<{ server: Server;
       });
       return;
     }
-    if (allowedHosts && !allowedHosts.includes(req.headers.host ?? "")) {
-      jsonRpcError(res, 403, `Host ${req.headers.host ?? "(none)"} is not allowed`);
-      return;
-    }
-    const origin = req.headers.origin;
-    if (origin && allowedOrigins && !allowedOrigins.includes(origin)) {
-      jsonRpcError(res, 403, `Origin ${origin} is not allowed`);
+    const refused = refusal(req.headers);
+    if (refused) {
+      jsonRpcError(res, 403, refused);
       return;
     }
     const auth = options.authenticate ? await options.authenticate(req, res) : undefined;
     if (auth === false) return;
     let body: unknown;
     try {
-      body = await readJson(req, maxBodyBytes);
+      body = await readJson(req, maxBodyBytes, bodyTimeoutMs);
     } catch (error) {
       const status = (error as { status?: number }).status ?? 400;
-      jsonRpcError(res, status, (error as Error).message);
+      jsonRpcError(res, status, (error as Error).message, { connection: "close" });
       return;
     }
     if (options.authorize && !options.authorize(body, auth || undefined, res)) return;
@@ -132,21 +231,17 @@ export async function serveMcp(options: ServeOptions): Promise<{ server: Server;
     const mcp = await options.createMcpServer(req);
     // No sessionIdGenerator: stateless mode, any replica can answer any request.
     const transport = new StreamableHTTPServerTransport({});
-    const entry: InFlight = { transport };
     const keys = messages
       .filter((message) => message.id !== undefined && typeof message.method === "string")
       .map((message) => `${caller}|${JSON.stringify(message.id)}`);
+    const entry: InFlight = { transport, pending: new Set(keys) };
     for (const key of keys) {
       const set = inFlight.get(key) ?? new Set();
       set.add(entry);
       inFlight.set(key, set);
     }
     res.on("close", () => {
-      for (const key of keys) {
-        const set = inFlight.get(key);
-        set?.delete(entry);
-        if (set?.size === 0) inFlight.delete(key);
-      }
+      for (const key of keys) forget(key, entry);
       void transport.close();
       void mcp.close();
     });
@@ -158,7 +253,14 @@ export async function serveMcp(options: ServeOptions): Promise<{ server: Server;
   const server = createServer((req, res) => {
     for (const [name, value] of Object.entries(SECURITY_HEADERS)) res.setHeader(name, value);
     const path = (req.url ?? "/").split("?")[0] ?? "/";
-    if (path === "/health" || path.startsWith("/health/")) {
+    // A rebound page could read /health and /metrics too: the same Host rule holds there
+    // (probes and scrapers address the server by IP or a listed name, which pass).
+    const refusedHost = path === "/mcp" ? undefined : refusal({ host: req.headers.host });
+    if (refusedHost) {
+      res
+        .writeHead(403, { "content-type": "application/json" })
+        .end(JSON.stringify({ error: refusedHost }));
+    } else if (path === "/health" || path.startsWith("/health/")) {
       void options.healthHandler(req, res);
     } else if (path === "/metrics") {
       void options.metricsHandler(req, res);
@@ -171,6 +273,7 @@ export async function serveMcp(options: ServeOptions): Promise<{ server: Server;
       res.writeHead(404, { "content-type": "application/json" }).end('{"error":"not found"}');
     }
   });
+  server.on("clientError", answerClientError);
   await new Promise<void>((resolve, reject) => {
     server.once("error", reject);
     server.listen(options.port, options.host, () => {

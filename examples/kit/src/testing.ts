@@ -1,6 +1,7 @@
 // Helpers for the examples' end-to-end tests: run a built example server as a
 // child process on a free port and talk to it with the SDK client.
 import { type ChildProcess, spawn } from "node:child_process";
+import { request } from "node:http";
 import { join } from "node:path";
 import { createInterface } from "node:readline";
 import { Client } from "@modelcontextprotocol/sdk/client/index.js";
@@ -12,6 +13,8 @@ export type RunningExample = {
   readonly child: ChildProcess;
   /** Every log line the server printed, parsed. */
   readonly logs: Record<string, unknown>[];
+  /** The same lines as printed (a parsed line hides a duplicated key). */
+  readonly lines: string[];
   /** Resolves with the exit code once the process ended. */
   readonly exited: Promise<number | null>;
   stop(signal?: NodeJS.Signals): Promise<number | null>;
@@ -51,6 +54,7 @@ export async function startExample(
     stdio: ["ignore", "pipe", "pipe"],
   });
   const logs: Record<string, unknown>[] = [];
+  const lines: string[] = [];
   let stderr = "";
   child.stderr?.on("data", (chunk: Buffer) => {
     stderr += chunk.toString();
@@ -63,8 +67,9 @@ export async function startExample(
       () => reject(new Error(`${name} did not start within ${timeoutMs} ms\n${stderr}`)),
       timeoutMs,
     );
-    const lines = createInterface({ input: child.stdout as NodeJS.ReadableStream });
-    lines.on("line", (line) => {
+    const reader = createInterface({ input: child.stdout as NodeJS.ReadableStream });
+    reader.on("line", (line) => {
+      lines.push(line);
       let record: Record<string, unknown>;
       try {
         record = JSON.parse(line) as Record<string, unknown>;
@@ -86,6 +91,7 @@ export async function startExample(
     url,
     child,
     logs,
+    lines,
     exited,
     stop: async (signal = "SIGTERM") => {
       if (child.exitCode === null && child.signalCode === null) child.kill(signal);
@@ -136,4 +142,75 @@ export async function get(url: string): Promise<{ status: number; body: unknown;
     // Prometheus text, not JSON
   }
   return { status: response.status, body, text };
+}
+
+/** A raw POST to `/mcp` in flight: its answer's status line, and its whole text once it ended. */
+export type McpExchange = {
+  readonly response: Promise<{ status: number; headers: Record<string, unknown> }>;
+  /** Resolves with the body once the server ended the answer; rejects if the socket broke first. */
+  readonly ended: Promise<string>;
+  /** True once `ended` resolved. */
+  readonly isEnded: () => boolean;
+  /** Destroys the request (the client going away). */
+  abort(): void;
+};
+
+/**
+ * POSTs a JSON-RPC body to `<url>/mcp` with the headers given as is (`Host`
+ * included, which `fetch` would not send), without waiting for the answer.
+ */
+export function startMcpRequest(
+  url: string,
+  body: unknown,
+  headers: Record<string, string> = {},
+): McpExchange {
+  const payload = JSON.stringify(body);
+  let done = false;
+  let req: ReturnType<typeof request> | undefined;
+  let resolveResponse!: (value: { status: number; headers: Record<string, unknown> }) => void;
+  const response = new Promise<{ status: number; headers: Record<string, unknown> }>((resolve) => {
+    resolveResponse = resolve;
+  });
+  const ended = new Promise<string>((resolve, reject) => {
+    req = request(
+      `${url}/mcp`,
+      {
+        method: "POST",
+        headers: {
+          "content-type": "application/json",
+          accept: "application/json, text/event-stream",
+          "content-length": Buffer.byteLength(payload),
+          ...headers,
+        },
+      },
+      (res) => {
+        resolveResponse({ status: res.statusCode ?? 0, headers: res.headers });
+        let text = "";
+        res.setEncoding("utf8");
+        res.on("data", (chunk: string) => {
+          text += chunk;
+        });
+        res.on("end", () => {
+          done = true;
+          resolve(text);
+        });
+        res.on("error", reject);
+      },
+    );
+    req.on("error", reject);
+    req.end(payload);
+  });
+  ended.catch(() => {});
+  return { response, ended, isEnded: () => done, abort: () => req?.destroy() };
+}
+
+/** {@link startMcpRequest}, waiting for the whole answer. */
+export async function postMcp(
+  url: string,
+  body: unknown,
+  headers: Record<string, string> = {},
+): Promise<{ status: number; headers: Record<string, unknown>; text: string }> {
+  const exchange = startMcpRequest(url, body, headers);
+  const text = await exchange.ended;
+  return { ...(await exchange.response), text };
 }

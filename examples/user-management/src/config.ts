@@ -1,4 +1,5 @@
 import { env, secret } from "@mcp-prod/config";
+import { commaList } from "@mcp-prod-examples/kit";
 import { z } from "zod";
 
 /** The seed's variables this server reads; everything has an embedded default but the secrets. */
@@ -8,6 +9,10 @@ export const configShape = {
   server: {
     host: env("SERVER_HOST", z.string().default("127.0.0.1")),
     port: env("SERVER_PORT", z.coerce.number().int().min(0).max(65535).default(3001)),
+    /** Host names (besides loopback) the MCP endpoint answers: DNS-rebinding protection. */
+    allowedHosts: env("ALLOWED_HOSTS", commaList),
+    /** Browser origins (besides the server's own) allowed to call the MCP endpoint. */
+    allowedOrigins: env("ALLOWED_ORIGINS", commaList),
   },
   /** Unset: an embedded PostgreSQL (PGlite) is started, for trying things out only. */
   databaseUrl: secret("DATABASE_URL", z.string().startsWith("postgres").optional()),

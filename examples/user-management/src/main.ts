@@ -12,8 +12,11 @@ import { migrate } from "./users.ts";
 const config = loadConfigOrExit(configShape);
 // Spans and metrics to an OTLP collector when OTEL_EXPORTER_OTLP_ENDPOINT is set; nothing otherwise.
 const openTelemetry = await startOpenTelemetry("user-management-mcp");
-const logger = createLogger({ level: config.logLevel }).child({ service: "user-management-mcp" });
-const telemetry = createTelemetry({ serviceName: "user-management-mcp", logger });
+// Telemetry adds the `service` key to the lines it writes itself: it gets the logger
+// without one, or every `tool_called` line would carry the key twice.
+const rootLogger = createLogger({ level: config.logLevel });
+const logger = rootLogger.child({ service: "user-management-mcp" });
+const telemetry = createTelemetry({ serviceName: "user-management-mcp", logger: rootLogger });
 
 // The embedded database serves one transaction at a time: a small pool matches it.
 const EMBEDDED_CONNECTIONS = 3;
@@ -36,6 +39,8 @@ const health = createHealth({ checks: { database: pool.healthCheck } });
 const { server, url } = await serveMcp({
   host: config.server.host,
   port: config.server.port,
+  allowedHosts: config.server.allowedHosts,
+  allowedOrigins: config.server.allowedOrigins,
   createMcpServer: () => buildServer({ pool, telemetry }),
   authenticate: identityFromHeaders,
   healthHandler: health.nodeHandler(),

@@ -1,4 +1,4 @@
-import type { Pool } from "@mcp-prod/pool";
+import { isTransientError, type Pool, PoolError } from "@mcp-prod/pool";
 import type { Telemetry } from "@mcp-prod/telemetry";
 import { sharedJsonSchemaValidator } from "@mcp-prod-examples/kit";
 import { McpServer } from "@modelcontextprotocol/sdk/server/mcp.js";
@@ -9,6 +9,35 @@ const json = (value: unknown) => ({
   content: [{ type: "text" as const, text: JSON.stringify(value) }],
 });
 const problem = (text: string) => ({ content: [{ type: "text" as const, text }], isError: true });
+
+/** The column limits: `SERIAL` is a 32-bit integer, and an email fits an SMTP path. */
+const MAX_ID = 2 ** 31 - 1;
+const MAX_EMAIL_LENGTH = 254;
+const noNul = (text: string) => !text.includes("\u0000");
+const NUL_MESSAGE = "must not contain a NUL character";
+
+/** What a client reads when the database fails: never its address, tables or the pool's numbers. */
+export const DATABASE_UNAVAILABLE = "The database is unavailable right now. Try again later.";
+export const DATABASE_FAILED = "The database could not answer this call. Try again later.";
+
+/**
+ * Answers a failed call with a client-safe message. Wrapped around
+ * `telemetry.wrap`, so the error itself is logged (`tool_called`, `err`) and
+ * reported before it is replaced.
+ */
+function clientSafe<A extends unknown[], R>(
+  handler: (...args: A) => Promise<R>,
+): (...args: A) => Promise<R | ReturnType<typeof problem>> {
+  return async (...args) => {
+    try {
+      return await handler(...args);
+    } catch (error) {
+      const unavailable =
+        (PoolError.isInstance(error) && error.code !== "EQUERYTIMEOUT") || isTransientError(error);
+      return problem(unavailable ? DATABASE_UNAVAILABLE : DATABASE_FAILED);
+    }
+  };
+}
 
 /**
  * The user-management MCP server: built per request (stateless Streamable
@@ -25,26 +54,36 @@ export function buildServer({ pool, telemetry }: { pool: Pool; telemetry: Teleme
     {
       description: "Find users whose name or email contains the query.",
       inputSchema: {
-        query: z.string().trim().min(1).max(100).describe("Part of a name or an email"),
+        query: z
+          .string()
+          .trim()
+          .min(1)
+          .max(100)
+          .refine(noNul, NUL_MESSAGE)
+          .describe("Part of a name or an email"),
         limit: z.number().int().min(1).max(50).default(10),
       },
     },
-    telemetry.wrap("search_users", async ({ query, limit }) => {
-      const users = await searchUsers(pool, query, limit);
-      return json({ users, count: users.length });
-    }),
+    clientSafe(
+      telemetry.wrap("search_users", async ({ query, limit }) => {
+        const users = await searchUsers(pool, query, limit);
+        return json({ users, count: users.length });
+      }),
+    ),
   );
 
   server.registerTool(
     "get_user",
     {
       description: "Read one user by id.",
-      inputSchema: { id: z.number().int().positive() },
+      inputSchema: { id: z.number().int().positive().max(MAX_ID) },
     },
-    telemetry.wrap("get_user", async ({ id }) => {
-      const user = await getUser(pool, id);
-      return user ? json(user) : problem(`No user with id ${id}.`);
-    }),
+    clientSafe(
+      telemetry.wrap("get_user", async ({ id }) => {
+        const user = await getUser(pool, id);
+        return user ? json(user) : problem(`No user with id ${id}.`);
+      }),
+    ),
   );
 
   server.registerTool(
@@ -52,14 +91,18 @@ export function buildServer({ pool, telemetry }: { pool: Pool; telemetry: Teleme
     {
       description: "Create a user with a unique email.",
       inputSchema: {
-        name: z.string().trim().min(1).max(200),
-        email: z.email(),
+        name: z.string().trim().min(1).max(200).refine(noNul, NUL_MESSAGE),
+        email: z.email().max(MAX_EMAIL_LENGTH),
       },
     },
-    telemetry.wrap("create_user", async ({ name, email }) => {
-      const user = await createUser(pool, { name, email });
-      return user === "exists" ? problem(`A user with email ${email} already exists.`) : json(user);
-    }),
+    clientSafe(
+      telemetry.wrap("create_user", async ({ name, email }) => {
+        const user = await createUser(pool, { name, email });
+        return user === "exists"
+          ? problem(`A user with email ${email} already exists.`)
+          : json(user);
+      }),
+    ),
   );
 
   return server;

@@ -4,6 +4,7 @@ import {
   call,
   connectClient,
   get,
+  postMcp,
   type RunningExample,
   startExample,
 } from "@mcp-prod-examples/kit/testing";
@@ -103,6 +104,84 @@ describe("user-management-mcp against the real PostgreSQL", () => {
     });
   });
 
+  it("refuses a rebound Host or a foreign Origin before any tool runs (DNS rebinding)", async () => {
+    const createUser = (email: string) => ({
+      jsonrpc: "2.0",
+      id: 1,
+      method: "tools/call",
+      params: { name: "create_user", arguments: { name: "Mallory", email } },
+    });
+    const rebound = await postMcp(server.url, createUser("rebound@example.com"), {
+      host: "evil.example.com",
+    });
+    expect(rebound.status).toBe(403);
+    expect(JSON.parse(rebound.text).error.message).toBe("Host evil.example.com is not allowed");
+    const port = new URL(server.url).port;
+    const foreign = await postMcp(server.url, createUser("foreign@example.com"), {
+      host: `localhost:${port}`,
+      origin: "http://evil.example.com",
+    });
+    expect(foreign.status).toBe(403);
+    const { rows } = await admin.query(
+      `SELECT count(*)::int AS n FROM ${schema}.users WHERE name = 'Mallory'`,
+    );
+    expect(rows[0].n).toBe(0);
+    const local = await postMcp(server.url, createUser("local@example.com"), {
+      host: `localhost:${port}`,
+      origin: `http://localhost:${port}`,
+    });
+    expect(local.status).toBe(200);
+    expect(local.text).toContain("local@example.com");
+  });
+
+  it("refuses input that does not fit the columns before it reaches PostgreSQL", async () => {
+    const cases: Array<[string, Record<string, unknown>, RegExp]> = [
+      ["get_user", { id: 2 ** 31 }, /id/],
+      ["search_users", { query: "a\u0000b" }, /query/],
+      ["create_user", { name: "Nul\u0000", email: "nul@example.com" }, /name/],
+      ["create_user", { name: "Long", email: `${"a".repeat(300_000)}@example.com` }, /email/],
+      ["create_user", { name: "x".repeat(201), email: "long-name@example.com" }, /name/],
+    ];
+    for (const [tool, args, field] of cases) {
+      const result = await call(client, tool, args);
+      expect(result.isError, tool).toBe(true);
+      expect(result.text).toMatch(field);
+      expect(result.text).not.toMatch(/out of range|invalid byte|btree|index row|users_email/);
+    }
+    // The largest id the column holds is still a valid question.
+    const largest = await call(client, "get_user", { id: 2 ** 31 - 1 });
+    expect(largest).toMatchObject({ isError: true, text: `No user with id ${2 ** 31 - 1}.` });
+  });
+
+  it("answers a database error with a client-safe message and logs the details", async () => {
+    await admin.query(`ALTER TABLE ${schema}.users RENAME TO users_moved`);
+    try {
+      const result = await call(client, "search_users", { query: "ada" });
+      expect(result.isError).toBe(true);
+      expect(result.text).toBe("The database could not answer this call. Try again later.");
+      await waitFor(
+        () =>
+          server.logs.some(
+            (line) =>
+              line.event === "tool_called" &&
+              line.tool === "search_users" &&
+              JSON.stringify(line.err ?? null).includes("does not exist"),
+          ),
+        { what: "the database's own message in the log" },
+      );
+    } finally {
+      await admin.query(`ALTER TABLE ${schema}.users_moved RENAME TO users`);
+    }
+  });
+
+  it("prints one service key per log line", async () => {
+    await call(client, "get_user", { id: 1 });
+    const toolLines = server.lines.filter((line) => line.includes('"tool_called"'));
+    expect(toolLines.length).toBeGreaterThan(0);
+    for (const line of server.lines.filter((each) => each.startsWith("{")))
+      expect(line.match(/"service":/g), line).toHaveLength(1);
+  });
+
   it("counts the calls just made on /metrics", async () => {
     const before = await get(`${server.url}/metrics`);
     const count = (text: string, status: string) =>
@@ -178,6 +257,14 @@ describe("user-management-mcp health follows the database", () => {
       intervalMs: 200,
       what: "readiness to turn 503",
     });
+    // A call meanwhile fails with a message that names neither the database's address nor the pool.
+    const down = await connectClient(server.url);
+    cleanup.push(() => down.close());
+    const failed = await call(down, "get_user", { id: 1 });
+    expect(failed.isError).toBe(true);
+    expect(failed.text).toMatch(/^The database (could not answer|is unavailable)/);
+    expect(failed.text).not.toContain(String(proxy.port));
+    expect(failed.text).not.toMatch(/127\.0\.0\.1|pool|idle|waiting|total/i);
     const live = await get(`${server.url}/health/live`);
     expect(live.status).toBe(200);
     proxy.up();
