@@ -3,3 +3,15 @@ export { type PrivatePostgres, startPostgres } from "./postgres.ts";
 export { createTcpProxy, type TcpProxy } from "./proxy.ts";
 export { type PrivateRedis, startRedis } from "./redis.ts";
 export { databaseUrl, redisUrl } from "./urls.ts";
+export {
+  createEverythingMcpServer,
+  type FixtureSession,
+  PNG_1X1_BASE64,
+  WATCHED_RESOURCE_URI,
+  WAV_SILENCE_BASE64,
+} from "./conformance/fixtures.ts";
+export {
+  type EverythingServer,
+  type EverythingServerOptions,
+  startEverythingServer,
+} from "./conformance/everything-server.ts";

@@ -1,0 +1,17 @@
+// Starts the conformance "everything" fixture as a process:
+//   node --import tsx packages/testkit/src/conformance/main.ts [--port N]
+// Prints one JSON line `{"event":"server_started","mcp":"http://127.0.0.1:N/mcp"}` once it
+// listens, and closes on SIGTERM or SIGINT.
+import { parseArgs } from "node:util";
+import { startEverythingServer } from "./everything-server.ts";
+
+const { values } = parseArgs({
+  options: { port: { type: "string", default: process.env.SERVER_PORT ?? "0" } },
+});
+const fixture = await startEverythingServer({ port: Number(values.port) });
+console.log(JSON.stringify({ event: "server_started", mcp: fixture.url }));
+const stop = () => {
+  void fixture.close().then(() => process.exit(0));
+};
+process.once("SIGTERM", stop);
+process.once("SIGINT", stop);
