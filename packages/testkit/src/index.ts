@@ -1,8 +1,8 @@
-export { freePort, waitFor } from "./net.ts";
-export { type PrivatePostgres, startPostgres } from "./postgres.ts";
-export { createTcpProxy, type TcpProxy } from "./proxy.ts";
-export { type PrivateRedis, startRedis } from "./redis.ts";
-export { databaseUrl, redisUrl } from "./urls.ts";
+export {
+  type EverythingServer,
+  type EverythingServerOptions,
+  startEverythingServer,
+} from "./conformance/everything-server.ts";
 export {
   createEverythingMcpServer,
   type FixtureSession,
@@ -10,8 +10,8 @@ export {
   WATCHED_RESOURCE_URI,
   WAV_SILENCE_BASE64,
 } from "./conformance/fixtures.ts";
-export {
-  type EverythingServer,
-  type EverythingServerOptions,
-  startEverythingServer,
-} from "./conformance/everything-server.ts";
+export { freePort, waitFor } from "./net.ts";
+export { type PrivatePostgres, startPostgres } from "./postgres.ts";
+export { createTcpProxy, type TcpProxy } from "./proxy.ts";
+export { type PrivateRedis, startRedis } from "./redis.ts";
+export { databaseUrl, redisUrl } from "./urls.ts";

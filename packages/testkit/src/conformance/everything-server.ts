@@ -4,7 +4,12 @@
 import { randomUUID } from "node:crypto";
 import { createServer, type IncomingMessage, type ServerResponse } from "node:http";
 import type { AddressInfo } from "node:net";
-import { assertKnownKeys, assertNonNegativeInteger, assertOptions, assertString } from "@mcp-prod/internal";
+import {
+  assertKnownKeys,
+  assertNonNegativeInteger,
+  assertOptions,
+  assertString,
+} from "@mcp-prod/internal";
 import type { McpServer } from "@modelcontextprotocol/sdk/server/mcp.js";
 import { StreamableHTTPServerTransport } from "@modelcontextprotocol/sdk/server/streamableHttp.js";
 import { isInitializeRequest } from "@modelcontextprotocol/sdk/types.js";
@@ -109,7 +114,12 @@ export async function startEverythingServer(
 ): Promise<EverythingServer> {
   assertOptions(options);
   assertKnownKeys(options, knownKeys, "startEverythingServer()");
-  const { host = "127.0.0.1", port = 0, retryIntervalMs = 1000, maxBodyBytes = 1_048_576 } = options;
+  const {
+    host = "127.0.0.1",
+    port = 0,
+    retryIntervalMs = 1000,
+    maxBodyBytes = 1_048_576,
+  } = options;
   assertString(host, "host");
   assertNonNegativeInteger(port, "port");
   assertNonNegativeInteger(retryIntervalMs, "retryIntervalMs");

@@ -103,7 +103,8 @@ export function createEverythingMcpServer(): { server: McpServer; session: Fixtu
     { name: "mcp-prod-everything-fixture", version: "1.0.0" },
     {
       capabilities: { logging: {}, resources: { subscribe: true, listChanged: true } },
-      instructions: "Fixture server for the MCP conformance suite: every test_* tool, resource and prompt it calls.",
+      instructions:
+        "Fixture server for the MCP conformance suite: every test_* tool, resource and prompt it calls.",
     },
   );
   const subscriptions = new Set<string>();
@@ -135,10 +136,8 @@ export function createEverythingMcpServer(): { server: McpServer; session: Fixtu
 }
 
 function registerTools(server: McpServer, shouldLog: (level: LoggingLevel) => boolean): void {
-  server.registerTool(
-    "test_simple_text",
-    { description: "Returns one text block." },
-    () => text("This is a simple text response for testing."),
+  server.registerTool("test_simple_text", { description: "Returns one text block." }, () =>
+    text("This is a simple text response for testing."),
   );
   server.registerTool("test_image_content", { description: "Returns a PNG image." }, () => ({
     content: [{ type: "image", data: PNG_1X1_BASE64, mimeType: "image/png" }],
@@ -184,7 +183,11 @@ function registerTools(server: McpServer, shouldLog: (level: LoggingLevel) => bo
     "test_tool_with_logging",
     { description: "Sends three info log messages while it runs." },
     async (extra) => {
-      const messages = ["Tool execution started", "Tool processing data", "Tool execution completed"];
+      const messages = [
+        "Tool execution started",
+        "Tool processing data",
+        "Tool execution completed",
+      ];
       for (const [index, data] of messages.entries()) {
         if (index > 0) await delay(50, extra.signal);
         if (shouldLog("info")) {
@@ -207,7 +210,12 @@ function registerTools(server: McpServer, shouldLog: (level: LoggingLevel) => bo
         if (progressToken !== undefined) {
           await extra.sendNotification({
             method: "notifications/progress",
-            params: { progressToken, progress, total: 100, message: `Completed step ${index + 1} of 3` },
+            params: {
+              progressToken,
+              progress,
+              total: 100,
+              message: `Completed step ${index + 1} of 3`,
+            },
           });
         }
       }
@@ -223,7 +231,10 @@ function registerTools(server: McpServer, shouldLog: (level: LoggingLevel) => bo
   );
   server.registerTool(
     "test_reconnection",
-    { description: "Closes its response stream mid-call; the result arrives after the client reconnects." },
+    {
+      description:
+        "Closes its response stream mid-call; the result arrives after the client reconnects.",
+    },
     async (extra) => {
       await delay(50, extra.signal);
       extra.closeSSEStream?.();
@@ -244,11 +255,15 @@ function registerTools(server: McpServer, shouldLog: (level: LoggingLevel) => bo
       const result = await extra.sendRequest(
         {
           method: "sampling/createMessage",
-          params: { messages: [{ role: "user", content: { type: "text", text: prompt } }], maxTokens: 100 },
+          params: {
+            messages: [{ role: "user", content: { type: "text", text: prompt } }],
+            maxTokens: 100,
+          },
         },
         CreateMessageResultSchema,
       );
-      const reply = result.content.type === "text" ? result.content.text : `[${result.content.type}]`;
+      const reply =
+        result.content.type === "text" ? result.content.text : `[${result.content.type}]`;
       return text(`LLM response: ${reply}`);
     },
   );
@@ -281,7 +296,9 @@ function registerTools(server: McpServer, shouldLog: (level: LoggingLevel) => bo
         },
       });
       if (!result) return { ...text("The client does not support elicitation."), isError: true };
-      return text(`User response: action=${result.action}, content=${JSON.stringify(result.content ?? {})}`);
+      return text(
+        `User response: action=${result.action}, content=${JSON.stringify(result.content ?? {})}`,
+      );
     },
   );
   server.registerTool(
@@ -295,7 +312,13 @@ function registerTools(server: McpServer, shouldLog: (level: LoggingLevel) => bo
           properties: {
             name: { type: "string", description: "Full name", default: "John Doe" },
             age: { type: "integer", description: "Age in years", minimum: 0, default: 30 },
-            score: { type: "number", description: "Score", minimum: 0, maximum: 100, default: 95.5 },
+            score: {
+              type: "number",
+              description: "Score",
+              minimum: 0,
+              maximum: 100,
+              default: 95.5,
+            },
             status: {
               type: "string",
               description: "Account status",
@@ -314,7 +337,10 @@ function registerTools(server: McpServer, shouldLog: (level: LoggingLevel) => bo
   );
   server.registerTool(
     "test_elicitation_sep1330_enums",
-    { description: "Elicits one field of each enum form: untitled, titled, legacy, and both multi-selects." },
+    {
+      description:
+        "Elicits one field of each enum form: untitled, titled, legacy, and both multi-selects.",
+    },
     async (extra) => {
       const result = await elicit(extra, {
         message: "Please pick from each list.",
@@ -335,7 +361,10 @@ function registerTools(server: McpServer, shouldLog: (level: LoggingLevel) => bo
               enum: ["opt1", "opt2", "opt3"],
               enumNames: ["Option One", "Option Two", "Option Three"],
             },
-            untitledMulti: { type: "array", items: { type: "string", enum: ["option1", "option2", "option3"] } },
+            untitledMulti: {
+              type: "array",
+              items: { type: "string", enum: ["option1", "option2", "option3"] },
+            },
             titledMulti: {
               type: "array",
               items: {
@@ -372,7 +401,11 @@ function registerResources(server: McpServer): void {
     { description: "A static text resource.", mimeType: "text/plain" },
     (uri) => ({
       contents: [
-        { uri: uri.href, mimeType: "text/plain", text: "This is the content of the static text resource." },
+        {
+          uri: uri.href,
+          mimeType: "text/plain",
+          text: "This is the content of the static text resource.",
+        },
       ],
     }),
   );
@@ -385,8 +418,13 @@ function registerResources(server: McpServer): void {
   server.registerResource(
     "watched-resource",
     WATCHED_RESOURCE_URI,
-    { description: "A resource clients subscribe to for update notifications.", mimeType: "text/plain" },
-    (uri) => ({ contents: [{ uri: uri.href, mimeType: "text/plain", text: "Watched resource content." }] }),
+    {
+      description: "A resource clients subscribe to for update notifications.",
+      mimeType: "text/plain",
+    },
+    (uri) => ({
+      contents: [{ uri: uri.href, mimeType: "text/plain", text: "Watched resource content." }],
+    }),
   );
   server.registerResource(
     "template-data",
@@ -400,7 +438,11 @@ function registerResources(server: McpServer): void {
         {
           uri: uri.href,
           mimeType: "application/json",
-          text: JSON.stringify({ id: String(id), templateTest: true, data: `Data for ID: ${String(id)}` }),
+          text: JSON.stringify({
+            id: String(id),
+            templateTest: true,
+            data: `Data for ID: ${String(id)}`,
+          }),
         },
       ],
     }),
@@ -412,7 +454,9 @@ function registerPrompts(server: McpServer): void {
     "test_simple_prompt",
     { description: "A prompt without arguments." },
     () => ({
-      messages: [{ role: "user", content: { type: "text", text: "This is a simple prompt for testing." } }],
+      messages: [
+        { role: "user", content: { type: "text", text: "This is a simple prompt for testing." } },
+      ],
     }),
   );
   const suggest = (candidates: string[]) => (value: string) =>
@@ -422,7 +466,10 @@ function registerPrompts(server: McpServer): void {
     {
       description: "A prompt with two required arguments.",
       argsSchema: {
-        arg1: completable(z.string().describe("First test argument"), suggest(["paris", "park", "party"])),
+        arg1: completable(
+          z.string().describe("First test argument"),
+          suggest(["paris", "park", "party"]),
+        ),
         arg2: completable(z.string().describe("Second test argument"), suggest(["hello", "world"])),
       },
     },
@@ -447,10 +494,17 @@ function registerPrompts(server: McpServer): void {
           role: "user",
           content: {
             type: "resource",
-            resource: { uri: resourceUri, mimeType: "text/plain", text: "Embedded resource content for testing." },
+            resource: {
+              uri: resourceUri,
+              mimeType: "text/plain",
+              text: "Embedded resource content for testing.",
+            },
           },
         },
-        { role: "user", content: { type: "text", text: "Please process the embedded resource above." } },
+        {
+          role: "user",
+          content: { type: "text", text: "Please process the embedded resource above." },
+        },
       ],
     }),
   );
