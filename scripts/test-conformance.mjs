@@ -354,7 +354,9 @@ function listScenarios() {
 // ---------------------------------------------------------------------------------------------
 
 if (!existsSync(node)) {
-  console.error(`${node} not found. The conformance suite needs Node 22 or later: pass --node /path/to/node22.`);
+  console.error(
+    `${node} not found. The conformance suite needs Node 22 or later: pass --node /path/to/node22.`,
+  );
   process.exit(1);
 }
 const major = Number(
