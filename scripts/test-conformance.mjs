@@ -214,14 +214,15 @@ async function runScenarios(target, url, scenarios, whole) {
     const args = single ? ["--scenario", pending[0]] : ["--suite", "all"];
     const outputDir = join(workDir, target, String(batch++));
     mkdirSync(outputDir, { recursive: true });
-    const { current, timedOut, log } = await runSuite(
-      url,
-      args,
-      outputDir,
-      single ? pending[0] : undefined,
-    );
+    const { current, timedOut, log } = await runSuite(url, args, outputDir);
     for (const [scenario, checks] of readResults(outputDir)) results.set(scenario, { checks });
-    if (timedOut && current) results.set(current, { timedOut: true });
+    if (timedOut && !current) {
+      // The suite itself did not load in time: another try would not either.
+      const why = { log: `the suite did not start within ${startTimeoutMs} ms` };
+      for (const scenario of pending) if (!results.has(scenario)) results.set(scenario, why);
+      break;
+    }
+    if (timedOut) results.set(current, { timedOut: true });
     if (single && !results.has(pending[0])) results.set(pending[0], { log });
     pending = pending.filter((scenario) => !results.has(scenario));
     if (!single && !timedOut) {
@@ -262,7 +263,7 @@ function toRow(target, scenario, result) {
 }
 
 /** One suite process, watched: resolves once it exits or was killed for overrunning a scenario. */
-function runSuite(url, args, outputDir, first) {
+function runSuite(url, args, outputDir) {
   return new Promise((done) => {
     const child = spawn(node, [conformanceCli, "server", "--url", url, ...args, "-o", outputDir], {
       cwd: root,
@@ -272,23 +273,24 @@ function runSuite(url, args, outputDir, first) {
     });
     children.add(child);
     let log = "";
-    let current = first;
+    // Until the suite announces a scenario, the process is loading: that gets the start timeout.
+    let current;
     let timedOut = false;
     let timer;
-    const arm = () => {
+    const arm = (ms) => {
       clearTimeout(timer);
       timer = setTimeout(() => {
         timedOut = true;
         killGroup(child, "SIGKILL");
-      }, scenarioTimeoutMs);
+      }, ms);
     };
-    arm();
+    arm(startTimeoutMs);
     createInterface({ input: child.stdout }).on("line", (line) => {
       log = `${log}${line}\n`.slice(-4000);
-      const started = /^=== Running scenario: (\S+) ===/.exec(line);
+      const started = /^Running client scenario '([^']+)'/.exec(line);
       if (started) {
         current = started[1];
-        arm();
+        arm(scenarioTimeoutMs);
       }
     });
     child.stderr.on("data", (chunk) => {
@@ -324,6 +326,7 @@ async function runTarget(target, scenarios, start) {
         scenario,
         passed: false,
         warnings: 0,
+        notStarted: true,
         reason: `did not start: ${firstLine(error)}`,
       });
     }
@@ -526,7 +529,7 @@ if (failed.length > 0) {
   // A target that did not start fails every scenario for one reason: say it once.
   const seen = new Set();
   for (const row of failed) {
-    if (row.reason.startsWith("did not start")) {
+    if (row.notStarted) {
       if (seen.has(row.target)) continue;
       seen.add(row.target);
       const count = failed.filter((other) => other.target === row.target).length;
