@@ -35,8 +35,8 @@ async function connect(capabilities: ConstructorParameters<typeof Client>[1] = {
 const call = (client: Client, name: string, args: Record<string, unknown> = {}) =>
   client.callTool({ name, arguments: args }) as Promise<CallToolResult>;
 
-const initialize = (headers: Record<string, string>) =>
-  fetch(fixture.url, {
+const initialize = (headers: Record<string, string>, url = fixture.url) =>
+  fetch(url, {
     method: "POST",
     headers: {
       "content-type": "application/json",
@@ -401,6 +401,17 @@ describe("startEverythingServer", () => {
     await local.body?.cancel();
     expect(sessionId).toBeTruthy();
     await fetch(fixture.url, { method: "DELETE", headers: { "mcp-session-id": sessionId ?? "" } });
+  });
+
+  it("accepts any Host and Origin when DNS-rebinding protection is off", async () => {
+    const open = await startEverythingServer({ dnsRebindingProtection: false });
+    try {
+      const response = await initialize({ origin: "http://evil.example.com" }, open.url);
+      await response.body?.cancel();
+      expect(response.status).toBe(200);
+    } finally {
+      await open.close();
+    }
   });
 
   it("refuses unknown and invalid options", async () => {

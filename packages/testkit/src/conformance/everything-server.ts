@@ -5,6 +5,7 @@ import { randomUUID } from "node:crypto";
 import { createServer, type IncomingMessage, type ServerResponse } from "node:http";
 import type { AddressInfo } from "node:net";
 import {
+  assertBoolean,
   assertKnownKeys,
   assertNonNegativeInteger,
   assertOptions,
@@ -35,6 +36,13 @@ export type EverythingServerOptions = {
    */
   readonly retryIntervalMs?: number;
   /**
+   * Refuse a `Host` or `Origin` that is not loopback with 403 (DNS-rebinding protection). Off only
+   * to check that something in front of the fixture (a gateway) protects itself, rather than
+   * passing on the fixture's refusal.
+   * @default true
+   */
+  readonly dnsRebindingProtection?: boolean;
+  /**
    * Largest request body accepted, in bytes.
    * @default 1048576
    */
@@ -60,7 +68,13 @@ type Session = {
   readonly state: FixtureSession;
 };
 
-const knownKeys = ["host", "port", "retryIntervalMs", "maxBodyBytes"] as const;
+const knownKeys = [
+  "host",
+  "port",
+  "retryIntervalMs",
+  "dnsRebindingProtection",
+  "maxBodyBytes",
+] as const;
 const LOOPBACK_HOSTS = new Set(["localhost", "127.0.0.1", "[::1]", "::1"]);
 
 /** Is this `Host` value (with or without a port) a loopback name? */
@@ -118,12 +132,14 @@ export async function startEverythingServer(
     host = "127.0.0.1",
     port = 0,
     retryIntervalMs = 1000,
+    dnsRebindingProtection = true,
     maxBodyBytes = 1_048_576,
   } = options;
   assertString(host, "host");
   assertNonNegativeInteger(port, "port");
   assertNonNegativeInteger(retryIntervalMs, "retryIntervalMs");
   assertNonNegativeInteger(maxBodyBytes, "maxBodyBytes");
+  assertBoolean(dnsRebindingProtection, "dnsRebindingProtection");
 
   const sessions = new Map<string, Session>();
 
@@ -146,7 +162,8 @@ export async function startEverythingServer(
   };
 
   const handle = async (req: IncomingMessage, res: ServerResponse): Promise<void> => {
-    if (!isLoopbackHost(req.headers.host) || !isLoopbackOrigin(req.headers.origin)) {
+    const foreign = !isLoopbackHost(req.headers.host) || !isLoopbackOrigin(req.headers.origin);
+    if (dnsRebindingProtection && foreign) {
       return sendError(res, 403, -32000, "Forbidden: Host and Origin must be loopback");
     }
     const path = new URL(req.url ?? "/", "http://localhost").pathname;
