@@ -1,3 +1,15 @@
+export {
+  type EverythingServer,
+  type EverythingServerOptions,
+  startEverythingServer,
+} from "./conformance/everything-server.ts";
+export {
+  createEverythingMcpServer,
+  type FixtureSession,
+  PNG_1X1_BASE64,
+  WATCHED_RESOURCE_URI,
+  WAV_SILENCE_BASE64,
+} from "./conformance/fixtures.ts";
 export { freePort, waitFor } from "./net.ts";
 export { type PrivatePostgres, startPostgres } from "./postgres.ts";
 export { createTcpProxy, type TcpProxy } from "./proxy.ts";
