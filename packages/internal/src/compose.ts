@@ -6,10 +6,14 @@ import type { ToolHandler } from "./tool-handler.ts";
  * returns a {@link ToolPolicy}; `compose(name, handler, ...policies)` applies
  * them outermost first and checks their order. It lives in every package (this
  * module is inlined into each build), so composing needs no package of its own
- * and no package imports another: the order is carried by a `Symbol.for` tag.
+ * and no package imports another: the order is carried by a tag on the function.
+ *
+ * The tag is a string key, not a symbol: each package's bundled declarations
+ * would declare a symbol of their own (`unique symbol` types never match across
+ * files), and `compose` from one package would refuse another's policies.
  */
 
-const POLICY = Symbol.for("mcp-prod.policy");
+const POLICY = "~mcp-prod.policy";
 
 /**
  * The documented order, outermost first. A policy may only wrap those after it:
