@@ -1,3 +1,4 @@
+import { gate } from "@mcp-prod/testkit/mcp";
 import { afterEach, describe, expect, it, vi } from "vitest";
 import {
   BulkheadError,
@@ -5,14 +6,6 @@ import {
   BulkheadRejectedError,
   createBulkhead,
 } from "./index.ts";
-
-function gate() {
-  let open!: () => void;
-  const opened = new Promise<void>((resolve) => {
-    open = resolve;
-  });
-  return { opened, open };
-}
 
 afterEach(() => {
   vi.useRealTimers();

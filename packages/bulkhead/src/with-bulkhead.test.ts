@@ -1,11 +1,4 @@
-import {
-  Client as Client2,
-  InMemoryTransport as InMemoryTransport2,
-} from "@modelcontextprotocol/client";
-import { Client } from "@modelcontextprotocol/sdk/client/index.js";
-import { InMemoryTransport } from "@modelcontextprotocol/sdk/inMemory.js";
-import { McpServer } from "@modelcontextprotocol/sdk/server/mcp.js";
-import { McpServer as McpServer2 } from "@modelcontextprotocol/server";
+import { gate, inMemoryMcp, textResult as text } from "@mcp-prod/testkit/mcp";
 import { afterEach, describe, expect, expectTypeOf, it, vi } from "vitest";
 import { z } from "zod";
 import {
@@ -16,36 +9,12 @@ import {
   withBulkhead,
 } from "./index.ts";
 
-const closers: Array<() => Promise<void>> = [];
+const mcp = inMemoryMcp("bulkhead-test");
+const connect = mcp.connect;
 afterEach(async () => {
   vi.useRealTimers();
-  await Promise.all(closers.splice(0).map((close) => close()));
+  await mcp.closeAll();
 });
-
-function text(value: string) {
-  return { content: [{ type: "text" as const, text: value }] };
-}
-
-function gate() {
-  let open!: () => void;
-  const opened = new Promise<void>((resolve) => {
-    open = resolve;
-  });
-  return { opened, open };
-}
-
-async function connect(register: (server: McpServer) => void): Promise<Client> {
-  const server = new McpServer({ name: "bulkhead-test", version: "1.0.0" });
-  register(server);
-  const client = new Client({ name: "bulkhead-test-client", version: "1.0.0" });
-  const [clientEnd, serverEnd] = InMemoryTransport.createLinkedPair();
-  await Promise.all([server.connect(serverEnd), client.connect(clientEnd)]);
-  closers.push(async () => {
-    await client.close();
-    await server.close();
-  });
-  return client;
-}
 
 describe("withBulkhead", () => {
   it("answers 'Server busy' marked rejected when every slot is taken, and runs again once one frees", async () => {
@@ -186,25 +155,19 @@ describe("withBulkhead", () => {
   it("runs on an SDK 2.x McpServer", async () => {
     const running = gate();
     let started = 0;
-    const server = new McpServer2({ name: "bulkhead-test-v2", version: "1.0.0" });
-    server.registerTool(
-      "report",
-      { inputSchema: z.object({ id: z.string() }) },
-      withBulkhead(
-        async ({ id }, ctx) => {
-          started += 1;
-          if (started === 1) await running.opened;
-          return text(`report ${id} via ${ctx.mcpReq.method}`);
-        },
-        { limit: 1 },
-      ),
-    );
-    const client = new Client2({ name: "bulkhead-test-v2-client", version: "1.0.0" });
-    const [clientEnd, serverEnd] = InMemoryTransport2.createLinkedPair();
-    await Promise.all([server.connect(serverEnd), client.connect(clientEnd)]);
-    closers.push(async () => {
-      await client.close();
-      await server.close();
+    const client = await mcp.connect2((server) => {
+      server.registerTool(
+        "report",
+        { inputSchema: z.object({ id: z.string() }) },
+        withBulkhead(
+          async ({ id }, ctx) => {
+            started += 1;
+            if (started === 1) await running.opened;
+            return text(`report ${id} via ${ctx.mcpReq.method}`);
+          },
+          { limit: 1 },
+        ),
+      );
     });
     const first = client.callTool({ name: "report", arguments: { id: "a" } });
     await vi.waitFor(() => expect(started).toBe(1));

@@ -1,39 +1,16 @@
 import { createBulkhead, withBulkhead } from "@mcp-prod/bulkhead";
 import { createRetryBudget, RETRY_META_KEY, withRetry } from "@mcp-prod/retry";
-import {
-  Client as Client2,
-  InMemoryTransport as InMemoryTransport2,
-} from "@modelcontextprotocol/client";
-import { Client } from "@modelcontextprotocol/sdk/client/index.js";
-import { InMemoryTransport } from "@modelcontextprotocol/sdk/inMemory.js";
-import { McpServer } from "@modelcontextprotocol/sdk/server/mcp.js";
-import { McpServer as McpServer2 } from "@modelcontextprotocol/server";
+import { inMemoryMcp, textResult as text } from "@mcp-prod/testkit/mcp";
 import { afterEach, describe, expect, expectTypeOf, it, vi } from "vitest";
 import { z } from "zod";
 import { CHAOS_META_KEY, compose, createChaos, withChaos } from "./index.ts";
 
-const closers: Array<() => Promise<void>> = [];
+const mcp = inMemoryMcp("chaos-test");
+const connect = mcp.connect;
 afterEach(async () => {
   vi.useRealTimers();
-  await Promise.all(closers.splice(0).map((close) => close()));
+  await mcp.closeAll();
 });
-
-function text(value: string) {
-  return { content: [{ type: "text" as const, text: value }] };
-}
-
-async function connect(register: (server: McpServer) => void): Promise<Client> {
-  const server = new McpServer({ name: "chaos-test", version: "1.0.0" });
-  register(server);
-  const client = new Client({ name: "chaos-test-client", version: "1.0.0" });
-  const [clientEnd, serverEnd] = InMemoryTransport.createLinkedPair();
-  await Promise.all([server.connect(serverEnd), client.connect(clientEnd)]);
-  closers.push(async () => {
-    await client.close();
-    await server.close();
-  });
-  return client;
-}
 
 describe("withChaos", () => {
   it("answers injected error results marked, thrown faults as errors, and nothing while disabled", async () => {
@@ -86,18 +63,12 @@ describe("withChaos", () => {
 
   it("runs on an SDK 2.x McpServer", async () => {
     const chaos = createChaos({ enabled: true, errorResult: { rate: 1 } });
-    const server = new McpServer2({ name: "chaos-test-v2", version: "1.0.0" });
-    server.registerTool(
-      "forecast",
-      { inputSchema: z.object({ city: z.string() }) },
-      withChaos(async ({ city }) => text(city), chaos),
-    );
-    const client = new Client2({ name: "chaos-test-v2-client", version: "1.0.0" });
-    const [clientEnd, serverEnd] = InMemoryTransport2.createLinkedPair();
-    await Promise.all([server.connect(serverEnd), client.connect(clientEnd)]);
-    closers.push(async () => {
-      await client.close();
-      await server.close();
+    const client = await mcp.connect2((server) => {
+      server.registerTool(
+        "forecast",
+        { inputSchema: z.object({ city: z.string() }) },
+        withChaos(async ({ city }) => text(city), chaos),
+      );
     });
     const result = await client.callTool({ name: "forecast", arguments: { city: "Oslo" } });
     expect(result.isError).toBe(true);

@@ -1,37 +1,14 @@
-import {
-  Client as Client2,
-  InMemoryTransport as InMemoryTransport2,
-} from "@modelcontextprotocol/client";
-import { Client } from "@modelcontextprotocol/sdk/client/index.js";
-import { InMemoryTransport } from "@modelcontextprotocol/sdk/inMemory.js";
-import { McpServer } from "@modelcontextprotocol/sdk/server/mcp.js";
-import { McpServer as McpServer2 } from "@modelcontextprotocol/server";
+import { inMemoryMcp, textResult as text } from "@mcp-prod/testkit/mcp";
 import { afterEach, describe, expect, expectTypeOf, it, vi } from "vitest";
 import { z } from "zod";
 import { compose, createRetryBudget, RETRY_META_KEY, RetryError, withRetry } from "./index.ts";
 
-const closers: Array<() => Promise<void>> = [];
+const mcp = inMemoryMcp("retry-test");
+const connect = mcp.connect;
 afterEach(async () => {
   vi.useRealTimers();
-  await Promise.all(closers.splice(0).map((close) => close()));
+  await mcp.closeAll();
 });
-
-async function connect(register: (server: McpServer) => void): Promise<Client> {
-  const server = new McpServer({ name: "retry-test", version: "1.0.0" });
-  register(server);
-  const client = new Client({ name: "retry-test-client", version: "1.0.0" });
-  const [clientEnd, serverEnd] = InMemoryTransport.createLinkedPair();
-  await Promise.all([server.connect(serverEnd), client.connect(clientEnd)]);
-  closers.push(async () => {
-    await client.close();
-    await server.close();
-  });
-  return client;
-}
-
-function text(value: string) {
-  return { content: [{ type: "text" as const, text: value }] };
-}
 
 function reset(): Error {
   return Object.assign(new Error("socket hang up"), { code: "ECONNRESET" });
@@ -209,26 +186,20 @@ describe("withRetry", () => {
   it("runs on an SDK 2.x McpServer with the request's signal", async () => {
     let calls = 0;
     let signal: AbortSignal | undefined;
-    const server = new McpServer2({ name: "retry-test-v2", version: "1.0.0" });
-    server.registerTool(
-      "forecast",
-      { inputSchema: z.object({ city: z.string() }) },
-      withRetry(
-        async ({ city }, ctx) => {
-          calls += 1;
-          signal = ctx.mcpReq.signal;
-          if (calls === 1) throw reset();
-          return text(`rain in ${city}`);
-        },
-        { idempotent: true, minDelayMs: 1, maxDelayMs: 5 },
-      ),
-    );
-    const client = new Client2({ name: "retry-test-v2-client", version: "1.0.0" });
-    const [clientEnd, serverEnd] = InMemoryTransport2.createLinkedPair();
-    await Promise.all([server.connect(serverEnd), client.connect(clientEnd)]);
-    closers.push(async () => {
-      await client.close();
-      await server.close();
+    const client = await mcp.connect2((server) => {
+      server.registerTool(
+        "forecast",
+        { inputSchema: z.object({ city: z.string() }) },
+        withRetry(
+          async ({ city }, ctx) => {
+            calls += 1;
+            signal = ctx.mcpReq.signal;
+            if (calls === 1) throw reset();
+            return text(`rain in ${city}`);
+          },
+          { idempotent: true, minDelayMs: 1, maxDelayMs: 5 },
+        ),
+      );
     });
     const result = await client.callTool({ name: "forecast", arguments: { city: "Bergen" } });
     expect(result.content).toEqual([{ type: "text", text: "rain in Bergen" }]);
