@@ -87,7 +87,7 @@ export type RetryOptions = {
   readonly random?: () => number;
 };
 
-type Settings = {
+export type Settings = {
   readonly attempts: number;
   readonly minDelayMs: number;
   readonly maxDelayMs: number;
@@ -142,6 +142,7 @@ export const RETRY_FOREIGN_KEYS = {
 
 /** Never aborts: handed to `fn` when the caller gave no signal, so `fn` can always pass one on. */
 const NEVER_ABORTED = new AbortController().signal;
+const FIRST_ATTEMPT: RetryContext = Object.freeze({ signal: NEVER_ABORTED, attempt: 1 });
 
 const DEFAULTS: Settings = {
   attempts: 3,
@@ -158,7 +159,9 @@ const DEFAULTS: Settings = {
 export function readSettings(options: RetryOptions | undefined, where: string): Settings {
   if (options === undefined) return DEFAULTS;
   assertOptions(options);
-  assertKnownKeys(options, KNOWN_KEYS, where, RETRY_FOREIGN_KEYS);
+  // A for…in over a literal is cheap; the full check (with its message) runs only on a miss.
+  for (const key in options)
+    if (!KNOWN_KEYS.has(key)) assertKnownKeys(options, KNOWN_KEYS, where, RETRY_FOREIGN_KEYS);
   const {
     attempts = 3,
     minDelayMs = 100,
@@ -222,18 +225,26 @@ export function retry<T>(
 ): Promise<Awaited<T>> {
   if (typeof fn !== "function") assertFunction(fn, "fn");
   const settings = readSettings(options, "retry()");
-  const signal = settings.signal;
+  return runRetry(fn, settings, settings.signal);
+}
+
+/** {@link retry} with settings already checked (by `withRetry`, once) and the call's signal. */
+export function runRetry<T>(
+  fn: (context: RetryContext) => T | PromiseLike<T>,
+  settings: Settings,
+  signal: AbortSignal | undefined,
+): Promise<Awaited<T>> {
   if (signal?.aborted) return Promise.reject(abortReason(signal));
   settings.budget?.recordCall();
   let first: T | PromiseLike<T>;
   try {
-    first = fn({ signal: signal ?? NEVER_ABORTED, attempt: 1 });
+    first = fn(signal === undefined ? FIRST_ATTEMPT : { signal, attempt: 1 });
   } catch (error) {
-    return retryAfter(fn, settings, error);
+    return retryAfter(fn, settings, signal, error);
   }
   if (!isThenable(first)) return Promise.resolve(first as Awaited<T>);
   return (Promise.resolve(first) as Promise<Awaited<T>>).then(undefined, (error: unknown) =>
-    retryAfter(fn, settings, error),
+    retryAfter(fn, settings, signal, error),
   );
 }
 
@@ -241,10 +252,10 @@ export function retry<T>(
 async function retryAfter<T>(
   fn: (context: RetryContext) => T | PromiseLike<T>,
   settings: Settings,
+  signal: AbortSignal | undefined,
   firstError: unknown,
 ): Promise<Awaited<T>> {
-  const { attempts, minDelayMs, maxDelayMs, jitter, retryOn, signal, onRetry, budget, random } =
-    settings;
+  const { attempts, minDelayMs, maxDelayMs, jitter, retryOn, onRetry, budget, random } = settings;
   const errors: unknown[] = [firstError];
   let previousDelayMs = minDelayMs;
   for (let attempt = 1; ; attempt++) {

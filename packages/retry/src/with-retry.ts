@@ -10,7 +10,13 @@ import {
   withResultMeta,
 } from "@mcp-prod/internal";
 import { ToolResultError } from "./errors.ts";
-import { RETRY_FOREIGN_KEYS, RETRY_KEYS, type RetryOptions, readSettings, retry } from "./retry.ts";
+import {
+  RETRY_FOREIGN_KEYS,
+  RETRY_KEYS,
+  type RetryOptions,
+  readSettings,
+  runRetry,
+} from "./retry.ts";
 import { isRetryable } from "./transient.ts";
 
 /** The `_meta` key under which `withRetry` marks each result: `{ attempts: 2 }`. */
@@ -111,51 +117,55 @@ function checkOptions(options: unknown): asserts options is WithRetryOptions {
 
 function wrap<H extends ToolHandler>(handler: H, options: WithRetryOptions): H {
   assertFunction(handler, "handler");
+  assertKnownKeys(options, WITH_RETRY_KEYS, "withRetry()", RETRY_FOREIGN_KEYS);
   const { idempotent: _idempotent, retryErrorResults = false, ...retryOptions } = options;
   assertBoolean(retryErrorResults, "retryErrorResults");
-  assertKnownKeys(options, WITH_RETRY_KEYS, "withRetry()", RETRY_FOREIGN_KEYS);
-  readSettings(retryOptions, "withRetry()");
-  const call = handler as unknown as CallableHandler;
   const userRetryOn = retryOptions.retryOn;
-  const retryOn = retryErrorResults
-    ? (error: unknown, attempt: number) =>
-        userRetryOn !== undefined
-          ? userRetryOn(error, attempt)
-          : ToolResultError.isInstance(error) || isRetryable(error)
-    : userRetryOn;
+  // Checked once here; each call reuses them with its request's signal.
+  const settings = readSettings(
+    retryErrorResults && userRetryOn === undefined
+      ? {
+          ...retryOptions,
+          retryOn: (error: unknown) => ToolResultError.isInstance(error) || isRetryable(error),
+        }
+      : retryOptions,
+    "withRetry()",
+  );
+  const call = handler as unknown as CallableHandler;
 
-  const wrapped = async (...params: unknown[]): Promise<ToolResult> => {
+  const wrapped = (...params: unknown[]): Promise<ToolResult> => {
     const { signal } = readToolCall(params);
     let attempts = 0;
-    let lastResult: ToolResult | undefined;
-    try {
-      const result = await retry(
-        async ({ attempt }) => {
-          attempts = attempt;
-          const answer = await call(...params);
-          if (retryErrorResults && answer?.isError === true) {
-            lastResult = answer;
-            throw new ToolResultError(answer);
-          }
-          return answer;
-        },
-        { ...retryOptions, ...(retryOn === undefined ? {} : { retryOn }), signal },
-      );
-      return withResultMeta(result, RETRY_META_KEY, { attempts } satisfies RetryMeta);
-    } catch (error) {
+    const attempt = ({ attempt }: { attempt: number }) => {
+      attempts = attempt;
+      const answer = call(...params);
+      return retryErrorResults ? Promise.resolve(answer).then(refuseErrorResult) : answer;
+    };
+    const mark = (result: ToolResult) =>
+      withResultMeta(result, RETRY_META_KEY, { attempts } satisfies RetryMeta);
+    const settle = runRetry(attempt, settings, signal).then(mark);
+    if (!retryErrorResults) return settle;
+    return settle.catch((error: unknown) => {
       // Every attempt answered with an error result (or the last one did and
       // was not retried): that result is the answer, not an exception.
-      if (lastResult !== undefined && ToolResultError.isInstance(errorOrCause(error)))
-        return withResultMeta(lastResult, RETRY_META_KEY, { attempts } satisfies RetryMeta);
-      throw error;
-    }
+      const last = lastErrorResult(error);
+      if (last === undefined) throw error;
+      return mark(last);
+    });
   };
   return wrapped as unknown as H;
 }
 
-function errorOrCause(error: unknown): unknown {
-  if (ToolResultError.isInstance(error)) return error;
-  return typeof error === "object" && error !== null
-    ? (error as { cause?: unknown }).cause
-    : undefined;
+function refuseErrorResult(answer: ToolResult): ToolResult {
+  if (answer?.isError === true) throw new ToolResultError(answer);
+  return answer;
+}
+
+function lastErrorResult(error: unknown): ToolResult | undefined {
+  const candidate = ToolResultError.isInstance(error)
+    ? error
+    : typeof error === "object" && error !== null
+      ? (error as { cause?: unknown }).cause
+      : undefined;
+  return ToolResultError.isInstance(candidate) ? candidate.result : undefined;
 }
