@@ -15,7 +15,7 @@
  *
  * Run: pnpm --filter @mcp-prod/retry bench
  */
-import { ExponentialBackoff, handleAll, retry as cockatielRetry } from "cockatiel";
+import { retry as cockatielRetry, ExponentialBackoff, handleAll } from "cockatiel";
 import { Bench } from "tinybench";
 import { retry, withRetry } from "../src/index.ts";
 
