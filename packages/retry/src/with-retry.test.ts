@@ -31,6 +31,10 @@ describe("withRetry", () => {
     expect(() =>
       withRetry(handler, { idempotent: true, signal: AbortSignal.abort() } as never),
     ).toThrow("Unknown option `signal` in withRetry()");
+    // The policy form checks its options where it is written, not when composed.
+    expect(() => withRetry({ idempotent: true, retries: 2 } as never)).toThrow(
+      "Unknown option `retries` in withRetry(): `attempts`",
+    );
     expect(() => withRetry(handler, { idempotent: true, attempts: 1.5 })).toThrow(
       "Expected `attempts` to be a positive integer, got 1.5",
     );

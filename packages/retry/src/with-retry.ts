@@ -16,6 +16,7 @@ import {
   type RetryOptions,
   readSettings,
   runRetry,
+  type Settings,
 } from "./retry.ts";
 import { isRetryable } from "./transient.ts";
 
@@ -95,12 +96,11 @@ export function withRetry<H extends ToolHandler>(
   maybeOptions?: WithRetryOptions,
 ): H | ToolPolicy<H> {
   if (typeof handlerOrOptions !== "function") {
-    const options = handlerOrOptions;
-    checkOptions(options);
-    return definePolicy<H>("retry", (handler) => wrap(handler, options));
+    // Checked now, so a wrong option fails where the policy is written.
+    const prepared = prepare(handlerOrOptions);
+    return definePolicy<H>("retry", (handler) => wrap(handler, prepared));
   }
-  checkOptions(maybeOptions);
-  return wrap(handlerOrOptions, maybeOptions as WithRetryOptions);
+  return wrap(handlerOrOptions, prepare(maybeOptions));
 }
 
 function checkOptions(options: unknown): asserts options is WithRetryOptions {
@@ -115,8 +115,10 @@ function checkOptions(options: unknown): asserts options is WithRetryOptions {
   }
 }
 
-function wrap<H extends ToolHandler>(handler: H, options: WithRetryOptions): H {
-  assertFunction(handler, "handler");
+type Prepared = { readonly settings: Settings; readonly retryErrorResults: boolean };
+
+function prepare(options: unknown): Prepared {
+  checkOptions(options);
   assertKnownKeys(options, WITH_RETRY_KEYS, "withRetry()", RETRY_FOREIGN_KEYS);
   const { idempotent: _idempotent, retryErrorResults = false, ...retryOptions } = options;
   assertBoolean(retryErrorResults, "retryErrorResults");
@@ -131,6 +133,11 @@ function wrap<H extends ToolHandler>(handler: H, options: WithRetryOptions): H {
       : retryOptions,
     "withRetry()",
   );
+  return { settings, retryErrorResults };
+}
+
+function wrap<H extends ToolHandler>(handler: H, { settings, retryErrorResults }: Prepared): H {
+  assertFunction(handler, "handler");
   const call = handler as unknown as CallableHandler;
 
   const wrapped = (...params: unknown[]): Promise<ToolResult> => {
