@@ -16,9 +16,10 @@
  *
  * Run: pnpm --filter @mcp-prod/bulkhead bench
  */
+
+import { type Contender, interleaved, printTable } from "@mcp-prod/testkit/bench";
 import { bulkhead as cockatielBulkhead } from "cockatiel";
 import pLimit from "p-limit";
-import { Bench } from "tinybench";
 import { createBulkhead, withBulkhead } from "../src/index.ts";
 
 const ROUNDS = 5;
@@ -35,8 +36,6 @@ const toolArgs = { id: "42" };
 const handler = async (args: { id: string }, _extra: { signal: AbortSignal }) => ({
   content: [{ type: "text" as const, text: args.id }],
 });
-
-type Contender = { name: string; start: () => () => Promise<unknown> };
 
 const BARE = "bare async function";
 const OURS = "@mcp-prod/bulkhead execute(fn)";
@@ -83,19 +82,10 @@ const contenders: Contender[] = [
   },
 ];
 
-function nextTurn(): Promise<void> {
-  return new Promise((resolve) => setImmediate(resolve));
-}
-
-function median(values: number[]): number {
-  const sorted = [...values].sort((a, b) => a - b);
-  return sorted[Math.floor(sorted.length / 2)] ?? Number.NaN;
-}
-
-/** CONCURRENCY lanes, each making BATCH / CONCURRENCY awaited calls in turn. */
-async function lanes(call: () => Promise<unknown>): Promise<void> {
+/** CONCURRENCY lanes, each making batch / CONCURRENCY awaited calls in turn. */
+async function lanes(call: () => Promise<unknown>, batch: number): Promise<void> {
   const lane = async () => {
-    for (let count = 0; count < BATCH / CONCURRENCY; count++) await call();
+    for (let count = 0; count < batch / CONCURRENCY; count++) await call();
   };
   const running: Array<Promise<void>> = [];
   for (let index = 0; index < CONCURRENCY; index++) running.push(lane());
@@ -103,37 +93,18 @@ async function lanes(call: () => Promise<unknown>): Promise<void> {
 }
 
 async function main(): Promise<void> {
-  const samples = new Map<string, number[]>(contenders.map(({ name }) => [name, []]));
-  for (let round = 0; round < ROUNDS; round++) {
-    const bench = new Bench({ time: SAMPLE_MS, warmup: round === 0 });
-    for (let index = 0; index < contenders.length; index++) {
-      const { name, start } = contenders[(index + round) % contenders.length] as Contender;
-      const call = start();
-      bench.add(name, async () => {
-        await lanes(call);
-        await nextTurn();
-      });
-    }
-    await bench.run();
-    for (const task of bench.tasks) {
-      const result = task.result as { error?: unknown; latency?: { mean: number } } | undefined;
-      if (result?.error) throw result.error;
-      if (result?.latency) samples.get(task.name)?.push((result.latency.mean * 1000) / BATCH);
-    }
-  }
-  const micros = new Map([...samples].map(([name, values]) => [name, median(values)]));
-  const at = (name: string) => micros.get(name) ?? Number.NaN;
-  console.log(
-    `\n@mcp-prod/bulkhead admitted path — ${ROUNDS} interleaved rounds × ${SAMPLE_MS} ms samples, ${CONCURRENCY} calls in flight, limit ${LIMIT}, Node ${process.version}\n`,
-  );
-  console.table(
-    contenders.map(({ name }) => ({
-      contender: name,
-      "median µs/call": at(name).toFixed(3),
-      "calls/s": Math.round(1e6 / at(name)).toLocaleString("en-US"),
-      "+µs vs bare": (at(name) - at(BARE)).toFixed(3),
-      "ours is × faster": (at(name) / at(OURS)).toFixed(2),
-    })),
+  const at = await interleaved(contenders, {
+    rounds: ROUNDS,
+    sampleMs: SAMPLE_MS,
+    batch: BATCH,
+    run: lanes,
+  });
+  printTable(
+    `@mcp-prod/bulkhead admitted path — ${ROUNDS} interleaved rounds × ${SAMPLE_MS} ms samples, ${CONCURRENCY} calls in flight, limit ${LIMIT}`,
+    contenders,
+    at,
+    BARE,
+    OURS,
   );
   console.log(
     `ours vs cockatiel bulkhead: ${(at(COCKATIEL) / at(OURS)).toFixed(2)}× faster; vs p-limit: ${(at(PLIMIT) / at(OURS)).toFixed(2)}× faster; withBulkhead adds ${(at("withBulkhead(tool handler)") - at("tool handler directly")).toFixed(3)} µs to a tool call`,

@@ -15,8 +15,9 @@
  *
  * Run: pnpm --filter @mcp-prod/retry bench
  */
+
+import { type Contender, interleaved, printTable } from "@mcp-prod/testkit/bench";
 import { retry as cockatielRetry, ExponentialBackoff, handleAll } from "cockatiel";
-import { Bench } from "tinybench";
 import { retry, withRetry } from "../src/index.ts";
 
 const ROUNDS = 5;
@@ -30,8 +31,6 @@ const toolArgs = { city: "oslo" };
 const handler = async (args: { city: string }, _extra: { signal: AbortSignal }) => ({
   content: [{ type: "text" as const, text: args.city }],
 });
-
-type Contender = { name: string; start: () => () => Promise<unknown> };
 
 const BARE = "bare async function";
 const OURS = "@mcp-prod/retry retry(fn)";
@@ -63,47 +62,14 @@ const contenders: Contender[] = [
   },
 ];
 
-function nextTurn(): Promise<void> {
-  return new Promise((resolve) => setImmediate(resolve));
-}
-
-function median(values: number[]): number {
-  const sorted = [...values].sort((a, b) => a - b);
-  return sorted[Math.floor(sorted.length / 2)] ?? Number.NaN;
-}
-
 async function main(): Promise<void> {
-  const samples = new Map<string, number[]>(contenders.map(({ name }) => [name, []]));
-  for (let round = 0; round < ROUNDS; round++) {
-    const bench = new Bench({ time: SAMPLE_MS, warmup: round === 0 });
-    for (let index = 0; index < contenders.length; index++) {
-      const { name, start } = contenders[(index + round) % contenders.length] as Contender;
-      const call = start();
-      bench.add(name, async () => {
-        for (let count = 0; count < BATCH; count++) await call();
-        await nextTurn();
-      });
-    }
-    await bench.run();
-    for (const task of bench.tasks) {
-      const result = task.result as { error?: unknown; latency?: { mean: number } } | undefined;
-      if (result?.error) throw result.error;
-      if (result?.latency) samples.get(task.name)?.push((result.latency.mean * 1000) / BATCH);
-    }
-  }
-  const micros = new Map([...samples].map(([name, values]) => [name, median(values)]));
-  const at = (name: string) => micros.get(name) ?? Number.NaN;
-  console.log(
-    `\n@mcp-prod/retry happy path — ${ROUNDS} interleaved rounds × ${SAMPLE_MS} ms samples, ${BATCH} awaited calls per event-loop turn, Node ${process.version}\n`,
-  );
-  console.table(
-    contenders.map(({ name }) => ({
-      contender: name,
-      "median µs/call": at(name).toFixed(3),
-      "calls/s": Math.round(1e6 / at(name)).toLocaleString("en-US"),
-      "+µs vs bare": (at(name) - at(BARE)).toFixed(3),
-      "ours is × faster": (at(name) / at(OURS)).toFixed(2),
-    })),
+  const at = await interleaved(contenders, { rounds: ROUNDS, sampleMs: SAMPLE_MS, batch: BATCH });
+  printTable(
+    `@mcp-prod/retry happy path — ${ROUNDS} interleaved rounds × ${SAMPLE_MS} ms samples, ${BATCH} awaited calls per event-loop turn`,
+    contenders,
+    at,
+    BARE,
+    OURS,
   );
   console.log(
     `retry(fn) adds ${(at(OURS) - at(BARE)).toFixed(3)} µs to a call (target < 0.2); ours vs cockatiel: ${(at(COCKATIEL) / at(OURS)).toFixed(2)}× faster; withRetry adds ${(at("withRetry(tool handler)") - at("tool handler directly")).toFixed(3)} µs to a tool call`,
