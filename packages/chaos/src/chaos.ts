@@ -73,7 +73,7 @@ export type ChaosEvents = {
 };
 
 /** What a call should suffer, drawn once per call. */
-export type ChaosPlan = {
+type ChaosPlan = {
   readonly latencyMs: number;
   readonly outcome: "run" | "error" | "errorResult" | "abort";
 };
@@ -100,6 +100,25 @@ const FOREIGN_KEYS = {
 const RUN: ChaosPlan = { latencyMs: 0, outcome: "run" };
 
 /**
+ * What `withChaos` (in this package) needs of a {@link Chaos} and its users do
+ * not: set from inside the class, where its private members are in reach, and
+ * left out of the package's exports.
+ */
+export let chaosInternals: {
+  /** Draws what one call suffers; `tool` allows an error result. */
+  plan(chaos: Chaos, tool: boolean): ChaosPlan;
+  /** Runs `run` as `plan` says: waits, fails, or calls it. */
+  apply<T>(
+    chaos: Chaos,
+    plan: ChaosPlan,
+    signal: AbortSignal | undefined,
+    run: () => T,
+  ): Promise<Awaited<T>>;
+  /** The text of an injected error result. */
+  errorResultText(chaos: Chaos): string;
+};
+
+/**
  * Fault injection for game days and tests (Polly's Simmy for MCP servers):
  * latency, errors, error results and dropped calls, each at a rate, from a
  * seedable random source, switched on and off at run time. Create one with
@@ -115,6 +134,14 @@ export class Chaos {
   readonly #events = new Emitter<ChaosEvents>();
   readonly #counts = { calls: 0, latency: 0, error: 0, errorResult: 0, abort: 0 };
   #enabled = false;
+
+  static {
+    chaosInternals = {
+      plan: (chaos, tool) => chaos.#plan(tool),
+      apply: (chaos, plan, signal, run) => chaos.#apply(plan, signal, run),
+      errorResultText: (chaos) => chaos.#errorResult?.text ?? "Injected fault",
+    };
+  }
 
   /** @internal use {@link createChaos}. */
   constructor(options: ChaosOptions = {}) {
@@ -204,13 +231,12 @@ export class Chaos {
     const call = fn as unknown as (...args: unknown[]) => unknown;
     const wrapped = (...args: unknown[]): unknown => {
       if (!this.#enabled) return call(...args);
-      return this.apply(this.plan(false), readToolCall(args).signal, () => call(...args));
+      return this.#apply(this.#plan(false), readToolCall(args).signal, () => call(...args));
     };
     return wrapped as unknown as F;
   }
 
-  /** @internal draws what one call suffers; `tool` allows an error result. */
-  plan(tool: boolean): ChaosPlan {
+  #plan(tool: boolean): ChaosPlan {
     if (!this.#enabled) return RUN;
     this.#counts.calls += 1;
     const random = this.#random;
@@ -226,13 +252,7 @@ export class Chaos {
     return latencyMs === 0 && outcome === "run" ? RUN : { latencyMs, outcome };
   }
 
-  /** @internal the text of an injected error result. */
-  get errorResultText(): string {
-    return this.#errorResult?.text ?? "Injected fault";
-  }
-
-  /** @internal runs `run` as `plan` says. */
-  async apply<T>(
+  async #apply<T>(
     plan: ChaosPlan,
     signal: AbortSignal | undefined,
     run: () => T,

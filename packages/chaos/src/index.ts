@@ -4,7 +4,6 @@ export {
   type ChaosEvents,
   type ChaosFaultKind,
   type ChaosOptions,
-  type ChaosPlan,
   type ChaosStats,
   createChaos,
 } from "./chaos.ts";

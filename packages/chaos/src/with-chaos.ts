@@ -8,7 +8,7 @@ import {
   textResult,
   withResultMeta,
 } from "@mcp-prod/internal";
-import { Chaos, type ChaosOptions } from "./chaos.ts";
+import { Chaos, type ChaosOptions, chaosInternals } from "./chaos.ts";
 
 /** The `_meta` key under which an injected error result is marked: `{ injected: "errorResult" }`. */
 export const CHAOS_META_KEY = "mcp-prod/chaos";
@@ -61,16 +61,20 @@ function wrap<H extends ToolHandler>(handler: H, chaos: Chaos): H {
   assertFunction(handler, "handler");
   const call = handler as unknown as CallableHandler;
   const wrapped = (...params: unknown[]): ToolResult | Promise<ToolResult> => {
-    const plan = chaos.plan(true);
+    const plan = chaosInternals.plan(chaos, true);
     if (plan.outcome === "run" && plan.latencyMs === 0) return call(...params);
     const { signal } = readToolCall(params);
     if (plan.outcome === "errorResult")
-      return chaos.apply({ latencyMs: plan.latencyMs, outcome: "run" }, signal, () =>
-        withResultMeta(textResult(chaos.errorResultText, true), CHAOS_META_KEY, {
-          injected: "errorResult",
-        }),
+      return chaosInternals.apply(
+        chaos,
+        { latencyMs: plan.latencyMs, outcome: "run" },
+        signal,
+        () =>
+          withResultMeta(textResult(chaosInternals.errorResultText(chaos), true), CHAOS_META_KEY, {
+            injected: "errorResult",
+          }),
       );
-    return chaos.apply(plan, signal, () => call(...params));
+    return chaosInternals.apply(chaos, plan, signal, () => call(...params));
   };
   return wrapped as unknown as H;
 }
