@@ -8,6 +8,7 @@ export {
   policyKind,
   type ToolPolicy,
 } from "./compose.ts";
+export { delay } from "./delay.ts";
 export { Emitter, type EventMap, type Listener } from "./emitter.ts";
 export { hasMarker, markError } from "./errors.ts";
 export { assertKnownKeys, closestKey, editDistance, type ForeignKeys } from "./known-keys.ts";
@@ -24,6 +25,7 @@ export {
   assertString,
   describeValue,
 } from "./options.ts";
+export { seededRandom } from "./random.ts";
 export {
   type Attributes,
   type Context,

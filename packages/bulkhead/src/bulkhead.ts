@@ -1,0 +1,318 @@
+import {
+  abortReason,
+  assertKnownKeys,
+  assertNonNegativeInteger,
+  assertOptions,
+  assertPositiveInteger,
+  assertPositiveNumber,
+  assertString,
+  Emitter,
+  onAbort,
+} from "@mcp-prod/internal";
+import { BulkheadError, BulkheadQueueTimeoutError, BulkheadRejectedError } from "./errors.ts";
+
+/** Options of {@link createBulkhead}. */
+export type BulkheadOptions = {
+  /**
+   * Reported in errors, events and results.
+   * @default "bulkhead"
+   */
+  readonly name?: string;
+  /** Calls allowed to run at once. Required. */
+  readonly limit: number;
+  /**
+   * Calls allowed to wait for a slot when all are busy; beyond that a call is
+   * refused at once with `BulkheadRejectedError`.
+   * @default 0
+   */
+  readonly queue?: number;
+  /**
+   * How long a queued call waits for a slot, in ms, before it leaves the
+   * queue with `BulkheadQueueTimeoutError`.
+   * @default undefined (waits until a slot frees or its signal aborts)
+   */
+  readonly queueTimeoutMs?: number | undefined;
+};
+
+/** A bulkhead's state, for metrics, health checks and tests. */
+export type BulkheadStats = {
+  /** Calls running now. */
+  readonly active: number;
+  /** Calls waiting for a slot now. */
+  readonly queued: number;
+  /** Calls refused because every slot and queue place was taken, since creation. */
+  readonly rejected: number;
+  /** Queued calls that gave up after `queueTimeoutMs`, since creation. */
+  readonly timedOut: number;
+  /** The `limit` it was created with. */
+  readonly limit: number;
+  /** The `queue` it was created with. */
+  readonly queue: number;
+};
+
+/** The events of a {@link Bulkhead}: `bulkhead.on("reject", listener)`. */
+export type BulkheadEvents = {
+  /** A call was refused: every slot and queue place was taken. */
+  reject: (event: {
+    readonly name: string;
+    readonly active: number;
+    readonly queued: number;
+  }) => void;
+  /** A queued call waited `queueTimeoutMs` and left the queue. */
+  queueTimeout: (event: {
+    readonly name: string;
+    readonly queueTimeoutMs: number;
+    readonly active: number;
+    readonly queued: number;
+  }) => void;
+};
+
+/** What `fn` is given: the caller's `signal` (one that never aborts when none was given). */
+export type BulkheadContext = { readonly signal: AbortSignal };
+
+/** Options of one {@link Bulkhead.execute} call. */
+export type ExecuteOptions = {
+  /**
+   * Cancels the call: a queued call leaves the queue at once and rejects with
+   * the signal's reason; a running one gets it as `signal`.
+   * @default undefined
+   */
+  readonly signal?: AbortSignal | undefined;
+};
+
+type Waiter = {
+  readonly fn: (context: BulkheadContext) => unknown;
+  readonly signal: AbortSignal | undefined;
+  resolve: (value: unknown) => void;
+  reject: (error: unknown) => void;
+  timer: ReturnType<typeof setTimeout> | undefined;
+  removeListener: () => void;
+  previous: Waiter | undefined;
+  next: Waiter | undefined;
+};
+
+const KNOWN_KEYS = new Set(["name", "limit", "queue", "queueTimeoutMs"]);
+const FOREIGN_KEYS = {
+  maxConcurrentCalls: "`limit`",
+  maxConcurrent: "`limit`",
+  concurrency: "`limit`",
+  capacity: "`limit`",
+  maxParallelization: "`limit`",
+  PermitLimit: "`limit`",
+  maxQueueSize: "`queue`",
+  maxQueuingActions: "`queue`",
+  QueueLimit: "`queue`",
+  queueSize: "`queue`",
+  maxWait: "`queueTimeoutMs` (milliseconds)",
+  maxWaitDuration: "`queueTimeoutMs` (milliseconds)",
+  timeout:
+    "no counterpart: `queueTimeoutMs` bounds the wait for a slot; a call's own deadline is the breaker's `timeout` or `withTimeout`",
+};
+
+const NEVER_ABORTED: BulkheadContext = { signal: new AbortController().signal };
+
+/**
+ * A concurrency limit with a bounded queue (the bulkhead of resilience4j,
+ * Polly and cockatiel). Create one with {@link createBulkhead}.
+ */
+export class Bulkhead {
+  /** The bulkhead's `name`. */
+  readonly name: string;
+  readonly #limit: number;
+  readonly #queueLimit: number;
+  readonly #queueTimeoutMs: number | undefined;
+  readonly #events = new Emitter<BulkheadEvents>();
+  #active = 0;
+  #queued = 0;
+  #rejected = 0;
+  #timedOut = 0;
+  #closed = false;
+  #head: Waiter | undefined;
+  #tail: Waiter | undefined;
+  // One pair of settle callbacks per bulkhead, not two closures per call.
+  readonly #fulfilled = (value: unknown): unknown => {
+    this.#release();
+    return value;
+  };
+  readonly #failed = (error: unknown): never => {
+    this.#release();
+    throw error;
+  };
+
+  /** @internal use {@link createBulkhead}. */
+  constructor(options: BulkheadOptions) {
+    assertOptions(options);
+    assertKnownKeys(options, KNOWN_KEYS, "createBulkhead()", FOREIGN_KEYS);
+    const { name = "bulkhead", limit, queue = 0, queueTimeoutMs } = options;
+    assertString(name, "name");
+    assertPositiveInteger(limit, "limit");
+    assertNonNegativeInteger(queue, "queue");
+    assertPositiveNumber(queueTimeoutMs, "queueTimeoutMs", true);
+    this.name = name;
+    this.#limit = limit;
+    this.#queueLimit = queue;
+    this.#queueTimeoutMs = queueTimeoutMs;
+  }
+
+  /**
+   * Runs `fn` when a slot is free: at once, after waiting in the queue, or
+   * not at all. Rejects with {@link BulkheadRejectedError} (`EBULKHEADFULL`)
+   * at once when every slot and queue place is taken, with
+   * {@link BulkheadQueueTimeoutError} after `queueTimeoutMs` in the queue, and
+   * with the signal's reason as soon as it aborts while queued. A call that
+   * left the queue takes no slot.
+   */
+  execute<T>(
+    fn: (context: BulkheadContext) => T | PromiseLike<T>,
+    options?: ExecuteOptions,
+  ): Promise<Awaited<T>> {
+    const signal = options?.signal;
+    if (this.#closed)
+      return Promise.reject(
+        new BulkheadError("EBULKHEADCLOSED", this.name, `Bulkhead "${this.name}" is closed`),
+      );
+    if (signal?.aborted) return Promise.reject(abortReason(signal));
+    if (this.#active < this.#limit) return this.#run(fn, signal) as Promise<Awaited<T>>;
+    if (this.#queued < this.#queueLimit) return this.#enqueue(fn, signal) as Promise<Awaited<T>>;
+    this.#rejected += 1;
+    if (this.#events.hasListeners("reject"))
+      this.#events.emit("reject", { name: this.name, active: this.#active, queued: this.#queued });
+    return Promise.reject(new BulkheadRejectedError(this.name, this.stats()));
+  }
+
+  stats(): BulkheadStats {
+    return {
+      active: this.#active,
+      queued: this.#queued,
+      rejected: this.#rejected,
+      timedOut: this.#timedOut,
+      limit: this.#limit,
+      queue: this.#queueLimit,
+    };
+  }
+
+  /** Adds a listener; returns the function that removes it. */
+  on<Name extends keyof BulkheadEvents>(name: Name, listener: BulkheadEvents[Name]): () => void {
+    return this.#events.on(name, listener);
+  }
+
+  off<Name extends keyof BulkheadEvents>(name: Name, listener: BulkheadEvents[Name]): void {
+    this.#events.off(name, listener);
+  }
+
+  /**
+   * Refuses new calls and rejects every queued one (`EBULKHEADCLOSED`),
+   * clearing their timers and listeners; running calls finish.
+   */
+  close(): void {
+    if (this.#closed) return;
+    this.#closed = true;
+    for (let waiter = this.#head; waiter !== undefined; waiter = waiter.next) {
+      this.#unlink(waiter);
+      waiter.reject(
+        new BulkheadError("EBULKHEADCLOSED", this.name, `Bulkhead "${this.name}" is closed`),
+      );
+    }
+    this.#events.removeAllListeners();
+  }
+
+  #run(
+    fn: (context: BulkheadContext) => unknown,
+    signal: AbortSignal | undefined,
+  ): Promise<unknown> {
+    this.#active += 1;
+    let result: unknown;
+    try {
+      result = fn(signal === undefined ? NEVER_ABORTED : { signal });
+    } catch (error) {
+      this.#release();
+      return Promise.reject(error);
+    }
+    if (typeof (result as PromiseLike<unknown> | null)?.then !== "function") {
+      this.#release();
+      return Promise.resolve(result);
+    }
+    return Promise.resolve(result).then(this.#fulfilled, this.#failed);
+  }
+
+  #enqueue(
+    fn: (context: BulkheadContext) => unknown,
+    signal: AbortSignal | undefined,
+  ): Promise<unknown> {
+    return new Promise((resolve, reject) => {
+      const waiter: Waiter = {
+        fn,
+        signal,
+        resolve,
+        reject,
+        timer: undefined,
+        removeListener: noop,
+        previous: this.#tail,
+        next: undefined,
+      };
+      if (this.#tail === undefined) this.#head = waiter;
+      else this.#tail.next = waiter;
+      this.#tail = waiter;
+      this.#queued += 1;
+      const queueTimeoutMs = this.#queueTimeoutMs;
+      if (queueTimeoutMs !== undefined) {
+        waiter.timer = setTimeout(() => {
+          this.#unlink(waiter);
+          this.#timedOut += 1;
+          if (this.#events.hasListeners("queueTimeout"))
+            this.#events.emit("queueTimeout", {
+              name: this.name,
+              queueTimeoutMs,
+              active: this.#active,
+              queued: this.#queued,
+            });
+          reject(new BulkheadQueueTimeoutError(this.name, queueTimeoutMs));
+        }, queueTimeoutMs);
+      }
+      if (signal !== undefined)
+        waiter.removeListener = onAbort(signal, () => {
+          this.#unlink(waiter);
+          reject(abortReason(signal));
+        });
+    });
+  }
+
+  /** Takes `waiter` out of the queue, with its timer and listener. */
+  #unlink(waiter: Waiter): void {
+    if (waiter.previous === undefined) this.#head = waiter.next;
+    else waiter.previous.next = waiter.next;
+    if (waiter.next === undefined) this.#tail = waiter.previous;
+    else waiter.next.previous = waiter.previous;
+    this.#queued -= 1;
+    if (waiter.timer !== undefined) clearTimeout(waiter.timer);
+    waiter.removeListener();
+  }
+
+  #release(): void {
+    this.#active -= 1;
+    const waiter = this.#head;
+    if (waiter === undefined) return;
+    this.#unlink(waiter);
+    waiter.resolve(this.#run(waiter.fn, waiter.signal));
+  }
+}
+
+/**
+ * Creates a bulkhead: at most `limit` calls run at once, up to `queue` more
+ * wait for a slot (each at most `queueTimeoutMs`), and the rest are refused
+ * at once, so one slow upstream cannot take every socket, connection or
+ * worker of the server.
+ *
+ * @example
+ * ```ts
+ * import { createBulkhead } from "@mcp-prod/bulkhead";
+ *
+ * const reports = createBulkhead({ name: "reports", limit: 4, queue: 20, queueTimeoutMs: 2000 });
+ * const pdf = await reports.execute(({ signal }) => renderPdf(id, signal), { signal });
+ * ```
+ */
+export function createBulkhead(options: BulkheadOptions): Bulkhead {
+  return new Bulkhead(options);
+}
+
+function noop(): void {}

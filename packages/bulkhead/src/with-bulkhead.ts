@@ -1,0 +1,127 @@
+import {
+  assertFunction,
+  assertKnownKeys,
+  definePolicy,
+  readToolCall,
+  type ToolHandler,
+  type ToolPolicy,
+  type ToolResult,
+  textResult,
+  withResultMeta,
+} from "@mcp-prod/internal";
+import { Bulkhead, type BulkheadOptions } from "./bulkhead.ts";
+import { BulkheadQueueTimeoutError, BulkheadRejectedError } from "./errors.ts";
+
+/** The `_meta` key under which a tool refused by its bulkhead is marked. */
+export const BULKHEAD_META_KEY = "mcp-prod/bulkhead";
+
+/** The text of the result a tool answers when its bulkhead refuses the call. */
+export const BULKHEAD_BUSY_MESSAGE = "Server busy, try again shortly";
+
+/**
+ * The value `withBulkhead` puts under {@link BULKHEAD_META_KEY} when it
+ * refuses a call: `reason` is `"full"` when every slot and queue place was
+ * taken, `"queueTimeout"` when the call waited `queueTimeoutMs` in the queue.
+ */
+export type BulkheadMeta = {
+  readonly rejected: true;
+  readonly reason: "full" | "queueTimeout";
+  readonly active: number;
+  readonly queued: number;
+};
+
+/**
+ * Options of {@link withBulkhead}: a bulkhead of the tool's own
+ * (`{ limit, queue, queueTimeoutMs }`, named after the tool under `compose`),
+ * or a shared one (`{ bulkhead }`) that also limits the other tools given it.
+ */
+export type WithBulkheadOptions = BulkheadOptions | { readonly bulkhead: Bulkhead };
+
+type CallableHandler = (...params: ReadonlyArray<unknown>) => ToolResult | Promise<ToolResult>;
+
+/**
+ * Wraps a tool handler in a bulkhead: at most `limit` calls of it run at
+ * once, up to `queue` wait, and beyond that the tool answers at once with
+ * `isError` "Server busy, try again shortly", marked
+ * `_meta["mcp-prod/bulkhead"] = { rejected: true, reason, active, queued }`
+ * (see {@link BulkheadMeta}). A client that cancels while queued leaves the
+ * queue at once. Returns a handler of the same type, for both SDK
+ * generations.
+ *
+ * Called with options only, it returns the policy for `compose`.
+ *
+ * @example
+ * ```ts
+ * import { McpServer } from "@modelcontextprotocol/sdk/server/mcp.js";
+ * import { withBulkhead } from "@mcp-prod/bulkhead";
+ * import { z } from "zod";
+ *
+ * const server = new McpServer({ name: "reports", version: "1.0.0" });
+ * server.registerTool(
+ *   "render_report",
+ *   { inputSchema: { id: z.string() } },
+ *   withBulkhead(
+ *     async ({ id }, { signal }) => ({ content: [{ type: "text", text: await renderReport(id, signal) }] }),
+ *     { limit: 4, queue: 10, queueTimeoutMs: 2000 },
+ *   ),
+ * );
+ * ```
+ */
+export function withBulkhead<H extends ToolHandler>(handler: H, options: WithBulkheadOptions): H;
+export function withBulkhead<H extends ToolHandler = ToolHandler>(
+  options: WithBulkheadOptions,
+): ToolPolicy<H>;
+export function withBulkhead<H extends ToolHandler>(
+  handlerOrOptions: H | WithBulkheadOptions,
+  maybeOptions?: WithBulkheadOptions,
+): H | ToolPolicy<H> {
+  if (typeof handlerOrOptions === "function")
+    return wrap(handlerOrOptions, toBulkhead(maybeOptions, undefined));
+  const options = handlerOrOptions;
+  // Checked now, so a wrong option fails where the policy is written.
+  const shared = isShared(options) ? toBulkhead(options, undefined) : undefined;
+  if (shared === undefined) toBulkhead(options, undefined);
+  return definePolicy<H>("bulkhead", (handler, { name }) =>
+    wrap(handler, shared ?? toBulkhead(options, name)),
+  );
+}
+
+function isShared(options: unknown): options is { bulkhead: Bulkhead } {
+  return typeof options === "object" && options !== null && "bulkhead" in options;
+}
+
+function toBulkhead(options: unknown, toolName: string | undefined): Bulkhead {
+  if (isShared(options)) {
+    assertKnownKeys(options, ["bulkhead"], "withBulkhead()");
+    if (typeof (options.bulkhead as { execute?: unknown } | null)?.execute !== "function")
+      throw new TypeError("Expected `bulkhead` to be a bulkhead from createBulkhead()");
+    return options.bulkhead;
+  }
+  const bulkheadOptions = options as BulkheadOptions;
+  return new Bulkhead(
+    toolName !== undefined && bulkheadOptions?.name === undefined
+      ? { ...bulkheadOptions, name: toolName }
+      : bulkheadOptions,
+  );
+}
+
+function wrap<H extends ToolHandler>(handler: H, bulkhead: Bulkhead): H {
+  assertFunction(handler, "handler");
+  const call = handler as unknown as CallableHandler;
+  const refused = (error: unknown) => busyResult(error, bulkhead);
+  const wrapped = (...params: unknown[]): Promise<ToolResult> => {
+    const { signal } = readToolCall(params);
+    return bulkhead.execute(() => call(...params), { signal }).catch(refused);
+  };
+  return wrapped as unknown as H;
+}
+
+function busyResult(error: unknown, bulkhead: Bulkhead): ToolResult {
+  let reason: BulkheadMeta["reason"];
+  if (BulkheadRejectedError.isInstance(error)) reason = "full";
+  else if (BulkheadQueueTimeoutError.isInstance(error)) reason = "queueTimeout";
+  else throw error;
+  const { active, queued } = bulkhead.stats();
+  const meta: BulkheadMeta = { rejected: true, reason, active, queued };
+  return withResultMeta(textResult(BULKHEAD_BUSY_MESSAGE, true), BULKHEAD_META_KEY, meta);
+}

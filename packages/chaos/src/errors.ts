@@ -1,0 +1,70 @@
+import { hasMarker, markError } from "@mcp-prod/internal";
+
+/** Which fault a {@link ChaosFaultError} stands for. */
+export type ChaosFault = "error" | "abort";
+
+/**
+ * A fault chaos injected: the call did not run.
+ * - `fault: "error"`, `code: "ECHAOS"`: the `error` fault's default error;
+ * - `fault: "abort"`, `code: "ECONNRESET"`: the call was cut off as a reset
+ *   connection would cut it, so code that handles network errors handles it.
+ *
+ * Marked `transient: true`, so retry policies treat it as they would the
+ * real thing.
+ *
+ * @example
+ * ```ts
+ * import { ChaosFaultError } from "@mcp-prod/chaos";
+ *
+ * if (ChaosFaultError.isInstance(error)) injectedFaults.inc({ fault: error.fault });
+ * ```
+ */
+export class ChaosFaultError extends Error {
+  override readonly name = "ChaosFaultError";
+  readonly code: "ECHAOS" | "ECONNRESET";
+  readonly fault: ChaosFault;
+  readonly transient = true;
+
+  constructor(fault: ChaosFault) {
+    super(fault === "abort" ? "Connection reset (injected by chaos)" : "Fault injected by chaos");
+    this.fault = fault;
+    this.code = fault === "abort" ? "ECONNRESET" : "ECHAOS";
+    markError(this, "ChaosFaultError");
+  }
+
+  /** True for a `ChaosFaultError` from any installed copy of this package. */
+  static isInstance(error: unknown): error is ChaosFaultError {
+    return hasMarker(error, "ChaosFaultError");
+  }
+}
+
+/**
+ * Chaos was asked to turn on where `NODE_ENV` is `production` without
+ * `allowInProduction: true` (code `ECHAOSPRODUCTION`).
+ *
+ * @example
+ * ```ts
+ * import { ChaosProductionError, createChaos } from "@mcp-prod/chaos";
+ *
+ * try {
+ *   chaos.enable();
+ * } catch (error) {
+ *   if (ChaosProductionError.isInstance(error)) console.error("chaos stays off in production");
+ * }
+ * ```
+ */
+export class ChaosProductionError extends Error {
+  override readonly name = "ChaosProductionError";
+  readonly code = "ECHAOSPRODUCTION";
+
+  constructor() {
+    super(
+      "Refusing to enable chaos: NODE_ENV is production; pass `allowInProduction: true` to createChaos() for a game day in production",
+    );
+    markError(this, "ChaosProductionError");
+  }
+
+  static isInstance(error: unknown): error is ChaosProductionError {
+    return hasMarker(error, "ChaosProductionError");
+  }
+}

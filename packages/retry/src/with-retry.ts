@@ -1,0 +1,178 @@
+import {
+  assertBoolean,
+  assertFunction,
+  assertKnownKeys,
+  definePolicy,
+  readToolCall,
+  type ToolHandler,
+  type ToolPolicy,
+  type ToolResult,
+  withResultMeta,
+} from "@mcp-prod/internal";
+import { ToolResultError } from "./errors.ts";
+import {
+  RETRY_FOREIGN_KEYS,
+  RETRY_KEYS,
+  type RetryOptions,
+  readSettings,
+  runRetry,
+  type Settings,
+} from "./retry.ts";
+import { isRetryable } from "./transient.ts";
+
+/** The `_meta` key under which `withRetry` marks each result: `{ attempts: 2 }`. */
+export const RETRY_META_KEY = "mcp-prod/retry";
+
+/** The value `withRetry` puts under {@link RETRY_META_KEY} in a result's `_meta`. */
+export type RetryMeta = {
+  /** How many times the handler ran for this result. */
+  readonly attempts: number;
+};
+
+/** Options of {@link withRetry}. */
+export type WithRetryOptions = Omit<RetryOptions, "signal"> & {
+  /**
+   * Required, and must be `true`: you state that running the tool twice for
+   * one request is safe. Retrying a tool that is not idempotent (sends a
+   * message, charges a card) repeats its side effects.
+   */
+  readonly idempotent: true;
+  /**
+   * Also retry an `isError: true` result, handed to `retryOn` as a
+   * {@link ToolResultError} (the default `retryOn` retries every one). When
+   * every attempt answers so, the last result is returned.
+   * @default false
+   */
+  readonly retryErrorResults?: boolean;
+};
+
+const WITH_RETRY_KEYS = new Set<string>([
+  ...RETRY_KEYS.filter((key) => key !== "signal"),
+  "idempotent",
+  "retryErrorResults",
+]);
+
+type CallableHandler = (...params: ReadonlyArray<unknown>) => ToolResult | Promise<ToolResult>;
+
+/**
+ * Wraps a tool handler so that a call failing with an error worth retrying
+ * runs it again after a jittered wait, up to `attempts` times (see
+ * {@link retry}). Only for idempotent tools: `idempotent: true` is required.
+ * Thrown errors are retried; `isError` results only with
+ * `retryErrorResults: true`. The request's signal is each attempt's signal,
+ * and a client's cancellation ends a wait at once. Each result is marked
+ * `_meta["mcp-prod/retry"] = { attempts }`. When every attempt throws, the
+ * call throws a `RetryError` (the SDK answers it as an `isError` result).
+ *
+ * Called with options only, it returns the policy for `compose`.
+ *
+ * @example
+ * ```ts
+ * import { McpServer } from "@modelcontextprotocol/sdk/server/mcp.js";
+ * import { createRetryBudget, withRetry } from "@mcp-prod/retry";
+ * import { z } from "zod";
+ *
+ * const budget = createRetryBudget({ ratio: 0.2 });
+ * const server = new McpServer({ name: "weather", version: "1.0.0" });
+ * server.registerTool(
+ *   "forecast",
+ *   { inputSchema: { city: z.string() } },
+ *   withRetry(
+ *     async ({ city }, { signal }) => {
+ *       const response = await fetch(`https://api.example.com/forecast/${city}`, { signal });
+ *       return { content: [{ type: "text", text: await response.text() }] };
+ *     },
+ *     { idempotent: true, attempts: 3, budget },
+ *   ),
+ * );
+ * ```
+ */
+export function withRetry<H extends ToolHandler>(handler: H, options: WithRetryOptions): H;
+export function withRetry<H extends ToolHandler = ToolHandler>(
+  options: WithRetryOptions,
+): ToolPolicy<H>;
+export function withRetry<H extends ToolHandler>(
+  handlerOrOptions: H | WithRetryOptions,
+  maybeOptions?: WithRetryOptions,
+): H | ToolPolicy<H> {
+  if (typeof handlerOrOptions !== "function") {
+    // Checked now, so a wrong option fails where the policy is written.
+    const prepared = prepare(handlerOrOptions);
+    return definePolicy<H>("retry", (handler) => wrap(handler, prepared));
+  }
+  return wrap(handlerOrOptions, prepare(maybeOptions));
+}
+
+function checkOptions(options: unknown): asserts options is WithRetryOptions {
+  if (
+    typeof options !== "object" ||
+    options === null ||
+    (options as WithRetryOptions).idempotent !== true
+  ) {
+    throw new TypeError(
+      "withRetry() needs `idempotent: true`: retrying a tool runs it again, so a tool with side effects (a message sent, a row inserted) would repeat them; pass `idempotent: true` only when running it twice is safe",
+    );
+  }
+}
+
+type Prepared = { readonly settings: Settings; readonly retryErrorResults: boolean };
+
+function prepare(options: unknown): Prepared {
+  checkOptions(options);
+  assertKnownKeys(options, WITH_RETRY_KEYS, "withRetry()", RETRY_FOREIGN_KEYS);
+  const { idempotent: _idempotent, retryErrorResults = false, ...retryOptions } = options;
+  assertBoolean(retryErrorResults, "retryErrorResults");
+  const userRetryOn = retryOptions.retryOn;
+  // Checked once here; each call reuses them with its request's signal.
+  const settings = readSettings(
+    retryErrorResults && userRetryOn === undefined
+      ? {
+          ...retryOptions,
+          retryOn: (error: unknown) => ToolResultError.isInstance(error) || isRetryable(error),
+        }
+      : retryOptions,
+    "withRetry()",
+  );
+  return { settings, retryErrorResults };
+}
+
+function wrap<H extends ToolHandler>(handler: H, { settings, retryErrorResults }: Prepared): H {
+  assertFunction(handler, "handler");
+  const call = handler as unknown as CallableHandler;
+
+  const wrapped = (...params: unknown[]): Promise<ToolResult> => {
+    const { signal } = readToolCall(params);
+    let attempts = 0;
+    const attempt = ({ attempt }: { attempt: number }) => {
+      attempts = attempt;
+      const answer = call(...params);
+      return retryErrorResults ? Promise.resolve(answer).then(refuseErrorResult) : answer;
+    };
+    const mark = (result: ToolResult) =>
+      withResultMeta(result, RETRY_META_KEY, { attempts } satisfies RetryMeta);
+    const settle = runRetry(attempt, settings, signal).then(mark);
+    if (!retryErrorResults) return settle;
+    return settle.catch((error: unknown) => {
+      // Every attempt answered with an error result (or the last one did and
+      // was not retried): that result is the answer, not an exception.
+      const last = lastErrorResult(error);
+      if (last === undefined) throw error;
+      return mark(last);
+    });
+  };
+  return wrapped as unknown as H;
+}
+
+function refuseErrorResult(answer: ToolResult): ToolResult {
+  if (answer?.isError === true) throw new ToolResultError(answer);
+  return answer;
+}
+
+function lastErrorResult(error: unknown): ToolResult | undefined {
+  const candidate = ToolResultError.isInstance(error)
+    ? error
+    : typeof error === "object" && error !== null
+      ? (error as { cause?: unknown }).cause
+      : undefined;
+  return ToolResultError.isInstance(candidate) ? candidate.result : undefined;
+}
