@@ -25,7 +25,6 @@ export {
   assertString,
   describeValue,
 } from "./options.ts";
-export { seededRandom } from "./random.ts";
 export {
   type Attributes,
   type Context,
@@ -39,6 +38,7 @@ export {
   type Tracer,
   tracerSource,
 } from "./otel.ts";
+export { seededRandom } from "./random.ts";
 export { traceRedis } from "./redis-span.ts";
 export {
   isToolResult,
