@@ -2,6 +2,7 @@ import {
   abortReason,
   assertBoolean,
   assertFunction,
+  assertKnownKeys,
   assertNonNegativeInteger,
   assertOneOf,
   assertOptions,
@@ -11,6 +12,8 @@ import {
   assertString,
   describeValue,
   Emitter,
+  type ForeignKeys,
+  optionKeys,
 } from "@mcp-prod/internal";
 import CircuitBreaker from "opossum";
 import { type BreakerCall, Call, type HalfOpenState } from "./call.ts";
@@ -201,6 +204,38 @@ type WindowBucket = {
 type Invoke = (call: Call, payload: unknown) => unknown;
 
 const CLOSED: State = { kind: "closed" };
+
+/** The option names of {@link BreakerOptions}, checked against the type by the compiler. */
+export const BREAKER_OPTION_KEYS = optionKeys<BreakerOptions>({
+  name: true,
+  timeout: true,
+  errorThresholdPercentage: true,
+  resetTimeout: true,
+  volumeThreshold: true,
+  rollingCountTimeout: true,
+  rollingCountBuckets: true,
+  halfOpenMaxCalls: true,
+  errorFilter: true,
+  slowCallMs: true,
+  slowCallPercentage: true,
+  initialState: true,
+});
+
+const SNAPSHOT_KEYS = optionKeys<BreakerSnapshot>({ name: true, state: true, openedAt: true });
+
+/** opossum's, cockatiel's and resilience4j's names that mean something else here. */
+export const BREAKER_FOREIGN_KEYS: ForeignKeys = {
+  capacity: "not supported here: a concurrency limit is @mcp-prod/bulkhead",
+  maxConcurrent: "not supported here: a concurrency limit is @mcp-prod/bulkhead",
+  halfOpenAfter: "use `resetTimeout` (milliseconds)",
+  waitDurationInOpenState: "use `resetTimeout` (milliseconds)",
+  failureRateThreshold: "use `errorThresholdPercentage`",
+  minimumNumberOfCalls: "use `volumeThreshold`",
+  slowCallDurationThreshold: "use `slowCallMs` (milliseconds)",
+  slowCallRateThreshold: "use `slowCallPercentage`",
+  permittedNumberOfCallsInHalfOpenState: "use `halfOpenMaxCalls`",
+  abortController: "pass `abortable: true` and read `call.signal` in the action",
+};
 const STATES = ["closed", "open", "halfOpen"] as const;
 
 /**
@@ -240,8 +275,16 @@ export class BreakerCore<Args extends unknown[], Result> implements Breaker<Args
     action: ((...args: never[]) => unknown) | undefined,
     options: BreakerOptions | undefined,
     abortable: boolean,
+    where = "createBreaker()",
+    extraKeys: readonly string[] = ["abortable"],
   ) {
     assertOptions(options);
+    assertKnownKeys(
+      options,
+      new Set([...BREAKER_OPTION_KEYS, ...extraKeys]),
+      where,
+      BREAKER_FOREIGN_KEYS,
+    );
     const {
       name = (action?.name || undefined) ?? "breaker",
       timeout = 10_000,
@@ -274,6 +317,7 @@ export class BreakerCore<Args extends unknown[], Result> implements Breaker<Args
     assertPercentage(slowCallPercentage, "slowCallPercentage");
     if (initialState !== undefined) {
       assertOptions(initialState, "initialState");
+      assertKnownKeys(initialState, SNAPSHOT_KEYS, `${where} \`initialState\``);
       assertOneOf(initialState.state, "initialState.state", STATES);
       if (initialState.openedAt !== undefined && !Number.isFinite(initialState.openedAt)) {
         throw new TypeError(

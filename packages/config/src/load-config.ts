@@ -1,4 +1,10 @@
-import { assertOptions, assertString, describeValue } from "@mcp-prod/internal";
+import {
+  assertKnownKeys,
+  assertOptions,
+  assertString,
+  describeValue,
+  optionKeys,
+} from "@mcp-prod/internal";
 import type { z } from "zod";
 import {
   configRecord,
@@ -110,8 +116,20 @@ function collectLeaves(shape: ConfigShape, prefix: readonly string[], leaves: Le
   return leaves;
 }
 
-function validateOptions(options: LoadConfigOptions | undefined): void {
+const LOAD_KEYS = optionKeys<LoadConfigOptions>({ env: true, envFiles: true, strictPrefix: true });
+
+/** t3-env's, envalid's and dotenv's names. */
+const LOAD_FOREIGN_KEYS = {
+  runtimeEnv: "use `env`",
+  path: "use `envFiles` (an array of paths)",
+  envFile: "use `envFiles` (an array of paths)",
+  prefix: "use `strictPrefix`",
+  clientPrefix: "use `strictPrefix`",
+};
+
+function validateOptions(options: LoadConfigOptions | undefined, where: string): void {
   assertOptions(options);
+  assertKnownKeys(options, LOAD_KEYS, where, LOAD_FOREIGN_KEYS);
   if (options?.env !== undefined && (typeof options.env !== "object" || options.env === null))
     throw new TypeError(`Expected \`env\` to be an object, got ${describeValue(options.env)}`);
   const envFiles: unknown = options?.envFiles;
@@ -229,7 +247,7 @@ export function loadConfig<Shape extends ConfigShape>(
 ): InferConfig<Shape> {
   if (typeof shape !== "object" || shape === null || Array.isArray(shape))
     throw new TypeError(`Expected \`shape\` to be an object, got ${describeValue(shape)}`);
-  validateOptions(options);
+  validateOptions(options, "loadConfig()");
   const { env = process.env, envFiles = [], strictPrefix } = options ?? {};
   const leaves = collectLeaves(shape, [], []);
   const environment = new Environment(env, envFiles);

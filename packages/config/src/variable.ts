@@ -1,4 +1,4 @@
-import { assertOptions, assertString, describeValue } from "@mcp-prod/internal";
+import { assertKnownKeys, assertOptions, assertString, describeValue } from "@mcp-prod/internal";
 import type { z } from "zod";
 
 const variableMarker: unique symbol = Symbol.for("mcp-prod.config.variable");
@@ -75,6 +75,10 @@ function declare<Schema extends z.ZodType>(
   )
     throw new TypeError(`Expected \`schema\` to be a zod schema, got ${describeValue(schema)}`);
   assertOptions(options);
+  assertKnownKeys(options, ["devDefault"], `${secret ? "secret" : "env"}("${name}")`, {
+    default: "give the schema a `.default(value)`",
+    docs: "not supported: describe the variable in a comment or your README",
+  });
   return Object.freeze({
     [variableMarker]: true as const,
     name,

@@ -10,7 +10,7 @@ import {
 
 const neverFallBack = (): boolean => false;
 const noFallbackSettings: ChainSettings = {
-  ...readSettings(undefined),
+  ...readSettings(undefined, "fetchWithFallback()"),
   when: neverFallBack,
 };
 
@@ -50,9 +50,11 @@ export function fetchWithFallback<T>(
     let settings: ChainSettings;
     let signal: AbortSignal | undefined;
     if (typeof fallbackOnErrorOrOptions === "boolean") {
-      settings = fallbackOnErrorOrOptions ? readSettings(undefined) : noFallbackSettings;
+      settings = fallbackOnErrorOrOptions
+        ? readSettings(undefined, "fetchWithFallback()")
+        : noFallbackSettings;
     } else {
-      settings = readSettings(fallbackOnErrorOrOptions);
+      settings = readSettings(fallbackOnErrorOrOptions, "fetchWithFallback()");
       signal = fallbackOnErrorOrOptions.signal;
       assertSignal(signal, "signal");
     }
@@ -100,7 +102,7 @@ export function fallbackChain<T>(
     attempts.forEach((attempt, index) => {
       assertFunction(attempt, `attempts[${index}]`);
     });
-    const settings = readSettings(options);
+    const settings = readSettings(options, "fallbackChain()");
     const signal = options?.signal;
     assertSignal(signal, "signal");
     const list = [...attempts];

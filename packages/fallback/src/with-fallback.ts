@@ -8,7 +8,13 @@ import {
   withResultMeta,
   withToolSignal,
 } from "@mcp-prod/internal";
-import { type AttemptContext, type FallbackOptions, readSettings, runChain } from "./chain.ts";
+import {
+  type AttemptContext,
+  FALLBACK_KEYS,
+  type FallbackOptions,
+  readSettings,
+  runChain,
+} from "./chain.ts";
 import { FallbackTimeoutError, ToolResultError } from "./errors.ts";
 
 /**
@@ -90,6 +96,12 @@ export type ToolFallback<
       ? (ToolResult & { isError: true }) | (ToolResult & { structuredContent: OutputOf<Schema> })
       : ToolResult);
 
+const WITH_FALLBACK_KEYS = [
+  ...FALLBACK_KEYS.filter((key) => key !== "signal"),
+  "fallbackOnErrorResult",
+  "outputSchema",
+];
+
 /** A handler as the wrapper calls it: with the parameters it was given. */
 type CallableHandler = (...params: ReadonlyArray<unknown>) => ToolResult | Promise<ToolResult>;
 
@@ -143,7 +155,7 @@ export function withFallback<H extends ToolHandler>(
   options?: WithFallbackOptions,
 ): H {
   assertFunction(handler, "handler");
-  const settings = readSettings(options);
+  const settings = readSettings(options, "withFallback()", WITH_FALLBACK_KEYS);
   const { fallbackOnErrorResult = true, outputSchema } = options ?? {};
   assertBoolean(fallbackOnErrorResult, "fallbackOnErrorResult");
   assertOutputSchema(outputSchema);

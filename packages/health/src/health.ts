@@ -2,17 +2,20 @@ import type { IncomingMessage, ServerResponse } from "node:http";
 import {
   assertBoolean,
   assertFunction,
+  assertKnownKeys,
   assertNonNegativeNumber,
   assertOneOf,
   assertOptions,
   assertPositiveNumber,
   assertString,
   Emitter,
+  optionKeys,
   raceAbort,
   throwIfAborted,
 } from "@mcp-prod/internal";
 import {
   type Check,
+  type CheckDefinition,
   type CheckResult,
   type HealthReport,
   type HealthStatus,
@@ -172,6 +175,28 @@ export type Health = {
 
 const routes: ReadonlyArray<ProbeRoute> = ["health", "live", "ready", "startup"];
 
+const HEALTH_KEYS = optionKeys<HealthOptions>({
+  checks: true,
+  timeoutMs: true,
+  cacheMs: true,
+  format: true,
+  details: true,
+  paths: true,
+  maxEventLoopDelayMs: true,
+});
+
+const CHECK_KEYS = optionKeys<CheckDefinition>({ check: true, critical: true, timeoutMs: true });
+
+/** @godaddy/terminus' and lightship's names. */
+const HEALTH_FOREIGN_KEYS = {
+  healthChecks: "use `checks`",
+  shutdownDelay: "pass `drainMs` to `health.gracefulShutdown()`",
+  beforeShutdown: "pass `drainMs` to `health.gracefulShutdown()`",
+  onSignal: "pass `cleanup` hooks to `health.gracefulShutdown()`",
+  signals: "pass `signals` to `health.gracefulShutdown()`",
+  timeout: "use `timeoutMs` (milliseconds)",
+};
+
 function normalizePath(path: string): string {
   return path.length > 1 && path.endsWith("/") ? path.slice(0, -1) : path;
 }
@@ -188,6 +213,11 @@ function normalizeChecks(
     if (typeof check === "function") return { name, run: check, critical: true, timeoutMs };
     if (typeof check !== "object" || check === null)
       throw new TypeError(`Expected \`checks.${name}\` to be a function or { check, critical }`);
+    assertKnownKeys(check, CHECK_KEYS, `createHealth() \`checks.${name}\``, {
+      fn: "use `check`",
+      run: "use `check`",
+      timeout: "use `timeoutMs` (milliseconds)",
+    });
     assertFunction(check.check, `checks.${name}.check`);
     assertBoolean(check.critical, `checks.${name}.critical`, true);
     assertPositiveNumber(check.timeoutMs, `checks.${name}.timeoutMs`, true);
@@ -247,6 +277,7 @@ class HealthImpl implements Health {
 
   constructor(options: HealthOptions | undefined) {
     assertOptions(options);
+    assertKnownKeys(options, HEALTH_KEYS, "createHealth()", HEALTH_FOREIGN_KEYS);
     const {
       checks = {},
       timeoutMs = 800,
@@ -261,6 +292,7 @@ class HealthImpl implements Health {
     assertOneOf(format, "format", ["seed", "health+json"] as const);
     assertBoolean(details, "details");
     assertOptions(paths, "paths");
+    assertKnownKeys(paths, routes, "createHealth() `paths`");
     assertPositiveNumber(maxEventLoopDelayMs, "maxEventLoopDelayMs", true);
     this.#checks = normalizeChecks(checks, timeoutMs);
     this.#cacheMs = cacheMs;

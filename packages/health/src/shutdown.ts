@@ -2,10 +2,12 @@ import type { Server as HttpServer, IncomingMessage, ServerResponse } from "node
 import type { Server as NetServer, Socket } from "node:net";
 import {
   assertFunction,
+  assertKnownKeys,
   assertNonNegativeNumber,
   assertOptions,
   assertPositiveNumber,
   assertString,
+  optionKeys,
 } from "@mcp-prod/internal";
 import { HealthError } from "./errors.ts";
 
@@ -214,11 +216,34 @@ function wait(ms: number, timers: Set<NodeJS.Timeout>): Promise<"timeout"> {
   });
 }
 
+const SHUTDOWN_KEYS = optionKeys<GracefulShutdownOptions>({
+  servers: true,
+  drainMs: true,
+  timeoutMs: true,
+  cleanup: true,
+  cleanupTimeoutMs: true,
+  signals: true,
+  exit: true,
+});
+
+/** @godaddy/terminus' and lightship's names. */
+const SHUTDOWN_FOREIGN_KEYS = {
+  shutdownDelay: "use `drainMs` (milliseconds)",
+  beforeShutdown: "use `drainMs` (milliseconds)",
+  onSignal: "use `cleanup` (an array of hooks)",
+  onShutdown: "use `cleanup` (an array of hooks)",
+  gracefulShutdownTimeout: "use `timeoutMs` (milliseconds)",
+  shutdownHandlerTimeout: "use `cleanupTimeoutMs` (milliseconds)",
+  timeout: "use `timeoutMs` (milliseconds)",
+  server: "use `servers` (an array)",
+};
+
 export function installGracefulShutdown(
   host: ShutdownHost,
   options: GracefulShutdownOptions | undefined,
 ): GracefulShutdown {
   assertOptions(options);
+  assertKnownKeys(options, SHUTDOWN_KEYS, "health.gracefulShutdown()", SHUTDOWN_FOREIGN_KEYS);
   const {
     servers = [],
     drainMs = 5000,

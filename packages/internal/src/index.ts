@@ -1,7 +1,13 @@
 export { abortReason, onAbort, raceAbort, throwIfAborted } from "./abort.ts";
 export { Emitter, type EventMap, type Listener } from "./emitter.ts";
 export { hasMarker, markError } from "./errors.ts";
-export { assertKnownKeys, closestKey, editDistance, type ForeignKeys } from "./known-keys.ts";
+export {
+  assertKnownKeys,
+  closestKey,
+  editDistance,
+  type ForeignKeys,
+  optionKeys,
+} from "./known-keys.ts";
 export {
   assertBoolean,
   assertFunction,
@@ -15,6 +21,7 @@ export {
   assertString,
   describeValue,
 } from "./options.ts";
+export { redactSecrets } from "./redact.ts";
 export {
   isToolResult,
   readToolCall,

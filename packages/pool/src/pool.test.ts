@@ -55,7 +55,7 @@ describe("createPool options", () => {
   it("rejects a malformed connection string at once instead of at the first query", () => {
     expect(() => createPool({ connectionString: "postgres://u@host:notaport/db" })).toThrow(
       new TypeError(
-        'Expected `connectionString` to be a PostgreSQL connection string, got "postgres://u@host:notaport/db"',
+        'Expected `connectionString` to be a PostgreSQL connection string (postgres://user:password@host:5432/database), got "postgres://u@host:notaport/db": it is not a valid URL',
       ),
     );
   });

@@ -1,6 +1,7 @@
 import type { IncomingMessage, ServerResponse } from "node:http";
 import {
   assertFunction,
+  assertKnownKeys,
   assertNonNegativeInteger,
   assertOneOf,
   assertOptions,
@@ -8,7 +9,10 @@ import {
   assertPositiveNumber,
   assertString,
   Emitter,
+  type ForeignKeys,
+  optionKeys,
   raceAbort,
+  redactSecrets,
   throwIfAborted,
 } from "@mcp-prod/internal";
 import { RateLimiterMemory, RateLimiterRedis, RateLimiterRes } from "rate-limiter-flexible";
@@ -157,6 +161,34 @@ export type RateLimiter = {
   off<Name extends keyof RateLimiterEvents>(name: Name, listener: RateLimiterEvents[Name]): void;
 };
 
+/** The option names of {@link RateLimiterOptions}. */
+export const LIMITER_KEYS = optionKeys<RateLimiterOptions>({
+  name: true,
+  points: true,
+  durationSeconds: true,
+  blockDurationSeconds: true,
+  redis: true,
+  keyPrefix: true,
+  onStoreError: true,
+  storeTimeoutMs: true,
+  storeUnavailableRetryAfterMs: true,
+});
+
+/** rate-limiter-flexible's and express-rate-limit's names. */
+export const LIMITER_FOREIGN_KEYS: ForeignKeys = {
+  duration: "use `durationSeconds` (seconds)",
+  blockDuration: "use `blockDurationSeconds` (seconds)",
+  storeClient: "use `redis` (an ioredis client)",
+  insuranceLimiter:
+    'use `onStoreError: "open"` (the default: an in-memory limiter while Redis is down)',
+  inMemoryBlockOnConsumed: "use `blockDurationSeconds`",
+  windowMs: "use `durationSeconds` (seconds)",
+  max: "use `points`",
+  limit: "use `points`",
+  keyGenerator: "pass `key` to `withRateLimit()` or `nodeMiddleware()`",
+  capacity: "use `points` (a concurrency limit is @mcp-prod/bulkhead)",
+};
+
 /**
  * Creates a rate limiter on rate-limiter-flexible: in memory by default, in
  * Redis when `redis` is given, so every replica shares one count per key.
@@ -186,6 +218,7 @@ export function createRateLimiter(options: RateLimiterOptions): RateLimiter {
   assertOptions(options);
   if (options === undefined)
     throw new TypeError("Expected `options` to be an object, got undefined");
+  assertKnownKeys(options, LIMITER_KEYS, "createRateLimiter()", LIMITER_FOREIGN_KEYS);
   const {
     name = "ratelimit",
     points,
@@ -221,6 +254,10 @@ export function createRateLimiter(options: RateLimiterOptions): RateLimiter {
     storeUnavailableRetryAfterMs,
   });
 }
+
+const CONSUME_KEYS: ReadonlySet<string> = new Set(
+  optionKeys<ConsumeOptions>({ cost: true, signal: true }),
+);
 
 type ResolvedOptions = Required<Omit<RateLimiterOptions, "redis">> & {
   readonly redis: RedisClientLike | undefined;
@@ -260,6 +297,7 @@ class Limiter implements RateLimiter {
 
   async consume(key: string, options: ConsumeOptions = {}): Promise<RateLimitResult> {
     assertString(key, "key");
+    assertKnownKeys(options, CONSUME_KEYS, "limiter.consume()", { points: "use `cost`" });
     const { cost = 1, signal } = options;
     assertPositiveInteger(cost, "cost");
     throwIfAborted(signal);
@@ -326,7 +364,7 @@ class Limiter implements RateLimiter {
 
   #reportStoreError(cause: unknown): void {
     if (!this.#events.hasListeners("error")) return;
-    const message = cause instanceof Error ? cause.message : String(cause);
+    const message = redactSecrets(cause instanceof Error ? cause.message : String(cause));
     this.#events.emit("error", {
       error: new RateLimitStoreError(`Rate limit store failed: ${message}`, { cause }),
     });
@@ -385,6 +423,9 @@ class Limiter implements RateLimiter {
 
   nodeMiddleware(options: NodeMiddlewareOptions = {}): NodeRateLimitMiddleware {
     assertOptions(options);
+    assertKnownKeys(options, ["key", "cost"], "limiter.nodeMiddleware()", {
+      keyGenerator: "use `key`",
+    });
     const { key: keyOf = defaultRequestKey, cost = 1 } = options;
     assertFunction(keyOf, "key");
     assertPositiveInteger(cost, "cost");

@@ -1,8 +1,10 @@
 import {
   assertFunction,
+  assertKnownKeys,
   assertOptions,
   assertPositiveInteger,
   assertString,
+  optionKeys,
   readToolCall,
   type ToolHandler,
   type ToolResult,
@@ -12,6 +14,8 @@ import {
 import { RateLimitExceededError } from "./errors.ts";
 import {
   createRateLimiter,
+  LIMITER_FOREIGN_KEYS,
+  LIMITER_KEYS,
   type RateLimiter,
   type RateLimiterOptions,
   type RateLimitStore,
@@ -120,6 +124,7 @@ export function withRateLimit<H extends ToolHandler>(handler: H, options: WithRa
   assertOptions(options);
   if (options === undefined)
     throw new TypeError("Expected `options` to be an object, got undefined");
+  assertKnownKeys(options, WITH_RATE_LIMIT_KEYS, "withRateLimit()", LIMITER_FOREIGN_KEYS);
   const { key: keyOf = defaultKey, tool, cost = 1, message = defaultMessage } = options;
   assertFunction(keyOf, "key");
   assertString(tool, "tool", true);
@@ -157,6 +162,12 @@ export function withRateLimit<H extends ToolHandler>(handler: H, options: WithRa
   };
   return wrapped as unknown as H;
 }
+
+const WITH_RATE_LIMIT_KEYS = [
+  ...optionKeys<WrapperOptions>({ key: true, tool: true, cost: true, message: true }),
+  "limiter",
+  ...LIMITER_KEYS,
+];
 
 function resolveLimiter(options: WithRateLimitOptions): RateLimiter {
   const { limiter, key: _key, tool: _tool, cost: _cost, message: _message, ...rest } = options;

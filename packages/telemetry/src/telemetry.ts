@@ -1,18 +1,20 @@
 import {
   assertBoolean,
   assertFunction,
+  assertKnownKeys,
   assertOneOf,
   assertOptions,
   assertString,
   isToolResult,
   onAbort,
+  optionKeys,
   readToolCall,
   type ToolCall,
   type ToolHandler,
 } from "@mcp-prod/internal";
 import type { Level, Logger } from "pino";
 import { Counter, collectDefaultMetrics, Histogram, Registry } from "prom-client";
-import { argumentRedactPaths, REDACTED } from "./logger.ts";
+import { argumentRedactPaths, REDACTED, serializeError } from "./logger.ts";
 import {
   type MetricsHandler,
   type MetricsHandlerOptions,
@@ -155,6 +157,28 @@ export type TelemetryOptions = {
   readonly errorLogLevel?: Level | undefined;
 };
 
+const TELEMETRY_KEYS = optionKeys<TelemetryOptions>({
+  serviceName: true,
+  logger: true,
+  registry: true,
+  onError: true,
+  enabled: true,
+  buckets: true,
+  defaultMetrics: true,
+  logArgs: true,
+  redact: true,
+  logLevel: true,
+  errorLogLevel: true,
+});
+
+const TELEMETRY_FOREIGN_KEYS = {
+  name: "use `serviceName`",
+  service: "use `serviceName`",
+  register: "use `registry` (a prom-client Registry)",
+  prefix: "not supported: metric names are fixed so dashboards work unchanged",
+  collectDefaultMetrics: "use `defaultMetrics: true`",
+};
+
 /**
  * The metrics, log lines and error reports of one MCP server.
  *
@@ -219,6 +243,7 @@ export function createTelemetry(options: TelemetryOptions): Telemetry {
   assertOptions(options);
   if (options === undefined)
     throw new TypeError("Expected `options` to be an object, got undefined");
+  assertKnownKeys(options, TELEMETRY_KEYS, "createTelemetry()", TELEMETRY_FOREIGN_KEYS);
   const {
     serviceName,
     logger,
@@ -302,7 +327,7 @@ export function createTelemetry(options: TelemetryOptions): Telemetry {
             duration: Math.round(elapsedMs * 1000) / 1000,
             ...readIdentity(call.extra),
             ...(logArgs ? { args: call.args } : {}),
-            ...(error !== undefined ? { err: error } : {}),
+            ...(error !== undefined ? { err: serializeError(error) } : {}),
           },
           MESSAGES[status],
         );
