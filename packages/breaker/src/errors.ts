@@ -148,11 +148,11 @@ export class ToolResultError extends BreakerError {
   constructor(breakerName: string, result: unknown) {
     super("ETOOLRESULT", `Breaker "${breakerName}" counted a result as a failure`, breakerName);
     this.result = result;
-    markError(this, "ToolResultError");
+    markError(this, "breaker.ToolResultError");
   }
 
   /** True for a `ToolResultError` from any installed copy of this package. */
   static override isInstance(error: unknown): error is ToolResultError {
-    return hasMarker(error, "ToolResultError");
+    return hasMarker(error, "breaker.ToolResultError");
   }
 }

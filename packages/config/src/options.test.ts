@@ -30,3 +30,33 @@ describe("unknown options are refused at once, naming the key and the right one"
     );
   });
 });
+
+describe("surprising defaults", () => {
+  it("an empty value counts as unset: PORT= with .default(3000) gives 3000, not 0", () => {
+    const shape = { port: env("PORT", z.coerce.number().default(3000)) };
+    expect(loadConfig(shape, { env: { PORT: "" } }).port).toBe(3000);
+    // The opt-out hands "" to the schema, as before.
+    expect(loadConfig(shape, { env: { PORT: "" }, emptyStringAsUndefined: false }).port).toBe(0);
+  });
+
+  it("a required variable set to the empty string is reported as empty", () => {
+    expect(() =>
+      loadConfig({ host: env("DB_HOST", z.string()) }, { env: { DB_HOST: "" } }),
+    ).toThrow(
+      "DB_HOST (host): is required but empty (an empty value counts as unset; set DB_HOST or DB_HOST_FILE)",
+    );
+  });
+
+  it("refuses z.coerce.boolean(), even under .default(), pointing to z.stringbool()", () => {
+    for (const schema of [z.coerce.boolean(), z.coerce.boolean().default(false).optional()]) {
+      expect(() => env("FEATURE_X", schema)).toThrow(
+        new TypeError(
+          'Expected the schema of FEATURE_X not to be z.coerce.boolean(), which reads "false" and "0" as true: use z.stringbool() ("true"/"false", "1"/"0", "yes"/"no", "on"/"off")',
+        ),
+      );
+    }
+    expect(
+      loadConfig({ x: env("FEATURE_X", z.stringbool()) }, { env: { FEATURE_X: "false" } }).x,
+    ).toBe(false);
+  });
+});

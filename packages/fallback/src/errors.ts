@@ -97,12 +97,12 @@ export class ToolResultError extends Error {
       `Tool returned an error result: ${redactSecrets(firstText(result) ?? "(no text content)")}`,
     );
     this.result = result;
-    markError(this, "ToolResultError");
+    markError(this, "fallback.ToolResultError");
   }
 
   /** True for a `ToolResultError` from any installed copy of this package. */
   static isInstance(error: unknown): error is ToolResultError {
-    return hasMarker(error, "ToolResultError");
+    return hasMarker(error, "fallback.ToolResultError");
   }
 }
 

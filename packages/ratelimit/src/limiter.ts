@@ -299,7 +299,7 @@ class Limiter implements RateLimiter {
     assertString(key, "key");
     assertKnownKeys(options, CONSUME_KEYS, "limiter.consume()", { points: "use `cost`" });
     const { cost = 1, signal } = options;
-    assertPositiveInteger(cost, "cost");
+    assertCost(cost, this.points);
     throwIfAborted(signal);
     // The memory store answers within a microtask, so there is no wait to
     // abandon; racing the signal would only add a listener per call.
@@ -428,7 +428,7 @@ class Limiter implements RateLimiter {
     });
     const { key: keyOf = defaultRequestKey, cost = 1 } = options;
     assertFunction(keyOf, "key");
-    assertPositiveInteger(cost, "cost");
+    assertCost(cost, this.points);
     return async (request, response, next) => {
       let result: RateLimitResult;
       try {
@@ -462,6 +462,15 @@ class Limiter implements RateLimiter {
   off<Name extends keyof RateLimiterEvents>(name: Name, listener: RateLimiterEvents[Name]): void {
     this.#events.off(name, listener);
   }
+}
+
+/** A cost above `points` could never be allowed: refused as a programming error, not "retry later". */
+export function assertCost(cost: unknown, points: number): void {
+  assertPositiveInteger(cost, "cost");
+  if ((cost as number) > points)
+    throw new TypeError(
+      `Expected \`cost\` to be at most the limiter's \`points\` (${points}), got ${cost as number}: such a call could never be allowed`,
+    );
 }
 
 function defaultRequestKey(request: IncomingMessage): string | undefined {

@@ -41,3 +41,19 @@ describe("unknown options are refused at once, naming the key and the right one"
     );
   });
 });
+
+describe("an impossible cost", () => {
+  it("consume, nodeMiddleware and withRateLimit refuse a cost above points as a TypeError", async () => {
+    const limiter = createRateLimiter({ points: 10, durationSeconds: 60 });
+    const message =
+      "Expected `cost` to be at most the limiter's `points` (10), got 20: such a call could never be allowed";
+    await expect(limiter.consume("k", { cost: 20 })).rejects.toThrow(new TypeError(message));
+    expect(() => limiter.nodeMiddleware({ cost: 20 })).toThrow(new TypeError(message));
+    expect(() => withRateLimit(handler, { limiter, cost: 20 })).toThrow(new TypeError(message));
+    expect(() => withRateLimit(handler, { points: 10, durationSeconds: 60, cost: 20 })).toThrow(
+      new TypeError(message),
+    );
+    // A cost equal to points is possible: the whole window's budget at once.
+    await expect(limiter.consume("k", { cost: 10 })).resolves.toMatchObject({ remainingPoints: 0 });
+  });
+});

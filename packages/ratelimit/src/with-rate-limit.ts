@@ -13,6 +13,7 @@ import {
 } from "@mcp-prod/internal";
 import { RateLimitExceededError } from "./errors.ts";
 import {
+  assertCost,
   createRateLimiter,
   LIMITER_FOREIGN_KEYS,
   LIMITER_KEYS,
@@ -131,6 +132,7 @@ export function withRateLimit<H extends ToolHandler>(handler: H, options: WithRa
   assertPositiveInteger(cost, "cost");
   assertFunction(message, "message");
   const limiter = resolveLimiter(options);
+  assertCost(cost, limiter.points);
   const invoke = handler as unknown as (...params: unknown[]) => ToolResult | Promise<ToolResult>;
 
   const wrapped = async (...params: unknown[]): Promise<ToolResult> => {
