@@ -22,6 +22,7 @@ import {
   type NormalizedCheck,
   runChecks,
 } from "./checks.ts";
+import { HealthError } from "./errors.ts";
 import { type HealthFormat, type ProbeResponse, type Readiness, renderProbe } from "./format.ts";
 import {
   type GracefulShutdown,
@@ -169,7 +170,11 @@ export type Health = {
   /** Installs signal handlers that drain and stop `servers`, run `cleanup` and exit. */
   gracefulShutdown(options?: GracefulShutdownOptions): GracefulShutdown;
   on<Name extends keyof HealthEvents>(name: Name, listener: HealthEvents[Name]): () => void;
-  /** Removes signal handlers, listeners and the event-loop monitor; the process can exit. */
+  /**
+   * Removes signal handlers, listeners and the event-loop monitor; the process
+   * can exit. Every later call (a check, a probe, `markReady`, `on`,
+   * `gracefulShutdown`) throws a `HealthError` with code `"CLOSED"`.
+   */
   close(): void;
 };
 
@@ -269,6 +274,7 @@ class HealthImpl implements Health {
   readonly #shutdowns = new Set<GracefulShutdown>();
   #readiness: Readiness = "starting";
   #started = false;
+  #closed = false;
   #cached: { readonly report: HealthReport; readonly expiresAt: number } | undefined;
   #inFlight: Promise<HealthReport> | undefined;
   #lastStatus: HealthStatus | undefined;
@@ -323,22 +329,38 @@ class HealthImpl implements Health {
     this.#events.emit("readinessChange", { from, to });
   }
 
+  #assertOpen(): void {
+    if (this.#closed)
+      throw new HealthError(
+        "CLOSED",
+        "This health object was closed: create a new one with createHealth()",
+      );
+  }
+
   markReady(): void {
+    this.#assertOpen();
     this.#started = true;
     this.#setReadiness("ready");
   }
 
   markNotReady(): void {
+    this.#assertOpen();
     this.#setReadiness("notReady");
   }
 
   on<Name extends keyof HealthEvents>(name: Name, listener: HealthEvents[Name]): () => void {
+    this.#assertOpen();
     return this.#events.on(name, listener);
   }
 
   check(options?: { readonly signal?: AbortSignal }): Promise<HealthReport> {
     const signal = options?.signal;
-    throwIfAborted(signal);
+    try {
+      this.#assertOpen();
+      throwIfAborted(signal);
+    } catch (error) {
+      return Promise.reject(error);
+    }
     const cached = this.#cached;
     if (cached && performance.now() < cached.expiresAt) return Promise.resolve(cached.report);
     this.#inFlight ??= runChecks(this.#checks).then((report) => {
@@ -364,6 +386,7 @@ class HealthImpl implements Health {
     route: ProbeRoute,
     options?: { readonly signal?: AbortSignal },
   ): Promise<ProbeResponse> {
+    this.#assertOpen();
     const timestamp = () => new Date().toISOString();
     switch (route) {
       case "live":
@@ -470,6 +493,7 @@ class HealthImpl implements Health {
   }
 
   gracefulShutdown(options?: GracefulShutdownOptions): GracefulShutdown {
+    this.#assertOpen();
     const shutdown = installGracefulShutdown(
       {
         beginShutdown: () => this.#setReadiness("shuttingDown"),
@@ -482,6 +506,7 @@ class HealthImpl implements Health {
   }
 
   close(): void {
+    this.#closed = true;
     for (const shutdown of this.#shutdowns) shutdown.dispose();
     this.#shutdowns.clear();
     this.#loopDelay?.stop();

@@ -2,7 +2,12 @@ export type {
   ToolHandler as ToolHandlerLike,
   ToolResult as ToolResultLike,
 } from "@mcp-prod/internal";
-export { RateLimitError, RateLimitExceededError, RateLimitStoreError } from "./errors.ts";
+export {
+  RateLimitClosedError,
+  RateLimitError,
+  RateLimitExceededError,
+  RateLimitStoreError,
+} from "./errors.ts";
 export {
   type RateLimitResponseBody,
   rateLimitHeaders,

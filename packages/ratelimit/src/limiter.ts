@@ -16,7 +16,7 @@ import {
   throwIfAborted,
 } from "@mcp-prod/internal";
 import { RateLimiterMemory, RateLimiterRedis, RateLimiterRes } from "rate-limiter-flexible";
-import { RateLimitExceededError, RateLimitStoreError } from "./errors.ts";
+import { RateLimitClosedError, RateLimitExceededError, RateLimitStoreError } from "./errors.ts";
 import { rateLimitHeaders, writeRateLimitResponse } from "./http.ts";
 
 /**
@@ -159,6 +159,11 @@ export type RateLimiter = {
     listener: RateLimiterEvents[Name],
   ): () => void;
   off<Name extends keyof RateLimiterEvents>(name: Name, listener: RateLimiterEvents[Name]): void;
+  /**
+   * Drops the in-memory counts and the listeners; later calls reject with
+   * {@link RateLimitClosedError}. The Redis client is yours and stays open.
+   */
+  close(): Promise<void>;
 };
 
 /** The option names of {@link RateLimiterOptions}. */
@@ -274,6 +279,7 @@ class Limiter implements RateLimiter {
   #redis: RateLimiterRedis | undefined;
   /** Set once the client has been seen ready; from then on "not ready" means "down". */
   #sawRedisReady = false;
+  #closed = false;
 
   constructor(options: ResolvedOptions) {
     this.name = options.name;
@@ -296,6 +302,7 @@ class Limiter implements RateLimiter {
   }
 
   async consume(key: string, options: ConsumeOptions = {}): Promise<RateLimitResult> {
+    if (this.#closed) throw new RateLimitClosedError();
     assertString(key, "key");
     assertKnownKeys(options, CONSUME_KEYS, "limiter.consume()", { points: "use `cost`" });
     const { cost = 1, signal } = options;
@@ -409,6 +416,7 @@ class Limiter implements RateLimiter {
   }
 
   async reset(key: string): Promise<void> {
+    if (this.#closed) throw new RateLimitClosedError();
     assertString(key, "key");
     await this.#memory.delete(key);
     if (this.#redis) {
@@ -422,6 +430,7 @@ class Limiter implements RateLimiter {
   }
 
   nodeMiddleware(options: NodeMiddlewareOptions = {}): NodeRateLimitMiddleware {
+    if (this.#closed) throw new RateLimitClosedError();
     assertOptions(options);
     assertKnownKeys(options, ["key", "cost"], "limiter.nodeMiddleware()", {
       keyGenerator: "use `key`",
@@ -461,6 +470,14 @@ class Limiter implements RateLimiter {
 
   off<Name extends keyof RateLimiterEvents>(name: Name, listener: RateLimiterEvents[Name]): void {
     this.#events.off(name, listener);
+  }
+
+  async close(): Promise<void> {
+    this.#closed = true;
+    // The old store's per-key timers are unref'd and end with their windows.
+    this.#memory = new RateLimiterMemory({ points: this.points, duration: this.durationSeconds });
+    this.#redis = undefined;
+    this.#events.removeAllListeners();
   }
 }
 

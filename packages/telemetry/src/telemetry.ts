@@ -14,6 +14,7 @@ import {
 } from "@mcp-prod/internal";
 import type { Level, Logger } from "pino";
 import { Counter, collectDefaultMetrics, Histogram, Registry } from "prom-client";
+import { TelemetryError } from "./errors.ts";
 import { argumentRedactPaths, REDACTED, serializeError } from "./logger.ts";
 import {
   type MetricsHandler,
@@ -220,7 +221,12 @@ export type Telemetry = {
   readonly contentType: string;
   /** A Node HTTP handler serving the registry on `GET /metrics`. */
   metricsHandler(options?: MetricsHandlerOptions): MetricsHandler;
-  /** Stops observing every breaker, cache, pool and limiter. Metrics keep their values. */
+  /**
+   * Stops observing every breaker, cache, pool and limiter. Metrics keep
+   * their values and `metrics()` still reads them; `wrap`, the `observe…`
+   * methods and `metricsHandler` then throw a `TelemetryError` with code
+   * `"ETELEMETRY_CLOSED"`.
+   */
   close(): void;
 };
 
@@ -300,7 +306,23 @@ export function createTelemetry(options: TelemetryOptions): Telemetry {
   const observers = new Observers(registry);
   const ignore = () => noop;
 
+  let closed = false;
+  const assertOpen = () => {
+    if (closed)
+      throw new TelemetryError(
+        "ETELEMETRY_CLOSED",
+        "This telemetry was closed: create a new one with createTelemetry()",
+      );
+  };
+  const open =
+    <Args extends unknown[], R>(run: (...args: Args) => R) =>
+    (...args: Args): R => {
+      assertOpen();
+      return run(...args);
+    };
+
   const wrap = <H extends ToolHandler>(tool: string, handler: H): H => {
+    assertOpen();
     assertString(tool, "tool");
     assertFunction(handler, "handler");
     if (!enabled) return handler;
@@ -388,16 +410,19 @@ export function createTelemetry(options: TelemetryOptions): Telemetry {
   return {
     registry,
     wrap,
-    observeBreaker: enabled ? (breaker) => observers.observeBreaker(breaker) : ignore,
-    observeCache: enabled ? (cache) => observers.observeCache(cache) : ignore,
-    observePool: enabled ? (pool) => observers.observePool(pool) : ignore,
-    observeRateLimiter: enabled ? (limiter) => observers.observeRateLimiter(limiter) : ignore,
+    observeBreaker: open(enabled ? (breaker) => observers.observeBreaker(breaker) : ignore),
+    observeCache: open(enabled ? (cache) => observers.observeCache(cache) : ignore),
+    observePool: open(enabled ? (pool) => observers.observePool(pool) : ignore),
+    observeRateLimiter: open(enabled ? (limiter) => observers.observeRateLimiter(limiter) : ignore),
     metrics: () => registry.metrics(),
     get contentType() {
       return registry.contentType;
     },
-    metricsHandler: (handlerOptions) => metricsHandler(registry, handlerOptions),
-    close: () => observers.close(),
+    metricsHandler: open((handlerOptions) => metricsHandler(registry, handlerOptions)),
+    close: () => {
+      closed = true;
+      observers.close();
+    },
   };
 }
 
