@@ -323,7 +323,7 @@ describe("serialization", () => {
     expect((error as Error).message).toBe(
       'Cache value of key "report:42" (Object) cannot be serialized: Do not know how to serialize a BigInt',
     );
-    const fn = await cache.set("job", () => 1).catch((caught: unknown) => caught as Error);
+    const fn = (await cache.set("job", () => 1).catch((caught: unknown) => caught)) as Error;
     expect(fn.message).toMatch(/^Cache value of key "job" \(function\) cannot be serialized/);
   });
 

@@ -20,6 +20,7 @@ import type { Redis } from "ioredis";
 import { CacheClosedError, CacheSerializationError, CacheTimeoutError } from "./errors.ts";
 import { normalizeKey } from "./keys.ts";
 import { MemoryTier, type StoredEntry } from "./memory-tier.ts";
+import type { RedisClientLike } from "./redis-client.ts";
 import { type CacheOperation, RedisTier } from "./redis-tier.ts";
 import { jsonSerializer, type Serializer } from "./serializer.ts";
 
@@ -37,7 +38,7 @@ export type CacheOptions = {
    * the embedded default for a single instance and for tests of user code.
    * The cache never closes this client; it is yours.
    */
-  readonly redis?: Redis;
+  readonly redis?: RedisClientLike;
   /**
    * Prepended to every Redis key (and used for the lock keys and the
    * invalidation channel), so caches of different apps never meet.
@@ -948,6 +949,7 @@ class TwoTierCache implements Cache {
   }
 }
 
+/** Internally the client is used as the ioredis client it is; only the published types stay structural. */
 function isRedisClient(value: unknown): value is Redis {
   return (
     typeof value === "object" &&

@@ -1,7 +1,7 @@
-import type { Redis } from "ioredis";
 import { type Cache, createCache } from "./cache.ts";
+import type { RedisClientLike } from "./redis-client.ts";
 
-const caches = new WeakMap<Redis, Cache>();
+const caches = new WeakMap<RedisClientLike, Cache>();
 
 /**
  * The seed's `cachedFetch`, same arguments (plus the client) and behaviour,
@@ -22,7 +22,7 @@ const caches = new WeakMap<Redis, Cache>();
  * ```
  */
 export function cachedFetch<T>(
-  redis: Redis,
+  redis: RedisClientLike,
   key: string,
   fetch: (context: { readonly signal: AbortSignal }) => Promise<T>,
   ttlSeconds = 300,

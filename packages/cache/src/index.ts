@@ -22,6 +22,7 @@ export {
   CacheSerializationError,
   CacheTimeoutError,
 } from "./errors.ts";
+export type { RedisClientLike } from "./redis-client.ts";
 export { jsonSerializer, type Serializer } from "./serializer.ts";
 export {
   CACHE_META_KEY,

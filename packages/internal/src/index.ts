@@ -32,3 +32,4 @@ export {
   withResultMeta,
 } from "./tool-handler.ts";
 export { type SignalSource, withToolSignal } from "./tool-signal.ts";
+export { callSite, warnOnce } from "./warnings.ts";

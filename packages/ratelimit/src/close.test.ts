@@ -11,7 +11,7 @@ describe("close()", () => {
     await expect(limiter.consume("k")).rejects.toSatisfy(closed);
     await expect(limiter.reset("k")).rejects.toSatisfy(closed);
     expect(() => limiter.nodeMiddleware()).toThrow(RateLimitClosedError);
-    await expect(tool({}, {} as never)).rejects.toThrow(
+    await expect((tool as (...params: unknown[]) => Promise<unknown>)({}, {})).rejects.toThrow(
       "This rate limiter was closed: create a new one with createRateLimiter()",
     );
   });
