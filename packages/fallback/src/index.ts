@@ -6,9 +6,12 @@ export type { Attempt, AttemptContext, FallbackInfo, FallbackOptions } from "./c
 export { FallbackError, FallbackTimeoutError, ToolResultError } from "./errors.ts";
 export { fallbackChain, fetchWithFallback } from "./fallback.ts";
 export {
+  type ContentAnnotations,
+  type ContentBlock,
   FALLBACK_META_KEY,
   type FallbackMeta,
   type FallbackReason,
+  type FixedToolResult,
   getFallbackMeta,
   type OutputOf,
   type OutputSchema,
