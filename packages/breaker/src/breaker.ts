@@ -1,3 +1,4 @@
+import { AsyncLocalStorage } from "node:async_hooks";
 import {
   abortReason,
   assertBoolean,
@@ -20,6 +21,7 @@ import { type BreakerCall, Call, type HalfOpenState } from "./call.ts";
 import { DeadlineQueue } from "./deadlines.ts";
 import {
   BreakerOpenError,
+  BreakerReentrantError,
   BreakerShutdownError,
   BreakerTimeoutError,
   ToolResultError,
@@ -237,6 +239,17 @@ export const BREAKER_FOREIGN_KEYS: ForeignKeys = {
   abortController: "pass `abortable: true` and read `call.signal` in the action",
 };
 const STATES = ["closed", "open", "halfOpen"] as const;
+
+/** The half-open probes running in this async context, innermost first. */
+type ProbeScope = { readonly breaker: object; readonly outer: ProbeScope | undefined };
+/** Entered only by probe calls (rare), read only when a call is refused for want of a probe slot. */
+const probeScopes = new AsyncLocalStorage<ProbeScope>();
+
+function insideProbeOf(breaker: object): boolean {
+  for (let scope = probeScopes.getStore(); scope !== undefined; scope = scope.outer)
+    if (scope.breaker === breaker) return true;
+  return false;
+}
 
 /**
  * The breaker behind `createBreaker`, `createBreakerGroup` and `withBreaker`.
@@ -475,7 +488,10 @@ export class BreakerCore<Args extends unknown[], Result> implements Breaker<Args
     const state = this.#state;
     if (state.kind === "open")
       return this.#reject(state.openedAt + this.#resetTimeoutMs - Date.now());
-    if (state.kind === "halfOpen" && state.probes >= this.#halfOpenMaxCalls) return this.#reject(0);
+    if (state.kind === "halfOpen" && state.probes >= this.#halfOpenMaxCalls) {
+      if (insideProbeOf(this)) return Promise.reject(new BreakerReentrantError(this.name));
+      return this.#reject(0);
+    }
     if (callerSignal?.aborted) return Promise.reject(abortReason(callerSignal));
     let probeOf: HalfOpenState | undefined;
     if (state.kind === "halfOpen") {
@@ -497,7 +513,15 @@ export class BreakerCore<Args extends unknown[], Result> implements Breaker<Args
       call.start = start;
       let result: unknown;
       try {
-        result = invoke(call, payload);
+        result =
+          probeOf === undefined
+            ? invoke(call, payload)
+            : probeScopes.run(
+                { breaker: this, outer: probeScopes.getStore() },
+                invoke,
+                call,
+                payload,
+              );
       } catch (error) {
         this.#onError(call, error);
         return;

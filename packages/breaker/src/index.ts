@@ -15,6 +15,7 @@ export {
   BreakerError,
   type BreakerErrorCode,
   BreakerOpenError,
+  BreakerReentrantError,
   BreakerShutdownError,
   BreakerTimeoutError,
   ToolResultError,
