@@ -59,7 +59,7 @@ describe("types", () => {
     withCache(handler, { cache });
   });
 
-  it("accepts the seed's zero-argument fetch in cachedFetch", () => {
+  it("accepts a zero-argument fetch in cachedFetch", () => {
     const fetchUser = async () => ({ name: "Ada" });
     expectTypeOf(cachedFetch).parameter(2).toBeFunction();
     type Client = Parameters<typeof cachedFetch>[0];

@@ -4,10 +4,10 @@ import type { RedisClientLike } from "./redis-client.ts";
 const caches = new WeakMap<RedisClientLike, Cache>();
 
 /**
- * The seed's `cachedFetch`, same arguments (plus the client) and behaviour,
- * done right: concurrent misses make one `fetch` call per key (one per key
- * across processes too, through a Redis lock), an in-process tier answers
- * repeats without a round trip, and Redis being down or slow falls back to
+ * `cachedFetch(redis, key, fetch, ttlSeconds)`: the classic read-through
+ * helper over a Redis client, done right: concurrent misses make one `fetch`
+ * call per key (one per key across processes too, through a Redis lock), an
+ * in-process tier answers repeats without a round trip, and Redis being down or slow falls back to
  * `fetch` instead of failing the call. Keys are used as given, without a
  * prefix. One cache per client is created on first use; it opens no extra
  * connection and holds no timers.

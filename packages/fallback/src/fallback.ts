@@ -18,7 +18,7 @@ const noFallbackSettings: ChainSettings = {
  * Runs `primary`; when it fails, runs `fallback` instead. Each gets
  * `{ signal, attempt, error }`.
  *
- * The third argument is either the seed's `fallbackOnError` boolean (`true` by
+ * The third argument is either a `fallbackOnError` boolean (`true` by
  * default; `false` rethrows the primary's error) or {@link FallbackOptions}:
  * `when` picks the errors a fallback may answer, `timeoutMs` gives up on a slow
  * primary (aborting its signal) and falls back, `onFallback` reports each

@@ -53,3 +53,16 @@ describe("close()", () => {
     expect(() => health.on("check", () => {})).toThrow(/was closed/);
   });
 });
+
+describe("format", () => {
+  it('answers "json" by default and by name, and names both formats when refusing another', async () => {
+    const health = createHealth({ format: "json", checks: { database: async () => true } });
+    const answer = await health.probe("health");
+    expect(answer.contentType).toBe("application/json; charset=utf-8");
+    expect(JSON.parse(answer.body)).toMatchObject({ status: "healthy" });
+    health.close();
+    expect(() => createHealth({ format: "xml" as never })).toThrow(
+      'Expected `format` to be one of "json", "health+json", got "xml"',
+    );
+  });
+});

@@ -73,10 +73,10 @@ export type HealthOptions = {
    */
   readonly cacheMs?: number;
   /**
-   * `"seed"`: `{ status, checks: { server, …names }, details, timestamp }` as
+   * `"json"`: `{ status, checks: { server, …names }, details, timestamp }` as
    * `application/json`. `"health+json"`: the IETF draft's
    * `application/health+json` (`pass` / `warn` / `fail`).
-   * @default "seed"
+   * @default "json"
    */
   readonly format?: HealthFormat;
   /**
@@ -288,14 +288,14 @@ class HealthImpl implements Health {
       checks = {},
       timeoutMs = 800,
       cacheMs = 1000,
-      format = "seed",
+      format = "json",
       details = true,
       paths = {},
       maxEventLoopDelayMs,
     } = options ?? {};
     assertPositiveNumber(timeoutMs, "timeoutMs");
     assertNonNegativeNumber(cacheMs, "cacheMs");
-    assertOneOf(format, "format", ["seed", "health+json"] as const);
+    assertOneOf(format, "format", ["json", "health+json"] as const);
     assertBoolean(details, "details");
     assertOptions(paths, "paths");
     assertKnownKeys(paths, routes, "createHealth() `paths`");

@@ -60,7 +60,7 @@ describe("createPool options", () => {
     );
   });
 
-  it("uses the seed's defaults on the underlying pg.Pool and passes pg options through", async () => {
+  it("uses production defaults on the underlying pg.Pool and passes pg options through", async () => {
     const pool = open({ connection: { keepAlive: false }, applicationName: "pool-test" });
     expect(pool.pg.options).toMatchObject({
       max: 20,

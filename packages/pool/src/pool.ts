@@ -1413,7 +1413,7 @@ export class Pool {
 }
 
 /**
- * Creates a PostgreSQL pool on node-postgres' `pg.Pool` with the seed's
+ * Creates a PostgreSQL pool on node-postgres' `pg.Pool` with production
  * defaults (`max` 20, idle 30 s, connect 2 s), typed timeouts, safe retries,
  * leak detection, stats and a health check.
  *

@@ -96,7 +96,7 @@ export type CreateLoggerOptions = {
 };
 
 /**
- * A pino logger in the seed's production shape: JSON lines with ISO
+ * A pino logger in a production shape: JSON lines with ISO
  * timestamps, the level as its label (`"level":"info"`), the level from
  * configuration. Pass it to `createTelemetry({ logger })`, or bring your own
  * pino logger.

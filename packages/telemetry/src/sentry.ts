@@ -43,7 +43,7 @@ export type SentryReporterOptions = {
 
 /**
  * An `onError` reporter that sends each thrown tool error to Sentry, tagged
- * with the tool and the service as the seed does, with the request id as extra.
+ * with the tool and the service, with the request id as extra.
  *
  * @example
  * ```ts

@@ -78,7 +78,7 @@ export type ErrorContext = {
 export type ErrorReporter = (error: unknown, context: ErrorContext) => unknown;
 
 /**
- * The seed's buckets for `mcp_tool_duration_seconds`: 10 ms to 5 s.
+ * The default buckets of `mcp_tool_duration_seconds`: 10 ms to 5 s.
  *
  * @example
  * ```ts
@@ -104,7 +104,7 @@ export type TelemetryOptions = {
   readonly serviceName: string;
   /**
    * A pino logger for one `tool_called` line per call; without one nothing is logged.
-   * {@link createLogger} builds one in the seed's shape.
+   * {@link createLogger} builds one (JSON lines, ISO time, level labels).
    * @default undefined
    */
   readonly logger?: Logger | undefined;
