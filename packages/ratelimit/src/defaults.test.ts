@@ -17,7 +17,7 @@ async function statelessServer(register: (server: McpServer) => void): Promise<U
   const http: Server = createServer(async (request, response) => {
     const server = new McpServer({ name: "stateless", version: "1.0.0" });
     register(server);
-    const transport = new StreamableHTTPServerTransport({ sessionIdGenerator: undefined });
+    const transport = new StreamableHTTPServerTransport({}); // no sessionIdGenerator: stateless
     response.on("close", () => {
       void transport.close();
       void server.close();

@@ -5,7 +5,7 @@ describe("close()", () => {
   it("refuses new work with ETELEMETRY_CLOSED and keeps the metrics readable", async () => {
     const telemetry = createTelemetry({ serviceName: "s" });
     const handler = telemetry.wrap("report", async () => ({ content: [] }));
-    await handler({}, {} as never);
+    await (handler as (...params: unknown[]) => Promise<unknown>)({}, {});
     telemetry.close();
     const closed = new TelemetryError(
       "ETELEMETRY_CLOSED",
