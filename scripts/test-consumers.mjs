@@ -10,7 +10,11 @@
 //     (scripts/consumers/<name>.mjs, which gets the module and a `load(id)`
 //     that imports from the consumer project) on every Node given with --node;
 //   - type-checks the README's first ```ts block with tsc under
-//     moduleResolution node16 and bundler;
+//     moduleResolution node16 and bundler, then runs it (compiled by tsc) on
+//     every Node given, within a time limit, with REDIS_URL and DATABASE_URL
+//     passed through: it must exit 0 by itself and print something;
+//   - checks that the published declarations import no optional peer
+//     dependency (a memory-only cache user has no ioredis);
 //   - prints the packed size and the install footprint.
 //
 // Usage: node scripts/test-consumers.mjs [--node /path/to/node ...] [--only name]
@@ -36,6 +40,8 @@ const { values: flags } = parseArgs({
   options: { node: { type: "string", multiple: true, default: [] }, only: { type: "string" } },
 });
 const nodes = [process.execPath, ...flags.node];
+/** A quick start that has not exited by then hangs: a timer, socket or client left open. */
+const quickStartTimeoutMs = 30_000;
 const only = flags.only;
 
 const allowedInTarball = [
@@ -213,6 +219,24 @@ for (const folder of readdirSync(packagesDir).sort()) {
   });
   if (!project) continue;
 
+  record(name, `${name}: published declarations import no optional peer dependency`, () => {
+    const optional = Object.entries(manifest.peerDependenciesMeta ?? {})
+      .filter(([, meta]) => meta?.optional)
+      .map(([dep]) => dep);
+    const dist = join(project, "node_modules", name, "dist");
+    for (const file of readdirSync(dist).filter((entry) => /\.d\.c?ts$/.test(entry))) {
+      const code = readFileSync(join(dist, file), "utf8");
+      for (const dep of optional) {
+        // Statements start a line; an @example in a TSDoc comment starts with " * ".
+        const pattern = new RegExp(
+          `^(import|export)\\b[^;]*?from\\s*["']${dep.replace(/[/.]/g, "\\$&")}(/[^"']*)?["']`,
+          "m",
+        );
+        if (pattern.test(code)) throw new Error(`dist/${file} imports the optional peer ${dep}`);
+      }
+    }
+  });
+
   const smoke = join(root, "scripts", "consumers", `${folder}.mjs`);
   for (const node of nodes) {
     const version = run(node, ["--version"]).trim();
@@ -258,6 +282,45 @@ for (const folder of readdirSync(packagesDir).sort()) {
         JSON.stringify({ compilerOptions, files: ["quickstart.ts"] }, null, 2),
       );
       run(process.execPath, [tsc, "-p", "tsconfig.json"], { cwd: project });
+    });
+  }
+
+  // The quick start as a user runs it: compiled once, then executed on every Node.
+  let compiled = false;
+  record(name, `${name}: README quick start compiles to JavaScript`, () => {
+    const compilerOptions = {
+      target: "ES2022",
+      lib: ["ES2023"],
+      module: "node16",
+      moduleResolution: "node16",
+      strict: true,
+      skipLibCheck: true,
+      outDir: "out",
+      rootDir: ".",
+      types: ["node"],
+      typeRoots: [join(toolDir, "node_modules", "@types")],
+    };
+    writeFileSync(
+      join(project, "tsconfig.emit.json"),
+      JSON.stringify({ compilerOptions, files: ["quickstart.ts"] }, null, 2),
+    );
+    run(process.execPath, [tsc, "-p", "tsconfig.emit.json"], { cwd: project });
+    compiled = existsSync(join(project, "out", "quickstart.js"));
+    if (!compiled) throw new Error("tsc wrote no out/quickstart.js");
+  });
+  for (const node of compiled ? nodes : []) {
+    const version = run(node, ["--version"]).trim();
+    record(name, `${name}: README quick start runs and exits by itself on Node ${version}`, () => {
+      const output = run(node, ["out/quickstart.js"], {
+        cwd: project,
+        env: { ...process.env, NODE_ENV: "development" },
+        timeout: quickStartTimeoutMs,
+        killSignal: "SIGKILL",
+      });
+      if (output.trim() === "") throw new Error("the quick start printed nothing on stdout");
+      // What a user sees, in the log: the first lines of its output.
+      const shown = output.trim().split("\n").slice(0, 8);
+      console.log(shown.map((line) => `      │ ${line.slice(0, 160)}`).join("\n"));
     });
   }
 }

@@ -1,7 +1,9 @@
+import { AsyncLocalStorage } from "node:async_hooks";
 import {
   abortReason,
   assertBoolean,
   assertFunction,
+  assertKnownKeys,
   assertNonNegativeInteger,
   assertOneOf,
   assertOptions,
@@ -11,6 +13,8 @@ import {
   assertString,
   describeValue,
   Emitter,
+  type ForeignKeys,
+  optionKeys,
 } from "@mcp-prod/internal";
 import CircuitBreaker from "opossum";
 import { type BreakerCall, Call, type HalfOpenState } from "./call.ts";
@@ -18,6 +22,7 @@ import { readConsecutiveFailures } from "./consecutive.ts";
 import { DeadlineQueue } from "./deadlines.ts";
 import {
   BreakerOpenError,
+  BreakerReentrantError,
   BreakerShutdownError,
   BreakerTimeoutError,
   ToolResultError,
@@ -212,7 +217,50 @@ type WindowBucket = {
 type Invoke = (call: Call, payload: unknown) => unknown;
 
 const CLOSED: State = { kind: "closed" };
+
+/** The option names of {@link BreakerOptions}, checked against the type by the compiler. */
+export const BREAKER_OPTION_KEYS = optionKeys<BreakerOptions>({
+  name: true,
+  timeout: true,
+  errorThresholdPercentage: true,
+  resetTimeout: true,
+  volumeThreshold: true,
+  rollingCountTimeout: true,
+  rollingCountBuckets: true,
+  halfOpenMaxCalls: true,
+  errorFilter: true,
+  slowCallMs: true,
+  slowCallPercentage: true,
+  initialState: true,
+});
+
+const SNAPSHOT_KEYS = optionKeys<BreakerSnapshot>({ name: true, state: true, openedAt: true });
+
+/** opossum's, cockatiel's and resilience4j's names that mean something else here. */
+export const BREAKER_FOREIGN_KEYS: ForeignKeys = {
+  capacity: "not supported here: a concurrency limit is @mcp-prod/bulkhead",
+  maxConcurrent: "not supported here: a concurrency limit is @mcp-prod/bulkhead",
+  halfOpenAfter: "use `resetTimeout` (milliseconds)",
+  waitDurationInOpenState: "use `resetTimeout` (milliseconds)",
+  failureRateThreshold: "use `errorThresholdPercentage`",
+  minimumNumberOfCalls: "use `volumeThreshold`",
+  slowCallDurationThreshold: "use `slowCallMs` (milliseconds)",
+  slowCallRateThreshold: "use `slowCallPercentage`",
+  permittedNumberOfCallsInHalfOpenState: "use `halfOpenMaxCalls`",
+  abortController: "pass `abortable: true` and read `call.signal` in the action",
+};
 const STATES = ["closed", "open", "halfOpen"] as const;
+
+/** The half-open probes running in this async context, innermost first. */
+type ProbeScope = { readonly breaker: object; readonly outer: ProbeScope | undefined };
+/** Entered only by probe calls (rare), read only when a call is refused for want of a probe slot. */
+const probeScopes = new AsyncLocalStorage<ProbeScope>();
+
+function insideProbeOf(breaker: object): boolean {
+  for (let scope = probeScopes.getStore(); scope !== undefined; scope = scope.outer)
+    if (scope.breaker === breaker) return true;
+  return false;
+}
 
 /**
  * The breaker behind `createBreaker`, `createBreakerGroup` and `withBreaker`.
@@ -254,8 +302,16 @@ export class BreakerCore<Args extends unknown[], Result> implements Breaker<Args
     action: ((...args: never[]) => unknown) | undefined,
     options: BreakerOptions | undefined,
     abortable: boolean,
+    where = "createBreaker()",
+    extraKeys: readonly string[] = ["abortable"],
   ) {
     assertOptions(options);
+    assertKnownKeys(
+      options,
+      new Set([...BREAKER_OPTION_KEYS, ...extraKeys]),
+      where,
+      BREAKER_FOREIGN_KEYS,
+    );
     const {
       name = (action?.name || undefined) ?? "breaker",
       timeout = 10_000,
@@ -288,6 +344,7 @@ export class BreakerCore<Args extends unknown[], Result> implements Breaker<Args
     assertPercentage(slowCallPercentage, "slowCallPercentage");
     if (initialState !== undefined) {
       assertOptions(initialState, "initialState");
+      assertKnownKeys(initialState, SNAPSHOT_KEYS, `${where} \`initialState\``);
       assertOneOf(initialState.state, "initialState.state", STATES);
       if (initialState.openedAt !== undefined && !Number.isFinite(initialState.openedAt)) {
         throw new TypeError(
@@ -447,7 +504,10 @@ export class BreakerCore<Args extends unknown[], Result> implements Breaker<Args
     const state = this.#state;
     if (state.kind === "open")
       return this.#reject(state.openedAt + this.#resetTimeoutMs - Date.now());
-    if (state.kind === "halfOpen" && state.probes >= this.#halfOpenMaxCalls) return this.#reject(0);
+    if (state.kind === "halfOpen" && state.probes >= this.#halfOpenMaxCalls) {
+      if (insideProbeOf(this)) return Promise.reject(new BreakerReentrantError(this.name));
+      return this.#reject(0);
+    }
     if (callerSignal?.aborted) return Promise.reject(abortReason(callerSignal));
     let probeOf: HalfOpenState | undefined;
     if (state.kind === "halfOpen") {
@@ -469,7 +529,15 @@ export class BreakerCore<Args extends unknown[], Result> implements Breaker<Args
       call.start = start;
       let result: unknown;
       try {
-        result = invoke(call, payload);
+        result =
+          probeOf === undefined
+            ? invoke(call, payload)
+            : probeScopes.run(
+                { breaker: this, outer: probeScopes.getStore() },
+                invoke,
+                call,
+                payload,
+              );
       } catch (error) {
         this.#onError(call, error);
         return;

@@ -1,7 +1,12 @@
 import { hasMarker, markError } from "@mcp-prod/internal";
 
 /** Every `code` a {@link BreakerError} can carry. */
-export type BreakerErrorCode = "EOPENBREAKER" | "ETIMEDOUT" | "ESHUTDOWN" | "ETOOLRESULT";
+export type BreakerErrorCode =
+  | "EOPENBREAKER"
+  | "ETIMEDOUT"
+  | "ESHUTDOWN"
+  | "ETOOLRESULT"
+  | "EREENTRANT";
 
 /**
  * The base of every error this package raises. Detect it with
@@ -148,11 +153,44 @@ export class ToolResultError extends BreakerError {
   constructor(breakerName: string, result: unknown) {
     super("ETOOLRESULT", `Breaker "${breakerName}" counted a result as a failure`, breakerName);
     this.result = result;
-    markError(this, "ToolResultError");
+    markError(this, "breaker.ToolResultError");
   }
 
   /** True for a `ToolResultError` from any installed copy of this package. */
   static override isInstance(error: unknown): error is ToolResultError {
-    return hasMarker(error, "ToolResultError");
+    return hasMarker(error, "breaker.ToolResultError");
+  }
+}
+
+/**
+ * A call through a half-open breaker made from inside that breaker's own probe
+ * call: typically `withBreaker(handler, { breaker })` whose handler also calls
+ * `breaker.fire()`. The outer call holds the probe slot, so the inner one could
+ * never run; the probe would fail and the circuit stay open for good.
+ *
+ * @example
+ * ```ts
+ * import { BreakerReentrantError } from "@mcp-prod/breaker";
+ * breaker.on("failure", (error) => {
+ *   if (BreakerReentrantError.isInstance(error)) logger.error(error.message);
+ * });
+ * ```
+ */
+export class BreakerReentrantError extends BreakerError {
+  override readonly name = "BreakerReentrantError";
+  override readonly code = "EREENTRANT" as const;
+
+  constructor(breakerName: string) {
+    super(
+      "EREENTRANT",
+      `Breaker "${breakerName}" was called from inside its own call: the outer call holds the half-open probe slot, so this one can never run and the circuit would never close. Inside a handler wrapped with withBreaker({ breaker }), call the upstream directly instead of through breaker.fire(), or guard it with a second breaker.`,
+      breakerName,
+    );
+    markError(this, "BreakerReentrantError");
+  }
+
+  /** True for a `BreakerReentrantError` from any installed copy of this package. */
+  static override isInstance(error: unknown): error is BreakerReentrantError {
+    return hasMarker(error, "BreakerReentrantError");
   }
 }

@@ -144,7 +144,13 @@ export function createBreakerGroup(
   const { maxBreakers = 1000, abortable: _abortable, ...breakerOptions } = options ?? {};
   assertPositiveInteger(maxBreakers, "maxBreakers");
   // Built once now, so invalid options fail here rather than on the first key.
-  const first = new BreakerCore<unknown[], unknown>(action, breakerOptions, abortable);
+  const first = new BreakerCore<unknown[], unknown>(
+    action,
+    breakerOptions,
+    abortable,
+    "createBreakerGroup()",
+    ["abortable", "maxBreakers"],
+  );
   first.shutdown();
   return new Group(
     () => new BreakerCore(action, breakerOptions, abortable),

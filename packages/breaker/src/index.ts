@@ -23,6 +23,7 @@ export {
   BreakerError,
   type BreakerErrorCode,
   BreakerOpenError,
+  BreakerReentrantError,
   BreakerShutdownError,
   BreakerTimeoutError,
   ToolResultError,

@@ -1,8 +1,10 @@
 import {
   assertBoolean,
   assertFunction,
+  assertKnownKeys,
   assertOptions,
   assertString,
+  optionKeys,
   readToolCall,
   type ToolHandler,
   type ToolResult,
@@ -10,7 +12,13 @@ import {
   withResultMeta,
   withToolSignal,
 } from "@mcp-prod/internal";
-import { type Breaker, BreakerCore, type BreakerOptions } from "./breaker.ts";
+import {
+  BREAKER_FOREIGN_KEYS,
+  BREAKER_OPTION_KEYS,
+  type Breaker,
+  BreakerCore,
+  type BreakerOptions,
+} from "./breaker.ts";
 import { BreakerOpenError } from "./errors.ts";
 
 /** The `_meta` key under which the breaker marks the results it produced. */
@@ -69,6 +77,7 @@ export type WithBreakerOptions =
 export function withBreaker<H extends ToolHandler>(handler: H, options?: WithBreakerOptions): H {
   assertFunction(handler, "handler");
   assertOptions(options);
+  checkKeys(options);
   const {
     openMessage = "Service temporarily unavailable",
     countErrorResults = true,
@@ -105,6 +114,31 @@ export function withBreaker<H extends ToolHandler>(handler: H, options?: WithBre
     }
   };
   return wrapped as unknown as H;
+}
+
+const TOOL_KEYS = [
+  ...optionKeys<ToolBreakerOptions>({ openMessage: true, countErrorResults: true }),
+  "breaker",
+];
+
+/** A shared breaker carries its own options; naming one here would be silently ignored. */
+const SHARED_BREAKER_KEYS = Object.fromEntries(
+  BREAKER_OPTION_KEYS.map((key) => [key, "set it in the shared breaker's own options"]),
+);
+
+function checkKeys(options: WithBreakerOptions | undefined): void {
+  if (options?.breaker !== undefined)
+    assertKnownKeys(options, TOOL_KEYS, "withBreaker()", {
+      ...BREAKER_FOREIGN_KEYS,
+      ...SHARED_BREAKER_KEYS,
+    });
+  else
+    assertKnownKeys(
+      options,
+      [...TOOL_KEYS, ...BREAKER_OPTION_KEYS],
+      "withBreaker()",
+      BREAKER_FOREIGN_KEYS,
+    );
 }
 
 function isErrorResult(result: unknown): boolean {

@@ -1,9 +1,11 @@
 import {
   abortReason,
   assertFunction,
+  assertKnownKeys,
   assertOptions,
   assertPositiveNumber,
   assertString,
+  describeValue,
   readToolCall,
   type ToolHandler,
   textResult,
@@ -56,8 +58,13 @@ export function withTimeout<H extends ToolHandler>(
   timeout: number | WithTimeoutOptions,
 ): H {
   assertFunction(handler, "handler");
+  if (timeout === undefined || timeout === null)
+    throw new TypeError(
+      `Expected \`timeout\` to be milliseconds or \`{ timeoutMs }\`, got ${describeValue(timeout)}: withTimeout(handler, 5000)`,
+    );
   const options = typeof timeout === "number" ? { timeoutMs: timeout } : timeout;
   assertOptions(options, "timeout");
+  assertKnownKeys(options, ["timeoutMs", "message"], "withTimeout()");
   const { timeoutMs, message = `Tool timed out after ${timeoutMs}ms` } = options;
   assertPositiveNumber(timeoutMs, typeof timeout === "number" ? "timeout" : "timeoutMs");
   assertString(message, "message");

@@ -1,3 +1,4 @@
+import type { Cluster, Redis } from "ioredis";
 import { describe, expectTypeOf, it } from "vitest";
 import {
   type Cache,
@@ -5,10 +6,20 @@ import {
   type CacheStats,
   cachedFetch,
   createCache,
+  type RedisClientLike,
   withCache,
 } from "./index.ts";
 
 describe("types", () => {
+  it("takes any ioredis client through a structural type (no ioredis import in the published types)", () => {
+    expectTypeOf<Redis>().toExtend<RedisClientLike>();
+    expectTypeOf<Cluster>().toExtend<RedisClientLike>();
+    expectTypeOf<NonNullable<Parameters<typeof createCache>[0]>["redis"]>().toEqualTypeOf<
+      RedisClientLike | undefined
+    >();
+    expectTypeOf<Parameters<typeof cachedFetch>[0]>().toEqualTypeOf<RedisClientLike>();
+  });
+
   it("infers the value type from the factory", () => {
     const cache = createCache();
     expectTypeOf(cache.getOrSet("k", async () => ({ id: 1 }))).toEqualTypeOf<
@@ -48,7 +59,7 @@ describe("types", () => {
     withCache(handler, { cache });
   });
 
-  it("accepts the seed's zero-argument fetch in cachedFetch", () => {
+  it("accepts a zero-argument fetch in cachedFetch", () => {
     const fetchUser = async () => ({ name: "Ada" });
     expectTypeOf(cachedFetch).parameter(2).toBeFunction();
     type Client = Parameters<typeof cachedFetch>[0];

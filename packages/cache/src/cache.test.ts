@@ -314,6 +314,19 @@ describe("serialization", () => {
     expect(await cache.has("k")).toBe(false);
   });
 
+  it("names the key and the value's type in CacheSerializationError", async () => {
+    const cache = createCache();
+    const error = await cache
+      .set("report:42", { total: 10n })
+      .catch((caught: unknown) => caught as CacheSerializationError);
+    expect(error).toMatchObject({ key: "report:42", valueType: "Object" });
+    expect((error as Error).message).toBe(
+      'Cache value of key "report:42" (Object) cannot be serialized: Do not know how to serialize a BigInt',
+    );
+    const fn = (await cache.set("job", () => 1).catch((caught: unknown) => caught)) as Error;
+    expect(fn.message).toMatch(/^Cache value of key "job" \(function\) cannot be serialized/);
+  });
+
   it("rejects a factory value that cannot be serialized instead of caching it", async () => {
     const cache = createCache();
     await expect(cache.getOrSet("k", () => 10n)).rejects.toSatisfy((error) =>

@@ -3,6 +3,7 @@ import {
   abortReason,
   assertBoolean,
   assertFunction,
+  assertKnownKeys,
   assertNonNegativeNumber,
   assertOptions,
   assertPercentage,
@@ -10,13 +11,16 @@ import {
   assertPositiveNumber,
   assertString,
   Emitter,
+  type ForeignKeys,
   onAbort,
+  optionKeys,
   throwIfAborted,
 } from "@mcp-prod/internal";
 import type { Redis } from "ioredis";
 import { CacheClosedError, CacheSerializationError, CacheTimeoutError } from "./errors.ts";
 import { normalizeKey } from "./keys.ts";
 import { MemoryTier, type StoredEntry } from "./memory-tier.ts";
+import type { RedisClientLike } from "./redis-client.ts";
 import { type CacheOperation, RedisTier } from "./redis-tier.ts";
 import { jsonSerializer, type Serializer } from "./serializer.ts";
 
@@ -34,7 +38,7 @@ export type CacheOptions = {
    * the embedded default for a single instance and for tests of user code.
    * The cache never closes this client; it is yours.
    */
-  readonly redis?: Redis;
+  readonly redis?: RedisClientLike;
   /**
    * Prepended to every Redis key (and used for the lock keys and the
    * invalidation channel), so caches of different apps never meet.
@@ -265,6 +269,54 @@ export function createCache(options?: CacheOptions): Cache {
   return new TwoTierCache(options);
 }
 
+const CACHE_KEYS = optionKeys<CacheOptions>({
+  name: true,
+  redis: true,
+  prefix: true,
+  defaultTtlSeconds: true,
+  staleIfErrorSeconds: true,
+  jitterPercent: true,
+  timeoutMs: true,
+  maxEntries: true,
+  maxBytes: true,
+  maxKeyLength: true,
+  redisTimeoutMs: true,
+  lockTtlMs: true,
+  lockWaitMs: true,
+  lockPollMs: true,
+  invalidation: true,
+  serializer: true,
+});
+
+const CALL_KEYS = optionKeys<GetOrSetOptions>({
+  ttlSeconds: true,
+  staleIfErrorSeconds: true,
+  timeoutMs: true,
+  signal: true,
+});
+
+const STALE_HINT =
+  "use `staleIfErrorSeconds` (how long an expired value may still be served when the factory fails)";
+
+/** bentocache's, cache-manager's and lru-cache's names for options that live elsewhere here. */
+export const CACHE_FOREIGN_KEYS: ForeignKeys = {
+  ttl: "use `defaultTtlSeconds` (seconds); per call, `ttlSeconds`",
+  grace: STALE_HINT,
+  gracePeriod: STALE_HINT,
+  staleTtl: STALE_HINT,
+  max: "use `maxEntries`",
+  maxSize: "use `maxBytes` (serialized characters) or `maxEntries`",
+  store: "pass an ioredis client as `redis`; without it the cache is memory-only",
+  l2: "pass an ioredis client as `redis`; without it the cache is memory-only",
+};
+
+const CALL_FOREIGN_KEYS: ForeignKeys = {
+  ttl: "use `ttlSeconds` (seconds)",
+  grace: STALE_HINT,
+  gracePeriod: STALE_HINT,
+  staleTtl: STALE_HINT,
+};
+
 const INVALIDATE_KEY = "k";
 const INVALIDATE_PREFIX = "p";
 
@@ -295,6 +347,7 @@ class TwoTierCache implements Cache {
 
   constructor(options: CacheOptions = {}) {
     assertOptions(options);
+    assertKnownKeys(options, CACHE_KEYS, "createCache()", CACHE_FOREIGN_KEYS);
     const {
       name = "cache",
       redis,
@@ -426,7 +479,7 @@ class TwoTierCache implements Cache {
   async set(key: string, value: unknown, options?: SetOptions): Promise<void> {
     this.#assertOpen();
     const storageKey = this.#storageKey(key);
-    const settings = this.#settings(options);
+    const settings = this.#settings(options, "cache.set()");
     throwIfAborted(options?.signal);
     await this.#store(key, storageKey, value, settings);
   }
@@ -446,6 +499,7 @@ class TwoTierCache implements Cache {
   ): Promise<void> {
     this.#assertOpen();
     assertOptions(options);
+    assertKnownKeys(options, ["prefix", "signal"], "cache.clear()");
     const { prefix = "", signal } = options;
     if (typeof prefix !== "string") {
       throw new TypeError(`Expected \`prefix\` to be a string, got ${typeof prefix}`);
@@ -504,9 +558,10 @@ class TwoTierCache implements Cache {
     return normalizeKey(key, this.#maxKeyLength);
   }
 
-  #settings(options: GetOrSetOptions | undefined): Settings {
+  #settings(options: GetOrSetOptions | undefined, where = "cache.getOrSet()"): Settings {
     if (options === undefined) return this.#defaults;
     assertOptions(options);
+    assertKnownKeys(options, CALL_KEYS, where, CALL_FOREIGN_KEYS);
     const { ttlSeconds, staleIfErrorSeconds, timeoutMs } = options;
     assertPositiveNumber(ttlSeconds, "ttlSeconds", true);
     assertNonNegativeNumber(staleIfErrorSeconds, "staleIfErrorSeconds", true);
@@ -611,10 +666,10 @@ class TwoTierCache implements Cache {
     try {
       payload = this.#serializer.serialize(value);
     } catch (cause) {
-      throw new CacheSerializationError(key, { cause });
+      throw new CacheSerializationError(key, value, { cause });
     }
     if (typeof payload !== "string") {
-      throw new CacheSerializationError(key, {
+      throw new CacheSerializationError(key, value, {
         cause: new TypeError(`The serializer returned ${typeof payload}, not a string`),
       });
     }
@@ -894,6 +949,7 @@ class TwoTierCache implements Cache {
   }
 }
 
+/** Internally the client is used as the ioredis client it is; only the published types stay structural. */
 function isRedisClient(value: unknown): value is Redis {
   return (
     typeof value === "object" &&

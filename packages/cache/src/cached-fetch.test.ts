@@ -14,7 +14,7 @@ afterAll(() => {
   redis.disconnect();
 });
 
-describe("cachedFetch (the seed's function)", () => {
+describe("cachedFetch (the read-through helper)", () => {
   it("stores the fetched value under the key as given, with the TTL, and reads it back", async () => {
     const key = `test:cached-fetch:${randomUUID()}`;
     const fetch = vi.fn(async () => ({ id: 42, name: "Ada" }));
@@ -27,7 +27,7 @@ describe("cachedFetch (the seed's function)", () => {
     await redis.del(key);
   });
 
-  it("makes one fetch call for 1000 concurrent requests on a cold key (the seed makes 1000)", async () => {
+  it("makes one fetch call for 1000 concurrent requests on a cold key (a naive read-through makes 1000)", async () => {
     const key = `test:cached-fetch:${randomUUID()}`;
     let calls = 0;
     const fetch = async () => {

@@ -1,13 +1,13 @@
-import type { Redis } from "ioredis";
 import { type Cache, createCache } from "./cache.ts";
+import type { RedisClientLike } from "./redis-client.ts";
 
-const caches = new WeakMap<Redis, Cache>();
+const caches = new WeakMap<RedisClientLike, Cache>();
 
 /**
- * The seed's `cachedFetch`, same arguments (plus the client) and behaviour,
- * done right: concurrent misses make one `fetch` call per key (one per key
- * across processes too, through a Redis lock), an in-process tier answers
- * repeats without a round trip, and Redis being down or slow falls back to
+ * `cachedFetch(redis, key, fetch, ttlSeconds)`: the classic read-through
+ * helper over a Redis client, done right: concurrent misses make one `fetch`
+ * call per key (one per key across processes too, through a Redis lock), an
+ * in-process tier answers repeats without a round trip, and Redis being down or slow falls back to
  * `fetch` instead of failing the call. Keys are used as given, without a
  * prefix. One cache per client is created on first use; it opens no extra
  * connection and holds no timers.
@@ -22,7 +22,7 @@ const caches = new WeakMap<Redis, Cache>();
  * ```
  */
 export function cachedFetch<T>(
-  redis: Redis,
+  redis: RedisClientLike,
   key: string,
   fetch: (context: { readonly signal: AbortSignal }) => Promise<T>,
   ttlSeconds = 300,

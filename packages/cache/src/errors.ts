@@ -76,16 +76,35 @@ export class CacheTimeoutError extends CacheError {
 export class CacheSerializationError extends CacheError {
   override readonly name = "CacheSerializationError";
   readonly key: string;
+  /** What the value was: `"bigint"`, `"function"`, `"undefined"`, or an object's class (`"Object"`, `"Map"`). */
+  readonly valueType: string;
 
-  constructor(key: string, options?: ErrorOptions) {
-    super("ERR_CACHE_SERIALIZATION", "Cache value cannot be serialized", options);
+  constructor(key: string, value: unknown, options?: ErrorOptions) {
+    const valueType = typeOfValue(value);
+    const reason = options?.cause instanceof Error ? `: ${options.cause.message}` : "";
+    super(
+      "ERR_CACHE_SERIALIZATION",
+      `Cache value of key ${JSON.stringify(key)} (${valueType}) cannot be serialized${reason}`,
+      options,
+    );
     this.key = key;
+    this.valueType = valueType;
     markError(this, "CacheSerializationError");
   }
 
   static override isInstance(error: unknown): error is CacheSerializationError {
     return hasMarker(error, "CacheSerializationError");
   }
+}
+
+function typeOfValue(value: unknown): string {
+  if (value === null) return "null";
+  if (typeof value !== "object") return typeof value;
+  if (Array.isArray(value)) return "Array";
+  return (
+    (Object.getPrototypeOf(value) as { constructor?: { name?: string } } | null)?.constructor
+      ?.name || "Object"
+  );
 }
 
 /**

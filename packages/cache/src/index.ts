@@ -30,6 +30,7 @@ export {
   CacheTimeoutError,
 } from "./errors.ts";
 export { withCache } from "./policy.ts";
+export type { RedisClientLike } from "./redis-client.ts";
 export { jsonSerializer, type Serializer } from "./serializer.ts";
 export {
   CACHE_META_KEY,

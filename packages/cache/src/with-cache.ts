@@ -1,8 +1,10 @@
 import {
   assertFunction,
+  assertKnownKeys,
   assertNonNegativeNumber,
   assertOptions,
   assertPositiveNumber,
+  optionKeys,
   readToolCall,
   type ToolHandler,
   type ToolResult,
@@ -43,6 +45,14 @@ export type CacheResultMeta = {
 /** The `_meta` key `withCache` writes. */
 export const CACHE_META_KEY = "mcp-prod/cache";
 
+const WITH_CACHE_KEYS = optionKeys<WithCacheOptions>({
+  cache: true,
+  key: true,
+  ttlSeconds: true,
+  staleIfErrorSeconds: true,
+  timeoutMs: true,
+});
+
 /** Carries an `isError` result through the cache without caching it. */
 class UncacheableResult {
   constructor(readonly result: ToolResultLike) {}
@@ -76,6 +86,10 @@ export function withCache<H extends ToolHandler>(
   assertOptions(options);
   if (options === undefined)
     throw new TypeError("Expected `options` to be an object, got undefined");
+  assertKnownKeys(options, WITH_CACHE_KEYS, "withCache()", {
+    ttl: "use `ttlSeconds` (seconds)",
+    grace: "use `staleIfErrorSeconds`",
+  });
   const { cache, key, ttlSeconds, staleIfErrorSeconds, timeoutMs } = options;
   if (typeof cache !== "object" || cache === null || typeof cache.getOrSetEntry !== "function") {
     throw new TypeError("Expected `cache` to be a cache from createCache()");

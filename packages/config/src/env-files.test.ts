@@ -7,8 +7,8 @@ import { captureConfigError, useTempFolder } from "./test-support.ts";
 const useTemp = useTempFolder();
 const issuesOf = (run: () => unknown) => captureConfigError(run).issues;
 
-/** The seed's `.env.production`, verbatim, with the vault's value supplied by the real environment. */
-const seedEnvProduction = `# .env.production
+/** A typical server's `.env.production`, with the vault's value supplied by the real environment. */
+const serverEnvProduction = `# .env.production
 NODE_ENV=production
 LOG_LEVEL=info
 
@@ -32,8 +32,8 @@ DATABASE_URL=postgresql://user:pass@host:5432/db
 SENTRY_DSN=https://xxx@sentry.io/123
 `;
 
-/** The seed's `ConfigSchema`, declared with env() and secret(). */
-const seedShape = {
+/** That server's `ConfigSchema`, declared with env() and secret(). */
+const serverShape = {
   nodeEnv: env("NODE_ENV", z.enum(["development", "production", "test"])),
   logLevel: env("LOG_LEVEL", z.enum(["debug", "info", "warn", "error"])),
   server: {
@@ -48,10 +48,10 @@ const seedShape = {
 };
 
 describe("envFiles", () => {
-  it("loads the seed's .env.production layout into the seed's ConfigSchema shape", () => {
+  it("loads a server's .env.production layout into its ConfigSchema shape", () => {
     const temp = useTemp();
-    const file = temp.write(".env.production", seedEnvProduction);
-    const config = loadConfig(seedShape, {
+    const file = temp.write(".env.production", serverEnvProduction);
+    const config = loadConfig(serverShape, {
       env: { SECRET_FROM_VAULT: "vault-value-5d1e" },
       envFiles: [file],
     });
@@ -69,8 +69,8 @@ describe("envFiles", () => {
 
   it("reports a ${VAR} that nothing sets, naming the file and never guessing an empty value", () => {
     const temp = useTemp();
-    const file = temp.write(".env.production", seedEnvProduction);
-    expect(issuesOf(() => loadConfig(seedShape, { env: {}, envFiles: [file] }))).toEqual([
+    const file = temp.write(".env.production", serverEnvProduction);
+    expect(issuesOf(() => loadConfig(serverShape, { env: {}, envFiles: [file] }))).toEqual([
       {
         variable: "OAUTH_CLIENT_SECRET",
         path: "oauth.clientSecret",

@@ -192,12 +192,8 @@ describe("loadConfig", () => {
       expect(error.issues[0]?.variable).toBe("DEBUG");
     });
 
-    it("is what the README recommends over z.coerce.boolean(), which reads 'false' as true", () => {
-      const coerced = loadConfig(
-        { debug: env("DEBUG", z.coerce.boolean()) },
-        { env: { DEBUG: "false" } },
-      );
-      expect(coerced.debug).toBe(true);
+    it("is what env() asks for instead of z.coerce.boolean(), which reads 'false' as true", () => {
+      expect(() => env("DEBUG", z.coerce.boolean())).toThrow(/use z\.stringbool\(\)/);
     });
   });
 

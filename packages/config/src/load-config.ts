@@ -1,4 +1,11 @@
-import { assertOptions, assertString, describeValue } from "@mcp-prod/internal";
+import {
+  assertBoolean,
+  assertKnownKeys,
+  assertOptions,
+  assertString,
+  describeValue,
+  optionKeys,
+} from "@mcp-prod/internal";
 import type { z } from "zod";
 import {
   configRecord,
@@ -43,6 +50,15 @@ export type LoadConfigOptions = {
    * @default undefined (no check)
    */
   readonly strictPrefix?: string;
+  /**
+   * Treat a variable set to the empty string (`PORT=`) as unset, so the
+   * schema's `.default()` applies and a required variable is reported as
+   * missing, instead of `z.coerce.number()` turning `""` into `0`. Set it to
+   * `false` to hand `""` to the schema as it is. (t3-env's option of the same
+   * name.) An empty secret is an error either way.
+   * @default true
+   */
+  readonly emptyStringAsUndefined?: boolean;
 };
 
 type Primitive = string | number | boolean | bigint | symbol | null | undefined;
@@ -110,8 +126,25 @@ function collectLeaves(shape: ConfigShape, prefix: readonly string[], leaves: Le
   return leaves;
 }
 
-function validateOptions(options: LoadConfigOptions | undefined): void {
+const LOAD_KEYS = optionKeys<LoadConfigOptions>({
+  env: true,
+  envFiles: true,
+  strictPrefix: true,
+  emptyStringAsUndefined: true,
+});
+
+/** t3-env's, envalid's and dotenv's names. */
+const LOAD_FOREIGN_KEYS = {
+  runtimeEnv: "use `env`",
+  path: "use `envFiles` (an array of paths)",
+  envFile: "use `envFiles` (an array of paths)",
+  prefix: "use `strictPrefix`",
+  clientPrefix: "use `strictPrefix`",
+};
+
+function validateOptions(options: LoadConfigOptions | undefined, where: string): void {
   assertOptions(options);
+  assertKnownKeys(options, LOAD_KEYS, where, LOAD_FOREIGN_KEYS);
   if (options?.env !== undefined && (typeof options.env !== "object" || options.env === null))
     throw new TypeError(`Expected \`env\` to be an object, got ${describeValue(options.env)}`);
   const envFiles: unknown = options?.envFiles;
@@ -123,6 +156,7 @@ function validateOptions(options: LoadConfigOptions | undefined): void {
       `Expected \`envFiles\` to be an array of file paths, got ${describeValue(envFiles)}`,
     );
   assertString(options?.strictPrefix, "strictPrefix", true);
+  assertBoolean(options?.emptyStringAsUndefined, "emptyStringAsUndefined", true);
 }
 
 function quote(value: unknown): string {
@@ -140,12 +174,18 @@ function resolveVariable(
   path: string,
   raw: RawValue,
   production: boolean,
+  emptyStringAsUndefined: boolean,
 ): Resolved {
   if (!raw.ok) return { ok: false, messages: [raw.message] };
   let { value: input, source } = raw;
   const from = source.kind === "file" ? ` (from ${source.file})` : "";
   if (variable.secret && input === "")
     return { ok: false, messages: [`is set but empty; a secret needs a value${from}`] };
+  const empty = input === "" && emptyStringAsUndefined;
+  if (empty) {
+    input = undefined;
+    source = { kind: "unset" };
+  }
   if (input === undefined && variable.devDefault !== undefined && !production) {
     input = variable.devDefault as string;
     source = { kind: "default", dev: true };
@@ -154,6 +194,11 @@ function resolveVariable(
   if (!result.success) {
     if (input === undefined) {
       const hint = `set ${variable.name} or ${variable.name}_FILE`;
+      if (empty)
+        return {
+          ok: false,
+          messages: [`is required but empty (an empty value counts as unset; ${hint})${from}`],
+        };
       return { ok: false, messages: [`is required but not set (${hint})`] };
     }
     return {
@@ -229,8 +274,13 @@ export function loadConfig<Shape extends ConfigShape>(
 ): InferConfig<Shape> {
   if (typeof shape !== "object" || shape === null || Array.isArray(shape))
     throw new TypeError(`Expected \`shape\` to be an object, got ${describeValue(shape)}`);
-  validateOptions(options);
-  const { env = process.env, envFiles = [], strictPrefix } = options ?? {};
+  validateOptions(options, "loadConfig()");
+  const {
+    env = process.env,
+    envFiles = [],
+    strictPrefix,
+    emptyStringAsUndefined = true,
+  } = options ?? {};
   const leaves = collectLeaves(shape, [], []);
   const environment = new Environment(env, envFiles);
   const production = environment.plain("NODE_ENV") === "production";
@@ -243,7 +293,13 @@ export function loadConfig<Shape extends ConfigShape>(
   const values = new Map<string, LoadedEntry>();
   for (const { path: segments, variable } of leaves) {
     const path = segments.join(".");
-    const resolved = resolveVariable(variable, path, environment.read(variable.name), production);
+    const resolved = resolveVariable(
+      variable,
+      path,
+      environment.read(variable.name),
+      production,
+      emptyStringAsUndefined,
+    );
     if (resolved.ok) values.set(path, resolved.entry);
     else
       for (const message of resolved.messages)

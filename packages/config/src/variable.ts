@@ -1,4 +1,4 @@
-import { assertOptions, assertString, describeValue } from "@mcp-prod/internal";
+import { assertKnownKeys, assertOptions, assertString, describeValue } from "@mcp-prod/internal";
 import type { z } from "zod";
 
 const variableMarker: unique symbol = Symbol.for("mcp-prod.config.variable");
@@ -74,7 +74,15 @@ function declare<Schema extends z.ZodType>(
     typeof (schema as { safeParse?: unknown }).safeParse !== "function"
   )
     throw new TypeError(`Expected \`schema\` to be a zod schema, got ${describeValue(schema)}`);
+  if (coercesBoolean(schema))
+    throw new TypeError(
+      `Expected the schema of ${name} not to be z.coerce.boolean(), which reads "false" and "0" as true: use z.stringbool() ("true"/"false", "1"/"0", "yes"/"no", "on"/"off")`,
+    );
   assertOptions(options);
+  assertKnownKeys(options, ["devDefault"], `${secret ? "secret" : "env"}("${name}")`, {
+    default: "give the schema a `.default(value)`",
+    docs: "not supported: describe the variable in a comment or your README",
+  });
   return Object.freeze({
     [variableMarker]: true as const,
     name,
@@ -124,6 +132,24 @@ export function secret<Schema extends z.ZodType>(
   options?: VariableOptions<Schema>,
 ): ConfigVariable<Schema> {
   return declare(name, schema, options, true);
+}
+
+type SchemaDefinition = {
+  readonly type?: string;
+  readonly coerce?: boolean;
+  readonly innerType?: unknown;
+  readonly in?: unknown;
+};
+
+/** Whether the schema is `z.coerce.boolean()`, under `.default()`, `.optional()` and the like. */
+function coercesBoolean(schema: unknown): boolean {
+  for (let current = schema, depth = 0; depth < 10; depth++) {
+    const definition = (current as { _zod?: { def?: SchemaDefinition } } | undefined)?._zod?.def;
+    if (definition === undefined) return false;
+    if (definition.type === "boolean") return definition.coerce === true;
+    current = definition.innerType ?? definition.in;
+  }
+  return false;
 }
 
 export function isConfigVariable(value: unknown): value is ConfigVariable {

@@ -1,10 +1,12 @@
 import {
   abortReason,
   assertFunction,
+  assertKnownKeys,
   assertOptions,
   assertPositiveNumber,
   describeValue,
   onAbort,
+  optionKeys,
 } from "@mcp-prod/internal";
 import { FallbackError, FallbackTimeoutError } from "./errors.ts";
 
@@ -81,10 +83,29 @@ const defaultSettings: ChainSettings = {
   onFallback: undefined,
 };
 
+/** The option names of {@link FallbackOptions}. */
+export const FALLBACK_KEYS = optionKeys<FallbackOptions>({
+  when: true,
+  timeoutMs: true,
+  onFallback: true,
+  signal: true,
+});
+
+const FALLBACK_FOREIGN_KEYS = {
+  shouldFallback: "use `when` (return false for errors a fallback must not hide)",
+  fallbackOn: "use `when` (return false for errors a fallback must not hide)",
+  onFailure: "use `onFallback`",
+};
+
 /** Validates the options shared by every entry point and fills their defaults. */
-export function readSettings(options: Omit<FallbackOptions, "signal"> | undefined): ChainSettings {
+export function readSettings(
+  options: Omit<FallbackOptions, "signal"> | undefined,
+  where: string,
+  known: readonly string[] = FALLBACK_KEYS,
+): ChainSettings {
   if (options === undefined) return defaultSettings;
   assertOptions(options);
+  assertKnownKeys(options, known, where, FALLBACK_FOREIGN_KEYS);
   const { when, timeoutMs, onFallback } = options;
   assertFunction(when, "when", true);
   assertPositiveNumber(timeoutMs, "timeoutMs", true);

@@ -1,4 +1,4 @@
-import { hasMarker, markError, type ToolResult } from "@mcp-prod/internal";
+import { hasMarker, markError, redactSecrets, type ToolResult } from "@mcp-prod/internal";
 
 /**
  * Every attempt failed: the primary and each fallback after it. `errors`
@@ -93,19 +93,21 @@ export class ToolResultError extends Error {
   readonly result: ToolResult;
 
   constructor(result: ToolResult) {
-    super(`Tool returned an error result: ${firstText(result) ?? "(no text content)"}`);
+    super(
+      `Tool returned an error result: ${redactSecrets(firstText(result) ?? "(no text content)")}`,
+    );
     this.result = result;
-    markError(this, "ToolResultError");
+    markError(this, "fallback.ToolResultError");
   }
 
   /** True for a `ToolResultError` from any installed copy of this package. */
   static isInstance(error: unknown): error is ToolResultError {
-    return hasMarker(error, "ToolResultError");
+    return hasMarker(error, "fallback.ToolResultError");
   }
 }
 
 function describeError(error: unknown): string {
-  return error instanceof Error ? error.message : String(error);
+  return redactSecrets(error instanceof Error ? error.message : String(error));
 }
 
 function firstText(result: ToolResult): string | undefined {

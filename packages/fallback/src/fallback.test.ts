@@ -39,7 +39,7 @@ describe("fetchWithFallback", () => {
     expect(fallback).not.toHaveBeenCalled();
   });
 
-  it("answers a failed primary with the fallback, the seed's two-argument call", async () => {
+  it("answers a failed primary with the fallback, the two-argument call", async () => {
     const failure = new Error("api down");
     const fallback = vi.fn((_context: AttemptContext) => Promise.resolve("cached"));
     const data = await fetchWithFallback(() => Promise.reject(failure), fallback);

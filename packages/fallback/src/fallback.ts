@@ -10,7 +10,7 @@ import {
 
 const neverFallBack = (): boolean => false;
 const noFallbackSettings: ChainSettings = {
-  ...readSettings(undefined),
+  ...readSettings(undefined, "fetchWithFallback()"),
   when: neverFallBack,
 };
 
@@ -18,7 +18,7 @@ const noFallbackSettings: ChainSettings = {
  * Runs `primary`; when it fails, runs `fallback` instead. Each gets
  * `{ signal, attempt, error }`.
  *
- * The third argument is either the seed's `fallbackOnError` boolean (`true` by
+ * The third argument is either a `fallbackOnError` boolean (`true` by
  * default; `false` rethrows the primary's error) or {@link FallbackOptions}:
  * `when` picks the errors a fallback may answer, `timeoutMs` gives up on a slow
  * primary (aborting its signal) and falls back, `onFallback` reports each
@@ -50,9 +50,11 @@ export function fetchWithFallback<T>(
     let settings: ChainSettings;
     let signal: AbortSignal | undefined;
     if (typeof fallbackOnErrorOrOptions === "boolean") {
-      settings = fallbackOnErrorOrOptions ? readSettings(undefined) : noFallbackSettings;
+      settings = fallbackOnErrorOrOptions
+        ? readSettings(undefined, "fetchWithFallback()")
+        : noFallbackSettings;
     } else {
-      settings = readSettings(fallbackOnErrorOrOptions);
+      settings = readSettings(fallbackOnErrorOrOptions, "fetchWithFallback()");
       signal = fallbackOnErrorOrOptions.signal;
       assertSignal(signal, "signal");
     }
@@ -100,7 +102,7 @@ export function fallbackChain<T>(
     attempts.forEach((attempt, index) => {
       assertFunction(attempt, `attempts[${index}]`);
     });
-    const settings = readSettings(options);
+    const settings = readSettings(options, "fallbackChain()");
     const signal = options?.signal;
     assertSignal(signal, "signal");
     const list = [...attempts];

@@ -12,9 +12,12 @@ export { FallbackError, FallbackTimeoutError, ToolResultError } from "./errors.t
 export { fallbackChain, fetchWithFallback } from "./fallback.ts";
 export { type FallbackPolicyOptions, withFallback } from "./policy.ts";
 export {
+  type ContentAnnotations,
+  type ContentBlock,
   FALLBACK_META_KEY,
   type FallbackMeta,
   type FallbackReason,
+  type FixedToolResult,
   getFallbackMeta,
   type OutputOf,
   type OutputSchema,

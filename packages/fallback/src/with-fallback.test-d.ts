@@ -55,6 +55,31 @@ describe("withFallback types", () => {
     );
   });
 
+  it("types a fixed result's content as the SDK's content blocks", () => {
+    const server = new McpServer({ name: "t", version: "1.0.0" });
+    const handler = async () => ({ content: [{ type: "text" as const, text: "live" }] });
+    server.registerTool(
+      "status",
+      {},
+      withFallback(handler, {
+        content: [
+          { type: "text", text: "cached" },
+          { type: "image", data: "iVBORw0KGgo=", mimeType: "image/png" },
+          { type: "resource_link", uri: "file:///status.json", name: "status" },
+        ],
+      }),
+    );
+    // @ts-expect-error "txt" is no content type: the client would get `Invalid tools/call result`
+    withFallback(handler, { content: [{ type: "txt", text: "cached" }] });
+    // @ts-expect-error an image needs its mimeType
+    withFallback(handler, { content: [{ type: "image", data: "iVBORw0KGgo=" }] });
+    // @ts-expect-error a list of fallbacks is checked the same way
+    withFallback(handler, [
+      async () => ({ content: [] }),
+      { content: [{ type: "txt", text: "x" }] },
+    ]);
+  });
+
   it("returns the handler's own type", () => {
     const handler = async (args: { id: number }, _extra: { signal: AbortSignal }) => ({
       content: [{ type: "text" as const, text: String(args.id) }],

@@ -8,7 +8,13 @@ import {
   withResultMeta,
   withToolSignal,
 } from "@mcp-prod/internal";
-import { type AttemptContext, type FallbackOptions, readSettings, runChain } from "./chain.ts";
+import {
+  type AttemptContext,
+  FALLBACK_KEYS,
+  type FallbackOptions,
+  readSettings,
+  runChain,
+} from "./chain.ts";
 import { FallbackTimeoutError, ToolResultError } from "./errors.ts";
 
 /**
@@ -76,6 +82,65 @@ export type WithFallbackOptions<
   readonly outputSchema?: Schema;
 };
 
+/** Who a content block is for, and how much it matters (MCP's `Annotations`). */
+export type ContentAnnotations = {
+  readonly audience?: ReadonlyArray<"user" | "assistant">;
+  readonly priority?: number;
+  readonly lastModified?: string;
+};
+
+type BlockExtras = {
+  readonly annotations?: ContentAnnotations;
+  readonly _meta?: Record<string, unknown>;
+};
+
+/**
+ * One block of a tool result's `content`, as the MCP specification defines
+ * it (the SDK's `ContentBlock`): a typo such as `{ type: "txt" }` fails to
+ * compile instead of reaching a client as `Invalid tools/call result` during
+ * the outage the fallback is for.
+ *
+ * @example
+ * ```ts
+ * const unavailable: ContentBlock = { type: "text", text: "Forecast temporarily unavailable" };
+ * ```
+ */
+export type ContentBlock =
+  | (BlockExtras & { readonly type: "text"; readonly text: string })
+  | (BlockExtras & { readonly type: "image"; readonly data: string; readonly mimeType: string })
+  | (BlockExtras & { readonly type: "audio"; readonly data: string; readonly mimeType: string })
+  | (BlockExtras & {
+      readonly type: "resource_link";
+      readonly uri: string;
+      readonly name: string;
+      readonly title?: string;
+      readonly description?: string;
+      readonly mimeType?: string;
+      readonly size?: number;
+    })
+  | (BlockExtras & {
+      readonly type: "resource";
+      readonly resource:
+        | { readonly uri: string; readonly mimeType?: string; readonly text: string }
+        | { readonly uri: string; readonly mimeType?: string; readonly blob: string };
+    });
+
+/**
+ * A fixed fallback result: the SDK's `CallToolResult`, its content blocks
+ * checked by the compiler.
+ *
+ * @example
+ * ```ts
+ * const degraded: FixedToolResult = { content: [{ type: "text", text: "Try again later" }], isError: true };
+ * ```
+ */
+export type FixedToolResult = {
+  readonly content: ReadonlyArray<ContentBlock>;
+  readonly structuredContent?: Record<string, unknown>;
+  readonly isError?: boolean;
+  readonly _meta?: Record<string, unknown>;
+};
+
 /**
  * A fallback for handler `H`: a handler taking the same parameters, or a fixed
  * result. With an `outputSchema`, a fixed result must be an `isError` result
@@ -87,8 +152,18 @@ export type ToolFallback<
 > =
   | ((...params: Parameters<H>) => ToolResult | Promise<ToolResult>)
   | (Schema extends OutputSchema
-      ? (ToolResult & { isError: true }) | (ToolResult & { structuredContent: OutputOf<Schema> })
-      : ToolResult);
+      ?
+          | (FixedToolResult & { readonly isError: true })
+          | (Omit<FixedToolResult, "structuredContent"> & {
+              readonly structuredContent: OutputOf<Schema>;
+            })
+      : FixedToolResult);
+
+const WITH_FALLBACK_KEYS = [
+  ...FALLBACK_KEYS.filter((key) => key !== "signal"),
+  "fallbackOnErrorResult",
+  "outputSchema",
+];
 
 /** A handler as the wrapper calls it: with the parameters it was given. */
 type CallableHandler = (...params: ReadonlyArray<unknown>) => ToolResult | Promise<ToolResult>;
@@ -139,16 +214,17 @@ export function withFallback<H extends ToolHandler, Schema extends OutputSchema>
 ): H;
 export function withFallback<H extends ToolHandler>(
   handler: H,
-  fallback: ToolFallback<H> | ReadonlyArray<ToolFallback<H>>,
+  fallback: unknown,
   options?: WithFallbackOptions,
 ): H {
   assertFunction(handler, "handler");
-  const settings = readSettings(options);
+  const settings = readSettings(options, "withFallback()", WITH_FALLBACK_KEYS);
   const { fallbackOnErrorResult = true, outputSchema } = options ?? {};
   assertBoolean(fallbackOnErrorResult, "fallbackOnErrorResult");
   assertOutputSchema(outputSchema);
-  const steps = (Array.isArray(fallback) ? fallback : [fallback]).map((item, index, all) =>
-    toStep(item, all.length === 1 ? "fallback" : `fallback[${index}]`, outputSchema),
+  const steps = (Array.isArray(fallback) ? (fallback as unknown[]) : [fallback]).map(
+    (item, index, all) =>
+      toStep(item, all.length === 1 ? "fallback" : `fallback[${index}]`, outputSchema),
   );
   if (steps.length === 0) {
     throw new TypeError("Expected `fallback` to hold at least one fallback, got an empty array");

@@ -1,4 +1,4 @@
-import { assertOptions, assertString } from "@mcp-prod/internal";
+import { assertKnownKeys, assertOptions, assertString } from "@mcp-prod/internal";
 import type { CheckFunction, HealthStatus } from "./checks.ts";
 import { HealthError } from "./errors.ts";
 
@@ -29,6 +29,7 @@ export function pgCheck(pool: QueryablePool, options?: { readonly query?: string
   if (typeof pool?.query !== "function")
     throw new TypeError("Expected `pool` to have a query(text) method");
   assertOptions(options);
+  assertKnownKeys(options, ["query"], "pgCheck()");
   const { query = "SELECT 1" } = options ?? {};
   assertString(query, "query");
   return async () => {

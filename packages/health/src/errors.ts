@@ -14,7 +14,7 @@ import { hasMarker, markError } from "@mcp-prod/internal";
  * if (HealthError.isInstance(error) && error.code === "SHUTDOWN_TIMEOUT") alert();
  * ```
  */
-export type HealthErrorCode = "CHECK_TIMEOUT" | "CHECK_FAILED" | "SHUTDOWN_TIMEOUT";
+export type HealthErrorCode = "CHECK_TIMEOUT" | "CHECK_FAILED" | "SHUTDOWN_TIMEOUT" | "CLOSED";
 
 /**
  * The one error class of `@mcp-prod/health`. Detect it with

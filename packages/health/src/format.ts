@@ -1,14 +1,15 @@
 import type { CheckResult, HealthStatus } from "./checks.ts";
 
 /**
- * The body format of every probe route.
+ * The body format of every probe route: `"json"` (`{ status, checks, timestamp }`,
+ * `healthy` / `degraded` / `unhealthy`) or `"health+json"` (the IETF draft).
  *
  * @example
  * ```ts
  * createHealth({ format: "health+json" }); // application/health+json, pass / warn / fail
  * ```
  */
-export type HealthFormat = "seed" | "health+json";
+export type HealthFormat = "json" | "health+json";
 
 /**
  * Where the service is in its life: see `Health.readiness`.
@@ -38,7 +39,7 @@ export type ProbeBody = {
 
 const ietfStatus = { healthy: "pass", degraded: "warn", unhealthy: "fail" } as const;
 
-function seedBody(probe: ProbeBody, details: boolean): Record<string, unknown> {
+function jsonBody(probe: ProbeBody, details: boolean): Record<string, unknown> {
   // Routes without dependency checks report the process itself as `server`.
   const server =
     probe.results === undefined
@@ -105,6 +106,6 @@ export function renderProbe(
     : {
         statusCode,
         contentType: "application/json; charset=utf-8",
-        body: JSON.stringify(seedBody(probe, details)),
+        body: JSON.stringify(jsonBody(probe, details)),
       };
 }

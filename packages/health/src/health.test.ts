@@ -18,7 +18,7 @@ async function serve(health: Health): Promise<Listening> {
 }
 
 describe("/health", () => {
-  it("answers in the seed's shape with server first and every check by name", async () => {
+  it("answers in the json format with server first and every check by name", async () => {
     const health = createHealth({ checks: { database: () => "healthy", cache: () => true } });
     const { url } = await serve(health);
     const answer = await request(`${url}/health`);

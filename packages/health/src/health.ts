@@ -2,23 +2,27 @@ import type { IncomingMessage, ServerResponse } from "node:http";
 import {
   assertBoolean,
   assertFunction,
+  assertKnownKeys,
   assertNonNegativeNumber,
   assertOneOf,
   assertOptions,
   assertPositiveNumber,
   assertString,
   Emitter,
+  optionKeys,
   raceAbort,
   throwIfAborted,
 } from "@mcp-prod/internal";
 import {
   type Check,
+  type CheckDefinition,
   type CheckResult,
   type HealthReport,
   type HealthStatus,
   type NormalizedCheck,
   runChecks,
 } from "./checks.ts";
+import { HealthError } from "./errors.ts";
 import { type HealthFormat, type ProbeResponse, type Readiness, renderProbe } from "./format.ts";
 import {
   type GracefulShutdown,
@@ -69,10 +73,10 @@ export type HealthOptions = {
    */
   readonly cacheMs?: number;
   /**
-   * `"seed"`: `{ status, checks: { server, …names }, details, timestamp }` as
+   * `"json"`: `{ status, checks: { server, …names }, details, timestamp }` as
    * `application/json`. `"health+json"`: the IETF draft's
    * `application/health+json` (`pass` / `warn` / `fail`).
-   * @default "seed"
+   * @default "json"
    */
   readonly format?: HealthFormat;
   /**
@@ -166,11 +170,37 @@ export type Health = {
   /** Installs signal handlers that drain and stop `servers`, run `cleanup` and exit. */
   gracefulShutdown(options?: GracefulShutdownOptions): GracefulShutdown;
   on<Name extends keyof HealthEvents>(name: Name, listener: HealthEvents[Name]): () => void;
-  /** Removes signal handlers, listeners and the event-loop monitor; the process can exit. */
+  /**
+   * Removes signal handlers, listeners and the event-loop monitor; the process
+   * can exit. Every later call (a check, a probe, `markReady`, `on`,
+   * `gracefulShutdown`) throws a `HealthError` with code `"CLOSED"`.
+   */
   close(): void;
 };
 
 const routes: ReadonlyArray<ProbeRoute> = ["health", "live", "ready", "startup"];
+
+const HEALTH_KEYS = optionKeys<HealthOptions>({
+  checks: true,
+  timeoutMs: true,
+  cacheMs: true,
+  format: true,
+  details: true,
+  paths: true,
+  maxEventLoopDelayMs: true,
+});
+
+const CHECK_KEYS = optionKeys<CheckDefinition>({ check: true, critical: true, timeoutMs: true });
+
+/** @godaddy/terminus' and lightship's names. */
+const HEALTH_FOREIGN_KEYS = {
+  healthChecks: "use `checks`",
+  shutdownDelay: "pass `drainMs` to `health.gracefulShutdown()`",
+  beforeShutdown: "pass `drainMs` to `health.gracefulShutdown()`",
+  onSignal: "pass `cleanup` hooks to `health.gracefulShutdown()`",
+  signals: "pass `signals` to `health.gracefulShutdown()`",
+  timeout: "use `timeoutMs` (milliseconds)",
+};
 
 function normalizePath(path: string): string {
   return path.length > 1 && path.endsWith("/") ? path.slice(0, -1) : path;
@@ -188,6 +218,11 @@ function normalizeChecks(
     if (typeof check === "function") return { name, run: check, critical: true, timeoutMs };
     if (typeof check !== "object" || check === null)
       throw new TypeError(`Expected \`checks.${name}\` to be a function or { check, critical }`);
+    assertKnownKeys(check, CHECK_KEYS, `createHealth() \`checks.${name}\``, {
+      fn: "use `check`",
+      run: "use `check`",
+      timeout: "use `timeoutMs` (milliseconds)",
+    });
     assertFunction(check.check, `checks.${name}.check`);
     assertBoolean(check.critical, `checks.${name}.critical`, true);
     assertPositiveNumber(check.timeoutMs, `checks.${name}.timeoutMs`, true);
@@ -239,6 +274,7 @@ class HealthImpl implements Health {
   readonly #shutdowns = new Set<GracefulShutdown>();
   #readiness: Readiness = "starting";
   #started = false;
+  #closed = false;
   #cached: { readonly report: HealthReport; readonly expiresAt: number } | undefined;
   #inFlight: Promise<HealthReport> | undefined;
   #lastStatus: HealthStatus | undefined;
@@ -247,20 +283,22 @@ class HealthImpl implements Health {
 
   constructor(options: HealthOptions | undefined) {
     assertOptions(options);
+    assertKnownKeys(options, HEALTH_KEYS, "createHealth()", HEALTH_FOREIGN_KEYS);
     const {
       checks = {},
       timeoutMs = 800,
       cacheMs = 1000,
-      format = "seed",
+      format = "json",
       details = true,
       paths = {},
       maxEventLoopDelayMs,
     } = options ?? {};
     assertPositiveNumber(timeoutMs, "timeoutMs");
     assertNonNegativeNumber(cacheMs, "cacheMs");
-    assertOneOf(format, "format", ["seed", "health+json"] as const);
+    assertOneOf(format, "format", ["json", "health+json"] as const);
     assertBoolean(details, "details");
     assertOptions(paths, "paths");
+    assertKnownKeys(paths, routes, "createHealth() `paths`");
     assertPositiveNumber(maxEventLoopDelayMs, "maxEventLoopDelayMs", true);
     this.#checks = normalizeChecks(checks, timeoutMs);
     this.#cacheMs = cacheMs;
@@ -291,22 +329,38 @@ class HealthImpl implements Health {
     this.#events.emit("readinessChange", { from, to });
   }
 
+  #assertOpen(): void {
+    if (this.#closed)
+      throw new HealthError(
+        "CLOSED",
+        "This health object was closed: create a new one with createHealth()",
+      );
+  }
+
   markReady(): void {
+    this.#assertOpen();
     this.#started = true;
     this.#setReadiness("ready");
   }
 
   markNotReady(): void {
+    this.#assertOpen();
     this.#setReadiness("notReady");
   }
 
   on<Name extends keyof HealthEvents>(name: Name, listener: HealthEvents[Name]): () => void {
+    this.#assertOpen();
     return this.#events.on(name, listener);
   }
 
   check(options?: { readonly signal?: AbortSignal }): Promise<HealthReport> {
     const signal = options?.signal;
-    throwIfAborted(signal);
+    try {
+      this.#assertOpen();
+      throwIfAborted(signal);
+    } catch (error) {
+      return Promise.reject(error);
+    }
     const cached = this.#cached;
     if (cached && performance.now() < cached.expiresAt) return Promise.resolve(cached.report);
     this.#inFlight ??= runChecks(this.#checks).then((report) => {
@@ -332,6 +386,7 @@ class HealthImpl implements Health {
     route: ProbeRoute,
     options?: { readonly signal?: AbortSignal },
   ): Promise<ProbeResponse> {
+    this.#assertOpen();
     const timestamp = () => new Date().toISOString();
     switch (route) {
       case "live":
@@ -438,6 +493,7 @@ class HealthImpl implements Health {
   }
 
   gracefulShutdown(options?: GracefulShutdownOptions): GracefulShutdown {
+    this.#assertOpen();
     const shutdown = installGracefulShutdown(
       {
         beginShutdown: () => this.#setReadiness("shuttingDown"),
@@ -450,6 +506,7 @@ class HealthImpl implements Health {
   }
 
   close(): void {
+    this.#closed = true;
     for (const shutdown of this.#shutdowns) shutdown.dispose();
     this.#shutdowns.clear();
     this.#loopDelay?.stop();

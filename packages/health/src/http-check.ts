@@ -1,8 +1,10 @@
 import {
   assertFunction,
+  assertKnownKeys,
   assertOneOf,
   assertOptions,
   assertPositiveNumber,
+  optionKeys,
 } from "@mcp-prod/internal";
 import type { CheckFunction, CheckOutcome } from "./checks.ts";
 import { HealthError } from "./errors.ts";
@@ -45,6 +47,14 @@ export type HttpCheckOptions = {
   readonly fetch?: typeof fetch;
 };
 
+const HTTP_CHECK_KEYS = optionKeys<HttpCheckOptions>({
+  timeoutMs: true,
+  method: true,
+  headers: true,
+  expect: true,
+  fetch: true,
+});
+
 const defaultExpect = (status: number): CheckOutcome => status >= 200 && status < 400;
 
 /**
@@ -60,6 +70,7 @@ const defaultExpect = (status: number): CheckOutcome => status >= 200 && status 
  */
 export function httpCheck(url: string | URL, options?: HttpCheckOptions): CheckFunction {
   assertOptions(options);
+  assertKnownKeys(options, HTTP_CHECK_KEYS, "httpCheck()");
   const {
     timeoutMs = 1000,
     method = "GET",

@@ -2,10 +2,12 @@ import type { Server as HttpServer, IncomingMessage, ServerResponse } from "node
 import type { Server as NetServer, Socket } from "node:net";
 import {
   assertFunction,
+  assertKnownKeys,
   assertNonNegativeNumber,
   assertOptions,
   assertPositiveNumber,
   assertString,
+  optionKeys,
 } from "@mcp-prod/internal";
 import { HealthError } from "./errors.ts";
 
@@ -46,8 +48,11 @@ export type GracefulShutdownOptions = {
   readonly servers?: ReadonlyArray<NetServer>;
   /**
    * After the signal, how long to keep serving with readiness at 503 so the
-   * load balancer stops routing here before the servers stop accepting.
-   * @default 5000
+   * load balancer stops routing here before the servers stop accepting. Only
+   * a load balancer needs the wait, so by default it happens only under
+   * Kubernetes (`KUBERNETES_SERVICE_HOST` is set) or with
+   * `NODE_ENV=production`; on a developer's machine Ctrl-C stops at once.
+   * @default 5000 under Kubernetes or in production, otherwise 0
    */
   readonly drainMs?: number;
   /**
@@ -214,14 +219,42 @@ function wait(ms: number, timers: Set<NodeJS.Timeout>): Promise<"timeout"> {
   });
 }
 
+/** Where a drain wait is worth its delay: Kubernetes, or an explicit production run. */
+function behindLoadBalancer(): boolean {
+  return process.env.KUBERNETES_SERVICE_HOST !== undefined || process.env.NODE_ENV === "production";
+}
+
+const SHUTDOWN_KEYS = optionKeys<GracefulShutdownOptions>({
+  servers: true,
+  drainMs: true,
+  timeoutMs: true,
+  cleanup: true,
+  cleanupTimeoutMs: true,
+  signals: true,
+  exit: true,
+});
+
+/** @godaddy/terminus' and lightship's names. */
+const SHUTDOWN_FOREIGN_KEYS = {
+  shutdownDelay: "use `drainMs` (milliseconds)",
+  beforeShutdown: "use `drainMs` (milliseconds)",
+  onSignal: "use `cleanup` (an array of hooks)",
+  onShutdown: "use `cleanup` (an array of hooks)",
+  gracefulShutdownTimeout: "use `timeoutMs` (milliseconds)",
+  shutdownHandlerTimeout: "use `cleanupTimeoutMs` (milliseconds)",
+  timeout: "use `timeoutMs` (milliseconds)",
+  server: "use `servers` (an array)",
+};
+
 export function installGracefulShutdown(
   host: ShutdownHost,
   options: GracefulShutdownOptions | undefined,
 ): GracefulShutdown {
   assertOptions(options);
+  assertKnownKeys(options, SHUTDOWN_KEYS, "health.gracefulShutdown()", SHUTDOWN_FOREIGN_KEYS);
   const {
     servers = [],
-    drainMs = 5000,
+    drainMs = behindLoadBalancer() ? 5000 : 0,
     timeoutMs = 15_000,
     cleanup = [],
     cleanupTimeoutMs = 5000,

@@ -11,7 +11,13 @@ export {
 export { delay } from "./delay.ts";
 export { Emitter, type EventMap, type Listener } from "./emitter.ts";
 export { hasMarker, markError } from "./errors.ts";
-export { assertKnownKeys, closestKey, editDistance, type ForeignKeys } from "./known-keys.ts";
+export {
+  assertKnownKeys,
+  closestKey,
+  editDistance,
+  type ForeignKeys,
+  optionKeys,
+} from "./known-keys.ts";
 export {
   assertBoolean,
   assertFunction,
@@ -25,6 +31,7 @@ export {
   assertString,
   describeValue,
 } from "./options.ts";
+export { redactSecrets } from "./redact.ts";
 export {
   type Attributes,
   type Context,
@@ -50,3 +57,4 @@ export {
   withResultMeta,
 } from "./tool-handler.ts";
 export { type SignalSource, withToolSignal } from "./tool-signal.ts";
+export { callSite, warnOnce } from "./warnings.ts";

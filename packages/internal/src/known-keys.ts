@@ -84,3 +84,16 @@ export function assertKnownKeys(
     );
   }
 }
+
+/**
+ * The names of an options type, as a list the compiler keeps exact: a key
+ * missing from `keys` or not in `Options` fails to type-check, so the runtime
+ * list of known keys cannot drift from the type.
+ */
+export function optionKeys<Options>(
+  keys: {
+    readonly [Key in keyof Required<Options>]: true;
+  },
+): readonly string[] {
+  return Object.freeze(Object.keys(keys));
+}

@@ -1,4 +1,4 @@
-import { hasMarker, markError } from "@mcp-prod/internal";
+import { hasMarker, markError, redactSecrets } from "@mcp-prod/internal";
 
 /**
  * What went wrong, for callers that branch on it (never on the message).
@@ -101,7 +101,9 @@ export class PoolTimeoutError extends PoolError {
 
   constructor(poolName: string, timeoutMs: number, stats: PoolStats, options?: ErrorOptions) {
     const reason =
-      options?.cause instanceof Error ? ` (last connection error: ${options.cause.message})` : "";
+      options?.cause instanceof Error
+        ? ` (last connection error: ${redactSecrets(options.cause.message)})`
+        : "";
     super(
       "EPOOLTIMEOUT",
       `No connection from pool "${poolName}" within ${timeoutMs} ms${reason}; total ${stats.total}, idle ${stats.idle}, waiting ${stats.waiting}, checkedOut ${stats.checkedOut}, max ${stats.max}`,

@@ -55,12 +55,12 @@ describe("createPool options", () => {
   it("rejects a malformed connection string at once instead of at the first query", () => {
     expect(() => createPool({ connectionString: "postgres://u@host:notaport/db" })).toThrow(
       new TypeError(
-        'Expected `connectionString` to be a PostgreSQL connection string, got "postgres://u@host:notaport/db"',
+        'Expected `connectionString` to be a PostgreSQL connection string (postgres://user:password@host:5432/database), got "postgres://u@host:notaport/db": it is not a valid URL',
       ),
     );
   });
 
-  it("uses the seed's defaults on the underlying pg.Pool and passes pg options through", async () => {
+  it("uses production defaults on the underlying pg.Pool and passes pg options through", async () => {
     const pool = open({ connection: { keepAlive: false }, applicationName: "pool-test" });
     expect(pool.pg.options).toMatchObject({
       max: 20,

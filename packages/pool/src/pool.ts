@@ -2,6 +2,8 @@ import {
   type Attributes,
   abortReason,
   assertBoolean,
+  assertFunction,
+  assertKnownKeys,
   assertNonNegativeInteger,
   assertNonNegativeNumber,
   assertOneOf,
@@ -12,6 +14,7 @@ import {
   describeValue,
   Emitter,
   onAbort,
+  redactSecrets,
   throwIfAborted,
 } from "@mcp-prod/internal";
 import type { PoolClient, PoolConfig, QueryConfig, QueryResult, QueryResultRow } from "pg";
@@ -20,24 +23,18 @@ import { backoffDelay, sleep } from "./backoff.ts";
 import { type CancellableClient, sendCancelRequest } from "./cancel-request.ts";
 import { PoolError, type PoolStats, PoolTimeoutError, QueryTimeoutError } from "./errors.ts";
 import { LatencyWindow } from "./latency.ts";
+import {
+  CONNECTION_FOREIGN_KEYS,
+  CONNECTION_KEYS,
+  type ConnectionOptions,
+  POOL_FOREIGN_KEYS,
+  POOL_KEYS,
+  QUERY_KEYS,
+  STATEMENT_KEYS,
+  TRANSACTION_KEYS,
+} from "./option-keys.ts";
 import { databaseTarget, startStatementSpan, traced } from "./tracing.ts";
 import { isConnectionError, isSerializationError } from "./transient.ts";
-
-/** pg options this package sets itself from its own, so they cannot be passed through `connection`. */
-type ManagedPgOption =
-  | "connectionString"
-  | "max"
-  | "min"
-  | "idleTimeoutMillis"
-  | "connectionTimeoutMillis"
-  | "statement_timeout"
-  | "query_timeout"
-  | "maxLifetimeSeconds"
-  | "application_name"
-  | "allowExitOnIdle"
-  | "log"
-  | "Client"
-  | "onConnect";
 
 /**
  * Options of {@link createPool}. Timeouts named `…Millis` keep node-postgres' names.
@@ -64,7 +61,7 @@ export type PoolOptions = {
    * `ssl`, `keepAlive`, …), passed through to `pg.Pool`.
    * @default { keepAlive: true }
    */
-  readonly connection?: Readonly<Omit<PoolConfig, ManagedPgOption>>;
+  readonly connection?: ConnectionOptions;
   /** The pool's name in events, stats and error messages. @default "pool" */
   readonly name?: string | undefined;
   /** Most connections open at once. @default 20 */
@@ -418,6 +415,50 @@ function bounded<T>(
   });
 }
 
+const CONNECTION_PROTOCOLS = new Set(["postgres:", "postgresql:", "socket:"]);
+
+/**
+ * pg parses the string only when it connects; parse it now so a typo fails at
+ * start-up, with the password never in the message.
+ */
+function assertConnectionString(connectionString: string): void {
+  let problem: string | undefined;
+  let cause: unknown;
+  // A string starting with "/" is a Unix socket directory (pg's shorthand).
+  if (!connectionString.startsWith("/")) {
+    try {
+      const url = new URL(connectionString);
+      if (!CONNECTION_PROTOCOLS.has(url.protocol))
+        problem = `its scheme is "${url.protocol.slice(0, -1)}", not postgres or postgresql`;
+      else new pg.Client({ connectionString });
+    } catch (error) {
+      cause = error;
+      problem = "it is not a valid URL";
+    }
+  }
+  if (problem === undefined) return;
+  throw new TypeError(
+    `Expected \`connectionString\` to be a PostgreSQL connection string (postgres://user:password@host:5432/database), got ${describeValue(shownConnectionString(connectionString))}: ${problem}`,
+    cause === undefined ? undefined : { cause: new Error(redactSecrets(String(cause))) },
+  );
+}
+
+/** The string as an error may show it: a password is masked even where the string is no URL. */
+function shownConnectionString(value: string): string {
+  const redacted = redactSecrets(value);
+  const at = redacted.lastIndexOf("@");
+  if (at === -1) return redacted;
+  const scheme = /^[a-z][a-z0-9+.-]*:\/\//i.exec(redacted)?.[0] ?? "";
+  const userinfo = redacted.slice(scheme.length, at);
+  const colon = userinfo.indexOf(":");
+  if (colon === -1 || userinfo.slice(colon + 1) === "***") return redacted;
+  return `${scheme}${userinfo.slice(0, colon)}:***${redacted.slice(at)}`;
+}
+
+function hideProperty(target: object, key: string): void {
+  if (Object.hasOwn(target, key)) Object.defineProperty(target, key, { enumerable: false });
+}
+
 /**
  * A node-postgres pool with production behaviour around it. Create one with
  * {@link createPool}.
@@ -473,6 +514,7 @@ export class Pool {
   /** @internal Use {@link createPool}. */
   constructor(options: PoolOptions = {}) {
     assertOptions(options);
+    assertKnownKeys(options, POOL_KEYS, "createPool()", POOL_FOREIGN_KEYS);
     const {
       connectionString,
       connection = {},
@@ -493,6 +535,12 @@ export class Pool {
       options;
     assertString(connectionString, "connectionString", true);
     assertOptions(connection, "connection");
+    assertKnownKeys(
+      connection,
+      CONNECTION_KEYS,
+      "createPool() `connection`",
+      CONNECTION_FOREIGN_KEYS,
+    );
     assertString(name, "name");
     assertPositiveInteger(max, "max");
     assertNonNegativeInteger(min, "min");
@@ -519,15 +567,7 @@ export class Pool {
       connectionTimeoutMillis,
     };
     if (connectionString !== undefined) {
-      try {
-        // pg parses the string only when it connects; parse it now so a typo fails at start-up.
-        new pg.Client({ connectionString });
-      } catch (error) {
-        throw new TypeError(
-          `Expected \`connectionString\` to be a PostgreSQL connection string, got ${describeValue(connectionString)}`,
-          { cause: error },
-        );
-      }
+      assertConnectionString(connectionString);
       config.connectionString = connectionString;
     }
     if (statementTimeoutMs > 0) config.statement_timeout = statementTimeoutMs;
@@ -545,6 +585,9 @@ export class Pool {
     this.#queryAttempts = queryAttempts;
 
     this.pg = new pg.Pool(config);
+    // pg keeps the string (password included) as a plain property of its
+    // options; hidden from util.inspect, console.log and JSON.stringify.
+    hideProperty(this.pg.options, "connectionString");
     this.pg.on("connect", (client) => this.#onConnect(client));
     // pg emits `error` for an idle connection that died (server restart,
     // pg_terminate_backend, network cut) and has already dropped it; without a
@@ -628,6 +671,13 @@ export class Pool {
     values?: ReadonlyArray<unknown>,
     options: QueryOptions = NO_OPTIONS,
   ): Promise<QueryResult<Row>> {
+    if (options !== NO_OPTIONS) {
+      try {
+        assertKnownKeys(options, QUERY_KEYS, "pool.query()");
+      } catch (error) {
+        return Promise.reject(error);
+      }
+    }
     const { signal, idempotent = false, timeoutMs = this.#queryTimeoutMs } = options;
     const attempts = idempotent ? this.#queryAttempts : 1;
     const span = startStatementSpan(text, this.#target);
@@ -698,7 +748,9 @@ export class Pool {
     fn: (tx: Transaction, context: TransactionContext) => Promise<T> | T,
     options: TransactionOptions = {},
   ): Promise<T> {
+    assertFunction(fn, "fn");
     assertOptions(options);
+    assertKnownKeys(options, TRANSACTION_KEYS, "pool.transaction()");
     const {
       signal,
       isolationLevel,
@@ -879,6 +931,14 @@ export class Pool {
               "This connection was already returned to the pool; statements on it are refused",
             ),
           );
+        }
+        try {
+          assertKnownKeys(options, STATEMENT_KEYS, "tx.query()", {
+            idempotent:
+              "not supported inside a transaction or on an acquired connection: retrying one statement of it is never safe",
+          });
+        } catch (error) {
+          return Promise.reject(error);
         }
         const signal = options.signal ?? defaultSignal;
         return this.#run<Row>(lease, text, values, { ...options, signal });
@@ -1365,7 +1425,7 @@ export class Pool {
 }
 
 /**
- * Creates a PostgreSQL pool on node-postgres' `pg.Pool` with the seed's
+ * Creates a PostgreSQL pool on node-postgres' `pg.Pool` with production
  * defaults (`max` 20, idle 30 s, connect 2 s), typed timeouts, safe retries,
  * leak detection, stats and a health check.
  *

@@ -118,6 +118,27 @@ export class RateLimitStoreError extends RateLimitError {
   }
 }
 
+/**
+ * The limiter was used after `close()`.
+ *
+ * @example
+ * ```ts
+ * await limiter.close();
+ * await limiter.consume("k").catch((error) => RateLimitClosedError.isInstance(error)); // true
+ * ```
+ */
+export class RateLimitClosedError extends RateLimitError {
+  override readonly name = "RateLimitClosedError" as const;
+  override readonly code = "ERATELIMITCLOSED" as const;
+  constructor() {
+    super("This rate limiter was closed: create a new one with createRateLimiter()");
+    markError(this, "RateLimitClosedError");
+  }
+  static override isInstance(error: unknown): error is RateLimitClosedError {
+    return hasMarker(error, "RateLimitClosedError");
+  }
+}
+
 /** `Retry-After` is whole seconds; a client told `0` would retry at once and be refused again. */
 export function toRetryAfterSeconds(retryAfterMs: number): number {
   return Math.max(1, Math.ceil(retryAfterMs / 1000));

@@ -7,7 +7,12 @@ export {
   type ToolPolicy,
   type ToolResult as ToolResultLike,
 } from "@mcp-prod/internal";
-export { RateLimitError, RateLimitExceededError, RateLimitStoreError } from "./errors.ts";
+export {
+  RateLimitClosedError,
+  RateLimitError,
+  RateLimitExceededError,
+  RateLimitStoreError,
+} from "./errors.ts";
 export {
   type RateLimitResponseBody,
   rateLimitHeaders,

@@ -1,6 +1,7 @@
 import type { IncomingMessage, ServerResponse } from "node:http";
 import {
   assertFunction,
+  assertKnownKeys,
   assertNonNegativeInteger,
   assertOneOf,
   assertOptions,
@@ -8,11 +9,14 @@ import {
   assertPositiveNumber,
   assertString,
   Emitter,
+  type ForeignKeys,
+  optionKeys,
   raceAbort,
+  redactSecrets,
   throwIfAborted,
 } from "@mcp-prod/internal";
 import { RateLimiterMemory, RateLimiterRedis, RateLimiterRes } from "rate-limiter-flexible";
-import { RateLimitExceededError, RateLimitStoreError } from "./errors.ts";
+import { RateLimitClosedError, RateLimitExceededError, RateLimitStoreError } from "./errors.ts";
 import { rateLimitHeaders, writeRateLimitResponse } from "./http.ts";
 import { tracedConsume } from "./tracing.ts";
 
@@ -156,6 +160,39 @@ export type RateLimiter = {
     listener: RateLimiterEvents[Name],
   ): () => void;
   off<Name extends keyof RateLimiterEvents>(name: Name, listener: RateLimiterEvents[Name]): void;
+  /**
+   * Drops the in-memory counts and the listeners; later calls reject with
+   * {@link RateLimitClosedError}. The Redis client is yours and stays open.
+   */
+  close(): Promise<void>;
+};
+
+/** The option names of {@link RateLimiterOptions}. */
+export const LIMITER_KEYS = optionKeys<RateLimiterOptions>({
+  name: true,
+  points: true,
+  durationSeconds: true,
+  blockDurationSeconds: true,
+  redis: true,
+  keyPrefix: true,
+  onStoreError: true,
+  storeTimeoutMs: true,
+  storeUnavailableRetryAfterMs: true,
+});
+
+/** rate-limiter-flexible's and express-rate-limit's names. */
+export const LIMITER_FOREIGN_KEYS: ForeignKeys = {
+  duration: "use `durationSeconds` (seconds)",
+  blockDuration: "use `blockDurationSeconds` (seconds)",
+  storeClient: "use `redis` (an ioredis client)",
+  insuranceLimiter:
+    'use `onStoreError: "open"` (the default: an in-memory limiter while Redis is down)',
+  inMemoryBlockOnConsumed: "use `blockDurationSeconds`",
+  windowMs: "use `durationSeconds` (seconds)",
+  max: "use `points`",
+  limit: "use `points`",
+  keyGenerator: "pass `key` to `withRateLimit()` or `nodeMiddleware()`",
+  capacity: "use `points` (a concurrency limit is @mcp-prod/bulkhead)",
 };
 
 /**
@@ -187,6 +224,7 @@ export function createRateLimiter(options: RateLimiterOptions): RateLimiter {
   assertOptions(options);
   if (options === undefined)
     throw new TypeError("Expected `options` to be an object, got undefined");
+  assertKnownKeys(options, LIMITER_KEYS, "createRateLimiter()", LIMITER_FOREIGN_KEYS);
   const {
     name = "ratelimit",
     points,
@@ -223,6 +261,10 @@ export function createRateLimiter(options: RateLimiterOptions): RateLimiter {
   });
 }
 
+const CONSUME_KEYS: ReadonlySet<string> = new Set(
+  optionKeys<ConsumeOptions>({ cost: true, signal: true }),
+);
+
 type ResolvedOptions = Required<Omit<RateLimiterOptions, "redis">> & {
   readonly redis: RedisClientLike | undefined;
 };
@@ -238,6 +280,7 @@ class Limiter implements RateLimiter {
   #redis: RateLimiterRedis | undefined;
   /** Set once the client has been seen ready; from then on "not ready" means "down". */
   #sawRedisReady = false;
+  #closed = false;
 
   constructor(options: ResolvedOptions) {
     this.name = options.name;
@@ -260,9 +303,11 @@ class Limiter implements RateLimiter {
   }
 
   async consume(key: string, options: ConsumeOptions = {}): Promise<RateLimitResult> {
+    if (this.#closed) throw new RateLimitClosedError();
     assertString(key, "key");
+    assertKnownKeys(options, CONSUME_KEYS, "limiter.consume()", { points: "use `cost`" });
     const { cost = 1, signal } = options;
-    assertPositiveInteger(cost, "cost");
+    assertCost(cost, this.points);
     throwIfAborted(signal);
     // The memory store answers within a microtask, so there is no wait to
     // abandon; racing the signal would only add a listener per call.
@@ -328,7 +373,7 @@ class Limiter implements RateLimiter {
 
   #reportStoreError(cause: unknown): void {
     if (!this.#events.hasListeners("error")) return;
-    const message = cause instanceof Error ? cause.message : String(cause);
+    const message = redactSecrets(cause instanceof Error ? cause.message : String(cause));
     this.#events.emit("error", {
       error: new RateLimitStoreError(`Rate limit store failed: ${message}`, { cause }),
     });
@@ -373,6 +418,7 @@ class Limiter implements RateLimiter {
   }
 
   async reset(key: string): Promise<void> {
+    if (this.#closed) throw new RateLimitClosedError();
     assertString(key, "key");
     await this.#memory.delete(key);
     if (this.#redis) {
@@ -386,10 +432,14 @@ class Limiter implements RateLimiter {
   }
 
   nodeMiddleware(options: NodeMiddlewareOptions = {}): NodeRateLimitMiddleware {
+    if (this.#closed) throw new RateLimitClosedError();
     assertOptions(options);
+    assertKnownKeys(options, ["key", "cost"], "limiter.nodeMiddleware()", {
+      keyGenerator: "use `key`",
+    });
     const { key: keyOf = defaultRequestKey, cost = 1 } = options;
     assertFunction(keyOf, "key");
-    assertPositiveInteger(cost, "cost");
+    assertCost(cost, this.points);
     return async (request, response, next) => {
       let result: RateLimitResult;
       try {
@@ -423,6 +473,23 @@ class Limiter implements RateLimiter {
   off<Name extends keyof RateLimiterEvents>(name: Name, listener: RateLimiterEvents[Name]): void {
     this.#events.off(name, listener);
   }
+
+  async close(): Promise<void> {
+    this.#closed = true;
+    // The old store's per-key timers are unref'd and end with their windows.
+    this.#memory = new RateLimiterMemory({ points: this.points, duration: this.durationSeconds });
+    this.#redis = undefined;
+    this.#events.removeAllListeners();
+  }
+}
+
+/** A cost above `points` could never be allowed: refused as a programming error, not "retry later". */
+export function assertCost(cost: unknown, points: number): void {
+  assertPositiveInteger(cost, "cost");
+  if ((cost as number) > points)
+    throw new TypeError(
+      `Expected \`cost\` to be at most the limiter's \`points\` (${points}), got ${cost as number}: such a call could never be allowed`,
+    );
 }
 
 function defaultRequestKey(request: IncomingMessage): string | undefined {

@@ -36,20 +36,41 @@ describe("withRateLimit types", () => {
     expectTypeOf(withRateLimit(handler, { points: 1, durationSeconds: 1 })).toEqualTypeOf(handler);
   });
 
-  it("accepts the issue's key function and rejects a limiter mixed with limiter options", () => {
+  it("types `key`'s parameters from the handler, as withCache does", () => {
     const limiter = createRateLimiter({ points: 1, durationSeconds: 1 });
-    const handler = async () => ({ content: [] });
+    const handler = async (args: { tenant: string }, _extra: RateLimitExtra) => ({
+      content: [{ type: "text" as const, text: args.tenant }],
+    });
     withRateLimit(handler, {
       points: 5,
       durationSeconds: 60,
-      key: (_args, extra) => extra.authInfo?.clientId ?? extra.sessionId,
+      key: (args, extra) => {
+        expectTypeOf(args).toEqualTypeOf<{ tenant: string }>();
+        expectTypeOf(extra).toEqualTypeOf<RateLimitExtra>();
+        return extra.authInfo?.clientId ?? args.tenant;
+      },
     });
+    // @ts-expect-error `args` has no `city`
+    withRateLimit(handler, { limiter, key: (args) => args.city });
     withRateLimit(handler, { limiter, tool: "search" });
     // @ts-expect-error a shared limiter already has its points
     withRateLimit(handler, { limiter, points: 5 });
-    expectTypeOf<
-      Parameters<NonNullable<Parameters<typeof withRateLimit>[1]["key"]>>[1]
-    >().toEqualTypeOf<RateLimitExtra>();
+  });
+
+  it("infers `key`'s args from the inputSchema inside registerTool", () => {
+    const server = new McpServer({ name: "t", version: "1.0.0" });
+    const limiter = createRateLimiter({ points: 1, durationSeconds: 1 });
+    server.registerTool(
+      "forecast",
+      { inputSchema: { city: z.string() } },
+      withRateLimit(async ({ city }, _extra) => ({ content: [{ type: "text", text: city }] }), {
+        limiter,
+        key: ({ city }, extra) => {
+          expectTypeOf(city).toEqualTypeOf<string>();
+          return extra.authInfo?.clientId ?? extra.sessionId ?? city;
+        },
+      }),
+    );
   });
 });
 

@@ -1,17 +1,24 @@
 import {
   assertFunction,
+  assertKnownKeys,
   assertOptions,
   assertPositiveInteger,
   assertString,
+  callSite,
+  optionKeys,
   readToolCall,
   type ToolHandler,
   type ToolResult,
   textResult,
+  warnOnce,
   withResultMeta,
 } from "@mcp-prod/internal";
 import { RateLimitExceededError } from "./errors.ts";
 import {
+  assertCost,
   createRateLimiter,
+  LIMITER_FOREIGN_KEYS,
+  LIMITER_KEYS,
   type RateLimiter,
   type RateLimiterOptions,
   type RateLimitStore,
@@ -52,12 +59,18 @@ export type RateLimitMeta =
       readonly retryAfterSeconds: number;
     };
 
-type WrapperOptions = {
+type WrapperOptions<H extends ToolHandler = ToolHandler> = {
   /**
-   * Who a call counts against. `undefined` counts it under `"anonymous"`.
-   * @default `extra.authInfo?.clientId ?? extra.sessionId`
+   * Who a call counts against. It receives the handler's own parameters
+   * (`args, extra` for a tool with an `inputSchema`, `extra` without), typed
+   * like the handler. Returning `undefined` counts the call under `"anonymous"`.
+   * @default the authenticated client (`authInfo.clientId`), else the MCP
+   * session id. A call over HTTP with neither (a stateless server without
+   * authentication) is refused with a `TypeError` asking for `key`, rather
+   * than putting every client in one bucket; over stdio (one client) it counts
+   * under `"anonymous"`.
    */
-  readonly key?: (args: unknown, extra: RateLimitExtra) => string | undefined;
+  readonly key?: (...params: Parameters<H>) => string | undefined;
   /**
    * A tool name: the limit then applies per client *per tool* (the key
    * becomes `<tool>:<client>`), so one limiter can serve every tool.
@@ -81,7 +94,7 @@ type WrapperOptions = {
  * server builds a new `McpServer` per request, or to share one limit between
  * tools), or the options of the limiter to create.
  */
-export type WithRateLimitOptions = WrapperOptions &
+export type WithRateLimitOptions<H extends ToolHandler = ToolHandler> = WrapperOptions<H> &
   (
     | ({ readonly limiter: RateLimiter } & { readonly [K in keyof RateLimiterOptions]?: never })
     | (RateLimiterOptions & { readonly limiter?: never })
@@ -115,22 +128,30 @@ export type WithRateLimitOptions = WrapperOptions &
  * );
  * ```
  */
-export function withRateLimit<H extends ToolHandler>(handler: H, options: WithRateLimitOptions): H {
+export function withRateLimit<H extends ToolHandler>(
+  handler: H,
+  options: WithRateLimitOptions<NoInfer<H>>,
+): H {
   assertFunction(handler, "handler");
   assertOptions(options);
   if (options === undefined)
     throw new TypeError("Expected `options` to be an object, got undefined");
-  const { key: keyOf = defaultKey, tool, cost = 1, message = defaultMessage } = options;
-  assertFunction(keyOf, "key");
+  assertKnownKeys(options, WITH_RATE_LIMIT_KEYS, "withRateLimit()", LIMITER_FOREIGN_KEYS);
+  const { key: keyOf, tool, cost = 1, message = defaultMessage } = options;
+  assertFunction(keyOf, "key", true);
   assertString(tool, "tool", true);
   assertPositiveInteger(cost, "cost");
   assertFunction(message, "message");
-  const limiter = resolveLimiter(options);
+  const limiter = resolveLimiter(options as WithRateLimitOptions, callSite());
+  assertCost(cost, limiter.points);
   const invoke = handler as unknown as (...params: unknown[]) => ToolResult | Promise<ToolResult>;
 
   const wrapped = async (...params: unknown[]): Promise<ToolResult> => {
     const call = readToolCall(params);
-    const client = keyOf(call.args, (call.extra ?? {}) as RateLimitExtra) ?? "anonymous";
+    const client =
+      keyOf === undefined
+        ? defaultKey(call.extra)
+        : ((keyOf as (...keyParams: unknown[]) => string | undefined)(...params) ?? "anonymous");
     const key = tool === undefined ? client : `${tool}:${client}`;
     let result: Awaited<ReturnType<RateLimiter["consume"]>>;
     try {
@@ -158,9 +179,27 @@ export function withRateLimit<H extends ToolHandler>(handler: H, options: WithRa
   return wrapped as unknown as H;
 }
 
-function resolveLimiter(options: WithRateLimitOptions): RateLimiter {
+const WITH_RATE_LIMIT_KEYS = [
+  ...optionKeys<WrapperOptions>({ key: true, tool: true, cost: true, message: true }),
+  "limiter",
+  ...LIMITER_KEYS,
+];
+
+/** Where inline limiters were created: the same line twice means one limiter per request. */
+const inlineSites = new Set<string>();
+
+function resolveLimiter(options: WithRateLimitOptions, site: string | undefined): RateLimiter {
   const { limiter, key: _key, tool: _tool, cost: _cost, message: _message, ...rest } = options;
-  if (limiter === undefined) return createRateLimiter(rest as RateLimiterOptions);
+  if (limiter === undefined) {
+    const created = createRateLimiter(rest as RateLimiterOptions);
+    if (site !== undefined && inlineSites.has(site))
+      warnOnce(
+        "MCP_PROD_INLINE_LIMITER",
+        `withRateLimit() at ${site} created a second limiter from inline options: a server built per request gets a fresh limiter each time and never limits anyone. Create one limiter with createRateLimiter() outside the factory and pass it as \`limiter\`.`,
+      );
+    else if (site !== undefined) inlineSites.add(site);
+    return created;
+  }
   if (typeof limiter !== "object" || limiter === null || typeof limiter.consume !== "function")
     throw new TypeError("Expected `limiter` to be a limiter from createRateLimiter()");
   const extra = Object.keys(rest).filter(
@@ -173,8 +212,19 @@ function resolveLimiter(options: WithRateLimitOptions): RateLimiter {
   return limiter;
 }
 
-function defaultKey(_args: unknown, extra: RateLimitExtra): string | undefined {
-  return extra.authInfo?.clientId ?? extra.sessionId;
+/** The authenticated client, else the session; an HTTP call with neither is refused (see `key`). */
+function defaultKey(extra: Record<string, unknown> | undefined): string {
+  const context = (extra ?? {}) as RateLimitExtra & {
+    readonly requestInfo?: unknown;
+    readonly http?: { readonly authInfo?: { readonly clientId?: string } };
+  };
+  const client =
+    context.authInfo?.clientId ?? context.http?.authInfo?.clientId ?? context.sessionId;
+  if (client !== undefined) return client;
+  if (context.requestInfo === undefined && context.http === undefined) return "anonymous";
+  throw new TypeError(
+    'withRateLimit() cannot tell this call\'s client apart: it has no `authInfo.clientId` and no session id (a stateless HTTP server without authentication), so every client would share one limit. Pass `key`, e.g. `key: (args, extra) => extra.requestInfo?.headers["x-api-key"]`, or authenticate the requests.',
+  );
 }
 
 function defaultMessage(error: RateLimitExceededError): string {

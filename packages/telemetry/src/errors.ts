@@ -14,7 +14,9 @@ export type TelemetryErrorCode =
   /** The registry already holds a metric of that name (a second telemetry on one registry). */
   | "ETELEMETRY_METRIC_CONFLICT"
   /** Two different objects of one kind were observed under the same `name`. */
-  | "ETELEMETRY_DUPLICATE_NAME";
+  | "ETELEMETRY_DUPLICATE_NAME"
+  /** The telemetry was used after `close()`. */
+  | "ETELEMETRY_CLOSED";
 
 /**
  * The one error of `@mcp-prod/telemetry`. Detect it with

@@ -8,7 +8,7 @@ import { captureLines, connectPair, newServer } from "./test-utils.ts";
 const ISO_TIME = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\.\d{3}Z$/;
 
 describe("tool_called log lines", () => {
-  it("writes one line per call in the seed's schema with an ISO timestamp and the level label", async () => {
+  it("writes one line per call in the tool_called schema with an ISO timestamp and the level label", async () => {
     const { stream, lines } = captureLines();
     const telemetry = createTelemetry({
       serviceName: "analytics-mcp",

@@ -1,4 +1,4 @@
-import { assertOptions, assertString } from "@mcp-prod/internal";
+import { assertKnownKeys, assertOneOf, assertOptions, redactSecrets } from "@mcp-prod/internal";
 import { type DestinationStream, type Logger, type LoggerOptions, pino } from "pino";
 
 /**
@@ -40,6 +40,28 @@ export const SECRET_FIELDS: readonly string[] = Object.freeze([
  */
 export const REDACTED = "[Redacted]";
 
+/**
+ * pino's error serializer with passwords in URLs, bearer tokens and
+ * `key=value` secrets masked in every string it produces (message, stack,
+ * causes): driver errors quote connection strings.
+ */
+export function serializeError(error: unknown): unknown {
+  if (!(error instanceof Error)) return error;
+  return redactStrings(pino.stdSerializers.err(error));
+}
+
+function redactStrings(value: unknown, depth = 0): unknown {
+  if (typeof value === "string") return redactSecrets(value);
+  if (typeof value !== "object" || value === null || depth > 4) return value;
+  if (Array.isArray(value)) return value.map((item) => redactStrings(item, depth + 1));
+  const copy: Record<string, unknown> = {};
+  for (const [key, item] of Object.entries(value)) copy[key] = redactStrings(item, depth + 1);
+  return copy;
+}
+
+/** pino's levels, quietest last. */
+const LEVELS = ["trace", "debug", "info", "warn", "error", "fatal", "silent"] as const;
+
 /** pino `redact` paths for the tool arguments under `args`: the secrets plus the caller's fields. */
 export function argumentRedactPaths(fields: readonly string[]): string[] {
   const paths = SECRET_FIELDS.flatMap((field) => [`args.${field}`, `args.*.${field}`]);
@@ -74,7 +96,7 @@ export type CreateLoggerOptions = {
 };
 
 /**
- * A pino logger in the seed's production shape: JSON lines with ISO
+ * A pino logger in a production shape: JSON lines with ISO
  * timestamps, the level as its label (`"level":"info"`), the level from
  * configuration. Pass it to `createTelemetry({ logger })`, or bring your own
  * pino logger.
@@ -89,13 +111,18 @@ export type CreateLoggerOptions = {
  */
 export function createLogger(options: CreateLoggerOptions = {}): Logger {
   assertOptions(options);
+  assertKnownKeys(options, ["level", "redact", "destination"], "createLogger()", {
+    stream: "use `destination` (a pino destination, e.g. `pino.destination(2)` for stderr)",
+    transport: "not supported: pass a `destination`, or bring your own pino logger",
+  });
   const { level = "info", redact = [], destination } = options;
-  assertString(level, "level");
+  assertOneOf(level, "level", LEVELS);
   if (!Array.isArray(redact) || !redact.every((path) => typeof path === "string"))
     throw new TypeError("Expected `redact` to be an array of strings");
   const loggerOptions: LoggerOptions = {
     level,
     formatters: { level: (label) => ({ level: label }) },
+    serializers: { err: serializeError, error: serializeError },
     timestamp: pino.stdTimeFunctions.isoTime,
     ...(redact.length > 0 ? { redact: { paths: [...redact], censor: REDACTED } } : {}),
   };

@@ -1,5 +1,5 @@
 import type { IncomingMessage, ServerResponse } from "node:http";
-import { assertOptions, assertString } from "@mcp-prod/internal";
+import { assertKnownKeys, assertOptions, assertString } from "@mcp-prod/internal";
 import type { Registry } from "prom-client";
 
 /**
@@ -40,6 +40,7 @@ export function metricsHandler(
   options: MetricsHandlerOptions = {},
 ): MetricsHandler {
   assertOptions(options);
+  assertKnownKeys(options, ["path"], "telemetry.metricsHandler()");
   const { path = "/metrics" } = options;
   assertString(path, "path");
   if (!path.startsWith("/"))

@@ -1,4 +1,4 @@
-import { assertBoolean, assertOptions } from "@mcp-prod/internal";
+import { assertBoolean, assertKnownKeys, assertOptions } from "@mcp-prod/internal";
 import type { ErrorReporter } from "./telemetry.ts";
 
 /**
@@ -43,7 +43,7 @@ export type SentryReporterOptions = {
 
 /**
  * An `onError` reporter that sends each thrown tool error to Sentry, tagged
- * with the tool and the service as the seed does, with the request id as extra.
+ * with the tool and the service, with the request id as extra.
  *
  * @example
  * ```ts
@@ -61,6 +61,7 @@ export function sentryReporter(
   if (typeof sentry?.captureException !== "function")
     throw new TypeError("Expected `sentry` to be the @sentry/node module (with captureException)");
   assertOptions(options);
+  assertKnownKeys(options, ["includeArgs", "tags"], "sentryReporter()");
   const { includeArgs = false, tags = {} } = options;
   assertBoolean(includeArgs, "includeArgs");
   assertOptions(tags, "tags");

@@ -1,19 +1,22 @@
 import {
   assertBoolean,
   assertFunction,
+  assertKnownKeys,
   assertOneOf,
   assertOptions,
   assertString,
   errorType,
   isToolResult,
   onAbort,
+  optionKeys,
   readToolCall,
   type ToolCall,
   type ToolHandler,
 } from "@mcp-prod/internal";
 import type { Level, Logger } from "pino";
 import { Counter, collectDefaultMetrics, Histogram, Registry } from "prom-client";
-import { argumentRedactPaths, REDACTED } from "./logger.ts";
+import { TelemetryError } from "./errors.ts";
+import { argumentRedactPaths, REDACTED, serializeError } from "./logger.ts";
 import {
   type MetricsHandler,
   type MetricsHandlerOptions,
@@ -79,7 +82,7 @@ export type ErrorContext = {
 export type ErrorReporter = (error: unknown, context: ErrorContext) => unknown;
 
 /**
- * The seed's buckets for `mcp_tool_duration_seconds`: 10 ms to 5 s.
+ * The default buckets of `mcp_tool_duration_seconds`: 10 ms to 5 s.
  *
  * @example
  * ```ts
@@ -105,7 +108,7 @@ export type TelemetryOptions = {
   readonly serviceName: string;
   /**
    * A pino logger for one `tool_called` line per call; without one nothing is logged.
-   * {@link createLogger} builds one in the seed's shape.
+   * {@link createLogger} builds one (JSON lines, ISO time, level labels).
    * @default undefined
    */
   readonly logger?: Logger | undefined;
@@ -166,6 +169,28 @@ export type TelemetryOptions = {
   readonly tracing?: boolean | undefined;
 };
 
+const TELEMETRY_KEYS = optionKeys<TelemetryOptions>({
+  serviceName: true,
+  logger: true,
+  registry: true,
+  onError: true,
+  enabled: true,
+  buckets: true,
+  defaultMetrics: true,
+  logArgs: true,
+  redact: true,
+  logLevel: true,
+  errorLogLevel: true,
+});
+
+const TELEMETRY_FOREIGN_KEYS = {
+  name: "use `serviceName`",
+  service: "use `serviceName`",
+  register: "use `registry` (a prom-client Registry)",
+  prefix: "not supported: metric names are fixed so dashboards work unchanged",
+  collectDefaultMetrics: "use `defaultMetrics: true`",
+};
+
 /**
  * The metrics, log lines and error reports of one MCP server.
  *
@@ -207,7 +232,12 @@ export type Telemetry = {
   readonly contentType: string;
   /** A Node HTTP handler serving the registry on `GET /metrics`. */
   metricsHandler(options?: MetricsHandlerOptions): MetricsHandler;
-  /** Stops observing every breaker, cache, pool and limiter. Metrics keep their values. */
+  /**
+   * Stops observing every breaker, cache, pool and limiter. Metrics keep
+   * their values and `metrics()` still reads them; `wrap`, the `observe…`
+   * methods and `metricsHandler` then throw a `TelemetryError` with code
+   * `"ETELEMETRY_CLOSED"`.
+   */
   close(): void;
 };
 
@@ -230,6 +260,7 @@ export function createTelemetry(options: TelemetryOptions): Telemetry {
   assertOptions(options);
   if (options === undefined)
     throw new TypeError("Expected `options` to be an object, got undefined");
+  assertKnownKeys(options, TELEMETRY_KEYS, "createTelemetry()", TELEMETRY_FOREIGN_KEYS);
   const {
     serviceName,
     logger,
@@ -288,7 +319,23 @@ export function createTelemetry(options: TelemetryOptions): Telemetry {
   const observers = new Observers(registry);
   const ignore = () => noop;
 
+  let closed = false;
+  const assertOpen = () => {
+    if (closed)
+      throw new TelemetryError(
+        "ETELEMETRY_CLOSED",
+        "This telemetry was closed: create a new one with createTelemetry()",
+      );
+  };
+  const open =
+    <Args extends unknown[], R>(run: (...args: Args) => R) =>
+    (...args: Args): R => {
+      assertOpen();
+      return run(...args);
+    };
+
   const wrap = <H extends ToolHandler>(tool: string, handler: H): H => {
+    assertOpen();
     assertString(tool, "tool");
     assertFunction(handler, "handler");
     if (!enabled) return handler;
@@ -316,7 +363,7 @@ export function createTelemetry(options: TelemetryOptions): Telemetry {
             duration: Math.round(elapsedMs * 1000) / 1000,
             ...readIdentity(call.extra),
             ...(logArgs ? { args: call.args } : {}),
-            ...(error !== undefined ? { err: error } : {}),
+            ...(error !== undefined ? { err: serializeError(error) } : {}),
           },
           MESSAGES[status],
         );
@@ -387,16 +434,19 @@ export function createTelemetry(options: TelemetryOptions): Telemetry {
   return {
     registry,
     wrap,
-    observeBreaker: enabled ? (breaker) => observers.observeBreaker(breaker) : ignore,
-    observeCache: enabled ? (cache) => observers.observeCache(cache) : ignore,
-    observePool: enabled ? (pool) => observers.observePool(pool) : ignore,
-    observeRateLimiter: enabled ? (limiter) => observers.observeRateLimiter(limiter) : ignore,
+    observeBreaker: open(enabled ? (breaker) => observers.observeBreaker(breaker) : ignore),
+    observeCache: open(enabled ? (cache) => observers.observeCache(cache) : ignore),
+    observePool: open(enabled ? (pool) => observers.observePool(pool) : ignore),
+    observeRateLimiter: open(enabled ? (limiter) => observers.observeRateLimiter(limiter) : ignore),
     metrics: () => registry.metrics(),
     get contentType() {
       return registry.contentType;
     },
-    metricsHandler: (handlerOptions) => metricsHandler(registry, handlerOptions),
-    close: () => observers.close(),
+    metricsHandler: open((handlerOptions) => metricsHandler(registry, handlerOptions)),
+    close: () => {
+      closed = true;
+      observers.close();
+    },
   };
 }
 

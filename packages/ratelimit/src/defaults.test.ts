@@ -1,0 +1,107 @@
+import { createServer, type Server } from "node:http";
+import type { AddressInfo } from "node:net";
+import { Client } from "@modelcontextprotocol/sdk/client/index.js";
+import { StreamableHTTPClientTransport } from "@modelcontextprotocol/sdk/client/streamableHttp.js";
+import { McpServer } from "@modelcontextprotocol/sdk/server/mcp.js";
+import { StreamableHTTPServerTransport } from "@modelcontextprotocol/sdk/server/streamableHttp.js";
+import { afterEach, describe, expect, it } from "vitest";
+import { createRateLimiter, type RateLimiter, withRateLimit } from "./index.ts";
+
+const closers: Array<() => Promise<void>> = [];
+afterEach(async () => {
+  for (const close of closers.splice(0).reverse()) await close();
+});
+
+/** A stateless Streamable HTTP server on loopback: a new McpServer per request, no authentication. */
+async function statelessServer(register: (server: McpServer) => void): Promise<URL> {
+  const http: Server = createServer(async (request, response) => {
+    const server = new McpServer({ name: "stateless", version: "1.0.0" });
+    register(server);
+    const transport = new StreamableHTTPServerTransport({}); // no sessionIdGenerator: stateless
+    response.on("close", () => {
+      void transport.close();
+      void server.close();
+    });
+    await server.connect(transport);
+    await transport.handleRequest(request, response);
+  });
+  await new Promise<void>((resolve) => http.listen(0, "127.0.0.1", resolve));
+  closers.push(
+    () =>
+      new Promise((resolve) => {
+        http.close(() => resolve());
+        http.closeAllConnections();
+      }),
+  );
+  return new URL(`http://127.0.0.1:${(http.address() as AddressInfo).port}/mcp`);
+}
+
+async function connect(url: URL, headers: Record<string, string> = {}): Promise<Client> {
+  const client = new Client({ name: "c", version: "1.0.0" });
+  await client.connect(new StreamableHTTPClientTransport(url, { requestInit: { headers } }));
+  closers.push(() => client.close());
+  return client;
+}
+
+function textOf(result: Awaited<ReturnType<Client["callTool"]>>): string {
+  return (result.content as Array<{ text: string }>)[0]?.text ?? "";
+}
+
+describe("a stateless HTTP server without authentication", () => {
+  it("refuses calls it cannot tell apart instead of putting every client in one bucket", async () => {
+    const limiter = createRateLimiter({ points: 1, durationSeconds: 60 });
+    const url = await statelessServer((server) =>
+      server.registerTool(
+        "ping",
+        {},
+        withRateLimit(async () => ({ content: [{ type: "text", text: "pong" }] }), { limiter }),
+      ),
+    );
+    const result = await (await connect(url)).callTool({ name: "ping" });
+    expect(result.isError).toBe(true);
+    expect(textOf(result)).toContain(
+      "withRateLimit() cannot tell this call's client apart: it has no `authInfo.clientId` and no session id",
+    );
+  });
+
+  it("limits each client apart with a `key` read from the request", async () => {
+    const limiter: RateLimiter = createRateLimiter({ points: 1, durationSeconds: 60 });
+    const url = await statelessServer((server) =>
+      server.registerTool(
+        "ping",
+        {},
+        withRateLimit(async (_extra) => ({ content: [{ type: "text", text: "pong" }] }), {
+          limiter,
+          key: (extra) => String(extra.requestInfo?.headers["x-api-key"]),
+        }),
+      ),
+    );
+    const alice = await connect(url, { "x-api-key": "alice" });
+    const bob = await connect(url, { "x-api-key": "bob" });
+    expect(textOf(await alice.callTool({ name: "ping" }))).toBe("pong");
+    expect(textOf(await bob.callTool({ name: "ping" }))).toBe("pong");
+    expect((await alice.callTool({ name: "ping" })).isError).toBe(true);
+  });
+});
+
+describe("an inline limiter created again by the same line", () => {
+  it("emits one McpProdWarning saying it never limits anyone", async () => {
+    const warnings: Error[] = [];
+    const onWarning = (warning: Error) => warnings.push(warning);
+    process.on("warning", onWarning);
+    const handler = async () => ({ content: [] });
+    // A per-request server factory: the same withRateLimit line runs per request.
+    for (let request = 0; request < 3; request++)
+      withRateLimit(handler, { points: 5, durationSeconds: 60 });
+    await new Promise((resolve) => setImmediate(resolve));
+    process.off("warning", onWarning);
+    const inline = warnings.filter(
+      (warning) => (warning as Error & { code?: string }).code === "MCP_PROD_INLINE_LIMITER",
+    );
+    expect(inline).toHaveLength(1);
+    expect(inline[0]?.name).toBe("McpProdWarning");
+    expect(inline[0]?.message).toMatch(
+      /^withRateLimit\(\) at .*defaults\.test\.ts:\d+:\d+ created a second limiter from inline options/,
+    );
+  });
+});
