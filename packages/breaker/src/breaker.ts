@@ -223,6 +223,7 @@ export const BREAKER_OPTION_KEYS = optionKeys<BreakerOptions>({
   name: true,
   timeout: true,
   errorThresholdPercentage: true,
+  consecutiveFailures: true,
   resetTimeout: true,
   volumeThreshold: true,
   rollingCountTimeout: true,

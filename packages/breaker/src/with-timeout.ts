@@ -64,7 +64,7 @@ export function withTimeout<H extends ToolHandler>(
     );
   const options = typeof timeout === "number" ? { timeoutMs: timeout } : timeout;
   assertOptions(options, "timeout");
-  assertKnownKeys(options, ["timeoutMs", "message"], "withTimeout()");
+  assertKnownKeys(options, ["timeoutMs", "message", "name"], "withTimeout()");
   const { timeoutMs, message = `Tool timed out after ${timeoutMs}ms` } = options;
   assertPositiveNumber(timeoutMs, typeof timeout === "number" ? "timeout" : "timeoutMs");
   assertString(message, "message");

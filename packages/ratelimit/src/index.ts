@@ -31,7 +31,7 @@ export {
   type RateLimitStore,
   type RedisClientLike,
 } from "./limiter.ts";
-export { type RateLimitPolicyOptions, type ToolArgs, withRateLimit } from "./policy.ts";
+export { type RateLimitPolicyOptions, withRateLimit } from "./policy.ts";
 export {
   RATE_LIMIT_META_KEY,
   type RateLimitExtra,

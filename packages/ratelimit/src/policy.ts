@@ -5,34 +5,10 @@ import {
   type ToolHandler,
   type ToolPolicy,
 } from "@mcp-prod/internal";
-import {
-  type RateLimitExtra,
-  type WithRateLimitOptions,
-  withRateLimit as wrapInRateLimit,
-} from "./with-rate-limit.ts";
+import { type WithRateLimitOptions, withRateLimit as wrapInRateLimit } from "./with-rate-limit.ts";
 
-/**
- * The arguments a handler of type `H` receives: its first parameter when it
- * takes two (`args, extra`), `undefined` for a tool without an `inputSchema`
- * (whose only parameter is the SDK's `extra` or `ctx`).
- */
-export type ToolArgs<H extends ToolHandler> = [Parameters<H>] extends [never]
-  ? unknown
-  : Parameters<H> extends readonly [infer Args, unknown, ...unknown[]]
-    ? Args
-    : Parameters<H> extends readonly [infer Only]
-      ? Only extends { readonly signal: AbortSignal } | { readonly mcpReq: unknown }
-        ? undefined
-        : Only
-      : undefined;
-
-type PolicyForm<Options, H extends ToolHandler> = Options extends unknown
-  ? Omit<Options, "tool" | "key"> & {
-      /**
-       * Who a call counts against, given the tool's typed arguments. `undefined` counts it under `"anonymous"`.
-       * @default `extra.authInfo?.clientId ?? extra.sessionId`
-       */
-      readonly key?: (args: ToolArgs<H>, extra: RateLimitExtra) => string | undefined;
+type PolicyForm<Options> = Options extends unknown
+  ? Omit<Options, "tool"> & {
       /**
        * The tool part of the key (`<tool>:<client>`), so one limiter serves
        * every tool with a limit per tool. `false` counts the calls of every
@@ -48,8 +24,7 @@ type PolicyForm<Options, H extends ToolHandler> = Options extends unknown
  * `key` typed from the handler and `tool` defaulting to the tool's name.
  */
 export type RateLimitPolicyOptions<H extends ToolHandler = ToolHandler> = PolicyForm<
-  WithRateLimitOptions,
-  H
+  WithRateLimitOptions<H>
 >;
 
 // Listed before the handler form so that `Parameters<typeof withRateLimit>` stays the handler form's.
@@ -102,7 +77,10 @@ export function withRateLimit<H extends ToolHandler = ToolHandler>(
  * );
  * ```
  */
-export function withRateLimit<H extends ToolHandler>(handler: H, options: WithRateLimitOptions): H;
+export function withRateLimit<H extends ToolHandler>(
+  handler: H,
+  options: WithRateLimitOptions<NoInfer<H>>,
+): H;
 export function withRateLimit(...params: unknown[]): unknown {
   if (typeof params[0] === "function" || params.length > 1)
     return wrapInRateLimit(params[0] as ToolHandler, params[1] as WithRateLimitOptions);

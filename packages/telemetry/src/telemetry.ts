@@ -181,6 +181,7 @@ const TELEMETRY_KEYS = optionKeys<TelemetryOptions>({
   redact: true,
   logLevel: true,
   errorLogLevel: true,
+  tracing: true,
 });
 
 const TELEMETRY_FOREIGN_KEYS = {

@@ -119,7 +119,7 @@ describe("traceTool over Streamable HTTP", () => {
           async () => {
             throw new Error("weather API down");
           },
-          { fallback: { content: [{ type: "text" as const, text: "sunny, probably" }] } },
+          { content: [{ type: "text" as const, text: "sunny, probably" }] },
         ),
       ),
     );
