@@ -1,2 +1,2 @@
-export { IDENTITY_HEADERS, identityFromHeaders, identityHeaders } from "./identity.ts";
+export { IDENTITY_HEADERS, identityFromHeaders } from "./identity.ts";
 export { type ServeOptions, serveMcp, sharedJsonSchemaValidator } from "./serve.ts";
