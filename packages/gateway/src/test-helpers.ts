@@ -7,7 +7,11 @@ import { StreamableHTTPClientTransport } from "@modelcontextprotocol/sdk/client/
 import type { AuthInfo } from "@modelcontextprotocol/sdk/server/auth/types.js";
 import { McpServer } from "@modelcontextprotocol/sdk/server/mcp.js";
 import { StreamableHTTPServerTransport } from "@modelcontextprotocol/sdk/server/streamableHttp.js";
-import type { CallToolResult, ClientCapabilities } from "@modelcontextprotocol/sdk/types.js";
+import type {
+  CallToolResult,
+  ClientCapabilities,
+  ServerCapabilities,
+} from "@modelcontextprotocol/sdk/types.js";
 import { exportJWK, generateKeyPair, SignJWT } from "jose";
 import { z } from "zod";
 import { IDENTITY_HEADERS } from "./identity.ts";
@@ -155,6 +159,7 @@ export async function startBackend(
     stateful?: boolean;
     name?: string;
     instructions?: string;
+    capabilities?: ServerCapabilities;
     ready?: () => number;
   } = {},
 ) {
@@ -170,7 +175,10 @@ export async function startBackend(
   const create = () => {
     const server = new McpServer(
       { name: options.name ?? "test-backend", version: "0.0.0" },
-      options.instructions ? { instructions: options.instructions } : {},
+      {
+        ...(options.instructions ? { instructions: options.instructions } : {}),
+        ...(options.capabilities ? { capabilities: options.capabilities } : {}),
+      },
     );
     setup(server, record);
     return server;
