@@ -28,15 +28,19 @@ import {
 } from "./observers.ts";
 
 /**
- * How a tool call ended: `error` covers a thrown error and an `isError` result alike.
+ * How a tool call ended: `error` covers a thrown error and an `isError` result
+ * alike, except refusals: `limited` for a result a rate limiter produced
+ * (`_meta["mcp-prod/ratelimit"]`), `rejected` for one an open breaker produced
+ * (`_meta["mcp-prod/breaker"].open`), so an abusive client does not inflate
+ * error rates.
  *
  * @example
  * ```ts
  * // mcp_tool_calls_total{tool="search_users",status="cancelled"}
- * const statuses: ToolCallStatus[] = ["success", "error", "cancelled"];
+ * const statuses: ToolCallStatus[] = ["success", "error", "cancelled", "limited", "rejected"];
  * ```
  */
-export type ToolCallStatus = "success" | "error" | "cancelled";
+export type ToolCallStatus = "success" | "error" | "cancelled" | "limited" | "rejected";
 
 /**
  * What an error reporter is told besides the error itself.
@@ -283,6 +287,8 @@ export function createTelemetry(options: TelemetryOptions): Telemetry {
       success: calls.labels({ tool, status: "success" }),
       error: calls.labels({ tool, status: "error" }),
       cancelled: calls.labels({ tool, status: "cancelled" }),
+      limited: calls.labels({ tool, status: "limited" }),
+      rejected: calls.labels({ tool, status: "rejected" }),
     };
     // Known tools show up at 0 before their first call, so rate() and alerts work from the start.
     for (const counter of Object.values(counters)) counter.inc(0);
@@ -341,8 +347,7 @@ export function createTelemetry(options: TelemetryOptions): Telemetry {
         const result = await invoke.apply(this, params);
         if (!settled) {
           settled = true;
-          const failed = isToolResult(result) && result.isError === true;
-          record(call, failed ? "error" : "success", startedAt, undefined);
+          record(call, statusOf(result), startedAt, undefined);
         }
         return result;
       } catch (error) {
@@ -380,7 +385,20 @@ const MESSAGES: Record<ToolCallStatus, string> = {
   success: "Tool execution completed",
   error: "Tool execution failed",
   cancelled: "Tool execution cancelled",
+  limited: "Tool call refused by a rate limit",
+  rejected: "Tool call refused by an open circuit breaker",
 };
+
+/** A result's status; the `_meta` keys are the ones @mcp-prod/ratelimit and @mcp-prod/breaker mark refusals with. */
+function statusOf(result: unknown): ToolCallStatus {
+  if (!isToolResult(result) || result.isError !== true) return "success";
+  const meta = (result as { _meta?: Record<string, unknown> })._meta;
+  if ((meta?.["mcp-prod/ratelimit"] as { limited?: unknown } | undefined)?.limited === true)
+    return "limited";
+  if ((meta?.["mcp-prod/breaker"] as { open?: unknown } | undefined)?.open === true)
+    return "rejected";
+  return "error";
+}
 
 /** Who made the call, from the SDK's `extra` (1.x) or `ctx` (2.x); never the arguments. */
 function readIdentity(extra: Record<string, unknown> | undefined): {
