@@ -347,7 +347,9 @@ export async function createGateway(options: GatewayOptions): Promise<Gateway> {
         breakers.get(backend) as typeof breakers extends Map<Backend, infer B> ? B : never
       ).fireWith({ signal }, run as (signal: AbortSignal) => Promise<unknown>)) as T;
     } catch (error) {
-      if (isBackendFailure(error) && !signal.aborted) backend.markDown();
+      // Unreachable, not merely slow: reconnect in the background.
+      if (isBackendFailure(error) && !(error instanceof McpError) && !signal.aborted)
+        backend.markDown();
       throw error;
     }
   };
@@ -395,7 +397,11 @@ export async function createGateway(options: GatewayOptions): Promise<Gateway> {
         content: [
           {
             type: "text",
-            text: `${params.name as string} failed: backend ${route.backend.label} is unavailable`,
+            text: `${params.name as string} failed: backend ${route.backend.label} ${
+              error instanceof McpError && error.code === ErrorCode.RequestTimeout
+                ? "did not answer in time"
+                : "is unavailable"
+            }`,
           },
         ],
         isError: true,

@@ -28,7 +28,7 @@ import {
   UnsubscribeRequestSchema,
 } from "@modelcontextprotocol/sdk/types.js";
 import type { Caller } from "./auth.ts";
-import { type Backend, isSessionLost } from "./backend.ts";
+import { type Backend, isBackendFailure, isSessionLost } from "./backend.ts";
 import { forwardedError, relayContext } from "./forward.ts";
 import { exposedUri, type Route, type Routes } from "./routes.ts";
 
@@ -140,7 +140,9 @@ export class Session {
         return await send(await this.#client(backend));
       }
     } catch (error) {
-      if (error instanceof McpError && !signal.aborted) throw forwardedError(error);
+      // The backend's own errors go to the client as they came; a local timeout stays a failure.
+      if (error instanceof McpError && !signal.aborted && !isBackendFailure(error))
+        throw forwardedError(error);
       throw error;
     }
   }
