@@ -119,6 +119,7 @@ export class Backend {
   #closed = false;
   #onChange: (backend: Backend) => void;
   #refreshIntervalMs: number;
+  readonly #shared = new Map<string, Promise<Client>>();
 
   constructor(
     config: BackendConfig,
@@ -182,6 +183,28 @@ export class Backend {
       if (isBackendFailure(error)) this.markDown();
       throw error;
     }
+  }
+
+  /**
+   * A connection shared by every session with the same `key` (caller and
+   * capabilities), for a backend without sessions: it keeps no state per
+   * client, so one initialize serves them all. At most 1000 are kept.
+   */
+  shared(key: string, options: Parameters<Backend["connect"]>[0]): Promise<Client> {
+    let pending = this.#shared.get(key);
+    if (pending) return pending;
+    if (this.#shared.size >= 1000) {
+      const [oldest, client] = this.#shared.entries().next().value as [string, Promise<Client>];
+      this.#shared.delete(oldest);
+      void client.then((each) => each.close()).catch(() => {});
+    }
+    pending = this.connect(options);
+    this.#shared.set(key, pending);
+    const created = pending;
+    created.catch(() => {
+      if (this.#shared.get(key) === created) this.#shared.delete(key);
+    });
+    return created;
   }
 
   async #connect(): Promise<void> {
@@ -295,5 +318,8 @@ export class Backend {
     this.#retryTimer = undefined;
     await this.#client?.close().catch(() => {});
     this.#client = undefined;
+    const shared = [...this.#shared.values()];
+    this.#shared.clear();
+    await Promise.allSettled(shared.map(async (pending) => (await pending).close()));
   }
 }

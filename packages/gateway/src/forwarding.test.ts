@@ -316,6 +316,25 @@ describe("forwarding through an unprefixed backend with sessions", () => {
   });
 });
 
+describe("a backend without sessions", () => {
+  it("needs no backend session per client: sessions of one caller share one connection", async () => {
+    const backend = await startBackend("analytics");
+    cleanup.push(() => backend.close());
+    const gateway = await createGateway({ port: 0, backends: [{ url: backend.url }] });
+    cleanup.push(() => gateway.close());
+    const initializes = () =>
+      backend.record.requests.filter((request) => request.method === "initialize").length;
+    const before = initializes();
+    for (let index = 0; index < 3; index += 1) {
+      const client = await connectClient(gateway.url);
+      cleanup.push(() => client.close());
+      const result = await client.callTool({ name: "ping", arguments: { n: index } });
+      expect((result.content as Array<{ text: string }>)[0]?.text).toBe(`pong ${index}`);
+    }
+    expect(initializes()).toBe(before + 1);
+  });
+});
+
 describe("naming", () => {
   it("exposes a prefixed backend's resource URIs and templates as prefix+uri and routes them back", async () => {
     const backend = await startBackend(everything, { stateful: true });

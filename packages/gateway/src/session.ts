@@ -148,12 +148,21 @@ export class Session {
   }
 
   #client(backend: Backend): Promise<Client> {
+    const capabilities = this.server.getClientCapabilities();
+    if (!backend.stateful) {
+      // Nothing per client lives in a backend without sessions: share one connection per caller.
+      return backend.shared(`${this.limitKey}|${JSON.stringify(capabilities ?? {})}`, {
+        auth: this.caller,
+        capabilities,
+        setup: (client) => this.#relay(client, backend, true),
+      });
+    }
     let pending = this.#clients.get(backend);
     if (!pending) {
       pending = backend.connect({
         auth: this.caller,
-        capabilities: this.server.getClientCapabilities(),
-        setup: (client) => this.#relay(client, backend),
+        capabilities,
+        setup: (client) => this.#relay(client, backend, false),
       });
       this.#clients.set(backend, pending);
       pending.catch(() => {
@@ -163,16 +172,25 @@ export class Session {
     return pending;
   }
 
-  /** Requests and notifications from `backend` to this session's client. */
-  #relay(client: Client, backend: Backend): void {
+  /**
+   * Requests and notifications from `backend` to the client whose request they
+   * came with (or, on a connection of this session's own, to this session).
+   */
+  #relay(client: Client, backend: Backend, shared: boolean): void {
+    const target = () => {
+      const context = relayContext.getStore();
+      return { context, server: context?.server ?? (shared ? undefined : this.server) };
+    };
     const capabilities = this.server.getClientCapabilities() ?? {};
     const relayRequest = async (
       request: { method: string; params?: unknown },
       extra: { signal: AbortSignal },
     ) => {
-      const context = relayContext.getStore();
+      const { context, server } = target();
+      if (!server)
+        throw new McpError(ErrorCode.InvalidRequest, "No client request to relay this to");
       try {
-        return await this.server.request(request as never, ResultSchema, {
+        return await server.request(request as never, ResultSchema, {
           signal: extra.signal,
           ...(context ? { relatedRequestId: context.requestId } : {}),
         });
@@ -186,9 +204,9 @@ export class Session {
       client.setRequestHandler(ElicitRequestSchema, relayRequest as never);
     if (capabilities.roots) client.setRequestHandler(ListRootsRequestSchema, relayRequest as never);
     const notify = (notification: ServerNotification) => {
-      const context = relayContext.getStore();
-      void this.server
-        .notification(notification, context ? { relatedRequestId: context.requestId } : {})
+      const { context, server } = target();
+      void server
+        ?.notification(notification, context ? { relatedRequestId: context.requestId } : {})
         .catch(() => {});
     };
     client.setNotificationHandler(LoggingMessageNotificationSchema, async (notification) => {
