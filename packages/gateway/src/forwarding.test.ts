@@ -317,7 +317,7 @@ describe("forwarding through an unprefixed backend with sessions", () => {
 });
 
 describe("a backend without sessions", () => {
-  it("needs no backend session per client: sessions of one caller share one connection", async () => {
+  it("needs no backend session: a call is one HTTP exchange, and clients that take requests share one connection per caller", async () => {
     const backend = await startBackend("analytics");
     cleanup.push(() => backend.close());
     const gateway = await createGateway({ port: 0, backends: [{ url: backend.url }] });
@@ -325,8 +325,13 @@ describe("a backend without sessions", () => {
     const initializes = () =>
       backend.record.requests.filter((request) => request.method === "initialize").length;
     const before = initializes();
+    const plain = await connectClient(gateway.url);
+    cleanup.push(() => plain.close());
+    const answer = await plain.callTool({ name: "ping", arguments: { n: 9 } });
+    expect((answer.content as Array<{ text: string }>)[0]?.text).toBe("pong 9");
+    expect(initializes()).toBe(before);
     for (let index = 0; index < 3; index += 1) {
-      const client = await connectClient(gateway.url);
+      const client = await connectClient(gateway.url, {}, { sampling: {} });
       cleanup.push(() => client.close());
       const result = await client.callTool({ name: "ping", arguments: { n: index } });
       expect((result.content as Array<{ text: string }>)[0]?.text).toBe(`pong ${index}`);

@@ -29,6 +29,7 @@ import {
 } from "@modelcontextprotocol/sdk/types.js";
 import type { Caller } from "./auth.ts";
 import { type Backend, isBackendFailure, isSessionLost } from "./backend.ts";
+import { directRequest } from "./direct-call.ts";
 import { forwardedError, relayContext } from "./forward.ts";
 import { exposedUri, type Route, type Routes } from "./routes.ts";
 
@@ -113,6 +114,23 @@ export class Session {
     signal: AbortSignal = extra.signal,
   ): Promise<Result> {
     const progressToken = extra._meta?.progressToken;
+    const capabilities = this.server.getClientCapabilities() ?? {};
+    if (
+      !backend.stateful &&
+      backend.state === "up" &&
+      !capabilities.sampling &&
+      !capabilities.elicitation &&
+      !capabilities.roots
+    ) {
+      return (await this.#direct(
+        backend,
+        method,
+        params ?? {},
+        extra,
+        signal,
+        progressToken,
+      )) as Result;
+    }
     const send = async (client: Client) =>
       relayContext.run({ server: this.server, requestId: extra.requestId }, () =>
         client.request({ method, ...(params ? { params } : {}) }, ResultSchema, {
@@ -145,6 +163,50 @@ export class Session {
         throw forwardedError(error);
       throw error;
     }
+  }
+
+  /** {@link directRequest} with this session's relays: progress back under the client's own token. */
+  #direct(
+    backend: Backend,
+    method: string,
+    params: Record<string, unknown>,
+    extra: Extra,
+    signal: AbortSignal,
+    progressToken: string | number | undefined,
+  ): Promise<unknown> {
+    const ownToken = `gw-progress-${String(extra.requestId)}`;
+    const meta = (params._meta as Record<string, unknown> | undefined) ?? {};
+    return directRequest({
+      url: backend.url,
+      method,
+      // Always asked for, so progress resets the timeout; relayed only when the client asked.
+      params: { ...params, _meta: { ...meta, progressToken: ownToken } },
+      auth: this.caller,
+      signal,
+      timeoutMs: this.#host.timeoutMs(backend),
+      onNotification: (notification) => {
+        if (notification.method === "notifications/progress") {
+          if (progressToken === undefined) return;
+          void extra
+            .sendNotification({
+              ...notification,
+              params: { ...notification.params, progressToken },
+            })
+            .catch(() => {});
+        } else if (notification.method === "notifications/resources/updated") {
+          void extra
+            .sendNotification({
+              ...notification,
+              params: { ...notification.params, uri: exposedUri(backend, notification.params.uri) },
+            })
+            .catch(() => {});
+        } else if (notification.method.endsWith("/list_changed")) {
+          void backend.refresh();
+        } else {
+          void extra.sendNotification(notification).catch(() => {});
+        }
+      },
+    });
   }
 
   #client(backend: Backend): Promise<Client> {

@@ -1,0 +1,128 @@
+import { StreamableHTTPError } from "@modelcontextprotocol/sdk/client/streamableHttp.js";
+import type { AuthInfo } from "@modelcontextprotocol/sdk/server/auth/types.js";
+import { ErrorCode, McpError, type ServerNotification } from "@modelcontextprotocol/sdk/types.js";
+import { ForwardedError } from "./forward.ts";
+import { identityHeaders } from "./identity.ts";
+
+type JsonRpc = {
+  id?: unknown;
+  method?: string;
+  params?: Record<string, unknown>;
+  result?: unknown;
+  error?: { code: number; message: string; data?: unknown };
+};
+
+let nextId = 0;
+
+/**
+ * One request to a backend without sessions as one plain HTTP exchange: the
+ * JSON-RPC message posted as is, the answer read from JSON or the SSE stream,
+ * notifications on the way handed to `onNotification`. No SDK client in
+ * between: nothing about a backend without sessions needs one. Used only when
+ * the calling client can answer no request from the backend (no sampling,
+ * elicitation or roots), since such a request would have nowhere to go.
+ */
+export async function directRequest(options: {
+  url: string;
+  method: string;
+  params: Record<string, unknown>;
+  auth: AuthInfo | undefined;
+  signal: AbortSignal;
+  timeoutMs: number;
+  onNotification: (notification: ServerNotification) => void;
+}): Promise<unknown> {
+  nextId += 1;
+  const id = `gw-${nextId}`;
+  const timeout = new AbortController();
+  let timer: NodeJS.Timeout | undefined;
+  const arm = () => {
+    clearTimeout(timer);
+    timer = setTimeout(
+      () =>
+        timeout.abort(
+          new McpError(ErrorCode.RequestTimeout, "Request timed out", {
+            timeout: options.timeoutMs,
+          }),
+        ),
+      options.timeoutMs,
+    );
+  };
+  arm();
+  const signal = AbortSignal.any([options.signal, timeout.signal]);
+  const cancel = () => {
+    // The backend's handler is told, as an SDK client would tell it.
+    void fetch(options.url, {
+      method: "POST",
+      headers: headersFor(options.auth),
+      body: JSON.stringify({
+        jsonrpc: "2.0",
+        method: "notifications/cancelled",
+        params: { requestId: id, reason: String(signal.reason) },
+      }),
+    })
+      .then((response) => response.body?.cancel())
+      .catch(() => {});
+  };
+  signal.addEventListener("abort", cancel, { once: true });
+  try {
+    const response = await fetch(options.url, {
+      method: "POST",
+      headers: headersFor(options.auth),
+      body: JSON.stringify({ jsonrpc: "2.0", id, method: options.method, params: options.params }),
+      signal,
+    });
+    if (!response.ok) {
+      const text = await response.text().catch(() => "");
+      throw new StreamableHTTPError(response.status, `Error POSTing to endpoint: ${text}`);
+    }
+    const settle = (message: JsonRpc): unknown => {
+      if (message.error)
+        throw new ForwardedError(message.error.code, message.error.message, message.error.data);
+      return message.result;
+    };
+    if (!(response.headers.get("content-type") ?? "").includes("text/event-stream")) {
+      return settle((await response.json()) as JsonRpc);
+    }
+    const decoder = new TextDecoder();
+    let buffer = "";
+    for await (const chunk of response.body as unknown as AsyncIterable<Uint8Array>) {
+      buffer += decoder.decode(chunk, { stream: true });
+      let end = buffer.indexOf("\n\n");
+      while (end >= 0) {
+        const event = buffer.slice(0, end);
+        buffer = buffer.slice(end + 2);
+        end = buffer.indexOf("\n\n");
+        const data = event
+          .split("\n")
+          .filter((line) => line.startsWith("data:"))
+          .map((line) => line.slice(5).trimStart())
+          .join("\n");
+        if (!data) continue;
+        const message = JSON.parse(data) as JsonRpc;
+        if (message.id === id && (message.result !== undefined || message.error)) {
+          void response.body?.cancel().catch(() => {});
+          return settle(message);
+        }
+        if (message.method && message.id === undefined) {
+          if (message.method === "notifications/progress") arm();
+          options.onNotification(message as ServerNotification);
+        }
+      }
+    }
+    throw new McpError(ErrorCode.ConnectionClosed, "Connection closed before the backend answered");
+  } catch (error) {
+    if (signal.aborted && !options.signal.aborted) throw timeout.signal.reason;
+    throw error;
+  } finally {
+    clearTimeout(timer);
+    signal.removeEventListener("abort", cancel);
+  }
+}
+
+function headersFor(auth: AuthInfo | undefined): Record<string, string> {
+  return {
+    "content-type": "application/json",
+    accept: "application/json, text/event-stream",
+    ...(auth ? identityHeaders(auth) : {}),
+  };
+}
