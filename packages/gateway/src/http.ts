@@ -9,7 +9,7 @@ import { StreamableHTTPServerTransport } from "@modelcontextprotocol/sdk/server/
 import type { Authenticator, AuthFailure, Caller } from "./auth.ts";
 import { isAuthFailure } from "./auth.ts";
 import type { GatewayLogger } from "./gateway.ts";
-import { Session, type SessionHost } from "./session.ts";
+import { type Extra, Session, type SessionHost } from "./session.ts";
 
 type NodeHandler = (req: IncomingMessage, res: ServerResponse) => unknown;
 
@@ -110,6 +110,90 @@ export async function serveGateway(options: ServeOptions) {
   const entries = new Map<string, Entry>();
   // Stateless exchanges in flight, by caller and JSON-RPC id, so a cancellation sent in another request finds its request.
   const inFlight = new Map<string, Entry>();
+  // Tool calls answered without the SDK's server, by session and JSON-RPC id, for their cancellations.
+  const fastInFlight = new Map<string, AbortController>();
+
+  /**
+   * A tool call on a session, for a backend without sessions, from a client
+   * that takes no requests: answered here directly (an SSE response carrying
+   * its notifications, then its result), without the SDK server's per-message
+   * work. Anything else, or anything unusual, takes the SDK path.
+   */
+  const fastToolCall = (
+    entry: Entry,
+    message: Message,
+    req: IncomingMessage,
+    res: ServerResponse,
+  ) => {
+    const sessionId = entry.transport.sessionId;
+    const id = message.id;
+    if (message.method !== "tools/call" || (typeof id !== "string" && typeof id !== "number"))
+      return false;
+    if (!sessionId || !(req.headers.accept ?? "").includes("text/event-stream")) return false;
+    const params = message.params as
+      | { name?: unknown; arguments?: unknown; _meta?: unknown }
+      | undefined;
+    if (typeof params?.name !== "string") return false;
+    const args = params.arguments;
+    if (args !== undefined && (typeof args !== "object" || args === null || Array.isArray(args)))
+      return false;
+    const meta = params._meta;
+    if (meta !== undefined && (typeof meta !== "object" || meta === null || Array.isArray(meta)))
+      return false;
+    const route = sessionHost.routes().tools.get(params.name);
+    if (!route || route.backend.stateful || route.backend.state !== "up") return false;
+    const { session } = entry;
+    if (!sessionHost.allowed(session.caller, params.name, route.backend)) return false;
+    const capabilities = session.server.getClientCapabilities();
+    if (!capabilities || capabilities.sampling || capabilities.elicitation || capabilities.roots)
+      return false;
+
+    const key = `${sessionId}|${JSON.stringify(id)}`;
+    const controller = new AbortController();
+    fastInFlight.set(key, controller);
+    res.writeHead(200, {
+      "content-type": "text/event-stream",
+      "cache-control": "no-cache",
+      "mcp-session-id": sessionId,
+    });
+    const write = (payload: object) => {
+      if (!res.writableEnded)
+        res.write(`event: message\ndata: ${JSON.stringify({ jsonrpc: "2.0", ...payload })}\n\n`);
+    };
+    res.on("close", () => controller.abort(new Error("The client went away")));
+    const extra = {
+      signal: controller.signal,
+      requestId: id,
+      sessionId,
+      authInfo: session.caller,
+      ...(meta ? { _meta: meta } : {}),
+      sendNotification: async (notification: object) => write(notification),
+      sendRequest: async () => {
+        throw new Error("No request can be relayed to this client");
+      },
+    } as unknown as Extra;
+    sessionHost
+      .callTool(session, route, params.name, { ...params, name: route.name }, extra)
+      .then(
+        (result) => write({ id, result }),
+        (error: { code?: unknown; message?: string; data?: unknown }) => {
+          if (controller.signal.aborted) return;
+          write({
+            id,
+            error: {
+              code: Number.isSafeInteger(error?.code) ? error.code : -32603,
+              message: error?.message ?? "Internal error",
+              ...(error?.data !== undefined ? { data: error.data } : {}),
+            },
+          });
+        },
+      )
+      .finally(() => {
+        fastInFlight.delete(key);
+        res.end();
+      });
+    return true;
+  };
 
   const hostAllowed = (req: IncomingMessage) => {
     const value = req.headers.host ?? "";
@@ -261,6 +345,16 @@ export async function serveGateway(options: ServeOptions) {
       .filter((message) => message.method === "notifications/cancelled")
       .map((message) => message.params?.requestId);
 
+    if (entry?.transport.sessionId) {
+      // A cancellation of a call answered directly: abort it and end its response.
+      for (const requestId of cancelled) {
+        fastInFlight
+          .get(`${entry.transport.sessionId}|${JSON.stringify(requestId)}`)
+          ?.abort(new Error("Cancelled by the client"));
+      }
+      const [only] = messages;
+      if (messages.length === 1 && only && fastToolCall(entry, only, req, res)) return;
+    }
     if (!entry) {
       if (messages.some((message) => message.method === "initialize")) {
         if (entries.size >= options.maxSessions)
