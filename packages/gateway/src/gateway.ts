@@ -1,6 +1,5 @@
-import type { Server as HttpServer } from "node:http";
 import { BREAKER_META_KEY, BreakerOpenError, createBreaker } from "@mcp-prod/breaker";
-import { createHealth, type Health } from "@mcp-prod/health";
+import { createHealth } from "@mcp-prod/health";
 import {
   assertBoolean,
   assertKnownKeys,
@@ -8,146 +7,27 @@ import {
   assertPositiveInteger,
   assertString,
 } from "@mcp-prod/internal";
-import { createRateLimiter, type RedisClientLike, withRateLimit } from "@mcp-prod/ratelimit";
-import { createTelemetry, type Telemetry } from "@mcp-prod/telemetry";
-import {
-  type CallToolResult,
-  ErrorCode,
-  McpError,
-  type ServerCapabilities,
-} from "@modelcontextprotocol/sdk/types.js";
-import { type AuthOptions, createAuthenticator } from "./auth.ts";
-import { Backend, type BackendConfig, isBackendFailure } from "./backend.ts";
+import { createRateLimiter, withRateLimit } from "@mcp-prod/ratelimit";
+import { createTelemetry } from "@mcp-prod/telemetry";
+import { type CallToolResult, ErrorCode, McpError } from "@modelcontextprotocol/sdk/types.js";
+import { createAuthenticator } from "./auth.ts";
+import { Backend, isBackendFailure } from "./backend.ts";
 import { GatewayConfigError } from "./errors.ts";
 import { depthExceeds, ForwardedError } from "./forward.ts";
 import { serveGateway } from "./http.ts";
+import {
+  assertLimit,
+  FOREIGN_KEYS,
+  type Gateway,
+  type GatewayOptions,
+  isLoopback,
+  KNOWN_KEYS,
+  type Limit,
+  mergeCapabilities,
+  mergeInstructions,
+} from "./options.ts";
 import { type Route, Routes } from "./routes.ts";
 import type { Extra, Session, SessionHost } from "./session.ts";
-
-/** The logger the gateway writes its audit and refusal lines to (a pino logger fits). */
-export type GatewayLogger = {
-  info(object: object, message: string): void;
-  warn(object: object, message: string): void;
-};
-
-/** A limit of `points` per `durationSeconds`. */
-export type Limit = { readonly points: number; readonly durationSeconds: number };
-
-/** Options of {@link createGateway}. */
-export type GatewayOptions = {
-  /** The backend MCP servers. */
-  readonly backends: readonly BackendConfig[];
-  /** Address to listen on. @default "127.0.0.1" */
-  readonly host?: string;
-  /** Port to listen on; `0` picks a free one. @default 3000 */
-  readonly port?: number;
-  /** JWT issuer and API keys. Without either, requests are anonymous (see `allowAnonymous`). @default {} */
-  readonly auth?: AuthOptions;
-  /**
-   * Serve without authentication on a non-loopback address. Without
-   * credentials configured, the gateway refuses to start on such an address
-   * unless this is true (`GATEWAY_ALLOW_ANONYMOUS`).
-   * @default false
-   */
-  readonly allowAnonymous?: boolean;
-  /** Metrics and per-call logs. @default a telemetry of its own (`serviceName: "mcp-gateway"`) */
-  readonly telemetry?: Telemetry;
-  /** Audit, refusal and warning lines. @default none */
-  readonly logger?: GatewayLogger;
-  /** Shared rate-limit store (ioredis) for several replicas. @default none: in memory, per replica */
-  readonly redis?: RedisClientLike;
-  /**
-   * How long a rate-limit decision may wait for Redis before this replica
-   * decides alone. Generous on purpose: a healthy Redis under a burst must not
-   * be taken for a dead one (a dead one fails at once: ioredis refuses
-   * commands while disconnected).
-   * @default 5000
-   */
-  readonly rateLimitStoreTimeoutMs?: number;
-  /** Tool calls per client and tool. @default { points: 60, durationSeconds: 60 } */
-  readonly toolRateLimit?: Limit;
-  /** HTTP requests per client; over it, 429 with `Retry-After`. @default { points: 600, durationSeconds: 60 } */
-  readonly requestRateLimit?: Limit;
-  /** Failed authentications per remote address; over it, 429 with `Retry-After`. @default { points: 10, durationSeconds: 60 } */
-  readonly authFailureRateLimit?: Limit;
-  /** Prefix of the rate-limit keys in the shared store. @default "mcp-gateway" */
-  readonly rateLimitKeyPrefix?: string;
-  /** Per-backend circuit breaker; only backend failures (unreachable, timeout, 5xx) count. */
-  readonly breaker?: {
-    /** @default 10000 */
-    readonly resetTimeout?: number;
-    /** @default 5 */
-    readonly volumeThreshold?: number;
-    /** @default 50 */
-    readonly errorThresholdPercentage?: number;
-  };
-  /** Call timeout for every backend, reset by each progress notification (`GATEWAY_BACKEND_TIMEOUT_MS`). @default 60000 */
-  readonly backendTimeoutMs?: number;
-  /** How often each backend's lists are re-read besides on `list_changed`; `0` never. @default 60000 */
-  readonly refreshIntervalMs?: number;
-  /** Largest accepted request body, and largest re-serialised tool arguments. @default 1048576 */
-  readonly maxBodyBytes?: number;
-  /** Deepest accepted nesting of tool arguments. @default 64 */
-  readonly maxArgumentDepth?: number;
-  /** Accepted Host values. @default loopback hosts when bound to loopback, else any */
-  readonly allowedHosts?: readonly string[] | undefined;
-  /** Accepted browser Origins besides loopback ones. @default [] */
-  readonly allowedOrigins?: readonly string[] | undefined;
-  /** A client session unused this long is closed. @default 1800000 (30 min) */
-  readonly sessionIdleMs?: number;
-  /** Most client sessions at once; beyond, new sessions get 503. @default 10000 */
-  readonly maxSessions?: number;
-  /** Put tool arguments in the audit log. @default false */
-  readonly auditArguments?: boolean;
-};
-
-/** What {@link createGateway} returns. */
-export type Gateway = {
-  /** `http://host:port`; MCP is served at `${url}/mcp`. */
-  readonly url: string;
-  /** The listening HTTP server (hand it to `health.gracefulShutdown`). */
-  readonly server: HttpServer;
-  /** Liveness and readiness, including each backend's own readiness. */
-  readonly health: Health;
-  /** The backends, with their state and last-read lists. */
-  readonly backends: readonly Backend[];
-  /** Closes every session, backend connection, timer and the HTTP server. */
-  close(): Promise<void>;
-};
-
-const KNOWN_KEYS = [
-  "backends",
-  "host",
-  "port",
-  "auth",
-  "allowAnonymous",
-  "telemetry",
-  "logger",
-  "redis",
-  "rateLimitStoreTimeoutMs",
-  "toolRateLimit",
-  "requestRateLimit",
-  "authFailureRateLimit",
-  "rateLimitKeyPrefix",
-  "breaker",
-  "backendTimeoutMs",
-  "refreshIntervalMs",
-  "maxBodyBytes",
-  "maxArgumentDepth",
-  "allowedHosts",
-  "allowedOrigins",
-  "sessionIdleMs",
-  "maxSessions",
-  "auditArguments",
-];
-const FOREIGN_KEYS = {
-  timeout: "`backendTimeoutMs` (milliseconds)",
-  timeoutMs: "`backendTimeoutMs` (milliseconds)",
-  servers: "`backends`",
-  targets: "`backends`",
-};
-
-const isLoopback = (host: string) => /^(127\.\d+\.\d+\.\d+|localhost|::1|\[::1\])$/i.test(host);
 
 /** Where a tool call is routed, carried through the wrappers under this key. */
 const CALL = Symbol("mcp-prod.gateway.call");
@@ -156,13 +36,6 @@ type ToolCallHandler = (
   args: unknown,
   extra: Extra & { [CALL]: ToolCallContext },
 ) => Promise<CallToolResult>;
-
-function assertLimit(value: unknown, name: string): void {
-  if (value === undefined) return;
-  assertOptions(value, name);
-  assertPositiveInteger((value as Limit).points, `${name}.points`);
-  assertPositiveInteger((value as Limit).durationSeconds, `${name}.durationSeconds`);
-}
 
 /**
  * Starts an MCP gateway: one authenticated, rate-limited Streamable HTTP
@@ -519,30 +392,4 @@ export async function createGateway(options: GatewayOptions): Promise<Gateway> {
   };
 }
 
-/** The capabilities the gateway advertises: what any backend offers, lists always changeable. */
-function mergeCapabilities(backends: readonly Backend[]): ServerCapabilities {
-  const capabilities: ServerCapabilities = { tools: { listChanged: true } };
-  for (const backend of backends) {
-    const offered = backend.capabilities;
-    if (!offered) continue;
-    if (offered.prompts) capabilities.prompts = { listChanged: true };
-    if (offered.resources)
-      capabilities.resources = {
-        listChanged: true,
-        subscribe: Boolean(capabilities.resources?.subscribe || offered.resources.subscribe),
-      };
-    if (offered.completions) capabilities.completions = {};
-    if (offered.logging) capabilities.logging = {};
-  }
-  return capabilities;
-}
-
-/** The backends' instructions, each under its prefix when there are several. */
-function mergeInstructions(backends: readonly Backend[]): string | undefined {
-  const parts = backends.filter((backend) => backend.instructions);
-  if (parts.length === 0) return undefined;
-  if (parts.length === 1) return parts[0]?.instructions;
-  return parts
-    .map((backend) => `## ${backend.prefix ?? backend.label}\n\n${backend.instructions}`)
-    .join("\n\n");
-}
+export type { Gateway, GatewayLogger, GatewayOptions, Limit } from "./options.ts";

@@ -8,7 +8,7 @@ import {
 import { StreamableHTTPServerTransport } from "@modelcontextprotocol/sdk/server/streamableHttp.js";
 import type { Authenticator, AuthFailure, Caller } from "./auth.ts";
 import { isAuthFailure } from "./auth.ts";
-import type { GatewayLogger } from "./gateway.ts";
+import type { GatewayLogger } from "./options.ts";
 import { type Extra, Session, type SessionHost } from "./session.ts";
 
 type NodeHandler = (req: IncomingMessage, res: ServerResponse) => unknown;
