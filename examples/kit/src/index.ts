@@ -1,4 +1,4 @@
 export { commaList } from "./config.ts";
-export { IDENTITY_HEADERS, identityFromHeaders, identityHeaders } from "./identity.ts";
+export { IDENTITY_HEADERS, identityFromHeaders } from "./identity.ts";
 export { createRequestGuard, isLoopback, type RequestGuardOptions } from "./rebinding.ts";
 export { type ServeOptions, serveMcp, sharedJsonSchemaValidator } from "./serve.ts";

@@ -106,7 +106,7 @@ describe("observing a real @mcp-prod/breaker", () => {
 });
 
 describe("telemetry outermost in the wrapper chain, through a real McpServer", () => {
-  it("counts what the client sees: the thrown error, then the open breaker's isError answer", async () => {
+  it("counts the thrown error as error, then the open breaker's isError answer as rejected", async () => {
     const reports: unknown[] = [];
     const telemetry = createTelemetry({
       serviceName: "svc",
@@ -153,9 +153,13 @@ describe("telemetry outermost in the wrapper chain, through a real McpServer", (
     // Only the thrown error is reported; the open breaker's answer is a result the tool chose.
     expect(reports).toEqual([new Error("forecast service down for Oslo")]);
     const { registry } = telemetry;
+    // The thrown error is an error; the open breaker's refusal is counted as rejected.
     expect(
       await seriesValue(registry, "mcp_tool_calls_total", { tool: "forecast", status: "error" }),
-    ).toBe(2);
+    ).toBe(1);
+    expect(
+      await seriesValue(registry, "mcp_tool_calls_total", { tool: "forecast", status: "rejected" }),
+    ).toBe(1);
     expect(
       await seriesValue(registry, "mcp_breaker_state", { breaker: "forecast", state: "open" }),
     ).toBe(1);

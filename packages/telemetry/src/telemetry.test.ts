@@ -144,6 +144,31 @@ describe("telemetry.wrap through a real McpServer and Client", () => {
     expect(reports).toEqual([]);
   });
 
+  it("counts a rate limiter's refusal as limited and an open breaker's as rejected, not error", async () => {
+    const telemetry = createTelemetry({ serviceName: "gateway", registry: new Registry() });
+    const refusals = {
+      limited: { "mcp-prod/ratelimit": { limited: true, retryAfterMs: 1000 } },
+      rejected: { "mcp-prod/breaker": { open: true, retryAfterMs: 1000 } },
+    };
+    for (const [status, _meta] of Object.entries(refusals)) {
+      const handler = telemetry.wrap(status, async (_args: unknown, _extra: unknown) => ({
+        content: [{ type: "text" as const, text: "refused" }],
+        isError: true,
+        _meta,
+      }));
+      await handler({}, { signal: new AbortController().signal });
+      expect(
+        await seriesValue(telemetry.registry, "mcp_tool_calls_total", { tool: status, status }),
+      ).toBe(1);
+      expect(
+        await seriesValue(telemetry.registry, "mcp_tool_calls_total", {
+          tool: status,
+          status: "error",
+        }),
+      ).toBe(0);
+    }
+  });
+
   it("counts a client cancellation as cancelled, not error, and reports nothing", async () => {
     const { client, registry, reports, started } = await setup();
     const controller = new AbortController();
@@ -202,7 +227,7 @@ describe("telemetry.wrap through a real McpServer and Client", () => {
 
   it("shows every wrapped tool at 0 for each status before its first call", async () => {
     const { registry } = await setup();
-    for (const status of ["success", "error", "cancelled"])
+    for (const status of ["success", "error", "cancelled", "limited", "rejected"])
       expect(await seriesValue(registry, "mcp_tool_calls_total", { tool: "ping", status })).toBe(0);
   });
 

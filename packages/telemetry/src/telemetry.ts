@@ -34,16 +34,27 @@ import { isDegraded } from "./outcomes.ts";
 import { isErrorResult, serverOperations, toolIdentity } from "./tracing.ts";
 
 /**
- * How a tool call ended: `error` covers a thrown error and an `isError` result alike;
- * `degraded` is a result a fallback served (`_meta["mcp-prod/fallback"].degraded`).
+ * How a tool call ended: `error` covers a thrown error and an `isError` result
+ * alike, except refusals: `limited` for a result a rate limiter produced
+ * (`_meta["mcp-prod/ratelimit"]`), `rejected` for one an open breaker or a full
+ * bulkhead produced (`_meta["mcp-prod/breaker"].open`,
+ * `_meta["mcp-prod/bulkhead"].rejected`), so an abusive client does not inflate
+ * error rates; `degraded` is a result a fallback served
+ * (`_meta["mcp-prod/fallback"].degraded`).
  *
  * @example
  * ```ts
  * // mcp_tool_calls_total{tool="search_users",status="cancelled"}
- * const statuses: ToolCallStatus[] = ["success", "error", "cancelled"];
+ * const statuses: ToolCallStatus[] = ["success", "error", "cancelled", "limited", "rejected"];
  * ```
  */
-export type ToolCallStatus = "success" | "degraded" | "error" | "cancelled";
+export type ToolCallStatus =
+  | "success"
+  | "degraded"
+  | "error"
+  | "cancelled"
+  | "limited"
+  | "rejected";
 
 /**
  * What an error reporter is told besides the error itself.
@@ -345,6 +356,8 @@ export function createTelemetry(options: TelemetryOptions): Telemetry {
       degraded: calls.labels({ tool, status: "degraded" }),
       error: calls.labels({ tool, status: "error" }),
       cancelled: calls.labels({ tool, status: "cancelled" }),
+      limited: calls.labels({ tool, status: "limited" }),
+      rejected: calls.labels({ tool, status: "rejected" }),
     };
     // Known tools show up at 0 before their first call, so rate() and alerts work from the start.
     for (const counter of Object.values(counters)) counter.inc(0);
@@ -411,9 +424,7 @@ export function createTelemetry(options: TelemetryOptions): Telemetry {
         operation?.finish(isErrorResult(result) ? "tool_error" : undefined, result);
         if (!settled) {
           settled = true;
-          const failed = isToolResult(result) && result.isError === true;
-          const status = failed ? "error" : isDegraded(result) ? "degraded" : "success";
-          record(call, status, startedAt, undefined);
+          record(call, statusOf(result), startedAt, undefined);
         }
         return result;
       } catch (error) {
@@ -456,7 +467,24 @@ const MESSAGES: Record<ToolCallStatus, string> = {
   degraded: "Tool execution degraded: a fallback answered",
   error: "Tool execution failed",
   cancelled: "Tool execution cancelled",
+  limited: "Tool call refused by a rate limit",
+  rejected: "Tool call refused by an open circuit breaker or a full bulkhead",
 };
+
+/** A result's status, from the `_meta` keys mcp-prod's wrappers mark their answers with. */
+function statusOf(result: unknown): ToolCallStatus {
+  if (!isToolResult(result)) return "success";
+  if (result.isError !== true) return isDegraded(result) ? "degraded" : "success";
+  const meta = (result as { _meta?: Record<string, unknown> })._meta;
+  if ((meta?.["mcp-prod/ratelimit"] as { limited?: unknown } | undefined)?.limited === true)
+    return "limited";
+  if (
+    (meta?.["mcp-prod/breaker"] as { open?: unknown } | undefined)?.open === true ||
+    (meta?.["mcp-prod/bulkhead"] as { rejected?: unknown } | undefined)?.rejected === true
+  )
+    return "rejected";
+  return "error";
+}
 
 /** Who made the call, from the SDK's `extra` (1.x) or `ctx` (2.x); never the arguments. */
 function readIdentity(extra: Record<string, unknown> | undefined): {

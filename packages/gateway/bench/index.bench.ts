@@ -1,7 +1,7 @@
 /**
  * Tool calls per second and p50/p99 latency through the gateway against
  * straight to the backend, with the SDK `Client` over Streamable HTTP on
- * loopback, at concurrency 1 (one client, sequential calls) and 50 (50 clients
+ * loopback, at concurrency 1 (one client, sequential calls) and 16 (16 clients
  * calling in parallel). Backend, gateway and clients share this process, so
  * the gateway's cost shows as latency and as CPU taken from the same event loop.
  *
@@ -13,22 +13,18 @@
  * backend together), which other work on the machine disturbs far less than
  * latency; "CPU used" below 100% means the process waited for a core.
  *
- * Run: pnpm --filter @mcp-prod-examples/gateway bench
+ * Run: pnpm --filter @mcp-prod/gateway bench
  */
 import { randomUUID } from "node:crypto";
 import { loadavg } from "node:os";
 import { createTelemetry } from "@mcp-prod/telemetry";
-import { identityFromHeaders, serveMcp } from "@mcp-prod-examples/kit";
-import { call, connectClient } from "@mcp-prod-examples/kit/testing";
 import type { Client } from "@modelcontextprotocol/sdk/client/index.js";
-import { McpServer } from "@modelcontextprotocol/sdk/server/mcp.js";
-import pino from "pino";
 import { Registry } from "prom-client";
 import { z } from "zod";
-import { parseApiKeys } from "../src/auth.ts";
-import { createGateway } from "../src/gateway.ts";
+import { createGateway, parseApiKeys } from "../src/index.ts";
+import { call, connectClient, startBackend } from "../src/test-helpers.ts";
 
-const CONCURRENCIES = [1, 50] as const;
+const CONCURRENCIES = [1, 16] as const;
 const ROUNDS = 5;
 const ROUND_MS = 2_500;
 const WARMUP_MS = 1_000;
@@ -39,34 +35,14 @@ const HUGE_LIMIT = { points: 1_000_000_000, durationSeconds: 60 };
 type Contender = "direct" | "gateway";
 type Sample = { latencies: number[]; calls: number; elapsedMs: number; cpuMs: number };
 
-async function startEchoBackend() {
-  const createMcpServer = () => {
-    const server = new McpServer({ name: "bench-echo", version: "0.0.0" });
+function startEchoBackend() {
+  return startBackend((server) => {
     server.registerTool(
       "echo",
       { description: "Answers with its input", inputSchema: { text: z.string() } },
       async ({ text }) => ({ content: [{ type: "text", text }] }),
     );
-    return server;
-  };
-  const notFound = (_req: unknown, res: { writeHead(status: number): { end(): void } }) =>
-    res.writeHead(404).end();
-  const { server, url } = await serveMcp({
-    host: HOST,
-    port: 0,
-    createMcpServer,
-    authenticate: identityFromHeaders,
-    healthHandler: notFound,
-    metricsHandler: notFound,
   });
-  return {
-    url,
-    close: () =>
-      new Promise<void>((resolve) => {
-        server.closeAllConnections();
-        server.close(() => resolve());
-      }),
-  };
 }
 
 /** Calls `tool` on every client in parallel, each sequentially, until `ms` passed. */
@@ -133,17 +109,18 @@ async function main(): Promise<void> {
   const gateway = await createGateway({
     host: HOST,
     port: 0,
-    backends: [{ prefix: "bench", url: `${backend.url}/mcp` }],
+    backends: [{ prefix: "bench", url: backend.url }],
     auth: { apiKeys: parseApiKeys(keys.map((key, index) => `${key}=client-${index}:*`).join(",")) },
     telemetry: createTelemetry({ serviceName: "mcp-gateway", registry: new Registry() }),
-    logger: pino({ level: "silent" }),
     toolRateLimit: HUGE_LIMIT,
     requestRateLimit: HUGE_LIMIT,
     rateLimitKeyPrefix: `bench-${randomUUID()}`,
   });
 
   // One client per caller, each with its own API key at the gateway, as distinct clients would be.
-  const direct = await Promise.all(keys.map(() => connectClient(backend.url)));
+  const direct = await Promise.all(
+    keys.map(() => connectClient(backend.url.replace(/\/mcp$/, ""))),
+  );
   const viaGateway = await Promise.all(
     keys.map((key) => connectClient(gateway.url, { authorization: `Bearer ${key}` })),
   );
@@ -202,7 +179,7 @@ async function main(): Promise<void> {
   }
 
   console.log(
-    `\n@mcp-prod-examples/gateway: SDK Client over Streamable HTTP on loopback, ${ROUNDS} interleaved rounds × ${ROUND_MS} ms per contender, Node ${process.version}`,
+    `\n@mcp-prod/gateway: SDK Client over Streamable HTTP on loopback, ${ROUNDS} interleaved rounds × ${ROUND_MS} ms per contender, Node ${process.version}`,
   );
   console.log(`load average (1/5/15 min): before ${loadBefore}, after ${load()}\n`);
   console.table(rows);

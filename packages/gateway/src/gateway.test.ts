@@ -1,17 +1,24 @@
 import { randomUUID } from "node:crypto";
 import { createTelemetry } from "@mcp-prod/telemetry";
 import { redisUrl, startRedis, waitFor } from "@mcp-prod/testkit";
-import { call, connectClient, get } from "@mcp-prod-examples/kit/testing";
-import Redis from "ioredis";
-import pino from "pino";
+import { Redis } from "ioredis";
 import { Registry } from "prom-client";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { parseApiKeys } from "../src/auth.ts";
-import { createGateway, type Gateway, type GatewayOptions } from "../src/gateway.ts";
-import { startBackend, startIssuer } from "./helpers.ts";
+import { parseApiKeys } from "./auth.ts";
+import { createGateway, type Gateway, type GatewayOptions } from "./gateway.ts";
+import {
+  call,
+  callWhoami,
+  connectClient,
+  get,
+  initialize,
+  post,
+  startBackend,
+  startIssuer,
+  type TestBackend,
+} from "./test-helpers.ts";
 
 type Issuer = Awaited<ReturnType<typeof startIssuer>>;
-type Backend = Awaited<ReturnType<typeof startBackend>>;
 
 const cleanup: Array<() => Promise<unknown> | unknown> = [];
 afterAll(async () => {
@@ -19,7 +26,7 @@ afterAll(async () => {
 });
 
 async function gatewayFor(
-  backends: { users: Backend; analytics: Backend },
+  backends: { users: TestBackend; analytics: TestBackend },
   issuer: Issuer,
   overrides: Partial<GatewayOptions> = {},
 ): Promise<Gateway> {
@@ -36,11 +43,10 @@ async function gatewayFor(
       apiKeys: parseApiKeys("service-key=billing-service:*,analytics-key=reporter:analytics"),
     },
     telemetry: createTelemetry({ serviceName: "mcp-gateway", registry: new Registry() }),
-    logger: pino({ level: "silent" }),
     toolRateLimit: { points: 1000, durationSeconds: 60 },
     requestRateLimit: { points: 10_000, durationSeconds: 60 },
     rateLimitKeyPrefix: `test-${randomUUID()}`,
-    breaker: { resetTimeout: 300, volumeThreshold: 2, timeout: 5000 },
+    breaker: { resetTimeout: 300, volumeThreshold: 2 },
     ...overrides,
   });
   cleanup.push(() => gateway.close());
@@ -60,57 +66,16 @@ async function startWorld() {
   return { issuer, users, analytics };
 }
 
-async function post(url: string, headers: Record<string, string>, body: unknown) {
-  const response = await fetch(`${url}/mcp`, {
-    method: "POST",
-    headers: {
-      "content-type": "application/json",
-      accept: "application/json, text/event-stream",
-      ...headers,
-    },
-    body: JSON.stringify(body),
-  });
-  return {
-    status: response.status,
-    wwwAuthenticate: response.headers.get("www-authenticate"),
-    retryAfter: response.headers.get("retry-after"),
-    text: await response.text(),
-  };
-}
-
-const initialize = {
-  jsonrpc: "2.0",
-  id: 1,
-  method: "initialize",
-  params: {
-    protocolVersion: "2025-06-18",
-    capabilities: {},
-    clientInfo: { name: "raw", version: "0" },
-  },
-};
-const callWhoami = {
-  jsonrpc: "2.0",
-  id: 2,
-  method: "tools/call",
-  params: { name: "users.whoami", arguments: {} },
-};
-
 describe("gateway", () => {
   let issuer: Issuer;
-  let users: Backend;
-  let analytics: Backend;
+  let users: TestBackend;
   let gateway: Gateway;
 
   beforeAll(async () => {
-    issuer = await startIssuer();
-    users = await startBackend("users");
-    analytics = await startBackend("analytics");
-    cleanup.push(
-      () => issuer.close(),
-      () => users.close(),
-      () => analytics.close(),
-    );
-    gateway = await gatewayFor({ users, analytics }, issuer);
+    const world = await startWorld();
+    issuer = world.issuer;
+    users = world.users;
+    gateway = await gatewayFor(world, issuer);
   });
 
   it("lists the tools of both backends under their prefixes and forwards calls", async () => {
@@ -240,8 +205,8 @@ describe("gateway", () => {
 
 describe("gateway rate limits", () => {
   it("limits one client per tool with an isError a model can act on, leaving another client unaffected", async () => {
-    const { issuer, users, analytics } = await startWorld();
-    const gateway = await gatewayFor({ users, analytics }, issuer, {
+    const world = await startWorld();
+    const gateway = await gatewayFor(world, world.issuer, {
       toolRateLimit: { points: 3, durationSeconds: 60 },
     });
     const greedy = await connectClient(gateway.url, { authorization: "Bearer service-key" });
@@ -263,12 +228,12 @@ describe("gateway rate limits", () => {
     const meta = results[3]?._meta?.["mcp-prod/ratelimit"] as { retryAfterSeconds?: number };
     expect(meta.retryAfterSeconds).toBeGreaterThan(0);
     expect((await call(polite, "analytics.ping", { n: 9 })).text).toBe("pong 9");
-    expect(analytics.record.calls).toBe(4);
+    expect(world.analytics.record.calls).toBe(4);
   });
 
   it("answers 429 with Retry-After once a client exceeds its request rate", async () => {
-    const { issuer, users, analytics } = await startWorld();
-    const gateway = await gatewayFor({ users, analytics }, issuer, {
+    const world = await startWorld();
+    const gateway = await gatewayFor(world, world.issuer, {
       requestRateLimit: { points: 2, durationSeconds: 60 },
     });
     const statuses = [];
@@ -283,7 +248,7 @@ describe("gateway rate limits", () => {
   });
 
   it("two gateway replicas sharing Redis enforce one shared limit", async () => {
-    const { issuer, users, analytics } = await startWorld();
+    const world = await startWorld();
     const redis = new Redis(redisUrl(), { maxRetriesPerRequest: 1 });
     cleanup.push(() => redis.quit());
     const shared = {
@@ -291,8 +256,8 @@ describe("gateway rate limits", () => {
       rateLimitKeyPrefix: `shared-${randomUUID()}`,
       toolRateLimit: { points: 4, durationSeconds: 60 },
     };
-    const first = await gatewayFor({ users, analytics }, issuer, shared);
-    const second = await gatewayFor({ users, analytics }, issuer, shared);
+    const first = await gatewayFor(world, world.issuer, shared);
+    const second = await gatewayFor(world, world.issuer, shared);
     const clients = [
       await connectClient(first.url, { authorization: "Bearer service-key" }),
       await connectClient(second.url, { authorization: "Bearer service-key" }),
@@ -300,16 +265,15 @@ describe("gateway rate limits", () => {
     cleanup.push(() => Promise.all(clients.map((client) => client.close())));
     const outcomes = [];
     for (let index = 0; index < 6; index += 1) {
-      const result = await call(clients[index % 2] as (typeof clients)[0], "analytics.ping", {
-        n: index,
-      });
+      const client = clients[index % 2] as (typeof clients)[0];
+      const result = await call(client, "analytics.ping", { n: index });
       outcomes.push(result.isError ? "limited" : "ok");
     }
     expect(outcomes).toEqual(["ok", "ok", "ok", "ok", "limited", "limited"]);
   });
 
   it("keeps serving when the shared Redis dies: the limiter fails open per replica", async () => {
-    const { issuer, users, analytics } = await startWorld();
+    const world = await startWorld();
     const privateRedis = await startRedis();
     const redis = new Redis(privateRedis.url, {
       maxRetriesPerRequest: 0,
@@ -321,7 +285,7 @@ describe("gateway rate limits", () => {
       () => redis.disconnect(),
       () => privateRedis.stop(),
     );
-    const gateway = await gatewayFor({ users, analytics }, issuer, {
+    const gateway = await gatewayFor(world, world.issuer, {
       redis,
       toolRateLimit: { points: 100, durationSeconds: 60 },
     });
@@ -329,23 +293,22 @@ describe("gateway rate limits", () => {
     cleanup.push(() => client.close());
     expect((await call(client, "analytics.ping", { n: 1 })).text).toBe("pong 1");
     await privateRedis.kill();
-    const result = await call(client, "analytics.ping", { n: 2 });
-    expect(result.text).toBe("pong 2");
+    expect((await call(client, "analytics.ping", { n: 2 })).text).toBe("pong 2");
   });
 });
 
 describe("gateway resilience", () => {
   it("fails a dead backend's tools fast with the breaker's message while the other serves, reports degraded, and picks the backend up again", async () => {
-    const { issuer, users, analytics } = await startWorld();
-    const gateway = await gatewayFor({ users, analytics }, issuer, {
-      breaker: { resetTimeout: 2000, volumeThreshold: 2, timeout: 5000 },
+    const world = await startWorld();
+    const gateway = await gatewayFor(world, world.issuer, {
+      breaker: { resetTimeout: 2000, volumeThreshold: 2 },
     });
     gateway.health.markReady();
     const client = await connectClient(gateway.url, { authorization: "Bearer service-key" });
     cleanup.push(() => client.close());
     expect((await call(client, "users.whoami")).isError).toBeFalsy();
 
-    await users.close();
+    await world.users.close();
     const failures = [];
     for (let index = 0; index < 4; index += 1) failures.push(await call(client, "users.whoami"));
     expect(failures.every((result) => result.isError)).toBe(true);
@@ -359,7 +322,7 @@ describe("gateway resilience", () => {
       { what: "readiness to report degraded" },
     );
 
-    const revived = await startBackend("users", users.port);
+    const revived = await startBackend("users", { port: world.users.port });
     cleanup.push(() => revived.close());
     await waitFor(async () => !(await call(client, "users.whoami")).isError, {
       timeoutMs: 15_000,
@@ -375,15 +338,11 @@ describe("gateway resilience", () => {
   });
 
   it("starts with a backend that is down and lists its tools once it comes up", async () => {
-    const issuer = await startIssuer();
     const analytics = await startBackend("analytics");
     const probe = await startBackend("users");
     const port = probe.port;
     await probe.close();
-    cleanup.push(
-      () => issuer.close(),
-      () => analytics.close(),
-    );
+    cleanup.push(() => analytics.close());
     const gateway = await createGateway({
       host: "127.0.0.1",
       port: 0,
@@ -393,15 +352,12 @@ describe("gateway resilience", () => {
       ],
       auth: { apiKeys: parseApiKeys("service-key=svc:*") },
       telemetry: createTelemetry({ serviceName: "mcp-gateway", registry: new Registry() }),
-      logger: pino({ level: "silent" }),
-      toolRateLimit: { points: 100, durationSeconds: 60 },
-      requestRateLimit: { points: 1000, durationSeconds: 60 },
     });
     cleanup.push(() => gateway.close());
     const client = await connectClient(gateway.url, { authorization: "Bearer service-key" });
     cleanup.push(() => client.close());
     expect((await client.listTools()).tools.map((tool) => tool.name)).toEqual(["analytics.ping"]);
-    const users = await startBackend("users", port);
+    const users = await startBackend("users", { port });
     cleanup.push(() => users.close());
     await waitFor(async () => (await client.listTools()).tools.length === 3, {
       timeoutMs: 15_000,

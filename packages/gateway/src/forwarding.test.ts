@@ -1,0 +1,386 @@
+import { waitFor } from "@mcp-prod/testkit";
+import { completable } from "@modelcontextprotocol/sdk/server/completable.js";
+import { type McpServer, ResourceTemplate } from "@modelcontextprotocol/sdk/server/mcp.js";
+import {
+  CreateMessageRequestSchema,
+  CreateMessageResultSchema,
+  ElicitRequestSchema,
+  ElicitResultSchema,
+  ListRootsRequestSchema,
+  ListRootsResultSchema,
+  LoggingMessageNotificationSchema,
+  McpError,
+  ResourceUpdatedNotificationSchema,
+  SubscribeRequestSchema,
+  UnsubscribeRequestSchema,
+} from "@modelcontextprotocol/sdk/types.js";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { z } from "zod";
+import { createGateway, type Gateway } from "./gateway.ts";
+import {
+  type BackendRecord,
+  connectClient,
+  startBackend,
+  type TestBackend,
+} from "./test-helpers.ts";
+
+const cleanup: Array<() => Promise<unknown> | unknown> = [];
+afterAll(async () => {
+  for (const step of cleanup.reverse()) await step();
+});
+
+/** A backend using every server feature, as the conformance suite's reference server does. */
+function everything(server: McpServer, record: BackendRecord): void {
+  server.registerTool(
+    "echo_meta",
+    { description: "Answers with the request's _meta" },
+    async (extra) => ({
+      content: [{ type: "text", text: JSON.stringify(extra._meta ?? {}) }],
+    }),
+  );
+  server.registerTool("fail", { description: "Raises a JSON-RPC error" }, async () => {
+    throw new McpError(-32042, "custom failure", { detail: 7 });
+  });
+  server.registerTool(
+    "ask_model",
+    { description: "Samples from the client's model" },
+    async (extra) => {
+      const result = await extra.sendRequest(
+        {
+          method: "sampling/createMessage",
+          params: {
+            messages: [{ role: "user", content: { type: "text", text: "2+2?" } }],
+            maxTokens: 10,
+          },
+        },
+        CreateMessageResultSchema,
+      );
+      return { content: [{ type: "text", text: JSON.stringify(result) }] };
+    },
+  );
+  server.registerTool("log_twice", { description: "Sends two log messages" }, async (extra) => {
+    for (const data of ["first", "second"]) {
+      await extra.sendNotification({
+        method: "notifications/message",
+        params: { level: "info", data },
+      });
+    }
+    return { content: [{ type: "text", text: "logged" }] };
+  });
+  server.registerResource(
+    "readme",
+    "file:///readme.txt",
+    { mimeType: "text/plain" },
+    async (uri) => ({
+      contents: [{ uri: uri.href, text: "read me" }],
+    }),
+  );
+  server.registerResource(
+    "item",
+    new ResourceTemplate("items://{id}", {
+      list: undefined,
+      complete: { id: (value) => ["alpha", "beta", "gamma"].filter((id) => id.startsWith(value)) },
+    }),
+    {},
+    async (uri, { id }) => ({ contents: [{ uri: uri.href, text: `item ${String(id)}` }] }),
+  );
+  server.registerPrompt(
+    "greet",
+    {
+      description: "Greets someone",
+      argsSchema: {
+        name: completable(z.string(), (value) =>
+          ["Ada", "Alan"].filter((name) => name.startsWith(value)),
+        ),
+      },
+    },
+    ({ name }) => ({
+      messages: [{ role: "user", content: { type: "text", text: `Hello ${name}` } }],
+    }),
+  );
+  server.registerTool(
+    "ask_user",
+    { description: "Elicits input, then lists roots" },
+    async (extra) => {
+      const answer = await extra.sendRequest(
+        {
+          method: "elicitation/create",
+          params: {
+            message: "Your name?",
+            requestedSchema: { type: "object", properties: { name: { type: "string" } } },
+          },
+        },
+        ElicitResultSchema,
+      );
+      const roots = await extra.sendRequest({ method: "roots/list" }, ListRootsResultSchema);
+      return { content: [{ type: "text", text: JSON.stringify({ answer, roots }) }] };
+    },
+  );
+  server.registerTool("touch", { description: "Marks the readme updated" }, async () => {
+    await server.server.sendResourceUpdated({ uri: "file:///readme.txt" });
+    return { content: [{ type: "text", text: "touched" }] };
+  });
+  server.server.setRequestHandler(SubscribeRequestSchema, async (request) => {
+    record.requests.push({ method: "subscribed", params: request.params.uri });
+    return {};
+  });
+  server.server.setRequestHandler(UnsubscribeRequestSchema, async () => ({}));
+}
+
+describe("forwarding through an unprefixed backend with sessions", () => {
+  let backend: TestBackend;
+  let gateway: Gateway;
+
+  beforeAll(async () => {
+    backend = await startBackend(everything, {
+      stateful: true,
+      instructions: "Use echo_meta to debug.",
+      capabilities: { logging: {}, resources: { subscribe: true } },
+    });
+    cleanup.push(() => backend.close());
+    gateway = await createGateway({ port: 0, backends: [{ url: backend.url }] });
+    cleanup.push(() => gateway.close());
+  });
+
+  it("initialize merges the backend's capabilities and instructions", async () => {
+    const client = await connectClient(gateway.url);
+    cleanup.push(() => client.close());
+    const capabilities = client.getServerCapabilities();
+    expect(capabilities?.tools).toBeDefined();
+    expect(capabilities?.prompts).toBeDefined();
+    expect(capabilities?.resources).toBeDefined();
+    expect(capabilities?.completions).toBeDefined();
+    expect(capabilities?.logging).toBeDefined();
+    expect(client.getInstructions()).toBe("Use echo_meta to debug.");
+    expect(await client.ping()).toEqual({});
+  });
+
+  it("lists and reads resources and templates, gets prompts and completes arguments under their own names", async () => {
+    const client = await connectClient(gateway.url);
+    cleanup.push(() => client.close());
+    expect((await client.listResources()).resources.map((resource) => resource.uri)).toEqual([
+      "file:///readme.txt",
+    ]);
+    expect((await client.readResource({ uri: "file:///readme.txt" })).contents).toEqual([
+      { uri: "file:///readme.txt", text: "read me" },
+    ]);
+    expect(
+      (await client.listResourceTemplates()).resourceTemplates.map(
+        (template) => template.uriTemplate,
+      ),
+    ).toEqual(["items://{id}"]);
+    expect(
+      ((await client.readResource({ uri: "items://beta" })).contents[0] as { text?: string })?.text,
+    ).toBe("item beta");
+    const prompt = await client.getPrompt({ name: "greet", arguments: { name: "Ada" } });
+    expect(prompt.messages[0]?.content).toEqual({ type: "text", text: "Hello Ada" });
+    const byPrompt = await client.complete({
+      ref: { type: "ref/prompt", name: "greet" },
+      argument: { name: "name", value: "A" },
+    });
+    expect(byPrompt.completion.values).toEqual(["Ada", "Alan"]);
+    const byTemplate = await client.complete({
+      ref: { type: "ref/resource", uri: "items://{id}" },
+      argument: { name: "id", value: "g" },
+    });
+    expect(byTemplate.completion.values).toEqual(["gamma"]);
+  });
+
+  it("forwards a backend's JSON-RPC error with its code, message and data", async () => {
+    const client = await connectClient(gateway.url);
+    cleanup.push(() => client.close());
+    const direct = await connectClient(backend.url.replace(/\/mcp$/, ""));
+    cleanup.push(() => direct.close());
+    const error = await client.callTool({ name: "fail" }).catch((caught: unknown) => caught);
+    const expected = await direct.callTool({ name: "fail" }).catch((caught: unknown) => caught);
+    expect(error).toBeInstanceOf(McpError);
+    expect(error).toMatchObject({ code: -32042, data: { detail: 7 } });
+    expect((error as Error).message).toBe((expected as Error).message);
+  });
+
+  it("forwards the request's _meta untouched, trace context included", async () => {
+    const client = await connectClient(gateway.url);
+    cleanup.push(() => client.close());
+    const _meta = {
+      traceparent: "00-0af7651916cd43dd8448eb211c80319c-b7ad6b7169203331-01",
+      tracestate: "vendor=opaque",
+      "example.com/custom": { nested: [1, 2] },
+    };
+    const result = await client.callTool({ name: "echo_meta", _meta });
+    const seen = JSON.parse((result.content as Array<{ text: string }>)[0]?.text ?? "{}");
+    expect(seen).toMatchObject(_meta);
+  });
+
+  it("relays log messages during a call and sets the level on the client's own backend session", async () => {
+    const client = await connectClient(gateway.url);
+    cleanup.push(() => client.close());
+    const messages: unknown[] = [];
+    client.setNotificationHandler(LoggingMessageNotificationSchema, async (notification) => {
+      messages.push(notification.params.data);
+    });
+    await client.setLoggingLevel("info");
+    const setLevel = backend.record.requests.filter(
+      (request) => request.method === "logging/setLevel",
+    );
+    expect(setLevel.at(-1)?.params).toMatchObject({ level: "info" });
+    await client.callTool({ name: "log_twice" });
+    await waitFor(() => messages.length === 2, { what: "both log messages" });
+    expect(messages).toEqual(["first", "second"]);
+  });
+
+  it("relays a backend's sampling request to the calling client and its answer back", async () => {
+    const client = await connectClient(gateway.url, {}, { sampling: {} });
+    cleanup.push(() => client.close());
+    client.setRequestHandler(CreateMessageRequestSchema, async (request) => ({
+      role: "assistant",
+      model: "test-model",
+      content: {
+        type: "text",
+        text: `asked: ${(request.params.messages[0]?.content as { text?: string } | undefined)?.text}`,
+      },
+    }));
+    const result = await client.callTool({ name: "ask_model" });
+    const answer = JSON.parse((result.content as Array<{ text: string }>)[0]?.text ?? "{}");
+    expect(answer).toMatchObject({
+      model: "test-model",
+      content: { type: "text", text: "asked: 2+2?" },
+    });
+  });
+
+  it("answers lists whole, without a cursor", async () => {
+    const client = await connectClient(gateway.url);
+    cleanup.push(() => client.close());
+    const { tools, nextCursor } = await client.listTools();
+    expect(nextCursor).toBeUndefined();
+    expect(tools.map((tool) => tool.name).sort()).toEqual([
+      "ask_model",
+      "ask_user",
+      "echo_meta",
+      "fail",
+      "log_twice",
+      "touch",
+    ]);
+  });
+
+  it("relays elicitation and roots requests to the client that declared them", async () => {
+    const client = await connectClient(gateway.url, {}, { elicitation: {}, roots: {} });
+    cleanup.push(() => client.close());
+    client.setRequestHandler(ElicitRequestSchema, async () => ({
+      action: "accept",
+      content: { name: "Ada" },
+    }));
+    client.setRequestHandler(ListRootsRequestSchema, async () => ({
+      roots: [{ uri: "file:///work", name: "work" }],
+    }));
+    const result = await client.callTool({ name: "ask_user" });
+    const seen = JSON.parse((result.content as Array<{ text: string }>)[0]?.text ?? "{}");
+    expect(seen).toMatchObject({
+      answer: { action: "accept", content: { name: "Ada" } },
+      roots: { roots: [{ uri: "file:///work", name: "work" }] },
+    });
+  });
+
+  it("forwards subscriptions and the backend's resource updates", async () => {
+    const client = await connectClient(gateway.url);
+    cleanup.push(() => client.close());
+    const updated: string[] = [];
+    client.setNotificationHandler(ResourceUpdatedNotificationSchema, async (notification) => {
+      updated.push(notification.params.uri);
+    });
+    await client.subscribeResource({ uri: "file:///readme.txt" });
+    expect(
+      backend.record.requests.some((request) => request.method === "resources/subscribe"),
+    ).toBe(true);
+    await client.callTool({ name: "touch" });
+    await waitFor(() => updated.length === 1, { what: "the resource update" });
+    expect(updated).toEqual(["file:///readme.txt"]);
+    await client.unsubscribeResource({ uri: "file:///readme.txt" });
+  });
+
+  it("gives each client session a backend session of its own, and reopens one the backend forgot", async () => {
+    const before = backend.record.sessions;
+    const first = await connectClient(gateway.url);
+    const second = await connectClient(gateway.url);
+    cleanup.push(
+      () => first.close(),
+      () => second.close(),
+    );
+    await first.callTool({ name: "echo_meta" });
+    await second.callTool({ name: "echo_meta" });
+    expect(backend.record.sessions).toBe(before + 2);
+    backend.forgetSessions();
+    // The backend restarted: the call still succeeds, over a new backend session.
+    const result = await first.callTool({ name: "echo_meta" });
+    expect(result.isError).toBeFalsy();
+    expect(backend.record.sessions).toBe(before + 3);
+  });
+});
+
+describe("a backend without sessions", () => {
+  it("needs no backend session: a call is one HTTP exchange, and clients that take requests share one connection per caller", async () => {
+    const backend = await startBackend("analytics");
+    cleanup.push(() => backend.close());
+    const gateway = await createGateway({ port: 0, backends: [{ url: backend.url }] });
+    cleanup.push(() => gateway.close());
+    const initializes = () =>
+      backend.record.requests.filter((request) => request.method === "initialize").length;
+    const before = initializes();
+    const plain = await connectClient(gateway.url);
+    cleanup.push(() => plain.close());
+    const answer = await plain.callTool({ name: "ping", arguments: { n: 9 } });
+    expect((answer.content as Array<{ text: string }>)[0]?.text).toBe("pong 9");
+    expect(initializes()).toBe(before);
+    for (let index = 0; index < 3; index += 1) {
+      const client = await connectClient(gateway.url, {}, { sampling: {} });
+      cleanup.push(() => client.close());
+      const result = await client.callTool({ name: "ping", arguments: { n: index } });
+      expect((result.content as Array<{ text: string }>)[0]?.text).toBe(`pong ${index}`);
+    }
+    expect(initializes()).toBe(before + 1);
+  });
+});
+
+describe("naming", () => {
+  it("exposes a prefixed backend's resource URIs and templates as prefix+uri and routes them back", async () => {
+    const backend = await startBackend(everything, { stateful: true });
+    cleanup.push(() => backend.close());
+    const gateway = await createGateway({
+      port: 0,
+      backends: [{ prefix: "docs", url: backend.url }],
+    });
+    cleanup.push(() => gateway.close());
+    const client = await connectClient(gateway.url);
+    cleanup.push(() => client.close());
+    expect((await client.listResources()).resources.map((resource) => resource.uri)).toEqual([
+      "docs+file:///readme.txt",
+    ]);
+    expect((await client.readResource({ uri: "docs+file:///readme.txt" })).contents).toEqual([
+      { uri: "docs+file:///readme.txt", text: "read me" },
+    ]);
+    expect((await client.listResourceTemplates()).resourceTemplates[0]?.uriTemplate).toBe(
+      "docs+items://{id}",
+    );
+    expect(
+      ((await client.readResource({ uri: "docs+items://beta" })).contents[0] as { text?: string })
+        ?.text,
+    ).toBe("item beta");
+    expect(
+      (await client.getPrompt({ name: "docs.greet", arguments: { name: "Ada" } })).messages,
+    ).toHaveLength(1);
+  });
+
+  it("refuses to start when two unprefixed backends expose the same name, naming both", async () => {
+    const one = await startBackend("analytics");
+    const two = await startBackend("analytics");
+    cleanup.push(
+      () => one.close(),
+      () => two.close(),
+    );
+    const label = (url: string) => new URL(url).host + new URL(url).pathname;
+    await expect(
+      createGateway({ port: 0, backends: [{ url: one.url }, { url: two.url }] }),
+    ).rejects.toThrow(
+      `tool "ping" is exposed by both backend ${label(one.url)} and backend ${label(two.url)}`,
+    );
+  });
+});

@@ -1,0 +1,125 @@
+import { waitFor } from "@mcp-prod/testkit";
+import { ToolListChangedNotificationSchema } from "@modelcontextprotocol/sdk/types.js";
+import { afterAll, describe, expect, it } from "vitest";
+import { z } from "zod";
+import { createGateway } from "./gateway.ts";
+import { call, connectClient, startBackend } from "./test-helpers.ts";
+
+const cleanup: Array<() => Promise<unknown> | unknown> = [];
+afterAll(async () => {
+  for (const step of cleanup.reverse()) await step();
+});
+
+describe("list freshness", () => {
+  it("re-reads a backend's tools on its list_changed and tells every client", async () => {
+    let extra = false;
+    const backend = await startBackend((server) => {
+      server.registerTool("grow", { description: "Adds a tool" }, async (context) => {
+        extra = true;
+        await context.sendNotification({ method: "notifications/tools/list_changed" });
+        return { content: [{ type: "text", text: "grown" }] };
+      });
+      if (extra)
+        server.registerTool("added", { description: "Added later" }, async () => ({ content: [] }));
+    });
+    cleanup.push(() => backend.close());
+    const gateway = await createGateway({
+      port: 0,
+      backends: [{ url: backend.url }],
+      refreshIntervalMs: 0,
+    });
+    cleanup.push(() => gateway.close());
+    const client = await connectClient(gateway.url);
+    const watcher = await connectClient(gateway.url);
+    cleanup.push(
+      () => client.close(),
+      () => watcher.close(),
+    );
+    let told = 0;
+    watcher.setNotificationHandler(ToolListChangedNotificationSchema, async () => {
+      told += 1;
+    });
+    expect((await client.listTools()).tools.map((tool) => tool.name)).toEqual(["grow"]);
+    await client.callTool({ name: "grow" });
+    await waitFor(() => told === 1, { what: "the other client to be told" });
+    expect((await watcher.listTools()).tools.map((tool) => tool.name)).toEqual(["grow", "added"]);
+  });
+
+  it("re-reads lists on a timer", async () => {
+    let names = ["first"];
+    const backend = await startBackend((server) => {
+      for (const name of names)
+        server.registerTool(name, { description: name }, async () => ({ content: [] }));
+    });
+    cleanup.push(() => backend.close());
+    const gateway = await createGateway({
+      port: 0,
+      backends: [{ url: backend.url }],
+      refreshIntervalMs: 100,
+    });
+    cleanup.push(() => gateway.close());
+    const client = await connectClient(gateway.url);
+    cleanup.push(() => client.close());
+    names = ["first", "second"];
+    await waitFor(async () => (await client.listTools()).tools.length === 2, {
+      what: "the timer's refresh",
+    });
+  });
+});
+
+describe("call timeout", () => {
+  const slowBackend = () =>
+    startBackend((server) => {
+      server.registerTool(
+        "work",
+        {
+          description: "Works, reporting progress or not",
+          inputSchema: { ms: z.number(), progress: z.boolean() },
+        },
+        async ({ ms, progress }, extra) => {
+          const token = extra._meta?.progressToken;
+          const end = Date.now() + ms;
+          while (Date.now() < end) {
+            await new Promise((resolve) => setTimeout(resolve, 50));
+            if (progress && token !== undefined)
+              await extra.sendNotification({
+                method: "notifications/progress",
+                params: { progressToken: token, progress: Date.now() },
+              });
+          }
+          return { content: [{ type: "text", text: "done" }] };
+        },
+      );
+    });
+
+  it("cuts a silent call at backendTimeoutMs, and a call reporting progress runs past it", async () => {
+    const backend = await slowBackend();
+    cleanup.push(() => backend.close());
+    const gateway = await createGateway({
+      port: 0,
+      backends: [{ url: backend.url }],
+      backendTimeoutMs: 300,
+    });
+    cleanup.push(() => gateway.close());
+    const client = await connectClient(gateway.url);
+    cleanup.push(() => client.close());
+    expect((await call(client, "work", { ms: 1200, progress: true })).text).toBe("done");
+    const silent = await call(client, "work", { ms: 1200, progress: false });
+    expect(silent.isError).toBe(true);
+    expect(silent.text).toMatch(/did not answer in time/);
+  });
+
+  it("takes a backend's own timeout over the gateway's", async () => {
+    const backend = await slowBackend();
+    cleanup.push(() => backend.close());
+    const gateway = await createGateway({
+      port: 0,
+      backends: [{ url: backend.url, timeoutMs: 5000 }],
+      backendTimeoutMs: 100,
+    });
+    cleanup.push(() => gateway.close());
+    const client = await connectClient(gateway.url);
+    cleanup.push(() => client.close());
+    expect((await call(client, "work", { ms: 500, progress: false })).text).toBe("done");
+  });
+});

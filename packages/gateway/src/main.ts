@@ -1,0 +1,96 @@
+import { loadConfigOrExit } from "@mcp-prod/config";
+import { createLogger, createTelemetry } from "@mcp-prod/telemetry";
+import { parseApiKeys } from "./auth.ts";
+import { gatewayConfigShape, parseBackends, parseTimeouts } from "./config.ts";
+import { createGateway, type Gateway } from "./gateway.ts";
+
+/**
+ * Starts the gateway from environment variables (what `mcp-prod-gateway`
+ * runs): listens, marks itself ready, and shuts down gracefully on SIGTERM.
+ *
+ * @example
+ * ```ts
+ * // GATEWAY_BACKENDS=users=http://127.0.0.1:3001/mcp GATEWAY_API_KEYS=… node main.js
+ * import { startFromEnv } from "@mcp-prod/gateway";
+ * await startFromEnv();
+ * ```
+ */
+export async function startFromEnv(
+  environment: Readonly<Record<string, string | undefined>> = process.env,
+): Promise<Gateway> {
+  const config = loadConfigOrExit(gatewayConfigShape, { env: environment });
+  const logger = createLogger({
+    level: config.logLevel === "silent" ? "error" : config.logLevel,
+  }).child({
+    service: "mcp-gateway",
+  });
+  const telemetry = createTelemetry({ serviceName: "mcp-gateway", logger });
+  const timeouts = parseTimeouts(config.backendTimeouts);
+  let redis: import("ioredis").Redis | undefined;
+  if (config.redisUrl) {
+    const { Redis } = await import("ioredis");
+    redis = new Redis(config.redisUrl, { maxRetriesPerRequest: 1, enableOfflineQueue: false });
+    // The rate limiter decides alone while Redis is unreachable and reports it through its events.
+    redis.on("error", () => {});
+  }
+  const gateway = await createGateway({
+    host: config.server.host,
+    port: config.server.port,
+    backends: parseBackends(config.backends, timeouts.byBackend),
+    ...(timeouts.defaultMs ? { backendTimeoutMs: timeouts.defaultMs } : {}),
+    auth: {
+      issuer: config.oauth.issuer,
+      audience: config.oauth.audience,
+      jwksUrl: config.oauth.jwksUrl,
+      maxTokenAgeSeconds: config.oauth.maxTokenAgeSeconds,
+      apiKeys: parseApiKeys(config.apiKeys),
+    },
+    allowAnonymous: config.server.allowAnonymous,
+    telemetry,
+    logger,
+    ...(redis ? { redis } : {}),
+    rateLimitStoreTimeoutMs: config.rateLimit.storeTimeoutMs,
+    toolRateLimit: {
+      points: config.rateLimit.points,
+      durationSeconds: config.rateLimit.durationSeconds,
+    },
+    requestRateLimit: {
+      points: config.rateLimit.requestPoints,
+      durationSeconds: config.rateLimit.durationSeconds,
+    },
+    authFailureRateLimit: {
+      points: config.rateLimit.authFailurePoints,
+      durationSeconds: config.rateLimit.durationSeconds,
+    },
+    refreshIntervalMs: config.refreshIntervalMs,
+    maxBodyBytes: config.server.maxBodyBytes,
+    allowedHosts: config.server.allowedHosts,
+    allowedOrigins: config.server.allowedOrigins,
+    auditArguments: config.auditArguments,
+  });
+  gateway.health.gracefulShutdown({
+    servers: [gateway.server],
+    drainMs: config.shutdown.drainMs,
+    timeoutMs: 20_000,
+    cleanup: [() => gateway.close(), async () => redis?.disconnect()],
+  });
+  gateway.health.markReady();
+  logger.info(
+    {
+      event: "server_started",
+      mcp: `${gateway.url}/mcp`,
+      health: `${gateway.url}/health`,
+      metrics: `${gateway.url}/metrics`,
+      backends: gateway.backends.map(
+        (backend) => `${backend.label}=${backend.url} (${backend.state})`,
+      ),
+      auth: config.oauth.issuer
+        ? `JWT from ${config.oauth.issuer} + API keys`
+        : config.apiKeys
+          ? "API keys"
+          : "none (anonymous)",
+    },
+    "mcp-gateway ready",
+  );
+  return gateway;
+}

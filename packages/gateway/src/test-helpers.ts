@@ -1,0 +1,361 @@
+// Shared by this package's tests: an OAuth issuer, backend MCP servers (real SDK McpServer over
+// Streamable HTTP, with or without sessions) that record what reaches them, and clients.
+import { randomUUID } from "node:crypto";
+import { createServer, type IncomingMessage, type Server, type ServerResponse } from "node:http";
+import { Client } from "@modelcontextprotocol/sdk/client/index.js";
+import { StreamableHTTPClientTransport } from "@modelcontextprotocol/sdk/client/streamableHttp.js";
+import type { AuthInfo } from "@modelcontextprotocol/sdk/server/auth/types.js";
+import { McpServer } from "@modelcontextprotocol/sdk/server/mcp.js";
+import { StreamableHTTPServerTransport } from "@modelcontextprotocol/sdk/server/streamableHttp.js";
+import type {
+  CallToolResult,
+  ClientCapabilities,
+  ServerCapabilities,
+} from "@modelcontextprotocol/sdk/types.js";
+import { exportJWK, generateKeyPair, SignJWT } from "jose";
+import { z } from "zod";
+import { IDENTITY_HEADERS } from "./identity.ts";
+
+/** An OAuth issuer of the test's own: a key pair and its JWKS served on loopback. */
+export async function startIssuer() {
+  const { publicKey, privateKey } = await generateKeyPair("RS256");
+  const jwk = { ...(await exportJWK(publicKey)), kid: "test-key", alg: "RS256", use: "sig" };
+  const server: Server = createServer((req, res) => {
+    if (req.url === "/.well-known/jwks.json") {
+      res
+        .writeHead(200, { "content-type": "application/json" })
+        .end(JSON.stringify({ keys: [jwk] }));
+    } else res.writeHead(404).end();
+  });
+  await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
+  const address = server.address();
+  const issuer = `http://127.0.0.1:${typeof address === "object" && address ? address.port : 0}`;
+  const other = await generateKeyPair("RS256");
+  return {
+    issuer,
+    token: (
+      claims: Record<string, unknown>,
+      options: {
+        audience?: string;
+        issuer?: string;
+        expiresIn?: string | number | null;
+        issuedAt?: number;
+        foreignKey?: boolean;
+      } = {},
+    ) => {
+      const jwt = new SignJWT(claims)
+        .setProtectedHeader({ alg: "RS256", kid: "test-key" })
+        .setIssuer(options.issuer ?? issuer)
+        .setAudience(options.audience ?? "mcp-gateway")
+        .setIssuedAt(options.issuedAt ?? Math.floor(Date.now() / 1000) - 120);
+      if (options.expiresIn !== null) jwt.setExpirationTime(options.expiresIn ?? "5m");
+      return jwt.sign(options.foreignKey ? other.privateKey : privateKey);
+    },
+    close: () => new Promise<void>((resolve) => server.close(() => resolve())),
+  };
+}
+
+/** The identity a backend received from the gateway, decoded. */
+export function identityFrom(req: IncomingMessage): AuthInfo | undefined {
+  const header = (name: string) => {
+    const value = req.headers[name];
+    return typeof value === "string" ? decodeURIComponent(value) : undefined;
+  };
+  const clientId = header(IDENTITY_HEADERS.clientId);
+  if (!clientId) return undefined;
+  const subject = header(IDENTITY_HEADERS.subject);
+  return {
+    token: "",
+    clientId,
+    scopes:
+      (req.headers[IDENTITY_HEADERS.scopes] as string | undefined)
+        ?.split(" ")
+        .filter(Boolean)
+        .map(decodeURIComponent) ?? [],
+    extra: { via: "gateway", ...(subject !== undefined ? { subject } : {}) },
+  };
+}
+
+export type BackendRecord = {
+  calls: number;
+  identities: (AuthInfo | undefined)[];
+  cancelled: number;
+  started: number;
+  sessions: number;
+  requests: Array<{ method: string; params: unknown }>;
+};
+
+type Build = (server: McpServer, record: BackendRecord) => void;
+
+/** The tools the gateway tests use: `whoami`, `slow` (progress, waits for cancellation) and `ping`. */
+export const standardTools =
+  (kind: "users" | "analytics"): Build =>
+  (server, record) => {
+    if (kind === "users") {
+      server.registerTool("whoami", { description: "Echo the caller identity" }, async (extra) => {
+        record.calls += 1;
+        record.identities.push(extra.authInfo);
+        return {
+          content: [
+            {
+              type: "text",
+              text: JSON.stringify({
+                clientId: extra.authInfo?.clientId,
+                scopes: extra.authInfo?.scopes,
+              }),
+            },
+          ],
+        };
+      });
+      server.registerTool(
+        "slow",
+        {
+          description: "Waits until cancelled, reporting progress",
+          inputSchema: { steps: z.number().int() },
+        },
+        async ({ steps }, extra) => {
+          record.calls += 1;
+          record.started += 1;
+          const token = extra._meta?.progressToken;
+          for (let step = 1; step <= steps; step += 1) {
+            if (token !== undefined) {
+              await extra.sendNotification({
+                method: "notifications/progress",
+                params: { progressToken: token, progress: step, total: steps },
+              });
+            }
+            await new Promise((resolve) => setTimeout(resolve, 20));
+          }
+          await new Promise<void>((resolve) => {
+            if (extra.signal.aborted) return resolve();
+            extra.signal.addEventListener("abort", () => resolve(), { once: true });
+            setTimeout(resolve, 10_000).unref();
+          });
+          if (extra.signal.aborted) record.cancelled += 1;
+          return { content: [{ type: "text", text: "done" }] };
+        },
+      );
+    } else {
+      server.registerTool(
+        "ping",
+        { description: "Answers pong", inputSchema: { n: z.number() } },
+        async ({ n }, extra) => {
+          record.calls += 1;
+          record.identities.push(extra.authInfo);
+          return { content: [{ type: "text", text: `pong ${n}` }] };
+        },
+      );
+    }
+  };
+
+/**
+ * A backend MCP server over Streamable HTTP on loopback: with sessions
+ * (`stateful`, the SDK's session mode) or a new server per request.
+ */
+export async function startBackend(
+  build: Build | "users" | "analytics",
+  options: {
+    port?: number;
+    stateful?: boolean;
+    name?: string;
+    instructions?: string;
+    capabilities?: ServerCapabilities;
+    ready?: () => number;
+  } = {},
+) {
+  const setup = typeof build === "string" ? standardTools(build) : build;
+  const record: BackendRecord = {
+    calls: 0,
+    identities: [],
+    cancelled: 0,
+    started: 0,
+    sessions: 0,
+    requests: [],
+  };
+  const create = () => {
+    const server = new McpServer(
+      { name: options.name ?? "test-backend", version: "0.0.0" },
+      {
+        ...(options.instructions ? { instructions: options.instructions } : {}),
+        ...(options.capabilities ? { capabilities: options.capabilities } : {}),
+      },
+    );
+    setup(server, record);
+    return server;
+  };
+  const transports = new Map<string, StreamableHTTPServerTransport>();
+  const inFlight = new Map<string, StreamableHTTPServerTransport>();
+  const readBody = async (req: IncomingMessage) => {
+    const chunks: Buffer[] = [];
+    for await (const chunk of req) chunks.push(chunk as Buffer);
+    return chunks.length ? JSON.parse(Buffer.concat(chunks).toString("utf8")) : undefined;
+  };
+  const handle = async (req: IncomingMessage, res: ServerResponse) => {
+    if (req.url === "/health/ready") {
+      const status = options.ready?.() ?? 404;
+      res.writeHead(status).end();
+      return;
+    }
+    const auth = identityFrom(req);
+    if (auth) (req as IncomingMessage & { auth?: AuthInfo }).auth = auth;
+    const body = req.method === "POST" ? await readBody(req) : undefined;
+    for (const message of Array.isArray(body) ? body : body ? [body] : []) {
+      if (typeof message.method === "string")
+        record.requests.push({ method: message.method, params: message.params });
+    }
+    if (!options.stateful) {
+      // A new server per request: a cancellation is handed to the transport of the request it names.
+      const messages = Array.isArray(body) ? body : body ? [body] : [];
+      for (const message of messages) {
+        if (message.method === "notifications/cancelled")
+          inFlight.get(JSON.stringify(message.params?.requestId))?.onmessage?.(message);
+      }
+      const server = create();
+      const transport = new StreamableHTTPServerTransport({});
+      const ids = messages
+        .filter((message) => message.id !== undefined)
+        .map((message) => JSON.stringify(message.id));
+      for (const id of ids) inFlight.set(id, transport);
+      res.on("close", () => {
+        for (const id of ids) if (inFlight.get(id) === transport) inFlight.delete(id);
+        void transport.close();
+        void server.close();
+      });
+      await server.connect(transport);
+      await transport.handleRequest(req, res, body);
+      return;
+    }
+    const id = req.headers["mcp-session-id"];
+    let transport = typeof id === "string" ? transports.get(id) : undefined;
+    if (typeof id === "string" && !transport) {
+      res.writeHead(404, { "content-type": "application/json" }).end(
+        JSON.stringify({
+          jsonrpc: "2.0",
+          error: { code: -32001, message: "Session not found" },
+          id: null,
+        }),
+      );
+      return;
+    }
+    if (!transport) {
+      const created = new StreamableHTTPServerTransport({
+        sessionIdGenerator: randomUUID,
+        onsessioninitialized: (sessionId) => {
+          record.sessions += 1;
+          transports.set(sessionId, created);
+        },
+        onsessionclosed: (sessionId) => {
+          transports.delete(sessionId);
+        },
+      });
+      transport = created;
+      await create().connect(created);
+    }
+    await transport.handleRequest(req, res, body);
+  };
+  const http = createServer((req, res) => {
+    handle(req, res).catch(() => {
+      if (!res.headersSent) res.writeHead(500).end();
+    });
+  });
+  await new Promise<void>((resolve) => http.listen(options.port ?? 0, "127.0.0.1", resolve));
+  const address = http.address();
+  const port = typeof address === "object" && address ? address.port : 0;
+  return {
+    record,
+    url: `http://127.0.0.1:${port}/mcp`,
+    port,
+    /** Forgets every session, as a restarted backend would. */
+    forgetSessions: () => {
+      for (const transport of transports.values()) void transport.close();
+      transports.clear();
+    },
+    close: () =>
+      new Promise<void>((resolve) => {
+        for (const transport of transports.values()) void transport.close();
+        http.closeAllConnections();
+        http.close(() => resolve());
+      }),
+  };
+}
+
+export type TestBackend = Awaited<ReturnType<typeof startBackend>>;
+
+/** An SDK client connected to the gateway over Streamable HTTP. */
+export async function connectClient(
+  url: string,
+  headers: Record<string, string> = {},
+  capabilities: ClientCapabilities = {},
+): Promise<Client> {
+  const client = new Client({ name: "test-client", version: "0.0.0" }, { capabilities });
+  await client.connect(
+    new StreamableHTTPClientTransport(new URL(`${url}/mcp`), { requestInit: { headers } }),
+  );
+  return client;
+}
+
+/** Calls a tool and returns its result with the text parts joined. */
+export async function call(
+  client: Client,
+  name: string,
+  args?: Record<string, unknown>,
+  options: { signal?: AbortSignal } = {},
+): Promise<CallToolResult & { text: string }> {
+  const result = (await client.callTool(
+    { name, ...(args ? { arguments: args } : {}) },
+    undefined,
+    options,
+  )) as CallToolResult;
+  const text = result.content.map((part) => (part.type === "text" ? part.text : "")).join("");
+  return { ...result, text };
+}
+
+/** POSTs one JSON-RPC body to the gateway's `/mcp`. */
+export async function post(url: string, headers: Record<string, string>, body: unknown) {
+  const response = await fetch(`${url}/mcp`, {
+    method: "POST",
+    headers: {
+      "content-type": "application/json",
+      accept: "application/json, text/event-stream",
+      ...headers,
+    },
+    body: JSON.stringify(body),
+  });
+  return {
+    status: response.status,
+    wwwAuthenticate: response.headers.get("www-authenticate"),
+    retryAfter: response.headers.get("retry-after"),
+    text: await response.text(),
+  };
+}
+
+/** GET a path, with status and parsed JSON (or text). */
+export async function get(url: string): Promise<{ status: number; body: unknown; text: string }> {
+  const response = await fetch(url);
+  const text = await response.text();
+  let body: unknown = text;
+  try {
+    body = JSON.parse(text);
+  } catch {
+    // Prometheus text, not JSON
+  }
+  return { status: response.status, body, text };
+}
+
+export const initialize = {
+  jsonrpc: "2.0",
+  id: 1,
+  method: "initialize",
+  params: {
+    protocolVersion: "2025-06-18",
+    capabilities: {},
+    clientInfo: { name: "raw", version: "0" },
+  },
+};
+
+export const callWhoami = {
+  jsonrpc: "2.0",
+  id: 2,
+  method: "tools/call",
+  params: { name: "users.whoami", arguments: {} },
+};
