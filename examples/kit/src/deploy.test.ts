@@ -12,8 +12,8 @@ import { Service } from "kubernetes-models/v1/Service";
 import { describe, expect, it } from "vitest";
 import { parse, parseAllDocuments } from "yaml";
 import { configShape as analyticsShape } from "../../analytics/src/config.ts";
-import { parseApiKeys } from "../../gateway/src/auth.ts";
-import { configShape as gatewayShape } from "../../gateway/src/config.ts";
+import { parseApiKeys } from "../../../packages/gateway/src/auth.ts";
+import { gatewayConfigShape as gatewayShape } from "../../../packages/gateway/src/config.ts";
 import { configShape as usersShape } from "../../user-management/src/config.ts";
 
 const root = join(import.meta.dirname, "..", "..", "..");

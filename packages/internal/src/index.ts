@@ -31,7 +31,6 @@ export {
   assertString,
   describeValue,
 } from "./options.ts";
-export { redactSecrets } from "./redact.ts";
 export {
   type Attributes,
   type Context,
@@ -46,6 +45,7 @@ export {
   tracerSource,
 } from "./otel.ts";
 export { seededRandom } from "./random.ts";
+export { redactSecrets } from "./redact.ts";
 export { traceRedis } from "./redis-span.ts";
 export {
   isToolResult,
