@@ -1,5 +1,6 @@
 import {
   assertOptions,
+  callSite,
   definePolicy,
   describeValue,
   type ToolHandler,
@@ -82,8 +83,10 @@ export function withRateLimit<H extends ToolHandler>(
   options: WithRateLimitOptions<NoInfer<H>>,
 ): H;
 export function withRateLimit(...params: unknown[]): unknown {
+  // The caller's line, to recognise a limiter built again per request.
+  const site = callSite();
   if (typeof params[0] === "function" || params.length > 1)
-    return wrapInRateLimit(params[0] as ToolHandler, params[1] as WithRateLimitOptions);
+    return wrapInRateLimit(params[0] as ToolHandler, params[1] as WithRateLimitOptions, site);
   const options = params[0] as RateLimitPolicyOptions | undefined;
   if (options === undefined)
     throw new TypeError("Expected `options` to be an object, got undefined");
@@ -92,9 +95,13 @@ export function withRateLimit(...params: unknown[]): unknown {
   if (tool !== undefined && tool !== false && typeof tool !== "string")
     throw new TypeError(`Expected \`tool\` to be a string or false, got ${describeValue(tool)}`);
   return definePolicy("ratelimit", (handler: ToolHandler, { name }) =>
-    wrapInRateLimit(handler, {
-      ...rest,
-      ...(tool === false ? {} : { tool: tool ?? name }),
-    } as WithRateLimitOptions),
+    wrapInRateLimit(
+      handler,
+      {
+        ...rest,
+        ...(tool === false ? {} : { tool: tool ?? name }),
+      } as WithRateLimitOptions,
+      site,
+    ),
   );
 }

@@ -131,6 +131,8 @@ export type WithRateLimitOptions<H extends ToolHandler = ToolHandler> = WrapperO
 export function withRateLimit<H extends ToolHandler>(
   handler: H,
   options: WithRateLimitOptions<NoInfer<H>>,
+  /** Where the public `withRateLimit` was called from, to recognise a limiter built per request. */
+  site: string | undefined = callSite(),
 ): H {
   assertFunction(handler, "handler");
   assertOptions(options);
@@ -142,7 +144,7 @@ export function withRateLimit<H extends ToolHandler>(
   assertString(tool, "tool", true);
   assertPositiveInteger(cost, "cost");
   assertFunction(message, "message");
-  const limiter = resolveLimiter(options as WithRateLimitOptions, callSite());
+  const limiter = resolveLimiter(options as WithRateLimitOptions, site);
   assertCost(cost, limiter.points);
   const invoke = handler as unknown as (...params: unknown[]) => ToolResult | Promise<ToolResult>;
 

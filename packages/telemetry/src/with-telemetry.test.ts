@@ -121,10 +121,9 @@ describe("compose with every wrapper", () => {
     const calls = (status: string) =>
       seriesValue(telemetry.registry, "mcp_tool_calls_total", { tool: "forecast", status });
     // Oslo twice (the second from the cache); the fallback's answers for Atlantis twice, then for
-    // Bergen and Oslo while the circuit is open; the refusal.
-    expect([await calls("success"), await calls("degraded"), await calls("error")]).toEqual([
-      2, 4, 1,
-    ]);
+    // Bergen and Oslo while the circuit is open; the rate limit's refusal.
+    const statuses = ["success", "degraded", "limited", "error"] as const;
+    expect(await Promise.all(statuses.map(calls))).toEqual([2, 4, 1, 0]);
   });
 
   it("refuses telemetry inside the rate limit, naming both and the order", () => {
