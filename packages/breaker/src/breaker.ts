@@ -195,8 +195,13 @@ export type Breaker<Args extends unknown[] = unknown[], Result = unknown> = {
 export type ExecuteOptions<T> = {
   /** The caller's signal: aborting it rejects the call, which counts as neither success nor failure. */
   readonly signal?: AbortSignal | undefined;
-  /** Resolved values for which this returns true count as failures (the caller still gets them). */
-  readonly isFailure?: ((value: T) => boolean) | undefined;
+  /**
+   * Resolved values for which this returns true count as failures (the caller
+   * still gets them); `"excused"` counts one as neither success nor failure,
+   * such as a refusal by a bulkhead inside the breaker (load shed is not the
+   * upstream failing).
+   */
+  readonly isFailure?: ((value: T) => boolean | "excused") | undefined;
 };
 
 type State =
@@ -437,7 +442,7 @@ export class BreakerCore<Args extends unknown[], Result> implements Breaker<Args
       invokeFunction,
       fn,
       options?.signal,
-      options?.isFailure as ((value: unknown) => boolean) | undefined,
+      options?.isFailure as ((value: unknown) => boolean | "excused") | undefined,
     ) as Promise<Awaited<T>>;
   }
 
@@ -499,7 +504,7 @@ export class BreakerCore<Args extends unknown[], Result> implements Breaker<Args
     invoke: Invoke,
     payload: unknown,
     callerSignal: AbortSignal | undefined,
-    isFailure: ((value: unknown) => boolean) | undefined,
+    isFailure: ((value: unknown) => boolean | "excused") | undefined,
   ): Promise<unknown> {
     if (this.#shutdown) return Promise.reject(new BreakerShutdownError(this.name));
     const state = this.#state;
@@ -571,11 +576,10 @@ export class BreakerCore<Args extends unknown[], Result> implements Breaker<Args
     call.settled = true;
     call.removeAbortListener();
     const latency = performance.now() - call.start;
-    if (call.isFailure && safely(call.isFailure, value)) {
-      this.#recordFailure(call, new ToolResultError(this.name, value), latency);
-    } else {
-      this.#recordSuccess(call, latency);
-    }
+    const verdict = call.isFailure ? verdictOf(call.isFailure, value) : false;
+    if (verdict === "excused") this.#releaseProbe(call);
+    else if (verdict) this.#recordFailure(call, new ToolResultError(this.name, value), latency);
+    else this.#recordSuccess(call, latency);
     call.resolve(value);
   }
 
@@ -719,6 +723,19 @@ function isThenable(value: unknown): value is PromiseLike<unknown> {
     value !== null &&
     typeof (value as { then?: unknown }).then === "function"
   );
+}
+
+/** A result classifier's verdict; one that throws must not leave the call unsettled: "no". */
+function verdictOf(
+  check: (value: unknown) => boolean | "excused",
+  value: unknown,
+): boolean | "excused" {
+  try {
+    const verdict = check(value);
+    return verdict === "excused" ? verdict : verdict === true;
+  } catch {
+    return false;
+  }
 }
 
 /** A classifier that throws must not leave the call unsettled: its verdict is "no". */

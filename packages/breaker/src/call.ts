@@ -34,7 +34,7 @@ export class Call implements BreakerCall, DeadlineEntry {
   removeAbortListener: () => void = noop;
   readonly probeOf: HalfOpenState | undefined;
   readonly callerSignal: AbortSignal | undefined;
-  readonly isFailure: ((value: unknown) => boolean) | undefined;
+  readonly isFailure: ((value: unknown) => boolean | "excused") | undefined;
   readonly #hasDeadline: boolean;
   readonly #cancel: CancelHandler;
   #controller: AbortController | undefined;
@@ -44,7 +44,7 @@ export class Call implements BreakerCall, DeadlineEntry {
   constructor(
     probeOf: HalfOpenState | undefined,
     callerSignal: AbortSignal | undefined,
-    isFailure: ((value: unknown) => boolean) | undefined,
+    isFailure: ((value: unknown) => boolean | "excused") | undefined,
     hasDeadline: boolean,
     cancel: CancelHandler,
   ) {

@@ -84,6 +84,30 @@ describe("withBreaker on an SDK 1.x McpServer", () => {
     expect(ignored.stats().successes).toBe(1);
   });
 
+  it("counts a bulkhead's refusal inside it as neither success nor failure", async () => {
+    const mcp = server();
+    const breaker = sharedBreaker();
+    let shed = true;
+    const handler = async () => ({
+      content: [{ type: "text" as const, text: shed ? "busy, try again" : "upstream down" }],
+      isError: true,
+      ...(shed ? { _meta: { "mcp-prod/bulkhead": { rejected: true, reason: "queue-full" } } } : {}),
+    });
+    mcp.registerTool("busy", {}, withBreaker(handler, { breaker }));
+    const { client, close } = await connect(mcp);
+    cleanups.push(close);
+
+    for (let i = 0; i < 5; i++) {
+      expect(textOf(await client.callTool({ name: "busy" }))).toBe("busy, try again");
+    }
+    expect(breaker.state).toBe("closed");
+    expect(breaker.stats()).toMatchObject({ successes: 0, failures: 0 });
+
+    shed = false;
+    await client.callTool({ name: "busy" });
+    expect(breaker.state).toBe("open");
+  });
+
   it("wraps tools without an inputSchema (one-parameter handlers) and passes arguments through unchanged", async () => {
     const mcp = server();
     const seen: unknown[] = [];

@@ -141,6 +141,16 @@ function checkKeys(options: WithBreakerOptions | undefined): void {
     );
 }
 
-function isErrorResult(result: unknown): boolean {
-  return typeof result === "object" && result !== null && (result as ToolResult).isError === true;
+/**
+ * An `isError` result is a failure, except a bulkhead's refusal inside the
+ * breaker (`_meta["mcp-prod/bulkhead"].rejected`, read structurally): shedding
+ * load says nothing of the upstream's health, so it counts as neither.
+ */
+function isErrorResult(result: unknown): boolean | "excused" {
+  if (typeof result !== "object" || result === null || (result as ToolResult).isError !== true)
+    return false;
+  const shed = (result as ToolResult)._meta?.["mcp-prod/bulkhead"] as
+    | { rejected?: unknown }
+    | undefined;
+  return shed?.rejected === true ? "excused" : true;
 }
