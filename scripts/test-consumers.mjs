@@ -30,6 +30,7 @@ import {
   statSync,
   writeFileSync,
 } from "node:fs";
+import { createRequire } from "node:module";
 import { tmpdir } from "node:os";
 import { basename, join } from "node:path";
 import { parseArgs } from "node:util";
@@ -43,6 +44,31 @@ const nodes = [process.execPath, ...flags.node];
 /** A quick start that has not exited by then hangs: a timer, socket or client left open. */
 const quickStartTimeoutMs = 30_000;
 const only = flags.only;
+
+/**
+ * The quick starts run against a database of their own, created empty for this
+ * run, as the READMEs ask ("a database you may create two small tables in"):
+ * the shared test database holds the example servers' tables of the same names.
+ */
+async function freshDatabase(url) {
+  if (!url) return undefined;
+  const pg = createRequire(join(root, "packages", "pool", "package.json"))("pg");
+  const name = "mcp_prod_quickstarts";
+  const admin = new pg.Client({ connectionString: url });
+  await admin.connect();
+  try {
+    await admin.query(`DROP DATABASE IF EXISTS ${name}`);
+    await admin.query(`CREATE DATABASE ${name}`);
+  } finally {
+    await admin.end();
+  }
+  const fresh = new URL(url);
+  fresh.pathname = `/${name}`;
+  return fresh.toString();
+}
+const quickStartEnv = { ...process.env };
+const quickStartDatabase = await freshDatabase(process.env.DATABASE_URL);
+if (quickStartDatabase) quickStartEnv.DATABASE_URL = quickStartDatabase;
 
 const allowedInTarball = [
   /^dist\//,
@@ -254,7 +280,7 @@ for (const folder of readdirSync(packagesDir).sort()) {
           const script = `import { createRequire } from "node:module";\nimport { smoke } from ${JSON.stringify(smoke)};\nconst mod = ${load};\nawait smoke(mod, { format: ${JSON.stringify(format)}, load: (id) => import(id) });\nconsole.log("ok");\n`;
           const output = run(node, ["--input-type=module", "-e", script], {
             cwd: project,
-            env: { ...process.env },
+            env: quickStartEnv,
             timeout: 60_000,
           });
           if (!output.trim().endsWith("ok")) throw new Error(`smoke call printed: ${output}`);
@@ -313,7 +339,7 @@ for (const folder of readdirSync(packagesDir).sort()) {
     record(name, `${name}: README quick start runs and exits by itself on Node ${version}`, () => {
       const output = run(node, ["out/quickstart.js"], {
         cwd: project,
-        env: { ...process.env, NODE_ENV: "development" },
+        env: { ...quickStartEnv, NODE_ENV: "development" },
         timeout: quickStartTimeoutMs,
         killSignal: "SIGKILL",
       });
