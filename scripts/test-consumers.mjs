@@ -364,7 +364,12 @@ const failed = results.length - passed;
 mkdirSync(join(root, ".reports", "runs"), { recursive: true });
 writeFileSync(
   join(root, ".reports", "runs", "consumers.json"),
-  JSON.stringify({ passed, failed, skipped: 0 }),
+  JSON.stringify({
+    passed,
+    failed,
+    skipped: 0,
+    problems: results.filter((result) => result.status === "failed").map((result) => result.title),
+  }),
 );
 rmSync(workDir, { recursive: true, force: true });
 console.log(`\nconsumer test: ${passed} passed, ${failed} failed`);

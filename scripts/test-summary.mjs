@@ -10,15 +10,28 @@ const root = new URL("..", import.meta.url).pathname;
 const runsDir = join(root, ".reports", "runs");
 const argv = process.argv.slice(2);
 
-function add(totals, report) {
+/** Adds a package's report; a run that failed outside any test (an unhandled error, a file that did not load) counts as one failure. */
+function add(totals, report, where) {
   totals.passed += report.numPassedTests;
   totals.failed += report.numFailedTests;
   totals.skipped += (report.numPendingTests ?? 0) + (report.numTodoTests ?? 0);
-  if (report.numFailedTestSuites > 0 && report.numFailedTests === 0) totals.failed += 1;
+  const failedTests = (report.testResults ?? []).flatMap((file) =>
+    (file.assertionResults ?? [])
+      .filter((test) => test.status === "failed")
+      .map((test) => test.fullName ?? test.title),
+  );
+  if (report.numFailedTests > 0) {
+    totals.problems.push(`${where}: ${failedTests.slice(0, 5).join("; ")}`);
+  } else if (report.numFailedTestSuites > 0 || report.success === false) {
+    totals.failed += 1;
+    totals.problems.push(
+      `${where}: failed outside its tests (a file that did not load or an unhandled error)`,
+    );
+  }
 }
 
 function current() {
-  const totals = { passed: 0, failed: 0, skipped: 0, missing: [] };
+  const totals = { passed: 0, failed: 0, skipped: 0, missing: [], problems: [] };
   for (const group of ["packages", "examples"]) {
     const dir = join(root, group);
     if (!existsSync(dir)) continue;
@@ -28,11 +41,13 @@ function current() {
       const { scripts = {} } = JSON.parse(readFileSync(manifest, "utf8"));
       if (!scripts.test) continue;
       const report = join(dir, name, ".reports", "vitest.json");
-      if (existsSync(report)) add(totals, JSON.parse(readFileSync(report, "utf8")));
+      if (existsSync(report))
+        add(totals, JSON.parse(readFileSync(report, "utf8")), `${group}/${name}`);
       else totals.missing.push(`${group}/${name}`);
     }
   }
   totals.failed += totals.missing.length;
+  for (const where of totals.missing) totals.problems.push(`${where}: no test report`);
   return totals;
 }
 
@@ -42,13 +57,14 @@ if (argv[0] === "--total") {
   for (const file of existsSync(runsDir) ? readdirSync(runsDir) : []) {
     const run = JSON.parse(readFileSync(join(runsDir, file), "utf8"));
     console.log(`${file.replace(/\.json$/, "")}: ${run.passed} passed, ${run.failed} failed`);
+    for (const problem of run.problems ?? []) console.log(`  ✗ ${problem}`);
     totals.passed += run.passed;
     totals.failed += run.failed;
     totals.skipped += run.skipped;
   }
 } else {
   totals = current();
-  if (totals.missing.length > 0) console.log(`no test report from: ${totals.missing.join(", ")}`);
+  for (const problem of totals.problems) console.log(`✗ ${problem}`);
   if (argv[0] === "--save" && argv[1]) {
     mkdirSync(runsDir, { recursive: true });
     writeFileSync(join(runsDir, `${argv[1]}.json`), JSON.stringify(totals));

@@ -1,4 +1,4 @@
-// The seed's fetchWithFallback: the primary fails, the fallback answers.
+// The usual fetchWithFallback: the primary fails, the fallback answers.
 export async function smoke(mod) {
   const value = await mod.fetchWithFallback(
     async () => {

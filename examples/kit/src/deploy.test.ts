@@ -315,7 +315,7 @@ describe("docker compose", () => {
     expect(compose.services.analytics?.environment?.ALLOWED_HOSTS).toBe("analytics");
   });
 
-  it("each server has a .env.production.example in the seed's layout", () => {
+  it("each server has a .env.production.example in the deployment layout", () => {
     for (const name of Object.keys(servers)) {
       const variables = parseEnv(
         readFileSync(join(root, "examples", name, ".env.production.example"), "utf8"),

@@ -7,7 +7,7 @@
  *   bentocache `getOrSet` (memory driver).
  * - L2 hit: a fresh instance (empty L1) reading keys another instance wrote vs
  *   raw ioredis `GET` + `JSON.parse`, at concurrency 1 and 50.
- * - Stampede: 1000 concurrent requests on a cold key, the seed's naive
+ * - Stampede: 1000 concurrent requests on a cold key, the naive
  *   `cachedFetch` vs ours, counting origin calls.
  *
  * Run: pnpm bench (builds first), or pnpm --filter @mcp-prod/cache build && pnpm --filter
@@ -164,7 +164,7 @@ async function benchL2(): Promise<void> {
   const writer = createCache({ redis: writerClient, prefix, invalidation: false });
   const keys = Array.from({ length: L2_KEYS }, (_, index) => `report:${index}`);
   for (const key of keys) await writer.set(key, VALUE, { ttlSeconds: 600 });
-  // The raw contender reads plain JSON under its own keys, as the seed stores it.
+  // The raw contender reads plain JSON under its own keys, as a hand-written cache stores it.
   for (const key of keys)
     await rawClient.set(`${prefix}raw:${key}`, JSON.stringify(VALUE), "EX", 600);
   const factory = async () => {
@@ -233,8 +233,8 @@ async function benchL2(): Promise<void> {
   rawClient.disconnect();
 }
 
-/** The seed's function, verbatim apart from taking the client. */
-async function seedCachedFetch<T>(
+/** The usual hand-written cachedFetch: get, else fetch and set, no stampede protection. */
+async function naiveCachedFetch<T>(
   redis: Redis,
   key: string,
   fetch: () => Promise<T>,
@@ -269,7 +269,7 @@ async function benchStampede(): Promise<void> {
       await Promise.all(
         Array.from({ length: 1000 }, () =>
           contender === "naive"
-            ? seedCachedFetch(redis, key, origin)
+            ? naiveCachedFetch(redis, key, origin)
             : cachedFetch(redis, key, origin),
         ),
       );
@@ -285,7 +285,7 @@ async function benchStampede(): Promise<void> {
     `${"contender".padEnd(44)}${"origin calls (median)".padStart(24)}${"wall ms (median)".padStart(20)}`,
   );
   console.log(
-    `${"seed cachedFetch (naive)".padEnd(44)}${String(median(results.naive)).padStart(24)}${median(results.naiveMs).toFixed(1).padStart(20)}`,
+    `${"hand-written cachedFetch (naive)".padEnd(44)}${String(median(results.naive)).padStart(24)}${median(results.naiveMs).toFixed(1).padStart(20)}`,
   );
   console.log(
     `${"@mcp-prod/cache cachedFetch".padEnd(44)}${String(median(results.ours)).padStart(24)}${median(results.oursMs).toFixed(1).padStart(20)}`,

@@ -3,11 +3,11 @@
  * each contender for a batch of loads in turn, and the table reports the
  * median time per load over the rounds.
  *
- * Every contender loads the seed's configuration (eight variables, nested,
+ * Every contender loads the same configuration (eight variables, nested,
  * two secrets, the shape of the package's issue) from the same environment:
- * - seed: the seed's hand-written `ConfigSchema.parse({ ...process.env reads })`
- * - envalid 8: `cleanEnv(env, specs)` (flat; what the issue names as the peer)
- * - ours: `loadConfig(shape, { env })`, and with the seed's `.env.production`
+ * - by hand: the hand-written `ConfigSchema.parse({ ...process.env reads })`
+ * - envalid 8: `cleanEnv(env, specs)` (flat)
+ * - ours: `loadConfig(shape, { env })`, and with a `.env.production`
  *   read from disk (`envFiles`, dotenv parse, `${VAR}` expansion)
  * - the failure path: three bad values reported in one error by each
  * - `describeConfig(config)`: the start-up table
@@ -40,15 +40,15 @@ const environment = {
 };
 const broken = { ...environment, SERVER_PORT: "70000", OAUTH_ISSUER: "nope", LOG_LEVEL: "loud" };
 
-const SeedSchema = z.object({
+const HandSchema = z.object({
   nodeEnv: z.enum(["development", "production", "test"]),
   logLevel: z.enum(["debug", "info", "warn", "error"]),
   server: z.object({ host: z.string().default("127.0.0.1"), port: z.number().default(3000) }),
   oauth: z.object({ issuer: z.url(), clientId: z.string(), clientSecret: z.string() }),
   databaseUrl: z.string().startsWith("postgres"),
 });
-function seedLoad(source: Record<string, string | undefined>) {
-  return SeedSchema.safeParse({
+function handLoad(source: Record<string, string | undefined>) {
+  return HandSchema.safeParse({
     nodeEnv: source.NODE_ENV,
     logLevel: source.LOG_LEVEL,
     server: { host: source.SERVER_HOST, port: Number.parseInt(source.SERVER_PORT || "3000", 10) },
@@ -79,7 +79,7 @@ const shape = serverShape;
 
 const folder = mkdtempSync(join(tmpdir(), "mcp-prod-config-bench-"));
 const envFile = join(folder, ".env.production");
-// The seed's layout: the secret is a ${VAR} reference that the real environment fills in.
+// The deployment layout: the secret is a ${VAR} reference that the real environment fills in.
 const vaultReference = "$" + "{SECRET_FROM_VAULT}";
 writeFileSync(
   envFile,
@@ -101,7 +101,7 @@ function expectFailure(run: () => unknown): void {
 
 type Contender = { group: string; name: string; run: () => void };
 const contenders: Contender[] = [
-  { group: "load", name: "seed: ConfigSchema.parse", run: () => void seedLoad(environment) },
+  { group: "load", name: "by hand: ConfigSchema.parse", run: () => void handLoad(environment) },
   {
     group: "load",
     name: "envalid cleanEnv",
@@ -115,9 +115,9 @@ const contenders: Contender[] = [
   },
   {
     group: "3 errors",
-    name: "seed: ConfigSchema.safeParse",
+    name: "by hand: ConfigSchema.safeParse",
     run: () => {
-      if (seedLoad(broken).success) throw new Error("a broken environment loaded");
+      if (handLoad(broken).success) throw new Error("a broken environment loaded");
     },
   },
   {

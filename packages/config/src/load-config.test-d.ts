@@ -11,7 +11,7 @@ import {
 import { serverShape } from "./test-support.ts";
 
 describe("inferred config type", () => {
-  it("infers the issue's shape, nested objects included, as readonly", () => {
+  it("infers a server's configuration shape, nested objects included, as readonly", () => {
     const config = loadConfig(serverShape, { env: {} });
     expectTypeOf(config).toEqualTypeOf<{
       readonly nodeEnv: "development" | "production" | "test";

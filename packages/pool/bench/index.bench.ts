@@ -1,7 +1,7 @@
 /**
  * Queries per second through raw `pg.Pool` and through `createPool`, for
  * `SELECT 1` and a small parameterised query at concurrency 1, 10 and 50, on
- * the seed's pool size (max 20). One task iteration fires `concurrency`
+ * the documented pool size (max 20). One task iteration fires `concurrency`
  * queries at once and awaits them all, so queries/s = concurrency / median
  * batch time. Contenders are interleaved: each round runs every task briefly
  * (in alternating order), and the table reports the median over rounds.

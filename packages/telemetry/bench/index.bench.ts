@@ -1,6 +1,6 @@
 /**
  * 1. Per-call cost of `telemetry.wrap` against the bare handler, against the
- *    seed's hand-written prom-client instrumentation (the code the package
+ *    the hand-written prom-client instrumentation (the code the package
  *    replaces), and with telemetry disabled.
  * 2. OpenTelemetry: `wrap` with metrics and a log line, with tracing off (no
  *    SDK registered) and on (the real SDK: always-on sampler, in-memory span
@@ -72,22 +72,22 @@ const withLogsUntraced = createTelemetry({ serviceName: "bench", logger, tracing
   handler,
 );
 
-// The seed's "Metrics (Prometheus)" snippet, as a server author writes it by hand.
-const seedRegistry = new Registry();
+// The usual "Metrics (Prometheus)" code, as a server author writes it by hand.
+const handRegistry = new Registry();
 const toolCallsTotal = new Counter({
   name: "mcp_tool_calls_total",
   help: "Total tool calls",
   labelNames: ["tool", "status"],
-  registers: [seedRegistry],
+  registers: [handRegistry],
 });
 const toolDuration = new Histogram({
   name: "mcp_tool_duration_seconds",
   help: "Tool execution duration",
   labelNames: ["tool"],
   buckets: [0.01, 0.05, 0.1, 0.5, 1, 5],
-  registers: [seedRegistry],
+  registers: [handRegistry],
 });
-const seedHandWritten = async (params: typeof args, context: Extra) => {
+const promByHand = async (params: typeof args, context: Extra) => {
   const timer = toolDuration.startTimer({ tool: "search" });
   try {
     const result = await handler(params, context);
@@ -101,10 +101,10 @@ const seedHandWritten = async (params: typeof args, context: Extra) => {
   }
 };
 
-// The same plus the seed's "Structured Logging" line, written by hand.
-const seedWithLog = async (params: typeof args, context: Extra) => {
+// The same plus a structured log line, written by hand.
+const handWrittenWithLog = async (params: typeof args, context: Extra) => {
   const started = performance.now();
-  const result = await seedHandWritten(params, context);
+  const result = await promByHand(params, context);
   logger.info(
     {
       event: "tool_called",
@@ -237,8 +237,8 @@ const contenders: Record<string, Contender> = {
   "telemetry.wrap, disabled": () => disabled(args, extra),
   "telemetry.wrap, metrics": () => metricsOnly(args, extra),
   "telemetry.wrap, metrics + pino line": () => withLogs(args, extra),
-  "seed's hand-written prom-client code": () => seedHandWritten(args, extra),
-  "seed's hand-written code + pino line": () => seedWithLog(args, extra),
+  "hand-written prom-client code": () => promByHand(args, extra),
+  "hand-written code + pino line": () => handWrittenWithLog(args, extra),
   "wrap, metrics + pino line, tracing: false": () => withLogsUntraced(args, extra),
   "wrap, metrics + pino line, no OTel SDK": () => withLogs(args, extra),
   "wrap, metrics + pino line, OTel SDK on": { fn: () => withLogs(args, extra), sdk: true },
@@ -287,7 +287,7 @@ async function measure(tasks: Record<string, Contender>): Promise<Map<string, nu
 
 const us = await measure(contenders);
 const bare = us.get("bare handler") ?? Number.NaN;
-const seed = us.get("seed's hand-written prom-client code") ?? Number.NaN;
+const promCode = us.get("hand-written prom-client code") ?? Number.NaN;
 console.log(
   `\n@mcp-prod/telemetry — ${ROUNDS} interleaved rounds × ${TASK_TIME_MS} ms per task, Node ${process.version}\n`,
 );
@@ -298,7 +298,7 @@ console.table(
     "ops/s": Math.round(1e6 / micros).toLocaleString("en-US"),
     "× bare handler": (micros / bare).toFixed(2),
     "+µs vs bare": (micros - bare).toFixed(3),
-    "× seed code": (micros / seed).toFixed(2),
+    "× by hand": (micros / promCode).toFixed(2),
   })),
 );
 
