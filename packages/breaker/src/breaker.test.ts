@@ -443,6 +443,62 @@ describe("timeouts and cancellation", () => {
   });
 });
 
+describe("probes that end late", () => {
+  it("a probe cancelled while in flight frees its slot for the next one", async () => {
+    const gates: Deferred<string>[] = [];
+    const breaker = track(
+      createBreaker(
+        ({ signal }) => {
+          const gate = deferred<string>();
+          gates.push(gate);
+          signal.addEventListener("abort", () => gate.reject(signal.reason));
+          return gate.promise;
+        },
+        { abortable: true, timeout: false, resetTimeout: 1000 },
+      ),
+    );
+    breaker.open();
+    vi.advanceTimersByTime(1000);
+    const controller = new AbortController();
+    const cancelled = breaker
+      .fireWith({ signal: controller.signal })
+      .catch((error: unknown) => error);
+    expect(gates).toHaveLength(1);
+    controller.abort(new Error("client gave up"));
+    expect(await cancelled).toMatchObject({ message: "client gave up" });
+    expect(breaker.state).toBe("halfOpen");
+    const next = breaker.fire();
+    expect(gates).toHaveLength(2);
+    gates[1]?.resolve("ok");
+    await expect(next).resolves.toBe("ok");
+    expect(breaker.state).toBe("closed");
+  });
+
+  it("a probe of an earlier half-open period that succeeds late does not close the circuit", async () => {
+    const gates: Deferred<string>[] = [];
+    const breaker = track(
+      createBreaker(
+        () => {
+          const gate = deferred<string>();
+          gates.push(gate);
+          return gate.promise;
+        },
+        { timeout: false, resetTimeout: 1000, halfOpenMaxCalls: 2 },
+      ),
+    );
+    breaker.open();
+    vi.advanceTimersByTime(1000);
+    const failing = breaker.fire().catch(() => undefined);
+    const late = breaker.fire();
+    gates[0]?.reject(new Error("still down"));
+    await failing;
+    expect(breaker.state).toBe("open");
+    gates[1]?.resolve("ok");
+    await expect(late).resolves.toBe("ok");
+    expect(breaker.state).toBe("open");
+  });
+});
+
 describe("slow calls", () => {
   it("opens when slow calls reach slowCallPercentage even though they succeed", async () => {
     const breaker = track(

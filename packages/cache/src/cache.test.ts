@@ -168,6 +168,17 @@ describe("stale-if-error and factory timeouts", () => {
     await cache.close();
   });
 
+  it("does not serve a stale value when the fresh one cannot be serialized: that is a bug to see, not an outage", async () => {
+    vi.useFakeTimers();
+    const cache = createCache({ defaultTtlSeconds: 10, staleIfErrorSeconds: 60 });
+    await cache.set("k", "old");
+    vi.advanceTimersByTime(30_000);
+    const error = await cache.getOrSet("k", () => 10n).catch((caught: unknown) => caught);
+    expect(CacheSerializationError.isInstance(error)).toBe(true);
+    expect(cache.stats().stale).toBe(0);
+    await cache.close();
+  });
+
   it("propagates the factory's own error unchanged once the stale window has passed", async () => {
     vi.useFakeTimers();
     const cache = createCache({ defaultTtlSeconds: 10, staleIfErrorSeconds: 60 });
