@@ -2,12 +2,14 @@ import { waitFor } from "@mcp-prod/testkit";
 import { completable } from "@modelcontextprotocol/sdk/server/completable.js";
 import { type McpServer, ResourceTemplate } from "@modelcontextprotocol/sdk/server/mcp.js";
 import {
+  CallToolRequestSchema,
   CreateMessageRequestSchema,
   CreateMessageResultSchema,
   ElicitRequestSchema,
   ElicitResultSchema,
   ListRootsRequestSchema,
   ListRootsResultSchema,
+  ListToolsRequestSchema,
   LoggingMessageNotificationSchema,
   McpError,
   ResourceUpdatedNotificationSchema,
@@ -337,6 +339,46 @@ describe("a backend without sessions", () => {
       expect((result.content as Array<{ text: string }>)[0]?.text).toBe(`pong ${index}`);
     }
     expect(initializes()).toBe(before + 1);
+  });
+});
+
+describe("a backend that pages its lists", () => {
+  it("reads every page and answers the merged list whole; a tool of the last page is callable", async () => {
+    const cursors: Array<string | undefined> = [];
+    const backend = await startBackend(
+      (server) => {
+        // Three pages of two tools each, as a backend with many tools answers.
+        server.server.setRequestHandler(ListToolsRequestSchema, async (request) => {
+          const cursor = request.params?.cursor;
+          cursors.push(cursor);
+          const page = cursor === undefined ? 0 : Number(cursor);
+          const tools = [0, 1].map((index) => ({
+            name: `tool_${page * 2 + index}`,
+            inputSchema: { type: "object" as const },
+          }));
+          return page < 2 ? { tools, nextCursor: String(page + 1) } : { tools };
+        });
+        server.server.setRequestHandler(CallToolRequestSchema, async (request) => ({
+          content: [{ type: "text", text: `called ${request.params.name}` }],
+        }));
+      },
+      { capabilities: { tools: {} } },
+    );
+    cleanup.push(() => backend.close());
+    const gateway = await createGateway({
+      port: 0,
+      backends: [{ prefix: "many", url: backend.url }],
+    });
+    cleanup.push(() => gateway.close());
+    const client = await connectClient(gateway.url);
+    cleanup.push(() => client.close());
+
+    const { tools, nextCursor } = await client.listTools();
+    expect(nextCursor).toBeUndefined();
+    expect(tools.map((tool) => tool.name)).toEqual([0, 1, 2, 3, 4, 5].map((n) => `many.tool_${n}`));
+    expect(cursors.slice(0, 3)).toEqual([undefined, "1", "2"]);
+    const result = await client.callTool({ name: "many.tool_5" });
+    expect((result.content as Array<{ text: string }>)[0]?.text).toBe("called tool_5");
   });
 });
 
