@@ -160,6 +160,37 @@ run(
 const tsc = join(toolDir, "node_modules", "typescript", "bin", "tsc");
 
 const packagesDir = join(root, "packages");
+/** Every public package's folder and manifest, by name. */
+const workspace = new Map();
+for (const folder of readdirSync(packagesDir)) {
+  const manifestPath = join(packagesDir, folder, "package.json");
+  if (!existsSync(manifestPath)) continue;
+  const manifest = JSON.parse(readFileSync(manifestPath, "utf8"));
+  if (!manifest.private) workspace.set(manifest.name, { folder, manifest });
+}
+const packed = new Map();
+/** Packs a workspace package once and returns its tarball. */
+function pack(name) {
+  if (!packed.has(name)) {
+    const output = run("pnpm", ["pack", "--pack-destination", tarballs], {
+      cwd: join(packagesDir, workspace.get(name).folder),
+    })
+      .trim()
+      .split("\n");
+    packed.set(name, join(tarballs, basename(output.at(-1))));
+  }
+  return packed.get(name);
+}
+/** The @mcp-prod packages a package depends on, transitively: installed from their tarballs, as the registry would. */
+function siblingsOf(manifest, seen = new Set()) {
+  for (const dep of Object.keys(manifest.dependencies ?? {})) {
+    if (!workspace.has(dep) || seen.has(dep)) continue;
+    seen.add(dep);
+    siblingsOf(workspace.get(dep).manifest, seen);
+  }
+  return seen;
+}
+
 for (const folder of readdirSync(packagesDir).sort()) {
   const dir = join(packagesDir, folder);
   const manifestPath = join(dir, "package.json");
@@ -173,11 +204,8 @@ for (const folder of readdirSync(packagesDir).sort()) {
   let project;
 
   record(name, `${name}: packs with only dist, README, CHANGELOG, package.json and LICENSE`, () => {
-    const output = run("pnpm", ["pack", "--pack-destination", tarballs], { cwd: dir })
-      .trim()
-      .split("\n");
-    tarball = join(tarballs, basename(output.at(-1)));
-    if (!existsSync(tarball)) throw new Error(`pnpm pack wrote no tarball: ${output.join("\n")}`);
+    tarball = pack(name);
+    if (!existsSync(tarball)) throw new Error(`pnpm pack wrote no tarball at ${tarball}`);
     const files = run("tar", ["tzf", tarball])
       .trim()
       .split("\n")
@@ -214,15 +242,28 @@ for (const folder of readdirSync(packagesDir).sort()) {
       `${JSON.stringify({ name: `consumer-${folder}`, private: true, type: "module" }, null, 2)}\n`,
     );
     const extras = readmeInstall(readme, name);
-    run("npm", ["install", "--no-audit", "--no-fund", "--no-package-lock", tarball, ...extras], {
-      cwd: project,
-    });
+    const siblings = siblingsOf(manifest);
+    const siblingTarballs = [...siblings].map(pack);
+    run(
+      "npm",
+      [
+        "install",
+        "--no-audit",
+        "--no-fund",
+        "--no-package-lock",
+        tarball,
+        ...siblingTarballs,
+        ...extras,
+      ],
+      { cwd: project },
+    );
     const scope = join(project, "node_modules", "@mcp-prod");
     const installed = existsSync(scope)
       ? readdirSync(scope).map((entry) => `@mcp-prod/${entry}`)
       : [];
     const declared = new Set([
       name,
+      ...siblings,
       ...Object.keys(manifest.dependencies ?? {}),
       ...Object.keys(manifest.peerDependencies ?? {}),
     ]);
