@@ -3,13 +3,13 @@ import type { Client } from "@modelcontextprotocol/sdk/client/index.js";
 import type { McpServer } from "@modelcontextprotocol/sdk/server/mcp.js";
 import { McpError } from "@modelcontextprotocol/sdk/types.js";
 import { SpanKind, SpanStatusCode } from "@opentelemetry/api";
-import type { ReadableSpan } from "@opentelemetry/sdk-trace-base";
 import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
 import { z } from "zod";
 import { createGateway, type Gateway } from "./gateway.ts";
 import { connectClient, startBackend, type TestBackend } from "./test-helpers.ts";
 
 const sdk = registerTestSdk();
+type ReadableSpan = ReturnType<typeof sdk.finished>[number];
 afterEach(() => sdk.spans.reset());
 
 const CLIENT_TRACE_ID = "4bf92f3577b34da6a3ce929d0e0e4736";
