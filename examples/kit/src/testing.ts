@@ -1,12 +1,16 @@
 // Helpers for the examples' end-to-end tests: run a built example server as a
 // child process on a free port and talk to it with the SDK client.
 import { type ChildProcess, spawn } from "node:child_process";
-import { request } from "node:http";
+import { randomUUID } from "node:crypto";
+import { createServer, request, type Server } from "node:http";
+import type { AddressInfo } from "node:net";
 import { join } from "node:path";
 import { createInterface } from "node:readline";
+import { databaseUrl } from "@mcp-prod/testkit";
 import { Client } from "@modelcontextprotocol/sdk/client/index.js";
 import { StreamableHTTPClientTransport } from "@modelcontextprotocol/sdk/client/streamableHttp.js";
 import type { CallToolResult } from "@modelcontextprotocol/sdk/types.js";
+import pg from "pg";
 
 export type RunningExample = {
   readonly url: string;
@@ -98,6 +102,39 @@ export async function startExample(
       const timer = setTimeout(() => child.kill("SIGKILL"), 25_000);
       const code = await exited;
       clearTimeout(timer);
+      return code;
+    },
+  };
+}
+
+/**
+ * user-management-mcp on a schema of its own in the test PostgreSQL, so that
+ * test files running at once never see each other's users; `stop()` drops it.
+ */
+export async function startUserManagement(
+  env: Record<string, string | undefined> = {},
+): Promise<RunningExample> {
+  const schema = `users_${randomUUID().replaceAll("-", "").slice(0, 12)}`;
+  const admin = new pg.Pool({ connectionString: databaseUrl(), max: 1 });
+  const dropSchema = async () => {
+    await admin.query(`DROP SCHEMA IF EXISTS ${schema} CASCADE`);
+    await admin.end();
+  };
+  await admin.query(`CREATE SCHEMA ${schema}`);
+  const url = new URL(databaseUrl());
+  url.searchParams.set("options", `-c search_path=${schema}`);
+  let running: RunningExample;
+  try {
+    running = await startExample("user-management", { DATABASE_URL: url.href, ...env });
+  } catch (error) {
+    await dropSchema();
+    throw error;
+  }
+  return {
+    ...running,
+    stop: async (signal) => {
+      const code = await running.stop(signal);
+      await dropSchema();
       return code;
     },
   };
@@ -213,4 +250,94 @@ export async function postMcp(
   const exchange = startMcpRequest(url, body, headers);
   const text = await exchange.ended;
   return { ...(await exchange.response), text };
+}
+
+/** OTLP/HTTP JSON attributes, as far as these tests read them. */
+type OtlpKeyValue = {
+  key: string;
+  value: { stringValue?: string; intValue?: string | number; boolValue?: boolean };
+};
+
+/** One span a {@link startOtlpReceiver} received, its attributes flattened. */
+export type ExportedSpan = {
+  readonly traceId: string;
+  readonly spanId: string;
+  readonly parentSpanId?: string;
+  readonly name: string;
+  /** OTLP's numbering: 2 SERVER, 3 CLIENT. */
+  readonly kind: number;
+  /** `service.name` of the process that exported it. */
+  readonly service: string | undefined;
+  readonly attrs: Record<string, unknown>;
+};
+
+/** OTLP's `SPAN_KIND_SERVER` and `SPAN_KIND_CLIENT`. */
+export const SPAN_KIND = { server: 2, client: 3 } as const;
+
+function flattenAttributes(attributes: OtlpKeyValue[] | undefined): Record<string, unknown> {
+  return Object.fromEntries(
+    (attributes ?? []).map(({ key, value }) => [
+      key,
+      value.stringValue ??
+        (value.intValue !== undefined ? Number(value.intValue) : value.boolValue),
+    ]),
+  );
+}
+
+/**
+ * A loopback OTLP/HTTP receiver, what a collector would get, decoded: point an
+ * example at it with `env` (OTLP/HTTP JSON, the exporters' default) and read
+ * `spans` and `metricNames`.
+ */
+export async function startOtlpReceiver(): Promise<{
+  readonly url: string;
+  /** The variables that point an example at it, exporting every 100 ms (spans) and 300 ms (metrics). */
+  readonly env: Record<string, string>;
+  readonly spans: ExportedSpan[];
+  readonly metricNames: Set<string>;
+  close(): Promise<void>;
+}> {
+  const spans: ExportedSpan[] = [];
+  const metricNames = new Set<string>();
+  const server: Server = createServer((req, res) => {
+    const chunks: Buffer[] = [];
+    req.on("data", (chunk: Buffer) => chunks.push(chunk));
+    req.on("end", () => {
+      const body = JSON.parse(Buffer.concat(chunks).toString("utf8") || "{}");
+      if (req.url === "/v1/traces") {
+        for (const resource of body.resourceSpans ?? []) {
+          const service = flattenAttributes(resource.resource?.attributes)["service.name"];
+          for (const scope of resource.scopeSpans ?? [])
+            for (const span of scope.spans ?? [])
+              spans.push({
+                ...span,
+                service: typeof service === "string" ? service : undefined,
+                attrs: flattenAttributes(span.attributes),
+              });
+        }
+      } else if (req.url === "/v1/metrics") {
+        for (const resource of body.resourceMetrics ?? [])
+          for (const scope of resource.scopeMetrics ?? [])
+            for (const metric of scope.metrics ?? []) metricNames.add(metric.name);
+      }
+      res.writeHead(200, { "content-type": "application/json" }).end("{}");
+    });
+  });
+  await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
+  const url = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+  return {
+    url,
+    env: {
+      OTEL_EXPORTER_OTLP_ENDPOINT: url,
+      OTEL_BSP_SCHEDULE_DELAY: "100",
+      OTEL_METRIC_EXPORT_INTERVAL: "300",
+    },
+    spans,
+    metricNames,
+    close: () =>
+      new Promise<void>((resolve) => {
+        server.closeAllConnections();
+        server.close(() => resolve());
+      }),
+  };
 }

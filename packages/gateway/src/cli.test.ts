@@ -2,6 +2,7 @@
 import { type ChildProcess, spawn } from "node:child_process";
 import { join } from "node:path";
 import { afterAll, describe, expect, it } from "vitest";
+import { startFromEnv } from "./main.ts";
 import { post, startBackend } from "./test-helpers.ts";
 
 const cli = join(import.meta.dirname, "..", "dist", "cli.js");
@@ -74,5 +75,19 @@ describe("mcp-prod-gateway", () => {
     const localOrigin = await post(url, { origin: `http://localhost:${port}` }, init);
     expect(localOrigin.status).toBe(200);
     await backend.close();
+  });
+});
+
+describe("startFromEnv options", () => {
+  it("refuses an unknown option naming the closest, and a cleanup hook that is not a function, before starting", async () => {
+    await expect(startFromEnv({}, { cleanUp: [] } as never)).rejects.toThrow(
+      "Unknown option `cleanUp` in startFromEnv(); did you mean `cleanup`?",
+    );
+    await expect(startFromEnv({}, { cleanup: ["flush"] } as never)).rejects.toThrow(
+      /`cleanup\[0\]`/,
+    );
+    await expect(startFromEnv({}, { cleanup: "flush" } as never)).rejects.toThrow(
+      "Expected `cleanup` to be an array",
+    );
   });
 });

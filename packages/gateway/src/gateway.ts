@@ -28,6 +28,7 @@ import {
 } from "./options.ts";
 import { type Route, Routes } from "./routes.ts";
 import type { Extra, Session, SessionHost } from "./session.ts";
+import { ServerTracing } from "./tracing.ts";
 
 /** Where a tool call is routed, carried through the wrappers under this key. */
 const CALL = Symbol("mcp-prod.gateway.call");
@@ -147,6 +148,7 @@ export async function createGateway(options: GatewayOptions): Promise<Gateway> {
 
   const telemetry = options.telemetry ?? createTelemetry({ serviceName: "mcp-gateway" });
   const sessions = new Set<Session>();
+  const tracing = new ServerTracing();
   let routes = new Routes([]);
   const signatures = new Map<string, string>();
   const rebuild = () => {
@@ -169,6 +171,7 @@ export async function createGateway(options: GatewayOptions): Promise<Gateway> {
       if (!first) for (const session of sessions) session.notifyListChanged(kind);
     }
     for (const name of handlers.keys()) if (!routes.tools.has(name)) handlers.delete(name);
+    tracing.retain(routes.prompts);
   };
   const backends = options.backends.map(
     (config) => new Backend(config, { refreshIntervalMs, onChange: () => started && rebuild() }),
@@ -307,6 +310,7 @@ export async function createGateway(options: GatewayOptions): Promise<Gateway> {
       !caller || authenticator.authorize(caller, name, backend.prefix) === undefined,
     timeoutMs: (backend) => backend.timeoutMs ?? backendTimeoutMs,
     guard,
+    tracing,
     callTool: async (session, route, exposed, params, extra) => {
       const startedAt = performance.now();
       const args = params.arguments;

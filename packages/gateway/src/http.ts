@@ -166,6 +166,8 @@ export async function serveGateway(options: ServeOptions) {
       requestId: id,
       sessionId,
       authInfo: session.caller,
+      // As the SDK hands it: telemetry reads the transport and protocol version from it.
+      requestInfo: { headers: req.headers },
       ...(meta ? { _meta: meta } : {}),
       sendNotification: async (notification: object) => write(notification),
       sendRequest: async () => {

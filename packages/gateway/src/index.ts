@@ -16,5 +16,5 @@ export {
   type Limit,
 } from "./gateway.ts";
 export { IDENTITY_HEADERS, identityHeaders } from "./identity.ts";
-export { startFromEnv } from "./main.ts";
+export { type StartFromEnvOptions, startFromEnv } from "./main.ts";
 export { exposedName, exposedUri } from "./routes.ts";

@@ -1,8 +1,27 @@
 import { loadConfigOrExit } from "@mcp-prod/config";
+import type { CleanupHook } from "@mcp-prod/health";
+import { assertFunction, assertKnownKeys, assertOptions } from "@mcp-prod/internal";
 import { createLogger, createTelemetry } from "@mcp-prod/telemetry";
 import { parseApiKeys } from "./auth.ts";
 import { gatewayConfigShape, parseBackends, parseTimeouts } from "./config.ts";
 import { createGateway, type Gateway } from "./gateway.ts";
+
+/**
+ * Options of {@link startFromEnv}.
+ *
+ * @example
+ * ```ts
+ * const options: StartFromEnvOptions = { cleanup: [() => sdk.shutdown()] };
+ * ```
+ */
+export type StartFromEnvOptions = {
+  /**
+   * Run in order on graceful shutdown, once the gateway closed: flush an
+   * OpenTelemetry exporter, close what the application opened itself.
+   * @default []
+   */
+  readonly cleanup?: readonly CleanupHook[] | undefined;
+};
 
 /**
  * Starts the gateway from environment variables (what `mcp-prod-gateway`
@@ -17,7 +36,14 @@ import { createGateway, type Gateway } from "./gateway.ts";
  */
 export async function startFromEnv(
   environment: Readonly<Record<string, string | undefined>> = process.env,
+  options: StartFromEnvOptions = {},
 ): Promise<Gateway> {
+  assertOptions(options);
+  assertKnownKeys(options, ["cleanup"], "startFromEnv()");
+  const { cleanup = [] } = options;
+  if (!Array.isArray(cleanup))
+    throw new TypeError(`Expected \`cleanup\` to be an array, got ${typeof cleanup}`);
+  for (const [index, hook] of cleanup.entries()) assertFunction(hook, `cleanup[${index}]`);
   const config = loadConfigOrExit(gatewayConfigShape, { env: environment });
   const logger = createLogger({
     level: config.logLevel === "silent" ? "error" : config.logLevel,
@@ -72,7 +98,7 @@ export async function startFromEnv(
     servers: [gateway.server],
     drainMs: config.shutdown.drainMs,
     timeoutMs: 20_000,
-    cleanup: [() => gateway.close(), async () => redis?.disconnect()],
+    cleanup: [() => gateway.close(), async () => redis?.disconnect(), ...cleanup],
   });
   gateway.health.markReady();
   logger.info(

@@ -32,6 +32,7 @@ import { type Backend, isBackendFailure, isSessionLost } from "./backend.ts";
 import { directRequest } from "./direct-call.ts";
 import { forwardedError, relayContext } from "./forward.ts";
 import { exposedUri, type Route, type Routes } from "./routes.ts";
+import { type ServerTracing, traceForward } from "./tracing.ts";
 
 /** A request handler's `extra` on the client-facing side. */
 export type Extra = RequestHandlerExtra<ServerRequest, ServerNotification>;
@@ -59,6 +60,8 @@ export type SessionHost = {
     run: (signal: AbortSignal) => Promise<T>,
   ): Promise<T>;
   timeoutMs(backend: Backend): number;
+  /** SERVER spans of prompts and resource reads. */
+  readonly tracing: ServerTracing;
 };
 
 const LIST_NOTIFICATIONS = {
@@ -102,8 +105,9 @@ export class Session {
 
   /**
    * Forwards one request to `backend` over this session's connection. The
-   * request's `_meta` passes unchanged (trace context included) except the
-   * progress token, remapped so progress reaches the right client request.
+   * request's `_meta` passes unchanged except the progress token, remapped so
+   * progress reaches the right client request, and, under a registered
+   * OpenTelemetry SDK, the trace context of the call's CLIENT span.
    * A backend session the backend no longer knows is opened anew, once.
    */
   async forward(
@@ -122,32 +126,31 @@ export class Session {
       !capabilities.elicitation &&
       !capabilities.roots
     ) {
-      return (await this.#direct(
-        backend,
-        method,
-        params ?? {},
-        extra,
-        signal,
-        progressToken,
+      return (await traceForward(backend, method, params, undefined, (forwarded) =>
+        this.#direct(backend, method, forwarded ?? {}, extra, signal, progressToken),
       )) as Result;
     }
+    const sessionOf = (client: Client) =>
+      (client.transport as { sessionId?: string | undefined } | undefined)?.sessionId;
     const send = async (client: Client) =>
-      relayContext.run({ server: this.server, requestId: extra.requestId }, () =>
-        client.request({ method, ...(params ? { params } : {}) }, ResultSchema, {
-          signal,
-          timeout: this.#host.timeoutMs(backend),
-          resetTimeoutOnProgress: true,
-          // Always asked for, so progress resets the timeout; relayed only when the client asked.
-          onprogress: (progress) => {
-            if (progressToken === undefined) return;
-            void extra
-              .sendNotification({
-                method: "notifications/progress",
-                params: { ...progress, progressToken },
-              })
-              .catch(() => {});
-          },
-        }),
+      traceForward(backend, method, params, sessionOf(client), (forwarded) =>
+        relayContext.run({ server: this.server, requestId: extra.requestId }, () =>
+          client.request({ method, ...(forwarded ? { params: forwarded } : {}) }, ResultSchema, {
+            signal,
+            timeout: this.#host.timeoutMs(backend),
+            resetTimeoutOnProgress: true,
+            // Always asked for, so progress resets the timeout; relayed only when the client asked.
+            onprogress: (progress) => {
+              if (progressToken === undefined) return;
+              void extra
+                .sendNotification({
+                  method: "notifications/progress",
+                  params: { ...progress, progressToken },
+                })
+                .catch(() => {});
+            },
+          }),
+        ),
       );
     try {
       try {
@@ -330,11 +333,8 @@ export class Session {
         const route = host.routes().prompts.get(request.params.name);
         if (!route || !host.allowed(this.caller, request.params.name, route.backend))
           throw new McpError(ErrorCode.InvalidParams, `Unknown prompt: ${request.params.name}`);
-        return (await guarded(
-          route.backend,
-          "prompts/get",
-          { ...request.params, name: route.name },
-          extra,
+        return (await host.tracing.prompt(request.params.name, extra, () =>
+          guarded(route.backend, "prompts/get", { ...request.params, name: route.name }, extra),
         )) as never;
       });
     }
@@ -366,11 +366,8 @@ export class Session {
       });
       server.setRequestHandler(ReadResourceRequestSchema, async (request, extra) => {
         const { backend, uri } = owner(request.params.uri);
-        const result = (await guarded(
-          backend,
-          "resources/read",
-          { ...request.params, uri },
-          extra,
+        const result = (await host.tracing.resource(request.params.uri, extra, () =>
+          guarded(backend, "resources/read", { ...request.params, uri }, extra),
         )) as {
           contents?: Array<{ uri: string }>;
         };
