@@ -93,18 +93,18 @@ type Waiter = {
 
 const KNOWN_KEYS = new Set(["name", "limit", "queue", "queueTimeoutMs"]);
 const FOREIGN_KEYS = {
-  maxConcurrentCalls: "`limit`",
-  maxConcurrent: "`limit`",
-  concurrency: "`limit`",
-  capacity: "`limit`",
-  maxParallelization: "`limit`",
-  PermitLimit: "`limit`",
-  maxQueueSize: "`queue`",
-  maxQueuingActions: "`queue`",
-  QueueLimit: "`queue`",
-  queueSize: "`queue`",
-  maxWait: "`queueTimeoutMs` (milliseconds)",
-  maxWaitDuration: "`queueTimeoutMs` (milliseconds)",
+  maxConcurrentCalls: "use `limit`",
+  maxConcurrent: "use `limit`",
+  concurrency: "use `limit`",
+  capacity: "use `limit`",
+  maxParallelization: "use `limit`",
+  PermitLimit: "use `limit`",
+  maxQueueSize: "use `queue`",
+  maxQueuingActions: "use `queue`",
+  QueueLimit: "use `queue`",
+  queueSize: "use `queue`",
+  maxWait: "use `queueTimeoutMs` (milliseconds)",
+  maxWaitDuration: "use `queueTimeoutMs` (milliseconds)",
   timeout:
     "no counterpart: `queueTimeoutMs` bounds the wait for a slot; a call's own deadline is the breaker's `timeout` or `withTimeout`",
 };

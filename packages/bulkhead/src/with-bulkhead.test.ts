@@ -145,7 +145,7 @@ describe("withBulkhead", () => {
       "Expected `limit` to be a positive integer, got -1",
     );
     expect(() => withBulkhead({ limit: 1, concurrency: 2 } as never)).toThrow(
-      "Unknown option `concurrency` in createBulkhead(): `limit`",
+      "Unknown option `concurrency` in createBulkhead(): use `limit`",
     );
     expect(() => withBulkhead(handler, { bulkhead: {} } as never)).toThrow(
       "Expected `bulkhead` to be a bulkhead from createBulkhead()",

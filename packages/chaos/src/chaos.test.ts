@@ -132,7 +132,7 @@ describe("createChaos", () => {
     [{ seed: 1, random: Math.random }, "Expected one of `seed` and `random`, got both"],
     [
       { injectionRate: 0.1 },
-      "Unknown option `injectionRate` in createChaos(): the `rate` of each fault",
+      "Unknown option `injectionRate` in createChaos(): use the `rate` of each fault",
     ],
     [{ enabeld: true }, "Unknown option `enabeld` in createChaos(); did you mean `enabled`?"],
   ])("refuses %o", (options, message) => {

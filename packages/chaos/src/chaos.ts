@@ -89,12 +89,12 @@ const KNOWN_KEYS = new Set([
   "random",
 ]);
 const FOREIGN_KEYS = {
-  injectionRate: "the `rate` of each fault: `{ latency: { rate, ms } }`",
-  InjectionRate: "the `rate` of each fault: `{ latency: { rate, ms } }`",
-  fault: "`error: { rate, error }`",
-  outcome: "`errorResult: { rate, text }`",
-  Latency: "`latency: { rate, ms }`",
-  Enabled: "`enabled`",
+  injectionRate: "use the `rate` of each fault: `{ latency: { rate, ms } }`",
+  InjectionRate: "use the `rate` of each fault: `{ latency: { rate, ms } }`",
+  fault: "use `error: { rate, error }`",
+  outcome: "use `errorResult: { rate, text }`",
+  Latency: "use `latency: { rate, ms }`",
+  Enabled: "use `enabled`",
 };
 
 const RUN: ChaosPlan = { latencyMs: 0, outcome: "run" };

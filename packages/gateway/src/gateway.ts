@@ -129,7 +129,7 @@ export async function createGateway(options: GatewayOptions): Promise<Gateway> {
     ["resetTimeout", "volumeThreshold", "errorThresholdPercentage"],
     "createGateway() breaker",
     {
-      timeout: "`backendTimeoutMs` of the gateway (the breaker never cuts a call itself)",
+      timeout: "use `backendTimeoutMs` of the gateway (the breaker never cuts a call itself)",
     },
   );
 

@@ -124,10 +124,10 @@ export const KNOWN_KEYS = [
   "auditArguments",
 ];
 export const FOREIGN_KEYS = {
-  timeout: "`backendTimeoutMs` (milliseconds)",
-  timeoutMs: "`backendTimeoutMs` (milliseconds)",
-  servers: "`backends`",
-  targets: "`backends`",
+  timeout: "use `backendTimeoutMs` (milliseconds)",
+  timeoutMs: "use `backendTimeoutMs` (milliseconds)",
+  servers: "use `backends`",
+  targets: "use `backends`",
 };
 
 export const isLoopback = (host: string) =>

@@ -95,6 +95,36 @@ describe("createRateLimiter with the shared Redis", () => {
   });
 });
 
+describe("a store error that names a secret", () => {
+  it("reports it without the password, on the error event and in the cause's message", async () => {
+    const redis = connect(redisUrl());
+    await redis.ping();
+    // A store that answers with an error quoting its URL, password included, as some
+    // proxies and cluster redirects do; the client is real, its replies are not.
+    const secretUrl = "redis://default:hunter2-s3cret@10.0.0.5:6379/0";
+    redis.sendCommand = ((command: {
+      reject: (error: Error) => void;
+      promise: Promise<unknown>;
+    }) => {
+      command.reject(new Error(`ERR proxy cannot reach ${secretUrl}`));
+      return command.promise;
+    }) as unknown as Redis["sendCommand"];
+    const limiter = createRateLimiter({
+      points: 5,
+      durationSeconds: 60,
+      redis,
+      keyPrefix: uniquePrefix(),
+    });
+    const errors: Error[] = [];
+    limiter.on("error", ({ error }) => errors.push(error));
+    await expect(limiter.consume("alice")).resolves.toMatchObject({ store: "fallback" });
+    expect(errors).toHaveLength(1);
+    expect(errors[0]?.message).not.toContain("hunter2-s3cret");
+    expect(errors[0]?.message).toContain("10.0.0.5");
+    expect(String(errors[0])).not.toContain("hunter2-s3cret");
+  });
+});
+
 describe("createRateLimiter when Redis fails", () => {
   let server: PrivateRedis;
   let options: RateLimiterOptions;

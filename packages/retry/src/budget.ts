@@ -54,12 +54,12 @@ export type RetryBudget = {
 
 const KNOWN_KEYS = new Set(["ratio", "minPerSecond", "windowMs"]);
 const FOREIGN_KEYS = {
-  percentCanRetry: "`ratio` (a fraction: 0.2 for 20 %)",
-  retryPercent: "`ratio` (a fraction: 0.2 for 20 %)",
-  budgetPercent: "`ratio` (a fraction: 0.2 for 20 %)",
-  minRetriesPerSec: "`minPerSecond`",
-  minRetryConcurrency: "`minPerSecond` (retries per second, not concurrent retries)",
-  ttl: "`windowMs` (milliseconds)",
+  percentCanRetry: "use `ratio` (a fraction: 0.2 for 20 %)",
+  retryPercent: "use `ratio` (a fraction: 0.2 for 20 %)",
+  budgetPercent: "use `ratio` (a fraction: 0.2 for 20 %)",
+  minRetriesPerSec: "use `minPerSecond`",
+  minRetryConcurrency: "use `minPerSecond` (retries per second, not concurrent retries)",
+  ttl: "use `windowMs` (milliseconds)",
 };
 const BUCKETS = 10;
 

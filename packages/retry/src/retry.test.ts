@@ -353,7 +353,7 @@ describe("createRetryBudget", () => {
       "Expected `ratio` to be a non-negative finite number, got -1",
     );
     expect(() => createRetryBudget({ percentCanRetry: 20 } as never)).toThrow(
-      "Unknown option `percentCanRetry` in createRetryBudget(): `ratio`",
+      "Unknown option `percentCanRetry` in createRetryBudget(): use `ratio`",
     );
   });
 });
@@ -374,10 +374,10 @@ describe("retry options", () => {
     [{ atempts: 3 }, "Unknown option `atempts` in retry(); did you mean `attempts`?"],
     [
       { maxAttempts: 3 },
-      "Unknown option `maxAttempts` in retry(): `attempts` (total tries, the first included)",
+      "Unknown option `maxAttempts` in retry(): use `attempts` (total tries, the first included)",
     ],
-    [{ retries: 2 }, "Unknown option `retries` in retry(): `attempts` (total tries: retries + 1)"],
-    [{ minTimeout: 10 }, "Unknown option `minTimeout` in retry(): `minDelayMs`"],
+    [{ retries: 2 }, "Unknown option `retries` in retry(): use `attempts` (total tries: retries + 1)"],
+    [{ minTimeout: 10 }, "Unknown option `minTimeout` in retry(): use `minDelayMs`"],
     [{ factor: 2 }, "Unknown option `factor` in retry(): no counterpart"],
   ])("refuses %o", (options, message) => {
     expect(() => retry(() => 1, options as never)).toThrow(TypeError);

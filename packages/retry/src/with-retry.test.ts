@@ -26,14 +26,14 @@ describe("withRetry", () => {
   it("refuses unknown options and a signal of its own", () => {
     const handler = async () => text("ok");
     expect(() => withRetry(handler, { idempotent: true, maxAttempts: 2 } as never)).toThrow(
-      "Unknown option `maxAttempts` in withRetry(): `attempts`",
+      "Unknown option `maxAttempts` in withRetry(): use `attempts`",
     );
     expect(() =>
       withRetry(handler, { idempotent: true, signal: AbortSignal.abort() } as never),
     ).toThrow("Unknown option `signal` in withRetry()");
     // The policy form checks its options where it is written, not when composed.
     expect(() => withRetry({ idempotent: true, retries: 2 } as never)).toThrow(
-      "Unknown option `retries` in withRetry(): `attempts`",
+      "Unknown option `retries` in withRetry(): use `attempts`",
     );
     expect(() => withRetry(handler, { idempotent: true, attempts: 1.5 })).toThrow(
       "Expected `attempts` to be a positive integer, got 1.5",
