@@ -189,12 +189,18 @@ describe("createBulkhead", () => {
       "Expected `queueTimeoutMs` to be a positive finite number, got 0",
     ],
     [{ limit: 1, limt: 2 }, "Unknown option `limt` in createBulkhead(); did you mean `limit`?"],
-    [{ maxConcurrentCalls: 2 }, "Unknown option `maxConcurrentCalls` in createBulkhead(): use `limit`"],
+    [
+      { maxConcurrentCalls: 2 },
+      "Unknown option `maxConcurrentCalls` in createBulkhead(): use `limit`",
+    ],
     [
       { limit: 1, maxWaitDuration: 5 },
       "Unknown option `maxWaitDuration` in createBulkhead(): use `queueTimeoutMs` (milliseconds)",
     ],
-    [{ limit: 1, maxQueueSize: 5 }, "Unknown option `maxQueueSize` in createBulkhead(): use `queue`"],
+    [
+      { limit: 1, maxQueueSize: 5 },
+      "Unknown option `maxQueueSize` in createBulkhead(): use `queue`",
+    ],
   ])("refuses %o", (options, message) => {
     expect(() => createBulkhead(options as never)).toThrow(new TypeError(message));
   });

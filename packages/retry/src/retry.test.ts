@@ -376,7 +376,10 @@ describe("retry options", () => {
       { maxAttempts: 3 },
       "Unknown option `maxAttempts` in retry(): use `attempts` (total tries, the first included)",
     ],
-    [{ retries: 2 }, "Unknown option `retries` in retry(): use `attempts` (total tries: retries + 1)"],
+    [
+      { retries: 2 },
+      "Unknown option `retries` in retry(): use `attempts` (total tries: retries + 1)",
+    ],
     [{ minTimeout: 10 }, "Unknown option `minTimeout` in retry(): use `minDelayMs`"],
     [{ factor: 2 }, "Unknown option `factor` in retry(): no counterpart"],
   ])("refuses %o", (options, message) => {
