@@ -64,5 +64,8 @@ describe("format", () => {
     expect(() => createHealth({ format: "xml" as never })).toThrow(
       'Expected `format` to be one of "json", "health+json", got "xml"',
     );
+    expect(() => createHealth({ format: "seed" as never })).toThrow(
+      'Expected `format` to be one of "json", "health+json", got "seed"',
+    );
   });
 });
