@@ -119,6 +119,9 @@ try {
         const changelog = readFileSync(join(now.dir, "CHANGELOG.md"), "utf8");
         if (!changelog.includes(`## ${expected}`))
           throw new Error(`CHANGELOG.md has no "## ${expected}" section`);
+        // A user reads the changelog: it names the pattern, never a document they have not seen.
+        const internal = /\bthe seed\b|\bseed's\b/i.exec(changelog);
+        if (internal) throw new Error(`CHANGELOG.md says "${internal[0]}"`);
       },
     );
   }

@@ -270,6 +270,14 @@ for (const folder of readdirSync(packagesDir).sort()) {
     const undeclared = installed.filter((entry) => !declared.has(entry));
     if (undeclared.length > 0) throw new Error(`pulls in undeclared ${undeclared.join(", ")}`);
     const dist = join(project, "node_modules", name, "dist");
+    // What a user reads, the README and the declarations' TSDoc, names the pattern, never a document they have not seen.
+    for (const file of ["README.md", ...readdirSync(dist).map((entry) => `dist/${entry}`)]) {
+      if (!/(README\.md|\.d\.c?ts)$/.test(file)) continue;
+      const internal = /\bthe seed\b|\bseed's\b/i.exec(
+        readFileSync(join(project, "node_modules", name, file), "utf8"),
+      );
+      if (internal) throw new Error(`${file} says "${internal[0]}"`);
+    }
     for (const file of readdirSync(dist)) {
       const code = /\.(c?js|d\.c?ts)$/.test(file) ? readFileSync(join(dist, file), "utf8") : "";
       if (/(from\s*|require\(\s*|import\(\s*)["']@mcp-prod\/internal["']/.test(code)) {
