@@ -11,12 +11,12 @@ import { NetworkPolicy } from "kubernetes-models/networking.k8s.io/v1/NetworkPol
 import { Service } from "kubernetes-models/v1/Service";
 import { describe, expect, it } from "vitest";
 import { parse, parseAllDocuments } from "yaml";
-import { parseApiKeys } from "../../../packages/gateway/src/auth.ts";
-import { gatewayConfigShape as gatewayShape } from "../../../packages/gateway/src/config.ts";
-import { configShape as analyticsShape } from "../../analytics/src/config.ts";
-import { configShape as usersShape } from "../../user-management/src/config.ts";
+import { configShape as analyticsShape } from "../../examples/analytics/src/config.ts";
+import { configShape as usersShape } from "../../examples/user-management/src/config.ts";
+import { parseApiKeys } from "../../packages/gateway/src/auth.ts";
+import { gatewayConfigShape as gatewayShape } from "../../packages/gateway/src/config.ts";
 
-const root = join(import.meta.dirname, "..", "..", "..");
+const root = join(import.meta.dirname, "..", "..");
 const servers = { gateway: 3000, "user-management": 3001, analytics: 3002 } as const;
 const models = { Deployment, Service, NetworkPolicy } as const;
 
