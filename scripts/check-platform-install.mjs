@@ -89,13 +89,15 @@ function copyManifests(into) {
   for (const file of ["package.json", "pnpm-lock.yaml", ".npmrc"]) {
     if (existsSync(join(root, file))) cpSync(join(root, file), join(into, file));
   }
-  for (const group of ["packages", "examples"]) {
-    for (const name of readdirSync(join(root, group))) {
-      const manifest = join(root, group, name, "package.json");
-      if (!existsSync(manifest)) continue;
-      mkdirSync(join(into, group, name), { recursive: true });
-      cpSync(manifest, join(into, group, name, "package.json"));
-    }
+  // packages/*, examples/* and deploy, as pnpm-workspace.yaml lists them.
+  const places = ["packages", "examples"].flatMap((group) =>
+    readdirSync(join(root, group)).map((name) => join(group, name)),
+  );
+  for (const where of [...places, "deploy"]) {
+    const manifest = join(root, where, "package.json");
+    if (!existsSync(manifest)) continue;
+    mkdirSync(join(into, where), { recursive: true });
+    cpSync(manifest, join(into, where, "package.json"));
   }
 }
 

@@ -42,15 +42,14 @@ const run = (command, args, cwd) =>
     maxBuffer: 64 * 1024 * 1024,
   });
 
+/** packages/*, examples/* and deploy, as pnpm-workspace.yaml lists them. */
 function workspacePackages(base) {
-  return ["packages", "examples"].flatMap((group) =>
-    readdirSync(join(base, group))
-      .filter((name) => existsSync(join(base, group, name, "package.json")))
-      .map((name) => ({
-        dir: join(base, group, name),
-        manifest: JSON.parse(readFileSync(join(base, group, name, "package.json"), "utf8")),
-      })),
+  const places = ["packages", "examples"].flatMap((group) =>
+    readdirSync(join(base, group)).map((name) => join(base, group, name)),
   );
+  return [...places, join(base, "deploy")]
+    .filter((dir) => existsSync(join(dir, "package.json")))
+    .map((dir) => ({ dir, manifest: JSON.parse(readFileSync(join(dir, "package.json"), "utf8")) }));
 }
 
 /** The bump each package gets from the pending changesets (the highest one named). */

@@ -32,19 +32,18 @@ function add(totals, report, where) {
 
 function current() {
   const totals = { passed: 0, failed: 0, skipped: 0, missing: [], problems: [] };
-  for (const group of ["packages", "examples"]) {
-    const dir = join(root, group);
-    if (!existsSync(dir)) continue;
-    for (const name of readdirSync(dir)) {
-      const manifest = join(dir, name, "package.json");
-      if (!existsSync(manifest)) continue;
-      const { scripts = {} } = JSON.parse(readFileSync(manifest, "utf8"));
-      if (!scripts.test) continue;
-      const report = join(dir, name, ".reports", "vitest.json");
-      if (existsSync(report))
-        add(totals, JSON.parse(readFileSync(report, "utf8")), `${group}/${name}`);
-      else totals.missing.push(`${group}/${name}`);
-    }
+  // packages/*, examples/* and deploy, as pnpm-workspace.yaml lists them.
+  const places = ["packages", "examples"]
+    .filter((group) => existsSync(join(root, group)))
+    .flatMap((group) => readdirSync(join(root, group)).map((name) => `${group}/${name}`));
+  for (const where of [...places, "deploy"]) {
+    const manifest = join(root, where, "package.json");
+    if (!existsSync(manifest)) continue;
+    const { scripts = {} } = JSON.parse(readFileSync(manifest, "utf8"));
+    if (!scripts.test) continue;
+    const report = join(root, where, ".reports", "vitest.json");
+    if (existsSync(report)) add(totals, JSON.parse(readFileSync(report, "utf8")), where);
+    else totals.missing.push(where);
   }
   totals.failed += totals.missing.length;
   for (const where of totals.missing) totals.problems.push(`${where}: no test report`);

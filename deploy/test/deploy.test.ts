@@ -1,4 +1,4 @@
-import { execFile } from "node:child_process";
+import { execFile, execFileSync } from "node:child_process";
 import { readdirSync, readFileSync } from "node:fs";
 import { createServer, type Server as HttpServer } from "node:http";
 import type { AddressInfo } from "node:net";
@@ -11,17 +11,20 @@ import { NetworkPolicy } from "kubernetes-models/networking.k8s.io/v1/NetworkPol
 import { Service } from "kubernetes-models/v1/Service";
 import { describe, expect, it } from "vitest";
 import { parse, parseAllDocuments } from "yaml";
-import { parseApiKeys } from "../../../packages/gateway/src/auth.ts";
-import { gatewayConfigShape as gatewayShape } from "../../../packages/gateway/src/config.ts";
-import { configShape as analyticsShape } from "../../analytics/src/config.ts";
-import { configShape as usersShape } from "../../user-management/src/config.ts";
+import { configShape as analyticsShape } from "../../examples/analytics/src/config.ts";
+import { configShape as usersShape } from "../../examples/user-management/src/config.ts";
+import { parseApiKeys } from "../../packages/gateway/src/auth.ts";
+import { gatewayConfigShape as gatewayShape } from "../../packages/gateway/src/config.ts";
+import { kustomize, type Manifest } from "./kustomize.ts";
 
-const root = join(import.meta.dirname, "..", "..", "..");
+const root = join(import.meta.dirname, "..", "..");
 const servers = { gateway: 3000, "user-management": 3001, analytics: 3002 } as const;
 const models = { Deployment, Service, NetworkPolicy } as const;
 
 type Probe = { httpGet: { path: string; port: string | number } };
 type Container = {
+  name: string;
+  image: string;
   ports: { name?: string; containerPort: number }[];
   env: { name: string; value?: string }[];
   envFrom?: { secretRef?: { name: string } }[];
@@ -32,65 +35,123 @@ type Container = {
   securityContext: { readOnlyRootFilesystem?: boolean; allowPrivilegeEscalation?: boolean };
 };
 
-function manifests(name: string) {
-  const text = readFileSync(join(root, "deploy", "k8s", `${name}.yaml`), "utf8");
-  return parseAllDocuments(text).map(
-    (document) => document.toJSON() as { kind: keyof typeof models } & Record<string, unknown>,
-  );
-}
+const k8s = join(root, "deploy", "k8s");
+const manifests = (name: string) => kustomize(join(k8s, name));
+const kubectl = (() => {
+  try {
+    execFileSync("kubectl", ["version", "--client"], { stdio: "ignore" });
+    return true;
+  } catch {
+    return false;
+  }
+})();
 
 const dockerfileText = () => readFileSync(join(root, "deploy", "Dockerfile"), "utf8");
 
 describe("Kubernetes manifests", () => {
-  it("every manifest validates against the Kubernetes schema", () => {
-    const files = readdirSync(join(root, "deploy", "k8s")).filter((file) => file.endsWith(".yaml"));
-    expect(files.sort()).toEqual(
+  it("one overlay per server on one base, and a kustomization that applies them all", () => {
+    const overlays = readdirSync(k8s, { withFileTypes: true })
+      .filter((entry) => entry.isDirectory() && entry.name !== "base")
+      .map((entry) => entry.name);
+    expect(overlays.sort()).toEqual(Object.keys(servers).sort());
+    expect(readdirSync(k8s).filter((file) => file.endsWith(".yaml"))).toEqual([
+      "kustomization.yaml",
+    ]);
+    const all = parse(readFileSync(join(k8s, "kustomization.yaml"), "utf8")) as {
+      resources: string[];
+    };
+    expect([...all.resources].sort()).toEqual(Object.keys(servers).sort());
+    for (const name of overlays) {
+      const overlay = parse(readFileSync(join(k8s, name, "kustomization.yaml"), "utf8")) as {
+        resources: string[];
+      };
+      expect(overlay.resources, name).toEqual(["../base"]);
+    }
+    expect(
+      kustomize(k8s)
+        .map((manifest) => `${manifest.kind}/${manifest.metadata.name}`)
+        .sort(),
+    ).toEqual(
       Object.keys(servers)
-        .map((name) => `${name}.yaml`)
+        .flatMap((name) => Object.keys(models).map((kind) => `${kind}/${name}-mcp`))
         .sort(),
     );
-    for (const file of files) {
-      for (const manifest of manifests(file.replace(/\.yaml$/, ""))) {
-        const Model = models[manifest.kind];
-        expect(Model, `${file}: unexpected kind ${manifest.kind}`).toBeDefined();
+  });
+
+  it("every rendered manifest validates against the Kubernetes schema", () => {
+    for (const name of Object.keys(servers)) {
+      const rendered = manifests(name);
+      expect(rendered.map((manifest) => manifest.kind).sort(), name).toEqual(
+        Object.keys(models).sort(),
+      );
+      for (const manifest of rendered) {
+        const Model = models[manifest.kind as keyof typeof models];
+        expect(Model, `${name}: unexpected kind ${manifest.kind}`).toBeDefined();
         expect(
           () => new Model(manifest as never).validate(),
-          `${file} ${manifest.kind}`,
+          `${name} ${manifest.kind}`,
         ).not.toThrow();
       }
     }
   });
 
+  it.skipIf(!kubectl)("the tests read what kubectl kustomize renders", () => {
+    const byId = (list: Manifest[]) =>
+      [...list].sort((a, b) =>
+        `${a.kind}/${a.metadata.name}`.localeCompare(`${b.kind}/${b.metadata.name}`),
+      );
+    for (const dir of [...Object.keys(servers).map((name) => join(k8s, name)), k8s]) {
+      const output = execFileSync("kubectl", ["kustomize", dir], { encoding: "utf8" });
+      const rendered = parseAllDocuments(output).map((document) => document.toJSON() as Manifest);
+      expect(byId(kustomize(dir)), dir).toEqual(byId(rendered));
+    }
+  });
+
   for (const [name, port] of Object.entries(servers)) {
     it(`${name}: probes point at the health routes on the port the server listens on`, () => {
-      const [deployment, service, policy] = manifests(name) as unknown as [
-        {
-          spec: {
-            replicas: number;
-            template: {
-              metadata: { labels: Record<string, string> };
-              spec: { containers: Container[]; securityContext: { runAsNonRoot: boolean } };
-            };
+      const rendered = manifests(name);
+      const find = (kind: keyof typeof models) =>
+        rendered.find((manifest) => manifest.kind === kind) as unknown;
+      const deployment = find("Deployment") as {
+        metadata: { name: string; labels: Record<string, string> };
+        spec: {
+          replicas: number;
+          selector: { matchLabels: Record<string, string> };
+          template: {
+            metadata: { labels: Record<string, string> };
+            spec: { containers: Container[]; securityContext: { runAsNonRoot: boolean } };
           };
-        },
-        {
-          spec: {
-            selector: Record<string, string>;
-            ports: { port: number; targetPort: string | number }[];
-          };
-        },
-        {
-          spec: {
-            podSelector: { matchLabels: Record<string, string> };
-            ingress: { ports: { port: number }[] }[];
-          };
-        },
-      ];
+        };
+      };
+      const service = find("Service") as {
+        metadata: { name: string };
+        spec: {
+          type: string;
+          selector: Record<string, string>;
+          ports: { port: number; targetPort: string | number }[];
+        };
+      };
+      const policy = find("NetworkPolicy") as {
+        metadata: { name: string };
+        spec: {
+          podSelector: { matchLabels: Record<string, string> };
+          ingress: { from: Record<string, unknown>[]; ports: { port: number }[] }[];
+        };
+      };
+      const app = `${name}-mcp`;
+      for (const manifest of [deployment, service, policy])
+        expect(manifest.metadata.name).toBe(app);
       const pod = deployment.spec.template;
+      expect(pod.spec.containers).toHaveLength(1);
       const container = pod.spec.containers[0] as Container;
+      expect(container.name).toBe(app);
+      expect(container.image).toBe(`mcp-prod/${name}:latest`);
+      expect(deployment.spec.selector.matchLabels).toEqual({ app });
+      expect(pod.metadata.labels.app).toBe(app);
       const httpPort = container.ports.find((entry) => entry.name === "http");
       expect(httpPort?.containerPort).toBe(port);
-      expect(container.env.find((entry) => entry.name === "SERVER_PORT")?.value).toBe(String(port));
+      const serverPort = container.env.filter((entry) => entry.name === "SERVER_PORT");
+      expect(serverPort).toEqual([{ name: "SERVER_PORT", value: String(port) }]);
       expect(container.livenessProbe.httpGet).toEqual({ path: "/health/live", port: "http" });
       expect(container.readinessProbe.httpGet).toEqual({ path: "/health/ready", port: "http" });
       expect(container.startupProbe.httpGet).toEqual({ path: "/health/startup", port: "http" });
@@ -99,23 +160,35 @@ describe("Kubernetes manifests", () => {
         requests: { memory: "256Mi", cpu: "250m" },
         limits: { memory: "512Mi", cpu: "500m" },
       });
-      expect(container.envFrom?.[0]?.secretRef?.name).toBe(`${name}-mcp-secrets`);
+      expect(container.envFrom).toEqual([{ secretRef: { name: `${app}-secrets` } }]);
       // DNS-rebinding protection: bound to 0.0.0.0, the names it is reached by are listed.
       const hostsVariable = name === "gateway" ? "GATEWAY_ALLOWED_HOSTS" : "ALLOWED_HOSTS";
       const hosts = container.env.find((entry) => entry.name === hostsVariable)?.value ?? "";
-      if (name !== "gateway") expect(hosts.split(",")).toContain(`${name}-mcp`);
+      if (name !== "gateway") expect(hosts.split(",")).toContain(app);
       else expect(hosts).not.toBe("");
       expect(pod.spec.securityContext.runAsNonRoot).toBe(true);
       expect(container.securityContext).toMatchObject({
         readOnlyRootFilesystem: true,
         allowPrivilegeEscalation: false,
       });
-      expect(service.spec.selector).toEqual(
-        pod.metadata.labels.app ? { app: pod.metadata.labels.app } : {},
-      );
+      expect(service.spec.type).toBe("ClusterIP");
+      expect(service.spec.selector).toEqual({ app });
       expect(service.spec.ports).toEqual([{ name: "http", port: 80, targetPort: "http" }]);
-      expect(policy.spec.podSelector.matchLabels).toEqual({ app: `${name}-mcp` });
-      expect(policy.spec.ingress[0]?.ports[0]?.port).toBe(port);
+      expect(policy.spec.podSelector.matchLabels).toEqual({ app });
+      expect(policy.spec.ingress).toHaveLength(1);
+      expect(policy.spec.ingress[0]?.ports).toEqual([{ protocol: "TCP", port }]);
+      // The backends trust the gateway's identity headers: only the gateway may reach them.
+      expect(policy.spec.ingress[0]?.from).toEqual(
+        name === "gateway"
+          ? [
+              {
+                namespaceSelector: {
+                  matchLabels: { "kubernetes.io/metadata.name": "ingress-nginx" },
+                },
+              },
+            ]
+          : [{ podSelector: { matchLabels: { app: "gateway-mcp" } } }],
+      );
     });
   }
 });

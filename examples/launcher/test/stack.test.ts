@@ -1,4 +1,4 @@
-// The README's main job: `pnpm start` (a build, then examples/kit/src/launch.ts) on
+// The README's main job: `pnpm start` (a build, then src/launch.ts) on
 // embedded defaults, and `pnpm demo:client` through the gateway.
 import { type ChildProcess, execFile, spawn } from "node:child_process";
 import { join } from "node:path";
@@ -6,6 +6,7 @@ import { promisify } from "node:util";
 import { afterAll, describe, expect, it } from "vitest";
 
 const root = join(import.meta.dirname, "..", "..", "..");
+const src = join(import.meta.dirname, "..", "src");
 const tsx = join(root, "node_modules", "tsx", "dist", "cli.mjs");
 const run = promisify(execFile);
 
@@ -29,7 +30,7 @@ describe("the example stack on embedded defaults", () => {
           !["DATABASE_URL", "REDIS_URL", "NODE_OPTIONS"].includes(key) && !key.startsWith("VITEST"),
       ),
     );
-    launcher = spawn(process.execPath, [tsx, join(root, "examples", "kit", "src", "launch.ts")], {
+    launcher = spawn(process.execPath, [tsx, join(src, "launch.ts")], {
       cwd: root,
       env,
       stdio: ["ignore", "pipe", "pipe"],
@@ -54,11 +55,10 @@ describe("the example stack on embedded defaults", () => {
     expect(output).toContain("embedded PGlite");
     expect(output).toContain("memory only");
 
-    const viaGateway = await run(
-      process.execPath,
-      [tsx, join(root, "examples", "kit", "src", "demo-client.ts")],
-      { cwd: root, env },
-    );
+    const viaGateway = await run(process.execPath, [tsx, join(src, "demo-client.ts")], {
+      cwd: root,
+      env,
+    });
     expect(viaGateway.stdout).toContain("gateway (http://127.0.0.1:3000/mcp): 5 tools");
     for (const tool of [
       "users.search_users",
@@ -71,11 +71,10 @@ describe("the example stack on embedded defaults", () => {
     }
     expect(viaGateway.stdout).toContain("every call succeeded");
 
-    const direct = await run(
-      process.execPath,
-      [tsx, join(root, "examples", "kit", "src", "demo-client.ts"), "--direct"],
-      { cwd: root, env },
-    );
+    const direct = await run(process.execPath, [tsx, join(src, "demo-client.ts"), "--direct"], {
+      cwd: root,
+      env,
+    });
     expect(direct.stdout).toContain("every call succeeded");
 
     const exited = new Promise<number | null>((resolve) =>
