@@ -275,11 +275,11 @@ class TwoTierCache implements Cache {
       }
       this.#miss(key, "l1");
 
-      const flight =
-        this.#flights.get(storageKey) ??
-        this.#flights.start(storageKey, (started) =>
-          this.#load(key, storageKey, factory, settings, started, entry),
-        );
+      let flight = this.#flights.get(storageKey);
+      if (flight === undefined) {
+        flight = this.#flights.start(storageKey);
+        flight.promise = this.#load(key, storageKey, factory, settings, flight, entry);
+      }
       return this.#flights.join(flight, signal);
     } catch (error) {
       return Promise.reject(error);

@@ -56,11 +56,10 @@ export class Flights {
     return this.#byKey.get(storageKey);
   }
 
-  /** Starts the flight of `storageKey`; `load` computes its answer. */
-  start(storageKey: string, load: (flight: Flight) => Promise<CacheResult<unknown>>): Flight {
+  /** Registers a new flight for `storageKey`; the caller then gives it its promise. */
+  start(storageKey: string): Flight {
     const flight = new Flight(storageKey);
     this.#byKey.set(storageKey, flight);
-    flight.promise = load(flight);
     return flight;
   }
 
