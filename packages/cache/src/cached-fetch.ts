@@ -1,5 +1,6 @@
-import { type Cache, createCache } from "./cache.ts";
+import { createCache } from "./cache.ts";
 import type { RedisClientLike } from "./redis-client.ts";
+import type { Cache } from "./types.ts";
 
 const caches = new WeakMap<RedisClientLike, Cache>();
 

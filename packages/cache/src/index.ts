@@ -6,21 +6,7 @@ export {
   type ToolHandler,
   type ToolPolicy,
 } from "@mcp-prod/internal";
-export {
-  type Cache,
-  type CacheEvents,
-  type CacheFactory,
-  type CacheHealth,
-  type CacheOperation,
-  type CacheOptions,
-  type CacheResult,
-  type CacheSource,
-  type CacheStats,
-  createCache,
-  type FactoryContext,
-  type GetOrSetOptions,
-  type SetOptions,
-} from "./cache.ts";
+export { createCache } from "./cache.ts";
 export { cachedFetch } from "./cached-fetch.ts";
 export {
   CacheClosedError,
@@ -32,6 +18,20 @@ export {
 export { withCache } from "./policy.ts";
 export type { RedisClientLike } from "./redis-client.ts";
 export { jsonSerializer, type Serializer } from "./serializer.ts";
+export type {
+  Cache,
+  CacheEvents,
+  CacheFactory,
+  CacheHealth,
+  CacheOperation,
+  CacheOptions,
+  CacheResult,
+  CacheSource,
+  CacheStats,
+  FactoryContext,
+  GetOrSetOptions,
+  SetOptions,
+} from "./types.ts";
 export {
   CACHE_META_KEY,
   type CacheResultMeta,

@@ -10,7 +10,7 @@ import {
   type ToolResult,
   withResultMeta,
 } from "@mcp-prod/internal";
-import type { Cache, CacheSource } from "./cache.ts";
+import type { Cache, CacheSource } from "./types.ts";
 
 /** A tool result as the SDK types it (both generations). */
 export type ToolResultLike = ToolResult;

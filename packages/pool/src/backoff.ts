@@ -27,3 +27,11 @@ export function sleep(ms: number, signal?: AbortSignal): Promise<void> {
     });
   });
 }
+
+const CONNECT_RETRY_BASE_MS = 25;
+const CONNECT_RETRY_CAP_MS = 1000;
+
+/** The wait before retrying a connect, a statement or a transaction after attempt number `attempt`. */
+export function connectRetryDelay(attempt: number): number {
+  return backoffDelay(attempt, CONNECT_RETRY_BASE_MS, CONNECT_RETRY_CAP_MS);
+}

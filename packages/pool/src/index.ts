@@ -5,19 +5,18 @@ export {
   PoolTimeoutError,
   QueryTimeoutError,
 } from "./errors.ts";
-export {
-  createPool,
-  type HealthStatus,
-  type Pool,
-  type PoolConnection,
-  type PoolEvents,
-  type PoolOptions,
-  type Queryable,
-  type QueryOptions,
-  type QueryText,
-  type StatementOptions,
-  type Transaction,
-  type TransactionContext,
-  type TransactionOptions,
-} from "./pool.ts";
+export { createPool, type Pool } from "./pool.ts";
 export { isTransientError } from "./transient.ts";
+export type {
+  HealthStatus,
+  PoolConnection,
+  PoolEvents,
+  PoolOptions,
+  Queryable,
+  QueryOptions,
+  QueryText,
+  StatementOptions,
+  Transaction,
+  TransactionContext,
+  TransactionOptions,
+} from "./types.ts";

@@ -1,6 +1,6 @@
 import { type ForeignKeys, optionKeys } from "@mcp-prod/internal";
 import type { PoolConfig } from "pg";
-import type { PoolOptions, QueryOptions, TransactionOptions } from "./pool.ts";
+import type { PoolOptions, QueryOptions, TransactionOptions } from "./types.ts";
 
 /** pg options this package sets itself from its own, so they cannot be passed through `connection`. */
 export type ManagedPgOption =

@@ -1,0 +1,170 @@
+import { abortReason, onAbort, throwIfAborted } from "@mcp-prod/internal";
+import { CacheSerializationError, CacheTimeoutError } from "./errors.ts";
+import type { StoredEntry } from "./memory-tier.ts";
+import type { Settings } from "./options.ts";
+import type { CacheFactory, CacheResult } from "./types.ts";
+
+/**
+ * One in-process computation of a key that concurrent callers share. Its
+ * AbortController is made only when needed (a factory runs, a lock is awaited
+ * or a caller leaves): the L2-hit path never pays for one.
+ */
+export class Flight {
+  #controller: AbortController | undefined;
+  promise: Promise<CacheResult<unknown>> = NOT_STARTED;
+  waiters = 0;
+  /** Callers have their answer (value, stale value or error): leaving no longer aborts anything. */
+  answered = false;
+
+  constructor(readonly storageKey: string) {}
+
+  get signal(): AbortSignal {
+    this.#controller ??= new AbortController();
+    return this.#controller.signal;
+  }
+
+  abort(reason: unknown): void {
+    this.#controller ??= new AbortController();
+    this.#controller.abort(reason);
+  }
+
+  throwIfAborted(): void {
+    if (this.#controller?.signal.aborted) throw this.#controller.signal.reason;
+  }
+}
+
+// A placeholder shared by every flight until its load gives it its promise.
+const NOT_STARTED = Promise.resolve() as Promise<never>;
+
+export type StaleCandidate = { readonly entry: StoredEntry; readonly tier: "l1" | "l2" };
+
+/**
+ * The flights in progress, one per key: concurrent callers of a key share one
+ * factory call, each may leave early, and the factory runs under a timeout.
+ */
+export class Flights {
+  readonly #byKey = new Map<string, Flight>();
+  #factoryCalls = 0;
+
+  /** How many times a factory has been called. */
+  get factoryCalls(): number {
+    return this.#factoryCalls;
+  }
+
+  /** The flight of `storageKey` in progress, if any. */
+  get(storageKey: string): Flight | undefined {
+    return this.#byKey.get(storageKey);
+  }
+
+  /** Registers a new flight for `storageKey`; the caller then gives it its promise. */
+  start(storageKey: string): Flight {
+    const flight = new Flight(storageKey);
+    this.#byKey.set(storageKey, flight);
+    return flight;
+  }
+
+  /** Aborts every flight (the cache is closing). */
+  abortAll(reason: unknown): void {
+    for (const flight of this.#byKey.values()) flight.abort(reason);
+    this.#byKey.clear();
+  }
+
+  /** Waits for `flight` on behalf of one caller, who may leave early through its signal. */
+  join(flight: Flight, signal: AbortSignal | undefined): Promise<CacheResult<unknown>> {
+    flight.waiters++;
+    if (signal === undefined) return flight.promise;
+    return new Promise((resolve, reject) => {
+      const remove = onAbort(signal, () => {
+        flight.waiters--;
+        // The last caller gone: nobody wants the value, so stop computing it.
+        if (flight.waiters === 0 && !flight.answered) {
+          flight.abort(abortReason(signal));
+          this.end(flight);
+        }
+        reject(abortReason(signal));
+      });
+      flight.promise.then(
+        (result) => {
+          remove();
+          resolve(result);
+        },
+        (error: unknown) => {
+          remove();
+          reject(error);
+        },
+      );
+    });
+  }
+
+  /**
+   * Runs `factory` for the flight under the call's timeout: on timeout or
+   * failure the stale value answers if there is one. `store` writes the
+   * value; `unlock` releases the cross-process lock once it is written.
+   */
+  runFactory(
+    flight: Flight,
+    key: string,
+    factory: CacheFactory<unknown>,
+    settings: Settings,
+    stale: StaleCandidate | undefined,
+    store: (value: unknown) => Promise<void>,
+    unlock: (() => Promise<void>) | undefined,
+  ): Promise<CacheResult<unknown>> {
+    const signal = flight.signal;
+    const staleResult = (): CacheResult<unknown> | undefined =>
+      stale !== undefined && stale.entry.staleUntil > Date.now()
+        ? { value: stale.entry.value, stale: true, source: stale.tier }
+        : undefined;
+
+    return new Promise<CacheResult<unknown>>((resolve, reject) => {
+      let timer: ReturnType<typeof setTimeout> | undefined;
+      if (settings.timeoutMs !== undefined) {
+        const timeoutMs = settings.timeoutMs;
+        timer = setTimeout(() => {
+          const fallback = staleResult();
+          if (fallback !== undefined) {
+            // Soft timeout: answer with the stale value, let the refresh finish.
+            flight.answered = true;
+            resolve(fallback);
+            return;
+          }
+          const error = new CacheTimeoutError(key, timeoutMs);
+          flight.abort(error);
+          this.end(flight);
+          reject(error);
+        }, timeoutMs);
+      }
+
+      this.#factoryCalls++;
+      const work = (async () => {
+        try {
+          throwIfAborted(signal);
+          const value = await factory({ signal, key });
+          throwIfAborted(signal);
+          await store(value);
+          return value;
+        } finally {
+          // Released after the value is written, so waiting processes find it.
+          if (unlock !== undefined) await unlock();
+          clearTimeout(timer);
+          this.end(flight);
+        }
+      })();
+
+      work.then(
+        (value) => resolve({ value, stale: false, source: "origin" }),
+        (error: unknown) => {
+          const fallback = CacheSerializationError.isInstance(error) ? undefined : staleResult();
+          if (fallback !== undefined) resolve(fallback);
+          else reject(error);
+        },
+      );
+    });
+  }
+
+  /** The flight's callers have (or are being given) their answer; later callers start afresh. */
+  end(flight: Flight): void {
+    flight.answered = true;
+    if (this.#byKey.get(flight.storageKey) === flight) this.#byKey.delete(flight.storageKey);
+  }
+}
