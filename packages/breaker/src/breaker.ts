@@ -1,4 +1,3 @@
-import { AsyncLocalStorage } from "node:async_hooks";
 import { abortReason, Emitter } from "@mcp-prod/internal";
 import {
   type BreakerCall,
@@ -25,6 +24,7 @@ import {
   checkFactory,
   readBreakerOptions,
 } from "./options.ts";
+import { insideProbeOf, runAsProbeOf } from "./probe-scope.ts";
 import type {
   Breaker,
   BreakerEvents,
@@ -43,17 +43,6 @@ type State =
 type Invoke = (call: Call, payload: unknown) => unknown;
 
 const CLOSED: State = { kind: "closed" };
-
-/** The half-open probes running in this async context, innermost first. */
-type ProbeScope = { readonly breaker: object; readonly outer: ProbeScope | undefined };
-/** Entered only by probe calls (rare), read only when a call is refused for want of a probe slot. */
-const probeScopes = new AsyncLocalStorage<ProbeScope>();
-
-function insideProbeOf(breaker: object): boolean {
-  for (let scope = probeScopes.getStore(); scope !== undefined; scope = scope.outer)
-    if (scope.breaker === breaker) return true;
-  return false;
-}
 
 /**
  * The breaker behind `createBreaker`, `createBreakerGroup` and `withBreaker`:
@@ -236,14 +225,7 @@ export class BreakerCore<Args extends unknown[], Result> implements Breaker<Args
       let result: unknown;
       try {
         result =
-          probeOf === undefined
-            ? invoke(call, payload)
-            : probeScopes.run(
-                { breaker: this, outer: probeScopes.getStore() },
-                invoke,
-                call,
-                payload,
-              );
+          probeOf === undefined ? invoke(call, payload) : runAsProbeOf(this, invoke, call, payload);
       } catch (error) {
         this.#onError(call, error);
         return;
@@ -424,6 +406,20 @@ export function createBreaker<Args extends unknown[], Return>(
   action: (...args: Args) => Return,
   options?: BreakerOptions & { readonly abortable?: false },
 ): Breaker<Args, Awaited<Return>>;
+/**
+ * Creates a circuit breaker without an action: `execute(fn)` runs any
+ * function through its one circuit, for example every call to one upstream
+ * from several tools.
+ *
+ * @example
+ * ```ts
+ * import { createBreaker, withBreaker } from "@mcp-prod/breaker";
+ *
+ * const billing = createBreaker({ name: "billing-api", consecutiveFailures: 5 });
+ * const invoice = await billing.execute(({ signal }) => fetchInvoice(id, signal));
+ * server.registerTool("refund", config, withBreaker(refund, { breaker: billing }));
+ * ```
+ */
 export function createBreaker(options?: BreakerOptions): SharedBreaker;
 export function createBreaker(
   actionOrOptions?: ((...args: never[]) => unknown) | BreakerOptions,
