@@ -81,7 +81,7 @@ health.gracefulShutdown({
   cleanup: [
     () => cache.close(),
     () => lastGood.close(),
-    async () => breaker.shutdown(),
+    async () => breaker.close(),
     async () => redis?.disconnect(),
     openTelemetry.shutdown,
   ],

@@ -109,7 +109,7 @@ describe("game day: analytics under chaos and a failing upstream", () => {
   afterAll(async () => {
     await mcp.closeAll();
     bulkhead.close();
-    breaker.shutdown();
+    breaker.close();
     await upstream?.close();
   });
 

@@ -61,7 +61,7 @@ const contenders: Contender[] = [
     name: "@mcp-prod/breaker fire",
     start: () => {
       const breaker = createBreaker(action, { ...THRESHOLDS });
-      return { call: () => breaker.fire("oslo"), stop: () => breaker.shutdown() };
+      return { call: () => breaker.fire("oslo"), stop: () => breaker.close() };
     },
   },
   {
@@ -69,7 +69,7 @@ const contenders: Contender[] = [
     start: () => {
       const breaker = createBreaker(action, { ...THRESHOLDS });
       const options = { signal: callerSignal };
-      return { call: () => breaker.fireWith(options, "oslo"), stop: () => breaker.shutdown() };
+      return { call: () => breaker.fireWith(options, "oslo"), stop: () => breaker.close() };
     },
   },
   {
@@ -81,7 +81,7 @@ const contenders: Contender[] = [
     start: () => {
       const breaker = createBreaker(action, { ...THRESHOLDS });
       const wrapped = withBreaker(handler, { breaker });
-      return { call: () => wrapped(toolArgs, extra), stop: () => breaker.shutdown() };
+      return { call: () => wrapped(toolArgs, extra), stop: () => breaker.close() };
     },
   },
   {

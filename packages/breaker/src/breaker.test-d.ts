@@ -8,6 +8,7 @@ import {
   type BreakerStats,
   createBreaker,
   createBreakerGroup,
+  type SharedBreaker,
   type ToolHandler,
   withBreaker,
   withTimeout,
@@ -23,6 +24,14 @@ describe("types", () => {
     expectTypeOf(breaker.fire({ city: "Oslo" })).toEqualTypeOf<Promise<Forecast>>();
     // @ts-expect-error wrong parameter type
     void breaker.fire({ town: "Oslo" });
+  });
+
+  it("types a breaker without an action by what execute runs, and gives it no fire", () => {
+    const breaker = createBreaker({ name: "upstream" });
+    expectTypeOf(breaker).toEqualTypeOf<SharedBreaker>();
+    expectTypeOf(breaker.execute(async () => 42)).toEqualTypeOf<Promise<number>>();
+    // @ts-expect-error a breaker without an action has nothing to fire
+    void breaker.fire();
   });
 
   it("drops the call context from fire's parameters for an abortable action", () => {

@@ -59,7 +59,7 @@ beforeEach(() => {
 });
 
 afterEach(() => {
-  for (const breaker of breakers.splice(0)) breaker.shutdown();
+  for (const breaker of breakers.splice(0)) breaker.close();
   vi.useRealTimers();
 });
 
@@ -185,7 +185,7 @@ describe("open → half-open → closed / open", () => {
         { timeout: false, resetTimeout: 1000, halfOpenMaxCalls: 2 },
       ),
     );
-    breaker.open();
+    breaker.forceOpen();
     vi.advanceTimersByTime(1000);
     const probes = [breaker.fire(), breaker.fire()];
     const third = await breaker.fire().catch((error: unknown) => error);
@@ -264,7 +264,7 @@ describe("classification", () => {
         },
       ),
     );
-    breaker.open();
+    breaker.forceOpen();
     vi.advanceTimersByTime(1000);
     await expect(breaker.fire("invalid")).rejects.toBeInstanceOf(ValidationError);
     expect(breaker.state).toBe("halfOpen");
@@ -435,7 +435,7 @@ describe("timeouts and cancellation", () => {
         },
       ),
     );
-    breaker.open();
+    breaker.forceOpen();
     vi.advanceTimersByTime(1000);
     await expect(breaker.fireWith({ signal: AbortSignal.abort() })).rejects.toThrow();
     await expect(breaker.fire()).resolves.toBe("ok");
@@ -457,7 +457,7 @@ describe("probes that end late", () => {
         { abortable: true, timeout: false, resetTimeout: 1000 },
       ),
     );
-    breaker.open();
+    breaker.forceOpen();
     vi.advanceTimersByTime(1000);
     const controller = new AbortController();
     const cancelled = breaker
@@ -486,7 +486,7 @@ describe("probes that end late", () => {
         { timeout: false, resetTimeout: 1000, halfOpenMaxCalls: 2 },
       ),
     );
-    breaker.open();
+    breaker.forceOpen();
     vi.advanceTimersByTime(1000);
     const failing = breaker.fire().catch(() => undefined);
     const late = breaker.fire();
@@ -575,7 +575,7 @@ describe("stats, health and saved state", () => {
   it("maps closed / half-open / open to healthy / degraded / unhealthy", () => {
     const { breaker } = scripted({ resetTimeout: 1000 });
     expect(breaker.healthCheck()).toBe("healthy");
-    breaker.open();
+    breaker.forceOpen();
     expect(breaker.healthCheck()).toBe("unhealthy");
     vi.advanceTimersByTime(1000);
     expect(breaker.healthCheck()).toBe("degraded");
@@ -583,7 +583,7 @@ describe("stats, health and saved state", () => {
 
   it("restores an open breaker from toJSON() and goes half-open when its resetTimeout has passed", () => {
     const first = scripted({ resetTimeout: 10_000 }).breaker;
-    first.open();
+    first.forceOpen();
     const saved = JSON.parse(JSON.stringify(first));
     expect(saved).toEqual({ name: "scripted", state: "open", openedAt: Date.now() });
     const restored = scripted({ resetTimeout: 10_000, initialState: saved }).breaker;
@@ -634,7 +634,7 @@ describe("shutdown", () => {
   it("rejects later calls with BreakerShutdownError and stops the shared rotation timer", async () => {
     const breaker = createBreaker(async () => 1, { name: "stopping" });
     expect(activeRotationClocks()).toBe(1);
-    breaker.shutdown();
+    breaker.close();
     expect(activeRotationClocks()).toBe(0);
     expect(vi.getTimerCount()).toBe(0);
     const error = await breaker.fire().catch((caught: unknown) => caught);
@@ -646,9 +646,9 @@ describe("shutdown", () => {
     const second = track(createBreaker(async () => 2));
     expect(activeRotationClocks()).toBe(1);
     expect(vi.getTimerCount()).toBe(1);
-    first.shutdown();
+    first.close();
     expect(activeRotationClocks()).toBe(1);
-    second.shutdown();
+    second.close();
     expect(activeRotationClocks()).toBe(0);
   });
 });

@@ -83,3 +83,39 @@ export class Call implements BreakerCall, DeadlineEntry {
 }
 
 function noop(): void {}
+
+/** Runs an `execute` function, handed as the payload, with its call. */
+export function invokeFunction(call: Call, fn: unknown): unknown {
+  return (fn as (call: BreakerCall) => unknown)(call);
+}
+
+/** A promise or any other thenable the action returned. */
+export function isThenable(value: unknown): value is PromiseLike<unknown> {
+  return (
+    typeof value === "object" &&
+    value !== null &&
+    typeof (value as { then?: unknown }).then === "function"
+  );
+}
+
+/** A result classifier's verdict; one that throws must not leave the call unsettled: "no". */
+export function verdictOf(
+  check: (value: unknown) => boolean | "excused",
+  value: unknown,
+): boolean | "excused" {
+  try {
+    const verdict = check(value);
+    return verdict === "excused" ? verdict : verdict === true;
+  } catch {
+    return false;
+  }
+}
+
+/** A classifier that throws must not leave the call unsettled: its verdict is "no". */
+export function safely(check: (value: unknown) => boolean, value: unknown): boolean {
+  try {
+    return check(value) === true;
+  } catch {
+    return false;
+  }
+}

@@ -13,9 +13,9 @@ import {
 } from "./index.ts";
 import { connect, textOf } from "./mcp.test-helpers.ts";
 
-const breakers: Array<{ shutdown(): void }> = [];
+const breakers: Array<{ close(): void }> = [];
 afterEach(() => {
-  for (const breaker of breakers.splice(0)) breaker.shutdown();
+  for (const breaker of breakers.splice(0)) breaker.close();
   vi.useRealTimers();
 });
 beforeEach(() => {
@@ -185,8 +185,8 @@ describe("consecutiveFailures: open → half-open → closed / open", () => {
     const { breaker, run, states } = streak();
     await run("fail");
     await run("fail");
-    breaker.open();
-    breaker.close();
+    breaker.forceOpen();
+    breaker.forceClose();
     await run("fail");
     await run("fail");
     expect(breaker.state).toBe("closed");

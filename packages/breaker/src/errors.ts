@@ -108,7 +108,7 @@ export class BreakerTimeoutError extends BreakerError {
 }
 
 /**
- * What a call rejects with after `shutdown()`.
+ * What a call rejects with after `close()`.
  *
  * @example
  * ```ts

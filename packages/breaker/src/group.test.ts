@@ -25,7 +25,7 @@ describe("createBreakerGroup", () => {
       .catch((error: unknown) => error);
     expect(BreakerOpenError.isInstance(rejected)).toBe(true);
     expect(group.for("up.example").name).toBe("upstream");
-    group.shutdown();
+    group.close();
   });
 
   it("evicts and shuts down the least recently used breaker beyond maxBreakers", async () => {
@@ -46,7 +46,7 @@ describe("createBreakerGroup", () => {
     expect([...group.keys()]).toEqual(["a", "c"]);
     expect(group.size).toBe(2);
     expect(group.for("a")).toBe(first);
-    group.shutdown();
+    group.close();
     expect(group.size).toBe(0);
     expect(vi.getTimerCount()).toBe(0);
   });
@@ -61,7 +61,7 @@ describe("createBreakerGroup", () => {
     expect(created).toEqual(["t1:tenants", "t2:tenants"]);
     expect(group.delete("t1")).toBe(true);
     expect(group.delete("t1")).toBe(false);
-    group.shutdown();
+    group.close();
   });
 
   it("validates its options when created, not on the first key", () => {

@@ -1,11 +1,13 @@
 import { assertPositiveInteger, Emitter } from "@mcp-prod/internal";
-import { type Breaker, BreakerCore, type BreakerOptions, checkFactory } from "./breaker.ts";
+import { BreakerCore } from "./breaker.ts";
 import type { BreakerCall } from "./call.ts";
+import { type BreakerOptions, checkFactory } from "./options.ts";
+import type { Breaker } from "./types.ts";
 
 /** Options of {@link createBreakerGroup}: every breaker of the group gets the breaker options. */
 export type BreakerGroupOptions = BreakerOptions & {
   /**
-   * Breakers kept at most; the least recently used one is shut down and
+   * Breakers kept at most; the least recently used one is closed and
    * dropped when a new key would exceed it.
    * @default 1000
    */
@@ -16,7 +18,7 @@ export type BreakerGroupOptions = BreakerOptions & {
 export type BreakerGroupEvents<Args extends unknown[], Result> = {
   /** A breaker was created for a key: the place to attach listeners to it. */
   create: (entry: { readonly key: string; readonly breaker: Breaker<Args, Result> }) => void;
-  /** A breaker was evicted (least recently used) or deleted, and shut down. */
+  /** A breaker was evicted (least recently used) or deleted, and closed. */
   evict: (entry: { readonly key: string; readonly breaker: Breaker<Args, Result> }) => void;
 };
 
@@ -29,7 +31,7 @@ export type BreakerGroup<Args extends unknown[], Result> = {
   /** `group.for(key).fire(...args)`. */
   fire(key: string, ...args: Args): Promise<Result>;
   has(key: string): boolean;
-  /** Shuts down and drops the breaker for `key`; true if there was one. */
+  /** Closes and drops the breaker for `key`; true if there was one. */
   delete(key: string): boolean;
   readonly size: number;
   keys(): IterableIterator<string>;
@@ -37,7 +39,9 @@ export type BreakerGroup<Args extends unknown[], Result> = {
     name: Name,
     listener: BreakerGroupEvents<Args, Result>[Name],
   ): () => void;
-  /** Shuts down every breaker of the group. */
+  /** Closes (disposes of) every breaker of the group and drops its listeners. */
+  close(): void;
+  /** @deprecated Use `close()`. */
   shutdown(): void;
 };
 
@@ -89,7 +93,7 @@ class Group<Args extends unknown[], Result> implements BreakerGroup<Args, Result
     const breaker = this.#breakers.get(key);
     if (!breaker) return false;
     this.#breakers.delete(key);
-    breaker.shutdown();
+    breaker.close();
     this.#events.emit("evict", { key, breaker });
     return true;
   }
@@ -105,17 +109,21 @@ class Group<Args extends unknown[], Result> implements BreakerGroup<Args, Result
     return this.#events.on(name, listener);
   }
 
-  shutdown(): void {
-    for (const breaker of this.#breakers.values()) breaker.shutdown();
+  close(): void {
+    for (const breaker of this.#breakers.values()) breaker.close();
     this.#breakers.clear();
     this.#events.removeAllListeners();
+  }
+
+  shutdown(): void {
+    this.close();
   }
 }
 
 /**
  * Keyed breakers: one breaker per upstream host, tenant or tool, so one bad
  * upstream does not open the circuit for the others. At most `maxBreakers`
- * are kept; the least recently used is shut down when a new key arrives.
+ * are kept; the least recently used is closed when a new key arrives.
  *
  * @example
  * ```ts
@@ -151,7 +159,7 @@ export function createBreakerGroup(
     "createBreakerGroup()",
     ["abortable", "maxBreakers"],
   );
-  first.shutdown();
+  first.close();
   return new Group(
     () => new BreakerCore(action, breakerOptions, abortable),
     first.name,

@@ -7,17 +7,7 @@ export {
   type ToolPolicy,
   type ToolResult,
 } from "@mcp-prod/internal";
-export {
-  type Breaker,
-  type BreakerEvents,
-  type BreakerHealth,
-  type BreakerOptions,
-  type BreakerSnapshot,
-  type BreakerState,
-  type BreakerStats,
-  createBreaker,
-  type ExecuteOptions,
-} from "./breaker.ts";
+export { createBreaker } from "./breaker.ts";
 export type { BreakerCall } from "./call.ts";
 export {
   BreakerError,
@@ -34,7 +24,16 @@ export {
   type BreakerGroupOptions,
   createBreakerGroup,
 } from "./group.ts";
+export type { BreakerOptions, BreakerSnapshot, BreakerState } from "./options.ts";
 export { withBreaker, withTimeout } from "./policy.ts";
+export type {
+  Breaker,
+  BreakerEvents,
+  BreakerHealth,
+  BreakerStats,
+  ExecuteOptions,
+  SharedBreaker,
+} from "./types.ts";
 export {
   BREAKER_META_KEY,
   type ToolBreakerOptions,

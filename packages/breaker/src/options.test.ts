@@ -49,7 +49,7 @@ describe("unknown options are refused at once, naming the key and the right one"
         "Unknown option `timeout` in withBreaker(): set it in the shared breaker's own options",
       ),
     );
-    breaker.shutdown();
+    breaker.close();
   });
 
   it("initialState refuses a misspelt field", () => {

@@ -94,7 +94,7 @@ describe("compose with withBreaker and withTimeout", () => {
 
   it("shares a breaker given as `breaker` between composed tools", async () => {
     const breaker = createBreaker(() => undefined, { name: "upstream", consecutiveFailures: 2 });
-    cleanups.push(() => breaker.shutdown());
+    cleanups.push(() => breaker.close());
     const failing = async () => ({
       content: [{ type: "text" as const, text: "down" }],
       isError: true,

@@ -40,7 +40,7 @@ describe("a breaker called from inside its own probe", () => {
     expect(JSON.stringify(result.content)).toContain(
       'Breaker \\"weather\\" was called from inside its own call',
     );
-    breaker.shutdown();
+    breaker.close();
   });
 
   it("still refuses an unrelated call while the probe runs with BreakerOpenError", async () => {
@@ -59,6 +59,6 @@ describe("a breaker called from inside its own probe", () => {
     release();
     await expect(probe).resolves.toBe("ok");
     expect(breaker.state).toBe("closed");
-    breaker.shutdown();
+    breaker.close();
   });
 });

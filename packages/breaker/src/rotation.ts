@@ -1,11 +1,10 @@
 import { EventEmitter } from "node:events";
 
 /**
- * One bucket-rotation timer per bucket length, shared by every breaker of the
- * process. opossum gives each breaker its own `setInterval` unless it is handed
- * a `rotateBucketController`; this is that controller. The interval runs only
- * while some breaker listens, is `unref()`'d, and stops when the last breaker
- * shuts down.
+ * One bucket-rotation timer per bucket length, shared by the rolling windows
+ * of every breaker of the process, rather than a `setInterval` per breaker.
+ * The interval runs only while some window listens, is `unref()`'d, and stops
+ * when the last breaker is closed.
  */
 class RotationClock extends EventEmitter {
   #timer: ReturnType<typeof setInterval> | undefined;
@@ -35,7 +34,7 @@ class RotationClock extends EventEmitter {
 
 const clocks = new Map<number, RotationClock>();
 
-/** The shared rotation controller for buckets of `intervalMs`. */
+/** The shared rotation clock for buckets of `intervalMs`. */
 export function rotationClock(intervalMs: number): EventEmitter {
   let clock = clocks.get(intervalMs);
   if (!clock) {
@@ -45,7 +44,7 @@ export function rotationClock(intervalMs: number): EventEmitter {
   return clock;
 }
 
-/** How many shared rotation timers are running (0 once every breaker is shut down). */
+/** How many shared rotation timers are running (0 once every breaker is closed). */
 export function activeRotationClocks(): number {
   return clocks.size;
 }

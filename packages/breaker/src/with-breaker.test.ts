@@ -2,7 +2,13 @@ import { McpServer } from "@modelcontextprotocol/sdk/server/mcp.js";
 import { McpServer as McpServer2 } from "@modelcontextprotocol/server";
 import { afterEach, describe, expect, it, vi } from "vitest";
 import { z } from "zod";
-import { BREAKER_META_KEY, type Breaker, createBreaker, withBreaker } from "./index.ts";
+import {
+  BREAKER_META_KEY,
+  type Breaker,
+  type BreakerOptions,
+  createBreaker,
+  withBreaker,
+} from "./index.ts";
 import { connect, connect2, textOf } from "./mcp.test-helpers.ts";
 
 const cleanups: Array<() => unknown> = [];
@@ -15,10 +21,10 @@ function server(): McpServer {
   return new McpServer({ name: "breaker-test", version: "1.0.0" });
 }
 
-/** A shared breaker the test can inspect; created here so it is shut down after the test. */
-function sharedBreaker(options: Parameters<typeof createBreaker>[1] = {}): Breaker {
+/** A shared breaker the test can inspect; created here so it is closed after the test. */
+function sharedBreaker(options: BreakerOptions = {}): Breaker {
   const breaker = createBreaker(async () => undefined, { timeout: false, ...options });
-  cleanups.push(() => breaker.shutdown());
+  cleanups.push(() => breaker.close());
   return breaker as Breaker;
 }
 
@@ -226,7 +232,7 @@ describe("withBreaker on an SDK 1.x McpServer", () => {
 
   it("answers an open circuit with an isError result that a tool with an outputSchema may return", async () => {
     const breaker = sharedBreaker();
-    breaker.open();
+    breaker.forceOpen();
     const mcp = server();
     mcp.registerTool(
       "typed",

@@ -4,6 +4,8 @@ import {
   assertKnownKeys,
   assertOptions,
   assertString,
+  asToolHandler,
+  callToolHandler,
   optionKeys,
   readToolCall,
   type ToolHandler,
@@ -12,14 +14,10 @@ import {
   withResultMeta,
   withToolSignal,
 } from "@mcp-prod/internal";
-import {
-  BREAKER_FOREIGN_KEYS,
-  BREAKER_OPTION_KEYS,
-  type Breaker,
-  BreakerCore,
-  type BreakerOptions,
-} from "./breaker.ts";
+import { BreakerCore } from "./breaker.ts";
 import { BreakerOpenError } from "./errors.ts";
+import { BREAKER_FOREIGN_KEYS, BREAKER_OPTION_KEYS, type BreakerOptions } from "./options.ts";
+import type { Breaker } from "./types.ts";
 
 /** The `_meta` key under which the breaker marks the results it produced. */
 export const BREAKER_META_KEY = "mcp-prod/breaker";
@@ -96,15 +94,17 @@ export function withBreaker<H extends ToolHandler>(handler: H, options?: WithBre
       false,
     );
   const isFailure = countErrorResults ? isErrorResult : undefined;
-  const call = handler as unknown as (...params: unknown[]) => unknown;
 
   const wrapped = async (...params: unknown[]): Promise<unknown> => {
     const { signal } = readToolCall(params);
     try {
-      return await breaker.execute((breakerCall) => call(...withToolSignal(params, breakerCall)), {
-        signal,
-        isFailure,
-      });
+      return await breaker.execute(
+        (breakerCall) => callToolHandler(handler, withToolSignal(params, breakerCall)),
+        {
+          signal,
+          isFailure,
+        },
+      );
     } catch (error) {
       if (!BreakerOpenError.isInstance(error)) throw error;
       return withResultMeta(textResult(openMessage, true), BREAKER_META_KEY, {
@@ -113,7 +113,7 @@ export function withBreaker<H extends ToolHandler>(handler: H, options?: WithBre
       });
     }
   };
-  return wrapped as unknown as H;
+  return asToolHandler<H>(wrapped);
 }
 
 const TOOL_KEYS = [

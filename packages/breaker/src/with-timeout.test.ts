@@ -82,7 +82,7 @@ describe("withTimeout", () => {
   it("lets a breaker outside it count the timed-out result as a failure", async () => {
     const { handler } = hanging();
     const breaker = createBreaker(async () => undefined, { timeout: false });
-    cleanups.push(() => breaker.shutdown());
+    cleanups.push(() => breaker.close());
     const mcp = new McpServer({ name: "timeout-test", version: "1.0.0" });
     mcp.registerTool("report", {}, withBreaker(withTimeout(handler, 100), { breaker }));
     const { client, close } = await connect(mcp);

@@ -5,6 +5,8 @@ import {
   assertOptions,
   assertPositiveNumber,
   assertString,
+  asToolHandler,
+  callToolHandler,
   describeValue,
   readToolCall,
   type ToolHandler,
@@ -70,7 +72,6 @@ export function withTimeout<H extends ToolHandler>(
   assertString(message, "message");
   const name = options.name ?? (handler.name || "tool");
   assertString(name, "name");
-  const invoke = handler as unknown as (...params: unknown[]) => unknown;
   const timedOut = (): unknown =>
     withResultMeta(textResult(message, true), BREAKER_META_KEY, { timedOut: true, timeoutMs });
   const deadlines = new DeadlineQueue<Call>(timeoutMs, (call) =>
@@ -95,13 +96,15 @@ export function withTimeout<H extends ToolHandler>(
       call.resolve = resolve as (value: unknown) => void;
       call.reject = reject;
       deadlines.add(call, performance.now());
-      new Promise<unknown>((run) => run(invoke(...withToolSignal(params, call)))).then(
+      new Promise<unknown>((run) =>
+        run(callToolHandler(handler, withToolSignal(params, call))),
+      ).then(
         (result) => (signal?.aborted ? cancel(call) : settle(call, () => resolve(result))),
         (error: unknown) => (signal?.aborted ? cancel(call) : settle(call, () => reject(error))),
       );
     });
   };
-  return wrapped as unknown as H;
+  return asToolHandler<H>(wrapped);
 }
 
 /** Runs `outcome` for the first of a call's endings only. */

@@ -390,7 +390,7 @@ export async function createGateway(options: GatewayOptions): Promise<Gateway> {
     close: async () => {
       await served.close();
       await Promise.all(backends.map((backend) => backend.close()));
-      for (const instance of breakers.values()) instance.shutdown();
+      for (const instance of breakers.values()) instance.close();
       health.close?.();
     },
   };

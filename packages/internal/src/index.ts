@@ -57,4 +57,5 @@ export {
   withResultMeta,
 } from "./tool-handler.ts";
 export { type SignalSource, withToolSignal } from "./tool-signal.ts";
+export { asToolHandler, callToolHandler } from "./tool-wrapper.ts";
 export { callSite, warnOnce } from "./warnings.ts";

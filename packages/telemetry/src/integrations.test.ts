@@ -45,7 +45,7 @@ describe("observing a real @mcp-prod/breaker", () => {
         timeout: 500,
       },
     );
-    cleanup.push(() => breaker.shutdown());
+    cleanup.push(() => breaker.close());
     telemetry.observeBreaker(breaker);
     const { registry } = telemetry;
     const state = async () => {
@@ -120,7 +120,7 @@ describe("telemetry outermost in the wrapper chain, through a real McpServer", (
       errorThresholdPercentage: 50,
       resetTimeout: 60_000,
     });
-    cleanup.push(() => breaker.shutdown());
+    cleanup.push(() => breaker.close());
     telemetry.observeBreaker(breaker);
     let handlerCalls = 0;
     const server = newServer();

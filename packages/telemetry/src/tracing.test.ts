@@ -353,7 +353,7 @@ describe("observed objects on the active span", () => {
       "forecast_breaker",
       withBreaker(async (_args: object, _extra: object) => ({ content: [] }), { breaker }),
     );
-    breaker.open();
+    breaker.forceOpen();
     await tool({}, {});
     const [span] = sdk.finished("tools/call forecast_breaker");
     expect(span?.events.map((event) => [event.name, event.attributes])).toEqual([
@@ -364,7 +364,7 @@ describe("observed objects on the active span", () => {
       "error.type": "tool_error",
     });
     telemetry.close();
-    await breaker.shutdown();
+    breaker.close();
   });
 });
 
