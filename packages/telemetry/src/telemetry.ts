@@ -95,20 +95,8 @@ export type Telemetry = {
  * ```
  */
 export function createTelemetry(options: TelemetryOptions): Telemetry {
-  const {
-    serviceName,
-    logger,
-    registry,
-    onError,
-    enabled,
-    buckets,
-    defaultMetrics,
-    logArgs,
-    redact,
-    logLevel,
-    errorLogLevel,
-    tracing,
-  } = readTelemetryOptions(options);
+  const settings = readTelemetryOptions(options);
+  const { serviceName, registry, enabled, logArgs, onError } = settings;
 
   const calls = registerMetric(
     () =>
@@ -125,15 +113,15 @@ export function createTelemetry(options: TelemetryOptions): Telemetry {
         name: "mcp_tool_duration_seconds",
         help: "Tool execution duration",
         labelNames: ["tool"],
-        buckets: [...buckets],
+        buckets: [...settings.buckets],
         registers: [registry],
       }),
   );
-  if (defaultMetrics) registerMetric(() => collectDefaultMetrics({ register: registry }));
+  if (settings.defaultMetrics) registerMetric(() => collectDefaultMetrics({ register: registry }));
 
-  const log = logger?.child(
+  const log = settings.logger?.child(
     { service: serviceName },
-    logArgs ? { redact: { paths: argumentRedactPaths(redact), censor: REDACTED } } : {},
+    logArgs ? { redact: { paths: argumentRedactPaths(settings.redact), censor: REDACTED } } : {},
   );
   const observers = new Observers(registry);
   const ignore = () => noop;
@@ -174,7 +162,7 @@ export function createTelemetry(options: TelemetryOptions): Telemetry {
       const elapsedMs = performance.now() - startedAt;
       counters[status].inc();
       timing.observe(elapsedMs / 1000);
-      const level = status === "error" ? errorLogLevel : logLevel;
+      const level = status === "error" ? settings.errorLogLevel : settings.logLevel;
       if (log?.isLevelEnabled(level)) {
         log[level](
           {
@@ -208,7 +196,7 @@ export function createTelemetry(options: TelemetryOptions): Telemetry {
       }
     };
 
-    const operations = tracing
+    const operations = settings.tracing
       ? serverOperations("tools/call", tool, toolIdentity(tool), undefined)
       : undefined;
     const invoke = handler as unknown as (this: unknown, ...params: unknown[]) => unknown;
