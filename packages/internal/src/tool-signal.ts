@@ -38,10 +38,9 @@ export function withToolSignal(
 /**
  * A copy of a context object whose `signal` is an own enumerable accessor, so
  * `{ ...extra }` and `Object.keys(extra)` see it like any other field. Every
- * copy shares one accessor (which reads the private source) and defines it
- * first: a getter closure per call, or an accessor added after the data
- * fields, would give each copy its own hidden class and put it in V8's slow
- * mode at several µs per call.
+ * copy shares one accessor (which reads the private source): a getter
+ * closure per call would give each copy its own hidden class and cost about a
+ * microsecond more per call. `signal` comes first, where SDK 1.x puts it.
  */
 class SignalContext {
   static readonly #signal: PropertyDescriptor = {
