@@ -2,36 +2,26 @@ import type { Client } from "@modelcontextprotocol/sdk/client/index.js";
 import { Server } from "@modelcontextprotocol/sdk/server/index.js";
 import type { RequestHandlerExtra } from "@modelcontextprotocol/sdk/shared/protocol.js";
 import {
-  CallToolRequestSchema,
   type CallToolResult,
-  CompleteRequestSchema,
   CreateMessageRequestSchema,
   ElicitRequestSchema,
   ErrorCode,
-  GetPromptRequestSchema,
-  ListPromptsRequestSchema,
-  ListResourcesRequestSchema,
-  ListResourceTemplatesRequestSchema,
   ListRootsRequestSchema,
-  ListToolsRequestSchema,
   LoggingMessageNotificationSchema,
   McpError,
-  ReadResourceRequestSchema,
   ResourceUpdatedNotificationSchema,
   type Result,
   ResultSchema,
   type ServerCapabilities,
   type ServerNotification,
   type ServerRequest,
-  SetLevelRequestSchema,
-  SubscribeRequestSchema,
-  UnsubscribeRequestSchema,
 } from "@modelcontextprotocol/sdk/types.js";
 import type { Caller } from "./auth.ts";
 import { type Backend, isBackendFailure, isSessionLost } from "./backend.ts";
 import { directRequest } from "./direct-call.ts";
 import { forwardedError, relayContext } from "./forward.ts";
 import { exposedUri, type Route, type Routes } from "./routes.ts";
+import { registerSessionHandlers } from "./session-handlers.ts";
 import { type ServerTracing, traceForward } from "./tracing.ts";
 
 /** A request handler's `extra` on the client-facing side. */
@@ -94,7 +84,7 @@ export class Session {
       { name: "mcp-prod-gateway", version: "0.0.0" },
       { capabilities, ...(instructions ? { instructions } : {}) },
     );
-    this.#register(capabilities);
+    registerSessionHandlers(this, host, capabilities);
   }
 
   /** Tells the client a list changed (after a backend's list was re-read). */
@@ -286,151 +276,6 @@ export class Session {
     client.fallbackNotificationHandler = async (notification) => {
       if (notification.method.endsWith("/list_changed")) void backend.refresh();
     };
-  }
-
-  #register(capabilities: ServerCapabilities): void {
-    const server = this.server;
-    const host = this.#host;
-    const visible = <T>(map: Map<string, Route<T>>) =>
-      [...map].filter(([name, route]) => host.allowed(this.caller, name, route.backend));
-    const noCursor = (params: { cursor?: unknown } | undefined) => {
-      // Lists are merged whole, so the gateway never hands out a cursor.
-      if (params?.cursor !== undefined)
-        throw new McpError(ErrorCode.InvalidParams, "Unknown cursor");
-    };
-    const guarded = (
-      backend: Backend,
-      method: string,
-      params: Record<string, unknown>,
-      extra: Extra,
-    ) =>
-      host.guard(backend, extra.signal, (signal) =>
-        this.forward(backend, method, params, extra, signal),
-      );
-
-    server.setRequestHandler(ListToolsRequestSchema, async (request) => {
-      noCursor(request.params);
-      return {
-        tools: visible(host.routes().tools).map(([name, route]) => ({ ...route.item, name })),
-      };
-    });
-    server.setRequestHandler(CallToolRequestSchema, async (request, extra) => {
-      const name = request.params.name;
-      const route = host.routes().tools.get(name);
-      if (!route || !host.allowed(this.caller, name, route.backend))
-        throw new McpError(ErrorCode.InvalidParams, `Unknown tool: ${name}`);
-      return host.callTool(this, route, name, { ...request.params, name: route.name }, extra);
-    });
-
-    if (capabilities.prompts) {
-      server.setRequestHandler(ListPromptsRequestSchema, async (request) => {
-        noCursor(request.params);
-        return {
-          prompts: visible(host.routes().prompts).map(([name, route]) => ({ ...route.item, name })),
-        };
-      });
-      server.setRequestHandler(GetPromptRequestSchema, async (request, extra) => {
-        const route = host.routes().prompts.get(request.params.name);
-        if (!route || !host.allowed(this.caller, request.params.name, route.backend))
-          throw new McpError(ErrorCode.InvalidParams, `Unknown prompt: ${request.params.name}`);
-        return (await host.tracing.prompt(request.params.name, extra, () =>
-          guarded(route.backend, "prompts/get", { ...request.params, name: route.name }, extra),
-        )) as never;
-      });
-    }
-
-    if (capabilities.resources) {
-      const owner = (uri: string) => {
-        const found = host.routes().resource(uri);
-        if (!found || !host.allowed(this.caller, uri, found.backend))
-          throw new McpError(ErrorCode.InvalidParams, `Unknown resource: ${uri}`, { uri });
-        return found;
-      };
-      server.setRequestHandler(ListResourcesRequestSchema, async (request) => {
-        noCursor(request.params);
-        return {
-          resources: visible(host.routes().resources).map(([uri, route]) => ({
-            ...route.item,
-            uri,
-          })),
-        };
-      });
-      server.setRequestHandler(ListResourceTemplatesRequestSchema, async (request) => {
-        noCursor(request.params);
-        return {
-          resourceTemplates: visible(host.routes().templates).map(([uriTemplate, route]) => ({
-            ...route.item,
-            uriTemplate,
-          })),
-        };
-      });
-      server.setRequestHandler(ReadResourceRequestSchema, async (request, extra) => {
-        const { backend, uri } = owner(request.params.uri);
-        const result = (await host.tracing.resource(request.params.uri, extra, () =>
-          guarded(backend, "resources/read", { ...request.params, uri }, extra),
-        )) as {
-          contents?: Array<{ uri: string }>;
-        };
-        return {
-          ...result,
-          contents: (result.contents ?? []).map((content) => ({
-            ...content,
-            uri: exposedUri(backend, content.uri),
-          })),
-        } as never;
-      });
-      if (capabilities.resources.subscribe) {
-        for (const [schema, method] of [
-          [SubscribeRequestSchema, "resources/subscribe"],
-          [UnsubscribeRequestSchema, "resources/unsubscribe"],
-        ] as const) {
-          server.setRequestHandler(schema, async (request, extra) => {
-            const { backend, uri } = owner(request.params.uri);
-            return (await guarded(backend, method, { ...request.params, uri }, extra)) as never;
-          });
-        }
-      }
-    }
-
-    if (capabilities.completions) {
-      server.setRequestHandler(CompleteRequestSchema, async (request, extra) => {
-        const ref = request.params.ref;
-        const routes = host.routes();
-        const route =
-          ref.type === "ref/prompt"
-            ? routes.prompts.get(ref.name)
-            : routes.templates.get((ref as { uri: string }).uri);
-        const label = ref.type === "ref/prompt" ? ref.name : (ref as { uri: string }).uri;
-        if (!route || !host.allowed(this.caller, label, route.backend))
-          throw new McpError(ErrorCode.InvalidParams, `Unknown completion reference: ${label}`);
-        const backendRef =
-          ref.type === "ref/prompt" ? { ...ref, name: route.name } : { ...ref, uri: route.name };
-        return (await guarded(
-          route.backend,
-          "completion/complete",
-          { ...request.params, ref: backendRef },
-          extra,
-        )) as never;
-      });
-    }
-
-    if (capabilities.logging) {
-      server.setRequestHandler(SetLevelRequestSchema, async (request, extra) => {
-        // The level applies to this client's sessions with every backend that logs.
-        const targets = host.backends.filter(
-          (backend) => backend.capabilities?.logging && backend.state === "up",
-        );
-        const outcomes = await Promise.allSettled(
-          targets.map((backend) =>
-            guarded(backend, "logging/setLevel", { ...request.params }, extra),
-          ),
-        );
-        const failed = outcomes.find((outcome) => outcome.status === "rejected");
-        if (failed && outcomes.every((outcome) => outcome.status === "rejected"))
-          throw failed.reason;
-        return {};
-      });
-    }
   }
 
   /** Closes this session's backend sessions (each is ended with DELETE when the backend has one). */

@@ -1,21 +1,5 @@
-import type { IncomingMessage, ServerResponse } from "node:http";
+import { Emitter, raceAbort, throwIfAborted } from "@mcp-prod/internal";
 import {
-  assertBoolean,
-  assertFunction,
-  assertKnownKeys,
-  assertNonNegativeNumber,
-  assertOneOf,
-  assertOptions,
-  assertPositiveNumber,
-  assertString,
-  Emitter,
-  optionKeys,
-  raceAbort,
-  throwIfAborted,
-} from "@mcp-prod/internal";
-import {
-  type Check,
-  type CheckDefinition,
   type CheckResult,
   type HealthReport,
   type HealthStatus,
@@ -24,81 +8,21 @@ import {
 } from "./checks.ts";
 import { HealthError } from "./errors.ts";
 import { type HealthFormat, type ProbeResponse, type Readiness, renderProbe } from "./format.ts";
+import { type HealthOptions, readHealthOptions } from "./health-options.ts";
+import {
+  createFetchHandler,
+  createNodeHandler,
+  type FetchHealthHandler,
+  type NodeHealthHandler,
+} from "./http-handlers.ts";
+import { LoopDelayMonitor } from "./loop-delay.ts";
+import type { ProbeRoute, ProbeRouter } from "./probe-routes.ts";
 import {
   type GracefulShutdown,
   type GracefulShutdownOptions,
   installGracefulShutdown,
   type ShutdownEvents,
 } from "./shutdown.ts";
-
-/**
- * The four routes every health object serves.
- *
- * @example
- * ```ts
- * const answer = await health.probe("ready");
- * reply.code(answer.statusCode).type(answer.contentType).send(answer.body);
- * ```
- */
-export type ProbeRoute = "health" | "live" | "ready" | "startup";
-
-/**
- * Options of {@link createHealth}.
- *
- * @example
- * ```ts
- * const options: HealthOptions = { checks: { database: pgCheck(pool) }, timeoutMs: 800, cacheMs: 1000 };
- * const health = createHealth(options);
- * ```
- */
-export type HealthOptions = {
-  /**
-   * The dependency checks, by name: the names become the keys of `checks` in
-   * the response (`server` is always there and always first).
-   * @default {}
-   */
-  readonly checks?: Readonly<Record<string, Check>>;
-  /**
-   * Per-check timeout: a check still pending after it is `unhealthy` with
-   * reason `timeout`, so the response never waits longer. Keep it below the
-   * probe's `timeoutSeconds` (Kubernetes' default is 1 s).
-   * @default 800
-   */
-  readonly timeoutMs?: number;
-  /**
-   * How long a run's results are reused. Concurrent probes always share the
-   * run in flight, so each check runs at most once per `cacheMs` however many
-   * probes arrive. `0` reuses nothing beyond the run in flight.
-   * @default 1000
-   */
-  readonly cacheMs?: number;
-  /**
-   * `"json"`: `{ status, checks: { server, …names }, details, timestamp }` as
-   * `application/json`. `"health+json"`: the IETF draft's
-   * `application/health+json` (`pass` / `warn` / `fail`).
-   * @default "json"
-   */
-  readonly format?: HealthFormat;
-  /**
-   * Include each check's latency, criticality and (credential-stripped) error
-   * message. Turn off when the probe port is reachable from outside.
-   * @default true
-   */
-  readonly details?: boolean;
-  /**
-   * The route paths; a node handler mounted under a prefix (express
-   * `app.use("/health", …)`) matches on the full original URL.
-   * @default { health: "/health", live: "/health/live", ready: "/health/ready", startup: "/health/startup" }
-   */
-  readonly paths?: Readonly<Partial<Record<ProbeRoute, string>>>;
-  /**
-   * When set, `/health/live` answers 503 if the event loop was blocked longer
-   * than this since the previous liveness probe (a stuck process, not a slow
-   * dependency). Off by default: answering at all proves the loop runs.
-   * @default undefined
-   */
-  readonly maxEventLoopDelayMs?: number;
-};
 
 /**
  * The events of a health object, on top of {@link ShutdownEvents}.
@@ -117,32 +41,6 @@ export type HealthEvents = ShutdownEvents & {
   /** `markReady()`, `markNotReady()` or a shutdown changed readiness. */
   readinessChange: (change: { readonly from: Readiness; readonly to: Readiness }) => void;
 };
-
-/**
- * A node / express handler: serves the probe routes, passes anything else to `next` (or answers 404).
- *
- * @example
- * ```ts
- * const handler: NodeHealthHandler = health.nodeHandler();
- * app.use("/health", handler); // express
- * ```
- */
-export type NodeHealthHandler = (
-  request: IncomingMessage & { readonly originalUrl?: string },
-  response: ServerResponse,
-  next?: (error?: unknown) => void,
-) => void;
-
-/**
- * A fetch-API handler (hono, Bun, Deno, Next.js route handlers). Unknown paths answer 404.
- *
- * @example
- * ```ts
- * const handler: FetchHealthHandler = health.fetchHandler();
- * app.get("/health/*", (c) => handler(c.req.raw)); // hono
- * ```
- */
-export type FetchHealthHandler = (request: Request) => Promise<Response>;
 
 /**
  * Health checks, the four probe routes and graceful shutdown for one service.
@@ -178,96 +76,12 @@ export type Health = {
   close(): void;
 };
 
-const routes: ReadonlyArray<ProbeRoute> = ["health", "live", "ready", "startup"];
-
-const HEALTH_KEYS = optionKeys<HealthOptions>({
-  checks: true,
-  timeoutMs: true,
-  cacheMs: true,
-  format: true,
-  details: true,
-  paths: true,
-  maxEventLoopDelayMs: true,
-});
-
-const CHECK_KEYS = optionKeys<CheckDefinition>({ check: true, critical: true, timeoutMs: true });
-
-/** @godaddy/terminus' and lightship's names. */
-const HEALTH_FOREIGN_KEYS = {
-  healthChecks: "use `checks`",
-  shutdownDelay: "pass `drainMs` to `health.gracefulShutdown()`",
-  beforeShutdown: "pass `drainMs` to `health.gracefulShutdown()`",
-  onSignal: "pass `cleanup` hooks to `health.gracefulShutdown()`",
-  signals: "pass `signals` to `health.gracefulShutdown()`",
-  timeout: "use `timeoutMs` (milliseconds)",
-};
-
-function normalizePath(path: string): string {
-  return path.length > 1 && path.endsWith("/") ? path.slice(0, -1) : path;
-}
-
-function normalizeChecks(
-  checks: Readonly<Record<string, Check>>,
-  timeoutMs: number,
-): NormalizedCheck[] {
-  if (typeof checks !== "object" || checks === null || Array.isArray(checks))
-    throw new TypeError("Expected `checks` to be an object of check functions");
-  return Object.entries(checks).map(([name, check]) => {
-    if (name === "server")
-      throw new TypeError("Expected `checks` not to use the name `server`, which is reserved");
-    if (typeof check === "function") return { name, run: check, critical: true, timeoutMs };
-    if (typeof check !== "object" || check === null)
-      throw new TypeError(`Expected \`checks.${name}\` to be a function or { check, critical }`);
-    assertKnownKeys(check, CHECK_KEYS, `createHealth() \`checks.${name}\``, {
-      fn: "use `check`",
-      run: "use `check`",
-      timeout: "use `timeoutMs` (milliseconds)",
-    });
-    assertFunction(check.check, `checks.${name}.check`);
-    assertBoolean(check.critical, `checks.${name}.critical`, true);
-    assertPositiveNumber(check.timeoutMs, `checks.${name}.timeoutMs`, true);
-    return {
-      name,
-      run: check.check,
-      critical: check.critical ?? true,
-      timeoutMs: check.timeoutMs ?? timeoutMs,
-    };
-  });
-}
-
-/**
- * The longest event-loop stall since the last read, from how late a 20 ms
- * interval fires. (perf_hooks' histogram drops the first sample after a
- * reset, which is exactly the stall a liveness probe needs to see.)
- */
-class LoopDelayMonitor {
-  static readonly intervalMs = 20;
-  #expected = performance.now() + LoopDelayMonitor.intervalMs;
-  #maxMs = 0;
-  readonly #timer = setInterval(() => {
-    const now = performance.now();
-    this.#maxMs = Math.max(this.#maxMs, now - this.#expected);
-    this.#expected = now + LoopDelayMonitor.intervalMs;
-  }, LoopDelayMonitor.intervalMs).unref();
-
-  /** The longest stall in ms since the previous call, counting one still in progress. */
-  takeMax(): number {
-    const current = Math.max(this.#maxMs, performance.now() - this.#expected);
-    this.#maxMs = 0;
-    return Math.round(Math.max(0, current) * 10) / 10;
-  }
-
-  stop(): void {
-    clearInterval(this.#timer);
-  }
-}
-
 class HealthImpl implements Health {
   readonly #checks: ReadonlyArray<NormalizedCheck>;
   readonly #cacheMs: number;
   readonly #format: HealthFormat;
   readonly #details: boolean;
-  readonly #routesByPath: ReadonlyMap<string, ProbeRoute>;
+  readonly #router: ProbeRouter;
   readonly #maxEventLoopDelayMs: number | undefined;
   readonly #loopDelay: LoopDelayMonitor | undefined;
   readonly #events = new Emitter<HealthEvents>();
@@ -282,38 +96,14 @@ class HealthImpl implements Health {
   #fetchHandler: FetchHealthHandler | undefined;
 
   constructor(options: HealthOptions | undefined) {
-    assertOptions(options);
-    assertKnownKeys(options, HEALTH_KEYS, "createHealth()", HEALTH_FOREIGN_KEYS);
-    const {
-      checks = {},
-      timeoutMs = 800,
-      cacheMs = 1000,
-      format = "json",
-      details = true,
-      paths = {},
-      maxEventLoopDelayMs,
-    } = options ?? {};
-    assertPositiveNumber(timeoutMs, "timeoutMs");
-    assertNonNegativeNumber(cacheMs, "cacheMs");
-    assertOneOf(format, "format", ["json", "health+json"] as const);
-    assertBoolean(details, "details");
-    assertOptions(paths, "paths");
-    assertKnownKeys(paths, routes, "createHealth() `paths`");
-    assertPositiveNumber(maxEventLoopDelayMs, "maxEventLoopDelayMs", true);
-    this.#checks = normalizeChecks(checks, timeoutMs);
-    this.#cacheMs = cacheMs;
-    this.#format = format;
-    this.#details = details;
-    const byPath = new Map<string, ProbeRoute>();
-    for (const route of routes) {
-      const path = paths[route] ?? (route === "health" ? "/health" : `/health/${route}`);
-      assertString(path, `paths.${route}`);
-      if (!path.startsWith("/")) throw new TypeError(`Expected \`paths.${route}\` to start with /`);
-      byPath.set(normalizePath(path), route);
-    }
-    this.#routesByPath = byPath;
-    this.#maxEventLoopDelayMs = maxEventLoopDelayMs;
-    if (maxEventLoopDelayMs !== undefined) {
+    const settings = readHealthOptions(options);
+    this.#checks = settings.checks;
+    this.#cacheMs = settings.cacheMs;
+    this.#format = settings.format;
+    this.#details = settings.details;
+    this.#router = settings.router;
+    this.#maxEventLoopDelayMs = settings.maxEventLoopDelayMs;
+    if (settings.maxEventLoopDelayMs !== undefined) {
       this.#loopDelay = new LoopDelayMonitor();
     }
   }
@@ -446,49 +236,15 @@ class HealthImpl implements Health {
     return renderProbe({ status, server, timestamp }, this.#format, this.#details);
   }
 
-  #route(url: string): ProbeRoute | undefined {
-    const query = url.indexOf("?");
-    return this.#routesByPath.get(normalizePath(query === -1 ? url : url.slice(0, query)));
-  }
-
   nodeHandler(): NodeHealthHandler {
-    this.#nodeHandler ??= (request, response, next) => {
-      const route = this.#route(request.originalUrl ?? request.url ?? "/");
-      if (route === undefined) {
-        if (next) next();
-        else sendNode(response, 404, "application/json", '{"error":"Not Found"}', false);
-        return;
-      }
-      const method = request.method ?? "GET";
-      if (method !== "GET" && method !== "HEAD") {
-        response.setHeader("allow", "GET, HEAD");
-        sendNode(response, 405, "application/json", '{"error":"Method Not Allowed"}', false);
-        return;
-      }
-      this.probe(route).then(
-        (answer) =>
-          sendNode(response, answer.statusCode, answer.contentType, answer.body, method === "HEAD"),
-        (error: unknown) => (next ? next(error) : response.destroy()),
-      );
-    };
+    this.#nodeHandler ??= createNodeHandler(this.#router, (route) => this.probe(route));
     return this.#nodeHandler;
   }
 
   fetchHandler(): FetchHealthHandler {
-    this.#fetchHandler ??= async (request) => {
-      const route = this.#route(new URL(request.url).pathname);
-      if (route === undefined) return Response.json({ error: "Not Found" }, { status: 404 });
-      if (request.method !== "GET" && request.method !== "HEAD")
-        return Response.json(
-          { error: "Method Not Allowed" },
-          { status: 405, headers: { allow: "GET, HEAD" } },
-        );
-      const answer = await this.probe(route, { signal: request.signal });
-      return new Response(request.method === "HEAD" ? null : answer.body, {
-        status: answer.statusCode,
-        headers: { "content-type": answer.contentType, "cache-control": "no-store" },
-      });
-    };
+    this.#fetchHandler ??= createFetchHandler(this.#router, (route, options) =>
+      this.probe(route, options),
+    );
     return this.#fetchHandler;
   }
 
@@ -513,21 +269,6 @@ class HealthImpl implements Health {
     this.#cached = undefined;
     this.#events.removeAllListeners();
   }
-}
-
-function sendNode(
-  response: ServerResponse,
-  statusCode: number,
-  contentType: string,
-  body: string,
-  head: boolean,
-): void {
-  response.writeHead(statusCode, {
-    "content-type": contentType,
-    "content-length": Buffer.byteLength(body),
-    "cache-control": "no-store",
-  });
-  response.end(head ? undefined : body);
 }
 
 /**

@@ -20,16 +20,11 @@ export type {
 } from "./checks.ts";
 export { HealthError, type HealthErrorCode } from "./errors.ts";
 export type { HealthFormat, ProbeResponse, Readiness } from "./format.ts";
-export {
-  createHealth,
-  type FetchHealthHandler,
-  type Health,
-  type HealthEvents,
-  type HealthOptions,
-  type NodeHealthHandler,
-  type ProbeRoute,
-} from "./health.ts";
+export { createHealth, type Health, type HealthEvents } from "./health.ts";
+export type { HealthOptions } from "./health-options.ts";
 export { type HttpCheckOptions, httpCheck } from "./http-check.ts";
+export type { FetchHealthHandler, NodeHealthHandler } from "./http-handlers.ts";
+export type { ProbeRoute } from "./probe-routes.ts";
 export { redactSecrets } from "./redact.ts";
 export type {
   CleanupHook,

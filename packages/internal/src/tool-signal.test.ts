@@ -63,6 +63,27 @@ describe("withToolSignal", () => {
     expect(nextExtra.signal).toBe(controller.signal);
   });
 
+  it("makes the signal and every other field own enumerable properties that survive a spread", () => {
+    const { source, controller } = countingSource();
+    const sendNotification = async () => {};
+    const extra = {
+      signal: new AbortController().signal,
+      _meta: { progressToken: 1 },
+      requestId: 4,
+      sendNotification,
+      authInfo: { token: "t", clientId: "c", scopes: [] },
+    };
+    const [, nextExtra] = withToolSignal([{}, extra], source) as [unknown, typeof extra];
+    const [nextCtx] = withToolSignal([{ mcpReq: { id: 2, signal: extra.signal } }], source) as [
+      { mcpReq: { id: number; signal: AbortSignal } },
+    ];
+    expect(Object.keys(nextExtra).sort()).toEqual(Object.keys(extra).sort());
+    expect({ ...nextExtra }).toEqual({ ...extra, signal: controller.signal });
+    expect({ ...nextExtra }.signal).toBe(controller.signal);
+    expect({ ...nextExtra }.sendNotification).toBe(sendNotification);
+    expect({ ...nextCtx.mcpReq }).toEqual({ id: 2, signal: controller.signal });
+  });
+
   it("reads the source's signal only when the handler reads it", () => {
     const { source } = countingSource();
     const [, extra] = withToolSignal(

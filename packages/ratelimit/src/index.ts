@@ -22,15 +22,13 @@ export {
 export {
   type ConsumeOptions,
   createRateLimiter,
-  type NodeMiddlewareOptions,
-  type NodeRateLimitMiddleware,
   type RateLimiter,
   type RateLimiterEvents,
-  type RateLimiterOptions,
   type RateLimitResult,
   type RateLimitStore,
-  type RedisClientLike,
 } from "./limiter.ts";
+export type { RateLimiterOptions, RedisClientLike } from "./limiter-options.ts";
+export type { NodeMiddlewareOptions, NodeRateLimitMiddleware } from "./node-middleware.ts";
 export { type RateLimitPolicyOptions, withRateLimit } from "./policy.ts";
 export {
   RATE_LIMIT_META_KEY,

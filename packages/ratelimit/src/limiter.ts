@@ -1,15 +1,7 @@
-import type { IncomingMessage, ServerResponse } from "node:http";
 import {
-  assertFunction,
   assertKnownKeys,
-  assertNonNegativeInteger,
-  assertOneOf,
-  assertOptions,
-  assertPositiveInteger,
-  assertPositiveNumber,
   assertString,
   Emitter,
-  type ForeignKeys,
   optionKeys,
   raceAbort,
   redactSecrets,
@@ -17,70 +9,18 @@ import {
 } from "@mcp-prod/internal";
 import { RateLimiterMemory, RateLimiterRedis, RateLimiterRes } from "rate-limiter-flexible";
 import { RateLimitClosedError, RateLimitExceededError, RateLimitStoreError } from "./errors.ts";
-import { rateLimitHeaders, writeRateLimitResponse } from "./http.ts";
+import {
+  assertCost,
+  type LimiterSettings,
+  type RateLimiterOptions,
+  readLimiterOptions,
+} from "./limiter-options.ts";
+import {
+  createNodeMiddleware,
+  type NodeMiddlewareOptions,
+  type NodeRateLimitMiddleware,
+} from "./node-middleware.ts";
 import { tracedConsume } from "./tracing.ts";
-
-/**
- * The part of an ioredis client (`Redis` or `Cluster`) the limiter relies on.
- * Typed structurally so the package's types do not need ioredis installed.
- */
-export type RedisClientLike = {
-  /** ioredis connection state; anything but `"ready"` sends calls to the fallback at once. */
-  readonly status: string;
-  defineCommand(name: string, definition: { numberOfKeys?: number; lua: string }): void;
-};
-
-export type RateLimiterOptions = {
-  /**
-   * Names the limiter in events and metrics (never the keys).
-   * @default "ratelimit"
-   */
-  readonly name?: string;
-  /** Calls (points) a key may spend per window. A positive integer. */
-  readonly points: number;
-  /** Length of the window in seconds, counted from a key's first call. A positive integer. */
-  readonly durationSeconds: number;
-  /**
-   * Once a key is over its limit, keep refusing it for this many seconds
-   * instead of only until the window ends. `0` turns blocking off.
-   * @default 0
-   */
-  readonly blockDurationSeconds?: number;
-  /**
-   * An ioredis client shared by every replica: the limit then holds across
-   * them. Without it counts live in this process's memory.
-   * @default undefined (memory store)
-   */
-  readonly redis?: RedisClientLike;
-  /**
-   * Prefix of the Redis keys. Limiters that share a prefix (and options)
-   * enforce one limit together.
-   * @default `mcp-prod:ratelimit:${name}`
-   */
-  readonly keyPrefix?: string;
-  /**
-   * What happens to a call while Redis is unreachable or slower than
-   * `storeTimeoutMs`. `"open"`: the call is counted by an in-memory limiter
-   * with the same options in this replica (so N replicas let through up to N
-   * times the limit until Redis is back). `"closed"`: the call is refused with
-   * a {@link RateLimitExceededError} whose `storeUnavailable` is true. Either
-   * way the store error is reported through the `error` event, never thrown.
-   * @default "open"
-   */
-  readonly onStoreError?: "open" | "closed";
-  /**
-   * How long a Redis call may take before the call is decided as if Redis
-   * were down (a paused or overloaded Redis must not stall tool calls).
-   * @default 500
-   */
-  readonly storeTimeoutMs?: number;
-  /**
-   * `retryAfterMs` given to refused calls while the store is down and
-   * `onStoreError` is `"closed"`.
-   * @default 1000
-   */
-  readonly storeUnavailableRetryAfterMs?: number;
-};
 
 /** Which store decided a call: the memory store, Redis, or the per-replica fallback while Redis was down. */
 export type RateLimitStore = "memory" | "redis" | "fallback";
@@ -117,30 +57,6 @@ export type ConsumeOptions = {
   readonly signal?: AbortSignal;
 };
 
-export type NodeMiddlewareOptions = {
-  /**
-   * The key of a request; `undefined` counts it under `"anonymous"`.
-   * @default the client's address (`request.socket.remoteAddress`)
-   */
-  readonly key?: (request: IncomingMessage) => string | undefined;
-  /**
-   * Points one request costs.
-   * @default 1
-   */
-  readonly cost?: number;
-};
-
-/**
- * Guards a Node HTTP handler (`http.createServer`, Express, Connect). It
- * resolves `true` when the request may go on (after calling `next()`, when
- * given); over the limit it answers 429 with `Retry-After` and resolves `false`.
- */
-export type NodeRateLimitMiddleware = (
-  request: IncomingMessage,
-  response: ServerResponse,
-  next?: (error?: unknown) => void,
-) => Promise<boolean>;
-
 export type RateLimiter = {
   readonly name: string;
   readonly points: number;
@@ -168,32 +84,6 @@ export type RateLimiter = {
 };
 
 /** The option names of {@link RateLimiterOptions}. */
-export const LIMITER_KEYS = optionKeys<RateLimiterOptions>({
-  name: true,
-  points: true,
-  durationSeconds: true,
-  blockDurationSeconds: true,
-  redis: true,
-  keyPrefix: true,
-  onStoreError: true,
-  storeTimeoutMs: true,
-  storeUnavailableRetryAfterMs: true,
-});
-
-/** rate-limiter-flexible's and express-rate-limit's names. */
-export const LIMITER_FOREIGN_KEYS: ForeignKeys = {
-  duration: "use `durationSeconds` (seconds)",
-  blockDuration: "use `blockDurationSeconds` (seconds)",
-  storeClient: "use `redis` (an ioredis client)",
-  insuranceLimiter:
-    'use `onStoreError: "open"` (the default: an in-memory limiter while Redis is down)',
-  inMemoryBlockOnConsumed: "use `blockDurationSeconds`",
-  windowMs: "use `durationSeconds` (seconds)",
-  max: "use `points`",
-  limit: "use `points`",
-  keyGenerator: "pass `key` to `withRateLimit()` or `nodeMiddleware()`",
-  capacity: "use `points` (a concurrency limit is @mcp-prod/bulkhead)",
-};
 
 /**
  * Creates a rate limiter on rate-limiter-flexible: in memory by default, in
@@ -221,59 +111,18 @@ export const LIMITER_FOREIGN_KEYS: ForeignKeys = {
  * ```
  */
 export function createRateLimiter(options: RateLimiterOptions): RateLimiter {
-  assertOptions(options);
-  if (options === undefined)
-    throw new TypeError("Expected `options` to be an object, got undefined");
-  assertKnownKeys(options, LIMITER_KEYS, "createRateLimiter()", LIMITER_FOREIGN_KEYS);
-  const {
-    name = "ratelimit",
-    points,
-    durationSeconds,
-    blockDurationSeconds = 0,
-    redis,
-    keyPrefix = `mcp-prod:ratelimit:${name}`,
-    onStoreError = "open",
-    storeTimeoutMs = 500,
-    storeUnavailableRetryAfterMs = 1000,
-  } = options;
-  assertString(name, "name");
-  assertPositiveInteger(points, "points");
-  assertPositiveInteger(durationSeconds, "durationSeconds");
-  assertNonNegativeInteger(blockDurationSeconds, "blockDurationSeconds");
-  if (redis !== undefined && (typeof redis !== "object" || redis === null || !("status" in redis)))
-    throw new TypeError(
-      `Expected \`redis\` to be an ioredis client, got ${redis === null ? "null" : typeof redis}`,
-    );
-  assertString(keyPrefix, "keyPrefix");
-  assertOneOf(onStoreError, "onStoreError", ["open", "closed"] as const);
-  assertPositiveNumber(storeTimeoutMs, "storeTimeoutMs");
-  assertPositiveNumber(storeUnavailableRetryAfterMs, "storeUnavailableRetryAfterMs");
-  return new Limiter({
-    name,
-    points,
-    durationSeconds,
-    blockDurationSeconds,
-    redis,
-    keyPrefix,
-    onStoreError,
-    storeTimeoutMs,
-    storeUnavailableRetryAfterMs,
-  });
+  return new Limiter(readLimiterOptions(options));
 }
 
 const CONSUME_KEYS: ReadonlySet<string> = new Set(
   optionKeys<ConsumeOptions>({ cost: true, signal: true }),
 );
 
-type ResolvedOptions = Required<Omit<RateLimiterOptions, "redis">> & {
-  readonly redis: RedisClientLike | undefined;
-};
-
 class Limiter implements RateLimiter {
   readonly name: string;
   readonly points: number;
   readonly durationSeconds: number;
-  #options: ResolvedOptions;
+  #options: LimiterSettings;
   #events = new Emitter<RateLimiterEvents>();
   /** Counts in this process: the store without Redis, the per-replica fallback with it. */
   #memory: RateLimiterMemory;
@@ -282,7 +131,7 @@ class Limiter implements RateLimiter {
   #sawRedisReady = false;
   #closed = false;
 
-  constructor(options: ResolvedOptions) {
+  constructor(options: LimiterSettings) {
     this.name = options.name;
     this.points = options.points;
     this.durationSeconds = options.durationSeconds;
@@ -433,34 +282,7 @@ class Limiter implements RateLimiter {
 
   nodeMiddleware(options: NodeMiddlewareOptions = {}): NodeRateLimitMiddleware {
     if (this.#closed) throw new RateLimitClosedError();
-    assertOptions(options);
-    assertKnownKeys(options, ["key", "cost"], "limiter.nodeMiddleware()", {
-      keyGenerator: "use `key`",
-    });
-    const { key: keyOf = defaultRequestKey, cost = 1 } = options;
-    assertFunction(keyOf, "key");
-    assertCost(cost, this.points);
-    return async (request, response, next) => {
-      let result: RateLimitResult;
-      try {
-        result = await this.consume(keyOf(request) ?? "anonymous", { cost });
-      } catch (error) {
-        if (RateLimitExceededError.isInstance(error)) {
-          writeRateLimitResponse(response, error);
-          return false;
-        }
-        if (!next) throw error;
-        next(error);
-        return false;
-      }
-      if (!response.headersSent) {
-        for (const [header, value] of Object.entries(rateLimitHeaders(result))) {
-          response.setHeader(header, value);
-        }
-      }
-      next?.();
-      return true;
-    };
+    return createNodeMiddleware(this, options);
   }
 
   on<Name extends keyof RateLimiterEvents>(
@@ -481,17 +303,4 @@ class Limiter implements RateLimiter {
     this.#redis = undefined;
     this.#events.removeAllListeners();
   }
-}
-
-/** A cost above `points` could never be allowed: refused as a programming error, not "retry later". */
-export function assertCost(cost: unknown, points: number): void {
-  assertPositiveInteger(cost, "cost");
-  if ((cost as number) > points)
-    throw new TypeError(
-      `Expected \`cost\` to be at most the limiter's \`points\` (${points}), got ${cost as number}: such a call could never be allowed`,
-    );
-}
-
-function defaultRequestKey(request: IncomingMessage): string | undefined {
-  return request.socket.remoteAddress;
 }

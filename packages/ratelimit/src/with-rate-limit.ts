@@ -14,15 +14,13 @@ import {
   withResultMeta,
 } from "@mcp-prod/internal";
 import { RateLimitExceededError } from "./errors.ts";
+import { createRateLimiter, type RateLimiter, type RateLimitStore } from "./limiter.ts";
 import {
   assertCost,
-  createRateLimiter,
   LIMITER_FOREIGN_KEYS,
   LIMITER_KEYS,
-  type RateLimiter,
   type RateLimiterOptions,
-  type RateLimitStore,
-} from "./limiter.ts";
+} from "./limiter-options.ts";
 
 /** The `_meta` key under which `withRateLimit` marks the results it returns. */
 export const RATE_LIMIT_META_KEY = "mcp-prod/ratelimit";

@@ -11,6 +11,7 @@ export {
   injectTraceContext,
   traceClientCall,
 } from "./client-tracing.ts";
+export type { ErrorContext, ErrorReporter } from "./error-reporter.ts";
 export { TelemetryError, type TelemetryErrorCode } from "./errors.ts";
 export {
   type CreateLoggerOptions,
@@ -29,19 +30,13 @@ export type {
   ObservedRateLimiter,
   PoolEvents,
   RateLimiterEvents,
-} from "./observers.ts";
+} from "./observed-contracts.ts";
 export { INSTRUMENTATION_SCOPE, MCP_DURATION_BUCKETS } from "./otel-metrics.ts";
 export { isDegraded } from "./outcomes.ts";
 export { type SentryLike, type SentryReporterOptions, sentryReporter } from "./sentry.ts";
-export {
-  createTelemetry,
-  DEFAULT_DURATION_BUCKETS,
-  type ErrorContext,
-  type ErrorReporter,
-  type Telemetry,
-  type TelemetryOptions,
-  type ToolCallStatus,
-} from "./telemetry.ts";
+export { createTelemetry, type Telemetry } from "./telemetry.ts";
+export { DEFAULT_DURATION_BUCKETS, type TelemetryOptions } from "./telemetry-options.ts";
+export type { ToolCallStatus } from "./tool-call-status.ts";
 export type { NetworkTransport } from "./trace-context.ts";
 export {
   type McpServerMethod,

@@ -2,7 +2,12 @@ import { EventEmitter } from "node:events";
 import { Emitter } from "@mcp-prod/internal";
 import { describe, expect, it } from "vitest";
 import { TelemetryError } from "./errors.ts";
-import type { BreakerEvents, CacheEvents, PoolEvents, RateLimiterEvents } from "./observers.ts";
+import type {
+  BreakerEvents,
+  CacheEvents,
+  PoolEvents,
+  RateLimiterEvents,
+} from "./observed-contracts.ts";
 import { createTelemetry } from "./telemetry.ts";
 import { parseExposition, sampleValue, seriesValue } from "./test-utils.ts";
 

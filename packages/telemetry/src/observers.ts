@@ -1,143 +1,30 @@
 import { assertFunction, assertOptions, assertString } from "@mcp-prod/internal";
-import { Counter, Gauge, Histogram, type Registry } from "prom-client";
+import type { Registry } from "prom-client";
 import { TelemetryError } from "./errors.ts";
 import { boundedLabel, knownLabel } from "./labels.ts";
+import {
+  BREAKER_STATES,
+  createBreakerMetrics,
+  createCacheMetrics,
+  createLimiterMetrics,
+  createPoolMetrics,
+} from "./metric-families.ts";
+import type {
+  AnyListener,
+  BreakerEvents,
+  CacheEvents,
+  Observable,
+  ObservedBreaker,
+  ObservedCache,
+  ObservedPool,
+  ObservedRateLimiter,
+  PoolEvents,
+  RateLimiterEvents,
+} from "./observed-contracts.ts";
 import { addSpanEvent } from "./span-events.ts";
 
-/**
- * Anything with the mcp-prod event shape: `on(event, listener)` returning the
- * function that removes the listener (an `off(event, listener)` method works too).
- *
- * @example
- * ```ts
- * const events = new EventEmitter();
- * telemetry.observeRateLimiter(Object.assign(events, { name: "legacy" }));
- * ```
- */
-export type Observable<Events extends Record<string, AnyListener>> = {
-  readonly name: string;
-  // Listeners are typed loosely on purpose: an emitter with more events than
-  // telemetry reads, or narrower payloads (`tier: "l1" | "l2"`), still fits.
-  on(event: keyof Events & string, listener: AnyListener): unknown;
-  off?(event: keyof Events & string, listener: AnyListener): unknown;
-};
-
-// biome-ignore lint/suspicious/noExplicitAny: any listener shape fits an emitter's on(), see Observable
-type AnyListener = (...args: any[]) => void;
-
-/**
- * The breaker events telemetry listens to, as `@mcp-prod/breaker` emits them.
- *
- * @example
- * ```ts
- * breaker.on("stateChange", ({ from, to }) => console.log(`${from} → ${to}`));
- * ```
- */
-export type BreakerEvents = {
-  stateChange: (change: { readonly from: string; readonly to: string }) => void;
-  success: (latencyMs: number) => void;
-  failure: (error: unknown, latencyMs: number) => void;
-  timeout: (latencyMs: number) => void;
-  reject: () => void;
-};
-
-/**
- * A circuit breaker as telemetry sees it: `@mcp-prod/breaker`'s, or any object
- * of the same shape. Telemetry never imports the breaker package.
- *
- * @example
- * ```ts
- * const stop = telemetry.observeBreaker(createBreaker(fetchForecast, { name: "forecast-api" }));
- * ```
- */
-export type ObservedBreaker = Observable<BreakerEvents> & {
-  stats(): { readonly state: string };
-};
-
-/**
- * The cache events telemetry listens to, as `@mcp-prod/cache` emits them.
- *
- * @example
- * ```ts
- * cache.on("hit", ({ tier }) => console.log(`hit in ${tier}`));
- * ```
- */
-export type CacheEvents = {
-  hit: (event: { readonly key: string; readonly tier: string }) => void;
-  miss: (event: { readonly key: string; readonly tier: string }) => void;
-  stale: (event: { readonly key: string }) => void;
-  error: (event: { readonly operation: string; readonly error: unknown }) => void;
-};
-
-/**
- * A two-tier cache as telemetry sees it (`@mcp-prod/cache`'s shape).
- *
- * @example
- * ```ts
- * telemetry.observeCache(createCache({ name: "users", redis }));
- * ```
- */
-export type ObservedCache = Observable<CacheEvents>;
-
-/**
- * The pool events telemetry listens to, as `@mcp-prod/pool` emits them.
- *
- * @example
- * ```ts
- * pool.on("acquire", ({ waitMs }) => console.log(`waited ${waitMs} ms`));
- * ```
- */
-export type PoolEvents = {
-  acquire: (event: { readonly waitMs: number }) => void;
-  error: (error: unknown) => void;
-  leak: (event: { readonly checkedOutMs: number; readonly stack?: string | undefined }) => void;
-};
-
-/**
- * A connection pool as telemetry sees it (`@mcp-prod/pool`'s shape).
- *
- * @example
- * ```ts
- * telemetry.observePool(createPool({ connectionString: process.env.DATABASE_URL, name: "primary" }));
- * ```
- */
-export type ObservedPool = Observable<PoolEvents> & {
-  stats(): {
-    readonly total: number;
-    readonly idle: number;
-    readonly waiting: number;
-    readonly max: number;
-  };
-};
-
-/**
- * The rate-limiter events telemetry listens to, as `@mcp-prod/ratelimit` emits them.
- *
- * @example
- * ```ts
- * limiter.on("limited", ({ retryAfterMs }) => console.log(`retry in ${retryAfterMs} ms`));
- * ```
- */
-export type RateLimiterEvents = {
-  limited: (event: { readonly key: string; readonly retryAfterMs: number }) => void;
-  error: (event: { readonly error: unknown }) => void;
-};
-
-/**
- * A rate limiter as telemetry sees it (`@mcp-prod/ratelimit`'s shape).
- *
- * @example
- * ```ts
- * telemetry.observeRateLimiter(createRateLimiter({ name: "tools", points: 30, durationSeconds: 60 }));
- * ```
- */
-export type ObservedRateLimiter = Observable<RateLimiterEvents>;
-
-const BREAKER_STATES = ["closed", "open", "halfOpen"] as const;
 const BREAKER_STATE_SET: ReadonlySet<string> = new Set(BREAKER_STATES);
 const CACHE_TIERS: ReadonlySet<string> = new Set(["l1", "l2"]);
-/** Pool acquire waits: sub-millisecond for a warm pool up to the seconds of an exhausted one. */
-const ACQUIRE_BUCKETS = [0.001, 0.005, 0.01, 0.05, 0.1, 0.5, 1, 5];
 
 type Kind = "breaker" | "cache" | "pool" | "limiter";
 
@@ -313,34 +200,6 @@ export class Observers {
   }
 }
 
-/**
- * Runs a prom-client metric constructor, turning the registry's duplicate-name
- * error into a `TelemetryError` that says what to do about it.
- */
-export function registerMetric<M>(create: () => M): M {
-  try {
-    return create();
-  } catch (error) {
-    if (error instanceof Error && /already been registered/.test(error.message)) {
-      throw new TelemetryError(
-        "ETELEMETRY_METRIC_CONFLICT",
-        `${error.message}: each registry takes one telemetry; pass a new prom-client Registry or share the telemetry`,
-        { cause: error },
-      );
-    }
-    throw error;
-  }
-}
-
-/** A broken `stats()` must not fail the whole scrape: that object's gauges are skipped instead. */
-function readStats<S>(target: { stats(): S }): S | undefined {
-  try {
-    return target.stats();
-  } catch {
-    return undefined;
-  }
-}
-
 /** The `listen(event, listener)` of one observed object, returning the remover whatever its `on` returns. */
 function listenTo<Events extends Record<string, AnyListener>>(target: Observable<Events>) {
   return <Name extends keyof Events & string>(
@@ -352,149 +211,5 @@ function listenTo<Events extends Record<string, AnyListener>>(target: Observable
     return () => {
       target.off?.(event, listener as AnyListener);
     };
-  };
-}
-
-function counter<L extends string>(
-  registry: Registry,
-  name: string,
-  help: string,
-  labelNames: readonly L[],
-): Counter<L> {
-  return registerMetric(() => new Counter({ name, help, labelNames, registers: [registry] }));
-}
-
-function createBreakerMetrics(registry: Registry, breakers: ReadonlyMap<string, ObservedBreaker>) {
-  registerMetric(
-    () =>
-      new Gauge({
-        name: "mcp_breaker_state",
-        help: "Circuit breaker state: 1 for the state the breaker is in, 0 for the others",
-        labelNames: ["breaker", "state"],
-        registers: [registry],
-        collect() {
-          this.reset();
-          for (const [name, breaker] of breakers) {
-            const current = readStats(breaker)?.state;
-            if (current === undefined) continue;
-            for (const state of BREAKER_STATES)
-              this.set({ breaker: name, state }, current === state ? 1 : 0);
-          }
-        },
-      }),
-  );
-  return {
-    transitions: counter(
-      registry,
-      "mcp_breaker_transitions_total",
-      "Circuit breaker state transitions",
-      ["breaker", "from", "to"],
-    ),
-    calls: counter(
-      registry,
-      "mcp_breaker_calls_total",
-      "Calls that went through the circuit breaker, by result",
-      ["breaker", "result"],
-    ),
-    rejects: counter(
-      registry,
-      "mcp_breaker_rejects_total",
-      "Calls rejected without running because the circuit breaker was open",
-      ["breaker"],
-    ),
-    timeouts: counter(
-      registry,
-      "mcp_breaker_timeouts_total",
-      "Calls the circuit breaker timed out",
-      ["breaker"],
-    ),
-  };
-}
-
-function createCacheMetrics(registry: Registry) {
-  return {
-    hits: counter(registry, "mcp_cache_hits_total", "Cache hits by tier (l1 in memory, l2 Redis)", [
-      "cache",
-      "tier",
-    ]),
-    misses: counter(
-      registry,
-      "mcp_cache_misses_total",
-      "Cache misses by tier (l1 in memory, l2 Redis)",
-      ["cache", "tier"],
-    ),
-    stale: counter(
-      registry,
-      "mcp_cache_stale_served_total",
-      "Stale values served while the source was slow or failing",
-      ["cache"],
-    ),
-    errors: counter(
-      registry,
-      "mcp_cache_errors_total",
-      "Cache backend (Redis) errors by operation",
-      ["cache", "operation"],
-    ),
-  };
-}
-
-type PoolStats = ReturnType<ObservedPool["stats"]>;
-
-function createPoolMetrics(registry: Registry, pools: ReadonlyMap<string, ObservedPool>) {
-  const statGauge = (name: string, help: string, read: (stats: PoolStats) => number) =>
-    registerMetric(
-      () =>
-        new Gauge({
-          name,
-          help,
-          labelNames: ["pool"],
-          registers: [registry],
-          collect() {
-            this.reset();
-            for (const [pool, target] of pools) {
-              const stats = readStats(target);
-              const value = stats ? read(stats) : undefined;
-              if (typeof value === "number" && Number.isFinite(value)) this.set({ pool }, value);
-            }
-          },
-        }),
-    );
-  statGauge("mcp_pool_connections", "Open connections in the pool", (stats) => stats.total);
-  statGauge("mcp_pool_idle_connections", "Idle connections in the pool", (stats) => stats.idle);
-  statGauge(
-    "mcp_pool_waiting_requests",
-    "Callers waiting for a connection",
-    (stats) => stats.waiting,
-  );
-  statGauge("mcp_pool_max_connections", "Configured pool size", (stats) => stats.max);
-  return {
-    acquire: registerMetric(
-      () =>
-        new Histogram({
-          name: "mcp_pool_acquire_seconds",
-          help: "Time spent waiting to acquire a connection",
-          labelNames: ["pool"],
-          buckets: ACQUIRE_BUCKETS,
-          registers: [registry],
-        }),
-    ),
-    errors: counter(registry, "mcp_pool_errors_total", "Pool connection errors", ["pool"]),
-    leaks: counter(
-      registry,
-      "mcp_pool_leaks_total",
-      "Connections held past the leak-detection threshold",
-      ["pool"],
-    ),
-  };
-}
-
-function createLimiterMetrics(registry: Registry) {
-  return {
-    limited: counter(registry, "mcp_ratelimit_limited_total", "Calls refused by the rate limiter", [
-      "limiter",
-    ]),
-    errors: counter(registry, "mcp_ratelimit_errors_total", "Rate limiter backend errors", [
-      "limiter",
-    ]),
   };
 }

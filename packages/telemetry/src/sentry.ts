@@ -1,5 +1,5 @@
 import { assertBoolean, assertKnownKeys, assertOptions } from "@mcp-prod/internal";
-import type { ErrorReporter } from "./telemetry.ts";
+import type { ErrorReporter } from "./error-reporter.ts";
 
 /**
  * The part of `@sentry/node` the reporter uses: pass the module itself

@@ -4,7 +4,7 @@ import type { CallToolResult } from "@modelcontextprotocol/sdk/types.js";
 import * as Sentry from "@sentry/node";
 import { describe, expectTypeOf, it } from "vitest";
 import { z } from "zod";
-import type { BreakerEvents } from "./observers.ts";
+import type { BreakerEvents } from "./observed-contracts.ts";
 import { type SentryLike, sentryReporter } from "./sentry.ts";
 import { createTelemetry } from "./telemetry.ts";
 

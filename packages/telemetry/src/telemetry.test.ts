@@ -2,8 +2,9 @@ import { waitFor } from "@mcp-prod/testkit";
 import { Registry } from "prom-client";
 import { afterEach, describe, expect, it } from "vitest";
 import { z } from "zod";
+import type { ErrorContext } from "./error-reporter.ts";
 import { TelemetryError } from "./errors.ts";
-import { createTelemetry, type ErrorContext } from "./telemetry.ts";
+import { createTelemetry } from "./telemetry.ts";
 import { connectPair, newServer, seriesValue } from "./test-utils.ts";
 
 const cleanup: Array<() => Promise<unknown> | unknown> = [];

@@ -1,207 +1,33 @@
 import {
-  assertBoolean,
   assertFunction,
-  assertKnownKeys,
-  assertOneOf,
-  assertOptions,
   assertString,
   errorType,
-  isToolResult,
   onAbort,
-  optionKeys,
   readToolCall,
   type ToolCall,
   type ToolHandler,
 } from "@mcp-prod/internal";
-import type { Level, Logger } from "pino";
-import { Counter, collectDefaultMetrics, Histogram, Registry } from "prom-client";
+import { Counter, collectDefaultMetrics, Histogram, type Registry } from "prom-client";
+import { readIdentity } from "./call-identity.ts";
+import { warnReporterFailure } from "./error-reporter.ts";
 import { TelemetryError } from "./errors.ts";
 import { argumentRedactPaths, REDACTED, serializeError } from "./logger.ts";
+import { registerMetric } from "./metric-families.ts";
 import {
   type MetricsHandler,
   type MetricsHandlerOptions,
   metricsHandler,
 } from "./metrics-handler.ts";
-import {
-  type ObservedBreaker,
-  type ObservedCache,
-  type ObservedPool,
-  type ObservedRateLimiter,
-  Observers,
-  registerMetric,
-} from "./observers.ts";
-import { isDegraded } from "./outcomes.ts";
+import type {
+  ObservedBreaker,
+  ObservedCache,
+  ObservedPool,
+  ObservedRateLimiter,
+} from "./observed-contracts.ts";
+import { Observers } from "./observers.ts";
+import { readTelemetryOptions, type TelemetryOptions } from "./telemetry-options.ts";
+import { STATUS_MESSAGES, statusOf, type ToolCallStatus } from "./tool-call-status.ts";
 import { isErrorResult, serverOperations, toolIdentity } from "./tracing.ts";
-
-/**
- * How a tool call ended: `error` covers a thrown error and an `isError` result
- * alike, except refusals: `limited` for a result a rate limiter produced
- * (`_meta["mcp-prod/ratelimit"]`), `rejected` for one an open breaker or a full
- * bulkhead produced (`_meta["mcp-prod/breaker"].open`,
- * `_meta["mcp-prod/bulkhead"].rejected`), so an abusive client does not inflate
- * error rates; `degraded` is a result a fallback served
- * (`_meta["mcp-prod/fallback"].degraded`).
- *
- * @example
- * ```ts
- * // mcp_tool_calls_total{tool="search_users",status="cancelled"}
- * const statuses: ToolCallStatus[] = ["success", "error", "cancelled", "limited", "rejected"];
- * ```
- */
-export type ToolCallStatus =
-  | "success"
-  | "degraded"
-  | "error"
-  | "cancelled"
-  | "limited"
-  | "rejected";
-
-/**
- * What an error reporter is told besides the error itself.
- *
- * @example
- * ```ts
- * createTelemetry({
- *   serviceName: "analytics-mcp",
- *   onError: (error, { tool, requestId }) => alerts.notify({ error, tool, requestId }),
- * });
- * ```
- */
-export type ErrorContext = {
-  /** The tool whose handler threw. */
-  readonly tool: string;
-  /** The call's arguments as the handler received them (`undefined` for a tool without an input schema). */
-  readonly args: unknown;
-  /** The telemetry's `serviceName`. */
-  readonly service: string;
-  /** The JSON-RPC request id, when the SDK gives one. */
-  readonly requestId: string | number | undefined;
-  /** The MCP session id, on transports that have sessions. */
-  readonly sessionId: string | undefined;
-};
-
-/**
- * Called once for each error a tool handler throws (not for `isError` results
- * the handler chose to return, nor for cancelled calls). Whatever it throws or
- * rejects with becomes a process warning; the tool call is never affected.
- *
- * @example
- * ```ts
- * const onError: ErrorReporter = (error, { tool }) => errorTracker.capture(error, { tool });
- * ```
- */
-export type ErrorReporter = (error: unknown, context: ErrorContext) => unknown;
-
-/**
- * The default buckets of `mcp_tool_duration_seconds`: 10 ms to 5 s.
- *
- * @example
- * ```ts
- * createTelemetry({ serviceName: "svc", buckets: [...DEFAULT_DURATION_BUCKETS, 30] });
- * ```
- */
-export const DEFAULT_DURATION_BUCKETS: readonly number[] = Object.freeze([
-  0.01, 0.05, 0.1, 0.5, 1, 5,
-]);
-
-const LEVELS = ["trace", "debug", "info", "warn", "error", "fatal"] as const;
-
-/**
- * Options of {@link createTelemetry}.
- *
- * @example
- * ```ts
- * const options: TelemetryOptions = { serviceName: "analytics-mcp", logArgs: true, redact: ["email"] };
- * ```
- */
-export type TelemetryOptions = {
-  /** The service's name: a `service` field on every log line and in the error reporter's context. */
-  readonly serviceName: string;
-  /**
-   * A pino logger for one `tool_called` line per call; without one nothing is logged.
-   * {@link createLogger} builds one (JSON lines, ISO time, level labels).
-   * @default undefined
-   */
-  readonly logger?: Logger | undefined;
-  /**
-   * The prom-client registry the metrics go to; one telemetry per registry.
-   * @default a new `Registry`
-   */
-  readonly registry?: Registry | undefined;
-  /**
-   * Reports errors thrown by tool handlers; {@link sentryReporter} adapts `@sentry/node`.
-   * @default undefined
-   */
-  readonly onError?: ErrorReporter | undefined;
-  /**
-   * `false` makes `wrap` return the handler itself and the observers do nothing:
-   * no work at all on the call path.
-   * @default true
-   */
-  readonly enabled?: boolean | undefined;
-  /**
-   * Buckets of `mcp_tool_duration_seconds`, in seconds.
-   * @default [0.01, 0.05, 0.1, 0.5, 1, 5]
-   */
-  readonly buckets?: readonly number[] | undefined;
-  /**
-   * Also register prom-client's default process metrics (CPU, memory, event loop lag, GC).
-   * @default false
-   */
-  readonly defaultMetrics?: boolean | undefined;
-  /**
-   * Log each call's arguments under `args`, with the secret fields and
-   * {@link TelemetryOptions.redact} fields replaced by `"[Redacted]"` (pino's `redact`).
-   * @default false
-   */
-  readonly logArgs?: boolean | undefined;
-  /**
-   * Further argument fields to redact when `logArgs` is on, as pino paths
-   * relative to the arguments (`"email"`, `"user.ssn"`, `"items[*].card"`).
-   * @default []
-   */
-  readonly redact?: readonly string[] | undefined;
-  /**
-   * Level of the line for a successful or cancelled call.
-   * @default "info"
-   */
-  readonly logLevel?: Level | undefined;
-  /**
-   * Level of the line for a failed call.
-   * @default "error"
-   */
-  readonly errorLogLevel?: Level | undefined;
-  /**
-   * Also trace each call on the OpenTelemetry MCP conventions ({@link traceTool}):
-   * a SERVER span and `mcp.server.operation.duration`, through `@opentelemetry/api`
-   * when an SDK is registered; nothing happens without one.
-   * @default true
-   */
-  readonly tracing?: boolean | undefined;
-};
-
-const TELEMETRY_KEYS = optionKeys<TelemetryOptions>({
-  serviceName: true,
-  logger: true,
-  registry: true,
-  onError: true,
-  enabled: true,
-  buckets: true,
-  defaultMetrics: true,
-  logArgs: true,
-  redact: true,
-  logLevel: true,
-  errorLogLevel: true,
-  tracing: true,
-});
-
-const TELEMETRY_FOREIGN_KEYS = {
-  name: "use `serviceName`",
-  service: "use `serviceName`",
-  register: "use `registry` (a prom-client Registry)",
-  prefix: "not supported: metric names are fixed so dashboards work unchanged",
-  collectDefaultMetrics: "use `defaultMetrics: true`",
-};
 
 /**
  * The metrics, log lines and error reports of one MCP server.
@@ -269,39 +95,8 @@ export type Telemetry = {
  * ```
  */
 export function createTelemetry(options: TelemetryOptions): Telemetry {
-  assertOptions(options);
-  if (options === undefined)
-    throw new TypeError("Expected `options` to be an object, got undefined");
-  assertKnownKeys(options, TELEMETRY_KEYS, "createTelemetry()", TELEMETRY_FOREIGN_KEYS);
-  const {
-    serviceName,
-    logger,
-    registry = new Registry(),
-    onError,
-    enabled = true,
-    buckets = DEFAULT_DURATION_BUCKETS,
-    defaultMetrics = false,
-    logArgs = false,
-    redact = [],
-    logLevel = "info",
-    errorLogLevel = "error",
-    tracing = true,
-  } = options;
-  assertString(serviceName, "serviceName");
-  if (logger !== undefined && (typeof logger !== "object" || typeof logger?.child !== "function"))
-    throw new TypeError("Expected `logger` to be a pino logger");
-  if (typeof (registry as { metrics?: unknown } | null)?.metrics !== "function")
-    throw new TypeError("Expected `registry` to be a prom-client Registry");
-  assertFunction(onError, "onError", true);
-  assertBoolean(enabled, "enabled");
-  assertBoolean(defaultMetrics, "defaultMetrics");
-  assertBoolean(logArgs, "logArgs");
-  assertBoolean(tracing, "tracing");
-  assertOneOf(logLevel, "logLevel", LEVELS);
-  assertOneOf(errorLogLevel, "errorLogLevel", LEVELS);
-  assertBuckets(buckets);
-  if (!Array.isArray(redact) || !redact.every((path) => typeof path === "string" && path !== ""))
-    throw new TypeError("Expected `redact` to be an array of non-empty strings");
+  const settings = readTelemetryOptions(options);
+  const { serviceName, registry, enabled, logArgs, onError } = settings;
 
   const calls = registerMetric(
     () =>
@@ -318,15 +113,15 @@ export function createTelemetry(options: TelemetryOptions): Telemetry {
         name: "mcp_tool_duration_seconds",
         help: "Tool execution duration",
         labelNames: ["tool"],
-        buckets: [...buckets],
+        buckets: [...settings.buckets],
         registers: [registry],
       }),
   );
-  if (defaultMetrics) registerMetric(() => collectDefaultMetrics({ register: registry }));
+  if (settings.defaultMetrics) registerMetric(() => collectDefaultMetrics({ register: registry }));
 
-  const log = logger?.child(
+  const log = settings.logger?.child(
     { service: serviceName },
-    logArgs ? { redact: { paths: argumentRedactPaths(redact), censor: REDACTED } } : {},
+    logArgs ? { redact: { paths: argumentRedactPaths(settings.redact), censor: REDACTED } } : {},
   );
   const observers = new Observers(registry);
   const ignore = () => noop;
@@ -367,7 +162,7 @@ export function createTelemetry(options: TelemetryOptions): Telemetry {
       const elapsedMs = performance.now() - startedAt;
       counters[status].inc();
       timing.observe(elapsedMs / 1000);
-      const level = status === "error" ? errorLogLevel : logLevel;
+      const level = status === "error" ? settings.errorLogLevel : settings.logLevel;
       if (log?.isLevelEnabled(level)) {
         log[level](
           {
@@ -379,7 +174,7 @@ export function createTelemetry(options: TelemetryOptions): Telemetry {
             ...(logArgs ? { args: call.args } : {}),
             ...(error !== undefined ? { err: serializeError(error) } : {}),
           },
-          MESSAGES[status],
+          STATUS_MESSAGES[status],
         );
       }
     };
@@ -395,13 +190,13 @@ export function createTelemetry(options: TelemetryOptions): Telemetry {
           requestId,
           sessionId,
         });
-        if (pending instanceof Promise) pending.catch(warn);
+        if (pending instanceof Promise) pending.catch(warnReporterFailure);
       } catch (reporterError) {
-        warn(reporterError);
+        warnReporterFailure(reporterError);
       }
     };
 
-    const operations = tracing
+    const operations = settings.tracing
       ? serverOperations("tools/call", tool, toolIdentity(tool), undefined)
       : undefined;
     const invoke = handler as unknown as (this: unknown, ...params: unknown[]) => unknown;
@@ -460,74 +255,6 @@ export function createTelemetry(options: TelemetryOptions): Telemetry {
       observers.close();
     },
   };
-}
-
-const MESSAGES: Record<ToolCallStatus, string> = {
-  success: "Tool execution completed",
-  degraded: "Tool execution degraded: a fallback answered",
-  error: "Tool execution failed",
-  cancelled: "Tool execution cancelled",
-  limited: "Tool call refused by a rate limit",
-  rejected: "Tool call refused by an open circuit breaker or a full bulkhead",
-};
-
-/** A result's status, from the `_meta` keys mcp-prod's wrappers mark their answers with. */
-function statusOf(result: unknown): ToolCallStatus {
-  if (!isToolResult(result)) return "success";
-  if (result.isError !== true) return isDegraded(result) ? "degraded" : "success";
-  const meta = (result as { _meta?: Record<string, unknown> })._meta;
-  if ((meta?.["mcp-prod/ratelimit"] as { limited?: unknown } | undefined)?.limited === true)
-    return "limited";
-  if (
-    (meta?.["mcp-prod/breaker"] as { open?: unknown } | undefined)?.open === true ||
-    (meta?.["mcp-prod/bulkhead"] as { rejected?: unknown } | undefined)?.rejected === true
-  )
-    return "rejected";
-  return "error";
-}
-
-/** Who made the call, from the SDK's `extra` (1.x) or `ctx` (2.x); never the arguments. */
-function readIdentity(extra: Record<string, unknown> | undefined): {
-  requestId: string | number | undefined;
-  sessionId: string | undefined;
-  clientId: string | undefined;
-} {
-  if (!extra) return { requestId: undefined, sessionId: undefined, clientId: undefined };
-  const request = extra.mcpReq as { id?: unknown } | undefined;
-  const requestId = idOf(extra.requestId) ?? idOf(request?.id);
-  const sessionId = typeof extra.sessionId === "string" ? extra.sessionId : undefined;
-  const auth = extra.authInfo as { clientId?: unknown } | undefined;
-  const clientId = typeof auth?.clientId === "string" ? auth.clientId : undefined;
-  return { requestId, sessionId, clientId };
-}
-
-function idOf(value: unknown): string | number | undefined {
-  return typeof value === "string" || typeof value === "number" ? value : undefined;
-}
-
-function assertBuckets(buckets: unknown): void {
-  const valid =
-    Array.isArray(buckets) &&
-    buckets.length > 0 &&
-    buckets.every(
-      (bucket, index) =>
-        typeof bucket === "number" &&
-        Number.isFinite(bucket) &&
-        bucket > 0 &&
-        (index === 0 || bucket > (buckets[index - 1] as number)),
-    );
-  if (!valid)
-    throw new TypeError(
-      "Expected `buckets` to be a non-empty array of increasing positive numbers",
-    );
-}
-
-/** A reporter's own failure must not reach the tool call; it is surfaced as a process warning. */
-function warn(error: unknown): void {
-  process.emitWarning(
-    error instanceof Error ? error : new Error(String(error)),
-    "McpProdTelemetryWarning",
-  );
 }
 
 function noop(): void {}
