@@ -1,4 +1,3 @@
-// @ts-nocheck
 import { mergeConfig } from "vitest/config";
 import config from "./vitest.config.ts";
 
