@@ -519,6 +519,25 @@ describe("slow calls", () => {
     await expect(call).resolves.toBe("ok");
     expect(breaker.state).toBe("open"); // 2 of 4 calls slow
   });
+
+  it("counts a call of exactly slowCallMs as slow and opens only once the share reaches slowCallPercentage", async () => {
+    const breaker = track(
+      createBreaker(
+        (delayMs: number) =>
+          new Promise<string>((resolve) => setTimeout(() => resolve("ok"), delayMs)),
+        { timeout: false, slowCallMs: 200, slowCallPercentage: 50, volumeThreshold: 4 },
+      ),
+    );
+    const states: string[] = [];
+    for (const delay of [10, 200, 10, 10, 200, 200]) {
+      const call = breaker.fire(delay);
+      await vi.advanceTimersByTimeAsync(delay);
+      await call;
+      states.push(breaker.state);
+    }
+    // 1 of 4, then 2 of 5 calls slow: below 50%; 3 of 6 reaches it.
+    expect(states).toEqual(["closed", "closed", "closed", "closed", "closed", "open"]);
+  });
 });
 
 describe("stats, health and saved state", () => {
