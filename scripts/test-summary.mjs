@@ -42,8 +42,20 @@ function current() {
     const { scripts = {} } = JSON.parse(readFileSync(manifest, "utf8"));
     if (!scripts.test) continue;
     const report = join(root, where, ".reports", "vitest.json");
-    if (existsSync(report)) add(totals, JSON.parse(readFileSync(report, "utf8")), where);
-    else totals.missing.push(where);
+    if (!existsSync(report)) {
+      totals.missing.push(where);
+      continue;
+    }
+    add(totals, JSON.parse(readFileSync(report, "utf8")), where);
+    // Errors outside any test fail the run though every test passed; the JSON report omits them.
+    const outcome = join(root, where, ".reports", "vitest-run.json");
+    const run = existsSync(outcome) ? JSON.parse(readFileSync(outcome, "utf8")) : undefined;
+    if (run?.unhandledErrors?.length > 0) {
+      totals.failed += 1;
+      totals.problems.push(
+        `${where}: ${run.unhandledErrors.length} error(s) outside its tests, first: ${run.unhandledErrors[0]}`,
+      );
+    }
   }
   totals.failed += totals.missing.length;
   for (const where of totals.missing) totals.problems.push(`${where}: no test report`);

@@ -75,7 +75,8 @@ describe("connections killed under the pool", () => {
 
   it("fails a statement whose connection is terminated while it runs, without retrying it", async () => {
     const pool = open();
-    const running = pool.query("SELECT pg_sleep(30)");
+    // Caught at once: the rejection may arrive while the test is still terminating the backend.
+    const running = pool.query("SELECT pg_sleep(30)").catch((caught: unknown) => caught);
     let pids: number[] = [];
     await vi.waitFor(async () => {
       pids = await backends(pool.applicationName, "SELECT pg_sleep(30)");
@@ -83,7 +84,7 @@ describe("connections killed under the pool", () => {
     });
     await terminate(pids);
     // pg reports it as 57P01 or as "Connection terminated unexpectedly", depending on which arrives first.
-    const error = await running.catch((caught: unknown) => caught);
+    const error = await running;
     expect(error).toBeInstanceOf(Error);
     expect(isTransientError(error)).toBe(true);
     // The terminated backend can linger in pg_stat_activity for a moment; a retry would be a new one.
