@@ -64,7 +64,12 @@ type CallOptions = {
 };
 
 type Connection = {
-  call(args: WeatherArgs, meta: Record<string, unknown>, options: CallOptions): Promise<unknown>;
+  call(
+    tool: string,
+    args: WeatherArgs,
+    meta: Record<string, unknown>,
+    options: CallOptions,
+  ): Promise<unknown>;
   close(): Promise<void>;
 };
 
@@ -81,25 +86,34 @@ type RequestView = {
 
 type Generation = {
   readonly label: string;
-  open(handler: WrappedToolHandler): Promise<Connection>;
+  /** Registers the wrapped handler as `weather` and the bare one as `weather_unwrapped`. */
+  open(wrapped: WrappedToolHandler, bare: WrappedToolHandler): Promise<Connection>;
   view(extra: Record<string, unknown>): RequestView;
+  /** The names and value types of what the SDK hands a handler, the signal included. */
+  shape(extra: Record<string, unknown>): string[];
 };
 
 const TOOL = "weather";
+const BARE_TOOL = "weather_unwrapped";
+
+function shapeOf(value: Record<string, unknown>, prefix = ""): string[] {
+  const keys = new Set(Object.keys(value));
+  // A wrapper may hand over the signal as a getter; it counts as long as it reads by name.
+  if ("signal" in value) keys.add("signal");
+  return [...keys].sort().map((key) => `${prefix}${key}: ${typeof value[key]}`);
+}
 
 const sdk1: Generation = {
   label: "SDK 1.x",
-  async open(handler) {
+  async open(wrapped, bare) {
     const server = new McpServer({ name: "wrapper-conformance", version: "1.0.0" });
-    server.registerTool(
-      TOOL,
-      { inputSchema: { city: z.string(), days: z.number() } },
-      handler as never,
-    );
+    const inputSchema = { city: z.string(), days: z.number() };
+    server.registerTool(TOOL, { inputSchema }, wrapped as never);
+    server.registerTool(BARE_TOOL, { inputSchema }, bare as never);
     const { client, close } = await connectInMemory(server);
     return {
-      call: (args, meta, options) =>
-        client.callTool({ name: TOOL, arguments: args, _meta: meta }, undefined, options),
+      call: (tool, args, meta, options) =>
+        client.callTool({ name: tool, arguments: args, _meta: meta }, undefined, options),
       close,
     };
   },
@@ -112,21 +126,20 @@ const sdk1: Generation = {
     };
     return { meta: _meta, requestId, notify: sendNotification, signal };
   },
+  shape: (extra) => shapeOf(extra),
 };
 
 const sdk2: Generation = {
   label: "SDK 2.x",
-  async open(handler) {
+  async open(wrapped, bare) {
     const server = new McpServer2({ name: "wrapper-conformance", version: "2.0.0" });
-    server.registerTool(
-      TOOL,
-      { inputSchema: z.object({ city: z.string(), days: z.number() }) },
-      handler as never,
-    );
+    const inputSchema = z.object({ city: z.string(), days: z.number() });
+    server.registerTool(TOOL, { inputSchema }, wrapped as never);
+    server.registerTool(BARE_TOOL, { inputSchema }, bare as never);
     const { client, close } = await connectInMemory2(server);
     return {
-      call: (args, meta, options) =>
-        client.callTool({ name: TOOL, arguments: args, _meta: meta }, options),
+      call: (tool, args, meta, options) =>
+        client.callTool({ name: tool, arguments: args, _meta: meta }, options),
       close,
     };
   },
@@ -138,6 +151,10 @@ const sdk2: Generation = {
       notify: mcpReq.notify as RequestView["notify"],
       signal: mcpReq.signal,
     };
+  },
+  shape(extra) {
+    const { mcpReq } = extra as { mcpReq?: Record<string, unknown> };
+    return [...shapeOf(extra), ...(mcpReq === undefined ? [] : shapeOf(mcpReq, "mcpReq."))];
   },
 };
 
@@ -156,11 +173,35 @@ function settleTimers(): Promise<void> {
   return new Promise((resolve) => setTimeout(resolve, 20));
 }
 
+const CANCEL_WAIT_MS = 2000;
+
+/** Fails at once, rather than at the test's timeout, when the handler is never told of a cancellation. */
+async function withinCancelWait<T>(aborted: Promise<T>): Promise<T> {
+  let timer: ReturnType<typeof setTimeout> | undefined;
+  const late = new Promise<never>((_resolve, reject) => {
+    timer = setTimeout(
+      () =>
+        reject(
+          new Error(
+            `The handler's signal was not aborted within ${CANCEL_WAIT_MS} ms of the client's cancellation`,
+          ),
+        ),
+      CANCEL_WAIT_MS,
+    );
+  });
+  try {
+    return await Promise.race([aborted, late]);
+  } finally {
+    clearTimeout(timer);
+  }
+}
+
 /**
  * Declares a vitest `describe` block that checks a tool-handler wrapper
  * against real MCP `Client`/`McpServer` pairs on both SDK generations, with one
  * shared server and with a new server per request: arguments and `extra` reach
- * the handler unchanged, results come back unchanged, client cancellation
+ * the handler unchanged (the same fields as a bare handler on the same server
+ * gets), results come back unchanged, client cancellation
  * aborts the handler's signal, `isError` results pass through, the wrapper's
  * `_meta` key appears only where documented, and no timer outlives the
  * closed servers.
@@ -214,7 +255,7 @@ export function testToolWrapper<Context = undefined>(
 
     async function connection(): Promise<Connection> {
       if (layout === "one shared server" && shared !== undefined) return shared;
-      const opened = await generation.open(wrap(handler, context));
+      const opened = await generation.open(wrap(handler, context), handler);
       connections.push(opened);
       if (layout === "one shared server") shared = opened;
       return opened;
@@ -225,11 +266,12 @@ export function testToolWrapper<Context = undefined>(
       behave: WrappedToolHandler,
       callOptions: CallOptions = {},
       meta: Record<string, unknown> = {},
+      tool = TOOL,
     ): Promise<{ result: WrappedToolResult; args: WeatherArgs }> {
       behaviour = behave;
       const args = { city: `City ${++city}`, days: city };
       const client = await connection();
-      const result = (await client.call(args, meta, callOptions)) as WrappedToolResult;
+      const result = (await client.call(tool, args, meta, callOptions)) as WrappedToolResult;
       return { result, args };
     }
 
@@ -271,7 +313,7 @@ export function testToolWrapper<Context = undefined>(
       await started.promise;
       controller.abort(new Error("the user pressed stop"));
       await expect(pending).rejects.toThrow();
-      return aborted.promise;
+      return withinCancelWait(aborted.promise);
     }
 
     it("hands the handler the arguments and extra unchanged", async () => {
@@ -302,6 +344,18 @@ export function testToolWrapper<Context = undefined>(
       expect(progress).toEqual([1]);
       expect(spread.meta).toEqual(view.meta);
       if (spreadKeepsSignal) expect(spread.signal).toBe(view.signal);
+    });
+
+    it("hands the handler an extra of the same shape as the bare handler gets", async () => {
+      const shapes: string[][] = [];
+      const record: WrappedToolHandler = async (received, extra) => {
+        shapes.push(generation.shape(extra));
+        return success(received);
+      };
+      await call(record, {}, { "test/trace": "trace-7" });
+      await call(record, {}, { "test/trace": "trace-7" }, BARE_TOOL);
+      expect(shapes).toHaveLength(2);
+      expect(shapes[0]).toEqual(shapes[1]);
     });
 
     it("returns the handler's result unchanged", async () => {
