@@ -1,3 +1,4 @@
+import type { ToolResult } from "@mcp-prod/internal";
 import { McpServer } from "@modelcontextprotocol/sdk/server/mcp.js";
 import { McpServer as McpServer2 } from "@modelcontextprotocol/server";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
@@ -8,13 +9,7 @@ import { connectInMemory, connectInMemory2, deferred } from "./in-memory.ts";
 export type WeatherArgs = { readonly city: string; readonly days: number };
 
 /** A tool result as the suite's handler returns it and the client receives it. */
-export type WrappedToolResult = {
-  content?: ReadonlyArray<unknown> | undefined;
-  structuredContent?: unknown;
-  isError?: boolean | undefined;
-  _meta?: Record<string, unknown> | undefined;
-  [key: string]: unknown;
-};
+export type WrappedToolResult = ToolResult;
 
 /**
  * The handler the suite registers, `(args, extra)` on SDK 1.x and `(args, ctx)`
