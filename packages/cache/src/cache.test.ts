@@ -1,3 +1,4 @@
+import { deferred } from "@mcp-prod/testkit";
 import { afterEach, describe, expect, it, vi } from "vitest";
 import {
   CacheClosedError,
@@ -12,16 +13,6 @@ afterEach(() => {
   vi.useRealTimers();
   vi.restoreAllMocks();
 });
-
-function deferred<T>() {
-  let resolve!: (value: T) => void;
-  let reject!: (error: unknown) => void;
-  const promise = new Promise<T>((res, rej) => {
-    resolve = res;
-    reject = rej;
-  });
-  return { promise, resolve, reject };
-}
 
 describe("memory-only cache: L1 and single-flight", () => {
   it("calls the factory once and answers the next call from L1", async () => {

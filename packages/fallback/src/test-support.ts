@@ -38,13 +38,7 @@ export function text(value: string) {
   return { content: [{ type: "text" as const, text: value }] };
 }
 
-export function deferred<T = void>() {
-  let resolve!: (value: T) => void;
-  const promise = new Promise<T>((done) => {
-    resolve = done;
-  });
-  return { promise, resolve };
-}
+export { deferred } from "@mcp-prod/testkit";
 
 /** How many AbortControllers are constructed while `run` runs. */
 export async function countAbortControllers(run: () => Promise<unknown>): Promise<number> {

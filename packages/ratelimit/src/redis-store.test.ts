@@ -1,7 +1,11 @@
 import { randomUUID } from "node:crypto";
-import { type PrivateRedis, redisUrl, startRedis, waitFor } from "@mcp-prod/testkit";
-import { Client } from "@modelcontextprotocol/sdk/client/index.js";
-import { InMemoryTransport } from "@modelcontextprotocol/sdk/inMemory.js";
+import {
+  connectInMemory,
+  type PrivateRedis,
+  redisUrl,
+  startRedis,
+  waitFor,
+} from "@mcp-prod/testkit";
 import { McpServer } from "@modelcontextprotocol/sdk/server/mcp.js";
 import { Redis } from "ioredis";
 import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
@@ -220,10 +224,7 @@ describe("createRateLimiter when Redis fails", () => {
       {},
       withRateLimit(async () => ({ content: [{ type: "text", text: "pong" }] }), { limiter }),
     );
-    const [clientTransport, serverTransport] = InMemoryTransport.createLinkedPair();
-    const client = new Client({ name: "c", version: "1.0.0" });
-    await mcp.connect(serverTransport);
-    await client.connect(clientTransport);
+    const { client, close } = await connectInMemory(mcp);
     try {
       const before = await client.callTool({ name: "ping" });
       await server.kill();
@@ -238,8 +239,7 @@ describe("createRateLimiter when Redis fails", () => {
       });
       expect(errors).toHaveLength(1);
     } finally {
-      await client.close();
-      await mcp.close();
+      await close();
       await server.restart();
     }
   });

@@ -1,25 +1,10 @@
 // Helpers for this package's tests only (never exported from index.ts).
 import { Writable } from "node:stream";
-import { Client } from "@modelcontextprotocol/sdk/client/index.js";
-import { InMemoryTransport } from "@modelcontextprotocol/sdk/inMemory.js";
 import { McpServer } from "@modelcontextprotocol/sdk/server/mcp.js";
 import type { Registry } from "prom-client";
 
 /** A real McpServer and SDK Client linked in memory; `close()` ends both. */
-export async function connectPair(
-  server: McpServer,
-): Promise<{ client: Client; close(): Promise<void> }> {
-  const [clientTransport, serverTransport] = InMemoryTransport.createLinkedPair();
-  const client = new Client({ name: "telemetry-test", version: "1.0.0" });
-  await Promise.all([server.connect(serverTransport), client.connect(clientTransport)]);
-  return {
-    client,
-    close: async () => {
-      await client.close();
-      await server.close();
-    },
-  };
-}
+export { connectInMemory as connectPair } from "@mcp-prod/testkit";
 
 export function newServer(): McpServer {
   return new McpServer({ name: "telemetry-test-server", version: "1.0.0" });

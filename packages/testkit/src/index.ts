@@ -10,6 +10,13 @@ export {
   WATCHED_RESOURCE_URI,
   WAV_SILENCE_BASE64,
 } from "./conformance/fixtures.ts";
+export {
+  connectInMemory,
+  connectInMemory2,
+  type Deferred,
+  deferred,
+  type InMemoryConnection,
+} from "./in-memory.ts";
 export { freePort, waitFor } from "./net.ts";
 export { type PrivatePostgres, startPostgres } from "./postgres.ts";
 export { createTcpProxy, type TcpProxy } from "./proxy.ts";

@@ -1,0 +1,92 @@
+import {
+  Client as Client2,
+  InMemoryTransport as InMemoryTransport2,
+} from "@modelcontextprotocol/client";
+import { Client } from "@modelcontextprotocol/sdk/client/index.js";
+import { InMemoryTransport } from "@modelcontextprotocol/sdk/inMemory.js";
+import type { McpServer } from "@modelcontextprotocol/sdk/server/mcp.js";
+import type { McpServer as McpServer2 } from "@modelcontextprotocol/server";
+
+/** A client connected to a server in memory; `close()` closes the client, then the server. */
+export type InMemoryConnection<C> = { readonly client: C; close(): Promise<void> };
+
+type Endpoint<T> = { connect(transport: T): Promise<void>; close(): Promise<void> };
+
+async function link<T, C extends Endpoint<T>>(
+  server: Endpoint<T>,
+  client: C,
+  [clientEnd, serverEnd]: [T, T],
+): Promise<InMemoryConnection<C>> {
+  await Promise.all([server.connect(serverEnd), client.connect(clientEnd)]);
+  return {
+    client,
+    close: async () => {
+      // Client first, as the SDK's own tests do, then its server.
+      await client.close();
+      await server.close();
+    },
+  };
+}
+
+/**
+ * A real SDK 1.x `Client` connected to `server` over the SDK's in-memory
+ * transport pair.
+ *
+ * @example
+ * ```ts
+ * const { client, close } = await connectInMemory(server);
+ * afterEach(close);
+ * await client.callTool({ name: "get_weather", arguments: { city: "Oslo" } });
+ * ```
+ */
+export function connectInMemory(server: McpServer): Promise<InMemoryConnection<Client>> {
+  return link(
+    server,
+    new Client({ name: "test-client", version: "1.0.0" }),
+    InMemoryTransport.createLinkedPair(),
+  );
+}
+
+/**
+ * {@link connectInMemory} for SDK 2.x: an `@modelcontextprotocol/client`
+ * `Client` connected to an `@modelcontextprotocol/server` `McpServer`.
+ *
+ * @example
+ * ```ts
+ * const { client, close } = await connectInMemory2(server);
+ * ```
+ */
+export function connectInMemory2(server: McpServer2): Promise<InMemoryConnection<Client2>> {
+  return link(
+    server,
+    new Client2({ name: "test-client", version: "1.0.0" }),
+    InMemoryTransport2.createLinkedPair(),
+  );
+}
+
+/** A promise with the functions that settle it, for holding a call in flight. */
+export type Deferred<T> = {
+  readonly promise: Promise<T>;
+  resolve(value: T): void;
+  reject(reason?: unknown): void;
+};
+
+/**
+ * A promise the test settles from outside.
+ *
+ * @example
+ * ```ts
+ * const started = deferred();
+ * server.registerTool("slow", {}, async () => { started.resolve(); … });
+ * await started.promise;
+ * ```
+ */
+export function deferred<T = void>(): Deferred<T> {
+  let resolve!: (value: T) => void;
+  let reject!: (reason?: unknown) => void;
+  const promise = new Promise<T>((settle, fail) => {
+    resolve = settle;
+    reject = fail;
+  });
+  return { promise, resolve, reject };
+}
