@@ -40,9 +40,8 @@ const lastGood = createCache({
 });
 const upstream = createUpstreamClient({ baseUrl: config.api.baseUrl, apiKey: config.api.key });
 // The breaker guards the upstream API: both tools share it, so its state is the API's.
-const breaker = createBreaker(({ signal }, path: string) => upstream.get(path, signal), {
+const breaker = createBreaker({
   name: "upstream",
-  abortable: true,
   timeout: config.api.timeoutMs,
   errorThresholdPercentage: 50,
   volumeThreshold: 5,

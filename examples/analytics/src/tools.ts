@@ -1,4 +1,4 @@
-import { type Breaker, withBreaker } from "@mcp-prod/breaker";
+import { type SharedBreaker, withBreaker } from "@mcp-prod/breaker";
 import { type Cache, withCache } from "@mcp-prod/cache";
 import { withFallback } from "@mcp-prod/fallback";
 import type { Telemetry } from "@mcp-prod/telemetry";
@@ -30,7 +30,7 @@ export function createAnalyticsTools(deps: {
   cache: Cache;
   /** Keeps the last good answer per key for a day: what the fallback serves. */
   lastGood: Cache;
-  breaker: Breaker;
+  breaker: SharedBreaker;
   telemetry: Telemetry;
 }) {
   const { upstream, cache, lastGood, breaker, telemetry } = deps;

@@ -51,7 +51,7 @@ describe("game day: analytics under chaos and a failing upstream", () => {
     minPerSecond: MIN_PER_SECOND,
     windowMs: WINDOW_MS,
   });
-  const breaker = createBreaker(async () => undefined, {
+  const breaker = createBreaker({
     name: "upstream",
     timeout: 2000,
     errorThresholdPercentage: 50,

@@ -21,7 +21,7 @@ import {
   type BreakerSettings,
   type BreakerSnapshot,
   type BreakerState,
-  checkFactory,
+  isAbortableAction,
   readBreakerOptions,
 } from "./options.ts";
 import { insideProbeOf, runAsProbeOf } from "./probe-scope.ts";
@@ -428,7 +428,7 @@ export function createBreaker(
   if (options === undefined && isOptions(actionOrOptions))
     return new BreakerCore<[], undefined>(undefined, actionOrOptions, false, "createBreaker()", []);
   const action = actionOrOptions as (...args: never[]) => unknown;
-  return new BreakerCore(action, options, checkFactory(action, options));
+  return new BreakerCore(action, options, isAbortableAction(action, options));
 }
 
 /** `createBreaker(options)`: options alone (or nothing at all) make a breaker without an action. */

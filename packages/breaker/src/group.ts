@@ -1,7 +1,7 @@
 import { assertPositiveInteger, Emitter } from "@mcp-prod/internal";
 import { BreakerCore } from "./breaker.ts";
 import type { BreakerCall } from "./call.ts";
-import { type BreakerOptions, checkFactory } from "./options.ts";
+import { type BreakerOptions, isAbortableAction } from "./options.ts";
 import type { Breaker } from "./types.ts";
 
 /** Options of {@link createBreakerGroup}: every breaker of the group gets the breaker options. */
@@ -148,7 +148,7 @@ export function createBreakerGroup(
   action: (...args: never[]) => unknown,
   options?: BreakerGroupOptions & { readonly abortable?: boolean },
 ): BreakerGroup<unknown[], unknown> {
-  const abortable = checkFactory(action, options);
+  const abortable = isAbortableAction(action, options);
   const { maxBreakers = 1000, abortable: _abortable, ...breakerOptions } = options ?? {};
   assertPositiveInteger(maxBreakers, "maxBreakers");
   // Built once now, so invalid options fail here rather than on the first key.

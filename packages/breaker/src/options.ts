@@ -234,8 +234,8 @@ export function readBreakerOptions(
   };
 }
 
-/** Checks what `createBreaker` and `createBreakerGroup` both take; returns whether the action is abortable. */
-export function checkFactory(action: unknown, options: unknown): boolean {
+/** Whether the action takes a signal (`abortable: true`); throws a TypeError when the action or options are not what `createBreaker` and `createBreakerGroup` take. */
+export function isAbortableAction(action: unknown, options: unknown): boolean {
   assertFunction(action, "action");
   assertOptions(options);
   const abortable = (options as { abortable?: unknown } | undefined)?.abortable;

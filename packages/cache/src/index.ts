@@ -5,6 +5,7 @@ export {
   type PolicyKind,
   type ToolHandler,
   type ToolPolicy,
+  type ToolResult,
 } from "@mcp-prod/internal";
 export { createCache } from "./cache.ts";
 export { cachedFetch } from "./cached-fetch.ts";
@@ -35,6 +36,5 @@ export type {
 export {
   CACHE_META_KEY,
   type CacheResultMeta,
-  type ToolResultLike,
   type WithCacheOptions,
 } from "./with-cache.ts";

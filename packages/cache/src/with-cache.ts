@@ -12,9 +12,6 @@ import {
 } from "@mcp-prod/internal";
 import type { Cache, CacheSource } from "./types.ts";
 
-/** A tool result as the SDK types it (both generations). */
-export type ToolResultLike = ToolResult;
-
 /** Options of {@link withCache}. */
 export type WithCacheOptions<H extends ToolHandler = ToolHandler> = {
   /** The cache the results live in (state outside the handler, shared across server instances). */
@@ -55,7 +52,7 @@ const WITH_CACHE_KEYS = optionKeys<WithCacheOptions>({
 
 /** Carries an `isError` result through the cache without caching it. */
 class UncacheableResult {
-  constructor(readonly result: ToolResultLike) {}
+  constructor(readonly result: ToolResult) {}
 }
 
 /**
@@ -105,7 +102,7 @@ export function withCache<H extends ToolHandler>(
     const cacheKey = key(...(params as Parameters<H>));
     if (cacheKey === undefined) return invoke(...params);
     try {
-      const entry = await cache.getOrSetEntry<ToolResultLike>(
+      const entry = await cache.getOrSetEntry<ToolResult>(
         cacheKey,
         async () => {
           const result = await invoke(...params);

@@ -182,7 +182,11 @@ export function createAuthenticator(options: AuthOptions) {
     },
 
     /** 403 with `insufficient_scope` when `auth` lacks what `name` (`prefix.tool`, or `tool` of an unprefixed backend) needs. */
-    authorize(auth: AuthInfo, name: string, prefix: string | undefined): AuthFailure | undefined {
+    scopeFailure(
+      auth: AuthInfo,
+      name: string,
+      prefix: string | undefined,
+    ): AuthFailure | undefined {
       const granted = auth.scopes.some(
         (scope) => scope === "*" || scope === name || (prefix !== undefined && scope === prefix),
       );

@@ -307,7 +307,7 @@ export async function createGateway(options: GatewayOptions): Promise<Gateway> {
     capabilities: () => mergeCapabilities(backends),
     instructions: () => mergeInstructions(backends),
     allowed: (caller, name, backend) =>
-      !caller || authenticator.authorize(caller, name, backend.prefix) === undefined,
+      !caller || authenticator.scopeFailure(caller, name, backend.prefix) === undefined,
     timeoutMs: (backend) => backend.timeoutMs ?? backendTimeoutMs,
     guard,
     tracing,

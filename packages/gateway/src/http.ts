@@ -248,7 +248,7 @@ export async function serveGateway(options: ServeOptions) {
       const name = message.params.name;
       const route = sessionHost.routes().tools.get(name);
       const failure = route
-        ? authenticator.authorize(caller, name, route.backend.prefix)
+        ? authenticator.scopeFailure(caller, name, route.backend.prefix)
         : undefined;
       if (failure) {
         logger?.warn(

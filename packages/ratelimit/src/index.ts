@@ -3,9 +3,9 @@ export {
   POLICY_ORDER,
   type PolicyContext,
   type PolicyKind,
-  type ToolHandler as ToolHandlerLike,
+  type ToolHandler,
   type ToolPolicy,
-  type ToolResult as ToolResultLike,
+  type ToolResult,
 } from "@mcp-prod/internal";
 export {
   RateLimitClosedError,

@@ -9,7 +9,7 @@ import {
   RATE_LIMIT_META_KEY,
   type RateLimiter,
   type RateLimitMeta,
-  type ToolResultLike,
+  type ToolResult,
   withRateLimit,
 } from "./index.ts";
 
@@ -180,7 +180,7 @@ describe("withRateLimit called directly", () => {
     const seen: unknown[][] = [];
     const extra = { sessionId: "s-1", signal: new AbortController().signal };
     const handler = withRateLimit(
-      async (...params: unknown[]): Promise<ToolResultLike> => {
+      async (...params: unknown[]): Promise<ToolResult> => {
         seen.push(params);
         return { content: [{ type: "text", text: "ok" }], structuredContent: { ok: true } };
       },

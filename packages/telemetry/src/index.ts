@@ -3,7 +3,7 @@ export {
   POLICY_ORDER,
   type PolicyContext,
   type PolicyKind,
-  type ToolHandler as AnyToolHandler,
+  type ToolHandler,
   type ToolPolicy,
 } from "@mcp-prod/internal";
 export {
