@@ -1,4 +1,4 @@
-export { abortReason, onAbort, raceAbort, throwIfAborted } from "./abort.ts";
+export { abortReason, noop, onAbort, raceAbort, throwIfAborted } from "./abort.ts";
 export {
   compose,
   definePolicy,

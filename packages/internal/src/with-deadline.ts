@@ -1,4 +1,4 @@
-import { abortReason, onAbort } from "./abort.ts";
+import { abortReason, noop, onAbort } from "./abort.ts";
 
 /** Options of {@link withDeadline}. */
 export type WithDeadlineOptions = {
@@ -93,5 +93,3 @@ export function withDeadline<T>(
     );
   });
 }
-
-function noop(): void {}
