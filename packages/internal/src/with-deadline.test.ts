@@ -3,16 +3,6 @@ import { withDeadline } from "./index.ts";
 
 class TimeoutError extends Error {}
 
-function deferred<T>() {
-  let resolve!: (value: T) => void;
-  let reject!: (error: unknown) => void;
-  const promise = new Promise<T>((onValue, onError) => {
-    resolve = onValue;
-    reject = onError;
-  });
-  return { promise, resolve, reject };
-}
-
 const onTimeout = () => new TimeoutError("timed out");
 
 function listenerCount(signal: AbortSignal): () => number {
@@ -83,15 +73,18 @@ describe("withDeadline", () => {
   it("rejects with the signal's reason when it aborts, clearing the timer", async () => {
     const controller = new AbortController();
     const listeners = listenerCount(controller.signal);
-    const late = deferred<number>();
-    const pending = withDeadline(late.promise, 100, { signal: controller.signal, onTimeout });
+    let failLate: (error: Error) => void = () => {};
+    const late = new Promise<number>((_, reject) => {
+      failLate = reject;
+    });
+    const pending = withDeadline(late, 100, { signal: controller.signal, onTimeout });
     const reason = new Error("client went away");
     controller.abort(reason);
     await expect(pending).rejects.toBe(reason);
     expect(vi.getTimerCount()).toBe(0);
     expect(listeners()).toBe(0);
     // A late failure of the abandoned work is not an unhandled rejection.
-    late.reject(new Error("late"));
+    failLate(new Error("late"));
   });
 
   it("rejects at once with the reason of a signal already aborted, without calling the work", async () => {
@@ -131,11 +124,17 @@ describe("withDeadline", () => {
   it("unrefs its timer", () => {
     vi.useRealTimers();
     const spy = vi.spyOn(globalThis, "setTimeout");
-    const late = deferred<number>();
-    void withDeadline(late.promise, 60_000, { onTimeout });
+    let answer: (value: number) => void = () => {};
+    void withDeadline(
+      new Promise<number>((resolve) => {
+        answer = resolve;
+      }),
+      60_000,
+      { onTimeout },
+    );
     const timer = spy.mock.results[0]?.value as NodeJS.Timeout;
     expect(timer.hasRef()).toBe(false);
-    late.resolve(1);
+    answer(1);
     spy.mockRestore();
   });
 });
