@@ -1,4 +1,4 @@
-import { abortReason, Emitter } from "@mcp-prod/internal";
+import { abortReason, DeadlineQueue, Emitter } from "@mcp-prod/internal";
 import {
   type BreakerCall,
   Call,
@@ -8,7 +8,6 @@ import {
   safely,
   verdictOf,
 } from "./call.ts";
-import { DeadlineQueue } from "./deadlines.ts";
 import {
   BreakerOpenError,
   BreakerReentrantError,
@@ -85,7 +84,7 @@ export class BreakerCore<Args extends unknown[], Result> implements Breaker<Args
     this.#deadlines =
       settings.timeoutMs === 0
         ? undefined
-        : new DeadlineQueue<Call>(settings.timeoutMs, (call) => this.#onTimeout(call));
+        : new DeadlineQueue<Call>((call) => this.#onTimeout(call));
     const target = action as ((...args: unknown[]) => unknown) | undefined;
     this.#invokeAction = !target
       ? () => undefined
@@ -234,7 +233,7 @@ export class BreakerCore<Args extends unknown[], Result> implements Breaker<Args
         this.#onValue(call, result);
         return;
       }
-      this.#deadlines?.add(call, start);
+      this.#deadlines?.add(call, this.#settings.timeoutMs, start);
       result.then(
         (value) => this.#onValue(call, value),
         (error: unknown) => this.#onError(call, error),
@@ -255,6 +254,7 @@ export class BreakerCore<Args extends unknown[], Result> implements Breaker<Args
       return;
     }
     call.settled = true;
+    this.#deadlines?.remove(call);
     call.removeAbortListener();
     const latency = performance.now() - call.start;
     const verdict = call.isFailure ? verdictOf(call.isFailure, value) : false;
@@ -271,6 +271,7 @@ export class BreakerCore<Args extends unknown[], Result> implements Breaker<Args
       return;
     }
     call.settled = true;
+    this.#deadlines?.remove(call);
     call.removeAbortListener();
     const latency = performance.now() - call.start;
     const errorFilter = this.#settings.errorFilter;
@@ -295,6 +296,7 @@ export class BreakerCore<Args extends unknown[], Result> implements Breaker<Args
   #onCancel = (call: Call): void => {
     if (call.settled) return;
     call.settled = true;
+    this.#deadlines?.remove(call);
     call.removeAbortListener();
     const reason = abortReason(call.callerSignal as AbortSignal);
     call.abort(reason);

@@ -1,5 +1,4 @@
-import { onAbort } from "@mcp-prod/internal";
-import type { DeadlineEntry } from "./deadlines.ts";
+import { type DeadlineEntry, onAbort } from "@mcp-prod/internal";
 
 /** What the breaker hands an abortable action or an `execute` function. */
 export type BreakerCall = {
@@ -27,6 +26,8 @@ export type HalfOpenState = { readonly kind: "halfOpen"; probes: number };
  */
 export class Call implements BreakerCall, DeadlineEntry {
   deadline = 0;
+  previous: DeadlineEntry | undefined = undefined;
+  next: DeadlineEntry | undefined = undefined;
   settled = false;
   start = 0;
   resolve: (value: unknown) => void = noop;

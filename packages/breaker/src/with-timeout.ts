@@ -7,6 +7,7 @@ import {
   assertString,
   asToolHandler,
   callToolHandler,
+  DeadlineQueue,
   describeValue,
   readToolCall,
   type ToolHandler,
@@ -15,7 +16,6 @@ import {
   withToolSignal,
 } from "@mcp-prod/internal";
 import { Call } from "./call.ts";
-import { DeadlineQueue } from "./deadlines.ts";
 import { BreakerTimeoutError } from "./errors.ts";
 import { BREAKER_META_KEY } from "./with-breaker.ts";
 
@@ -74,12 +74,20 @@ export function withTimeout<H extends ToolHandler>(
   assertString(name, "name");
   const timedOut = (): unknown =>
     withResultMeta(textResult(message, true), BREAKER_META_KEY, { timedOut: true, timeoutMs });
-  const deadlines = new DeadlineQueue<Call>(timeoutMs, (call) =>
+  const deadlines = new DeadlineQueue<Call>((call) =>
     settle(call, () => {
       call.abort(new BreakerTimeoutError(name, timeoutMs));
       call.resolve(timedOut());
     }),
   );
+  // Runs `outcome` for the first of a call's endings only.
+  const settle = (call: Call, outcome: () => void): void => {
+    if (call.settled) return;
+    call.settled = true;
+    deadlines.remove(call);
+    call.removeAbortListener();
+    outcome();
+  };
   // The client gave up: the handler is stopped and the cancellation propagates.
   const cancel = (call: Call) =>
     settle(call, () => {
@@ -95,7 +103,7 @@ export function withTimeout<H extends ToolHandler>(
     return new Promise((resolve, reject) => {
       call.resolve = resolve as (value: unknown) => void;
       call.reject = reject;
-      deadlines.add(call, performance.now());
+      deadlines.add(call, timeoutMs);
       new Promise<unknown>((run) =>
         run(callToolHandler(handler, withToolSignal(params, call))),
       ).then(
@@ -105,12 +113,4 @@ export function withTimeout<H extends ToolHandler>(
     });
   };
   return asToolHandler<H>(wrapped);
-}
-
-/** Runs `outcome` for the first of a call's endings only. */
-function settle(call: Call, outcome: () => void): void {
-  if (call.settled) return;
-  call.settled = true;
-  call.removeAbortListener();
-  outcome();
 }

@@ -1,4 +1,5 @@
 import { randomUUID } from "node:crypto";
+import { type DeadlineEntry, DeadlineQueue } from "@mcp-prod/internal";
 import type { Redis } from "ioredis";
 import { CacheError } from "./errors.ts";
 import { escapeGlob } from "./keys.ts";
@@ -52,7 +53,9 @@ export class RedisTier {
   readonly #serializer: Serializer;
   readonly #lockTtlMs: number;
   readonly #onError: RedisTierOptions["onError"];
-  readonly #deadlines = new Deadlines((pending) => {
+  // One timer for every command in flight: re-arming a timer per command had
+  // added measurable latency to every Redis round trip.
+  readonly #deadlines = new DeadlineQueue<PendingCommand>((pending) => {
     this.#onError(
       pending.operation,
       new CacheError(
@@ -206,14 +209,13 @@ export class RedisTier {
     }
     return new Promise<T | R | undefined>((resolve) => {
       const pending: PendingCommand = {
-        deadline: performance.now() + this.#timeoutMs,
-        operation,
-        resolve,
-        done: false,
+        deadline: 0,
         previous: undefined,
         next: undefined,
+        operation,
+        resolve,
       };
-      this.#deadlines.add(pending);
+      this.#deadlines.add(pending, this.#timeoutMs);
       let reply: Promise<T>;
       try {
         reply = tracedCommand(operation, this.#redis, run, command);
@@ -222,10 +224,11 @@ export class RedisTier {
       }
       reply.then(
         (value) => {
-          if (this.#deadlines.settle(pending)) resolve(map === undefined ? value : map(value));
+          // false once the command has timed out: its caller already has "no answer".
+          if (this.#deadlines.remove(pending)) resolve(map === undefined ? value : map(value));
         },
         (error: unknown) => {
-          if (!this.#deadlines.settle(pending)) return;
+          if (!this.#deadlines.remove(pending)) return;
           this.#onError(operation, error);
           resolve(undefined);
         },
@@ -239,81 +242,8 @@ export class RedisTier {
   }
 }
 
-type PendingCommand = {
-  readonly deadline: number;
+/** A command waiting on Redis, in the tier's deadline queue. */
+type PendingCommand = DeadlineEntry & {
   readonly operation: CacheOperation;
   readonly resolve: (value: undefined) => void;
-  done: boolean;
-  previous: PendingCommand | undefined;
-  next: PendingCommand | undefined;
 };
-
-/**
- * The timeouts of all in-flight commands behind one timer. Every command has
- * the same timeout, so deadlines arrive in order: a linked list whose head is
- * always the next to expire. A settled command unlinks itself at once (so it
- * dies young for the GC), and the timer is re-armed at most once per expiry
- * instead of once per command, which had added measurable latency to every
- * Redis round trip.
- */
-class Deadlines {
-  #head: PendingCommand | undefined;
-  #tail: PendingCommand | undefined;
-  #timer: ReturnType<typeof setTimeout> | undefined;
-  readonly #onExpire: (pending: PendingCommand) => void;
-
-  constructor(onExpire: (pending: PendingCommand) => void) {
-    this.#onExpire = onExpire;
-  }
-
-  add(pending: PendingCommand): void {
-    pending.previous = this.#tail;
-    if (this.#tail === undefined) this.#head = pending;
-    else this.#tail.next = pending;
-    this.#tail = pending;
-    if (this.#timer === undefined) this.#arm(pending.deadline);
-  }
-
-  /** Marks `pending` settled; false when it had already expired. */
-  settle(pending: PendingCommand): boolean {
-    if (pending.done) return false;
-    pending.done = true;
-    this.#unlink(pending);
-    return true;
-  }
-
-  /** Expires every pending command now (on close, so no caller waits on a hung Redis). */
-  expireAll(): void {
-    clearTimeout(this.#timer);
-    this.#timer = undefined;
-    while (this.#head !== undefined) this.#expire(this.#head);
-  }
-
-  #unlink(pending: PendingCommand): void {
-    if (pending.previous === undefined) this.#head = pending.next;
-    else pending.previous.next = pending.next;
-    if (pending.next === undefined) this.#tail = pending.previous;
-    else pending.next.previous = pending.previous;
-    pending.previous = undefined;
-    pending.next = undefined;
-  }
-
-  #expire(pending: PendingCommand): void {
-    pending.done = true;
-    this.#unlink(pending);
-    this.#onExpire(pending);
-  }
-
-  #arm(deadline: number): void {
-    const delay = Math.max(1, Math.ceil(deadline - performance.now()));
-    this.#timer = setTimeout(() => this.#sweep(), delay);
-    this.#timer.unref();
-  }
-
-  #sweep(): void {
-    this.#timer = undefined;
-    const now = performance.now();
-    while (this.#head !== undefined && this.#head.deadline <= now) this.#expire(this.#head);
-    if (this.#head !== undefined) this.#arm(this.#head.deadline);
-  }
-}

@@ -1,3 +1,4 @@
+import { withDeadline } from "@mcp-prod/internal";
 import { HealthError } from "./errors.ts";
 import { redactSecrets } from "./redact.ts";
 
@@ -168,7 +169,6 @@ function message(error: unknown): string {
  * after its timeout is ignored.
  */
 export function runCheck(check: NormalizedCheck): Promise<CheckResult> {
-  const controller = new AbortController();
   const started = performance.now();
   const { name, critical, timeoutMs } = check;
   const result = (status: HealthStatus, reason?: CheckReason, error?: string): CheckResult => ({
@@ -179,34 +179,25 @@ export function runCheck(check: NormalizedCheck): Promise<CheckResult> {
     ...(reason ? { reason } : {}),
     ...(error !== undefined ? { error } : {}),
   });
-
-  return new Promise<CheckResult>((resolve) => {
-    const timer = setTimeout(() => {
-      const error = new HealthError(
+  let timeout: HealthError | undefined;
+  return withDeadline((signal) => check.run({ signal }), timeoutMs, {
+    onTimeout: () => {
+      timeout = new HealthError(
         "CHECK_TIMEOUT",
         `Check "${name}" did not settle within ${timeoutMs} ms`,
       );
-      controller.abort(error);
-      resolve(result("unhealthy", "timeout", error.message));
-    }, timeoutMs);
-    let pending: Promise<CheckOutcome>;
-    try {
-      pending = Promise.resolve(check.run({ signal: controller.signal }));
-    } catch (error) {
-      pending = Promise.reject(error);
-    }
-    pending.then(
-      (outcome) => {
-        clearTimeout(timer);
-        const status = toStatus(outcome);
-        resolve(status === "healthy" ? result(status) : result(status, "reported"));
-      },
-      (error: unknown) => {
-        clearTimeout(timer);
-        resolve(result("unhealthy", "error", message(error)));
-      },
-    );
-  });
+      return timeout;
+    },
+  }).then(
+    (outcome) => {
+      const status = toStatus(outcome);
+      return status === "healthy" ? result(status) : result(status, "reported");
+    },
+    (error: unknown) =>
+      timeout !== undefined && error === timeout
+        ? result("unhealthy", "timeout", timeout.message)
+        : result("unhealthy", "error", message(error)),
+  );
 }
 
 /** The service's status from its checks' results. */

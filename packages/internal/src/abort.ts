@@ -46,4 +46,5 @@ export function raceAbort<T>(promise: Promise<T>, signal: AbortSignal | undefine
   });
 }
 
-function noop(): void {}
+/** Does nothing: the listener, callback or catch handler that is not needed. */
+export function noop(): void {}

@@ -1,4 +1,4 @@
-export { abortReason, onAbort, raceAbort, throwIfAborted } from "./abort.ts";
+export { abortReason, noop, onAbort, raceAbort, throwIfAborted } from "./abort.ts";
 export {
   compose,
   definePolicy,
@@ -8,6 +8,7 @@ export {
   policyKind,
   type ToolPolicy,
 } from "./compose.ts";
+export { type DeadlineEntry, DeadlineQueue } from "./deadline-queue.ts";
 export { delay } from "./delay.ts";
 export { Emitter, type EventMap, type Listener } from "./emitter.ts";
 export { hasMarker, markError } from "./errors.ts";
@@ -59,3 +60,4 @@ export {
 export { type SignalSource, withToolSignal } from "./tool-signal.ts";
 export { asToolHandler, callToolHandler } from "./tool-wrapper.ts";
 export { callSite, warnOnce } from "./warnings.ts";
+export { type WithDeadlineOptions, withDeadline } from "./with-deadline.ts";

@@ -1,8 +1,14 @@
-import { abortReason, type Emitter, onAbort, throwIfAborted } from "@mcp-prod/internal";
+import {
+  abortReason,
+  type Emitter,
+  noop,
+  onAbort,
+  throwIfAborted,
+  withDeadline,
+} from "@mcp-prod/internal";
 import type pg from "pg";
 import type { PoolClient } from "pg";
 import { connectRetryDelay, sleep } from "./backoff.ts";
-import { bounded, noop } from "./bounded.ts";
 import { type PoolError, PoolTimeoutError, QueryTimeoutError } from "./errors.ts";
 import type { Lease, Leases } from "./leases.ts";
 import { isConnectionError } from "./transient.ts";
@@ -144,12 +150,10 @@ export class Acquirer {
       }
       if (this.#host.leases.needsValidation(meta, now)) {
         try {
-          await bounded(
+          await withDeadline(
             client.query("SELECT 1"),
             Math.max(1, this.#host.connectTimeoutMs - (now - started)),
-            signal,
-            noop,
-            () => new QueryTimeoutError(this.#host.connectTimeoutMs),
+            { signal, onTimeout: () => new QueryTimeoutError(this.#host.connectTimeoutMs) },
           );
           meta.idleSince = now;
         } catch (error) {
@@ -195,14 +199,17 @@ export class Acquirer {
           const pending = this.#host.pg.connect();
           // pg bounds the first wait by connectionTimeoutMillis itself; later
           // attempts get only what is left of the caller's budget.
-          return await bounded(
+          return await withDeadline(
             pending,
             attempt === 0 ? 0 : this.#host.connectTimeoutMs - (performance.now() - started),
-            signal,
-            () => {
-              pending.then((client) => client.release(), noop);
+            {
+              signal,
+              onTimeout: () => this.#host.timeoutError(lastError),
+              // The connection may still arrive: hand it straight back.
+              onGiveUp: () => {
+                pending.then((client) => client.release(), noop);
+              },
             },
-            () => this.#host.timeoutError(lastError),
           );
         } catch (caught) {
           error = caught;

@@ -4,12 +4,12 @@ import {
   assertNonNegativeNumber,
   assertPositiveNumber,
   Emitter,
+  noop,
   onAbort,
 } from "@mcp-prod/internal";
 import type { PoolConfig, QueryResult, QueryResultRow } from "pg";
 import pg from "pg";
 import { Acquirer } from "./acquire.ts";
-import { noop } from "./bounded.ts";
 import { hideProperty } from "./connection-string.ts";
 import { PoolError, type PoolStats, PoolTimeoutError, QueryTimeoutError } from "./errors.ts";
 import { type Lease, Leases } from "./leases.ts";

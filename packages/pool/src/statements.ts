@@ -1,9 +1,15 @@
-import { type Attributes, abortReason, assertKnownKeys, onAbort } from "@mcp-prod/internal";
+import {
+  type Attributes,
+  abortReason,
+  assertKnownKeys,
+  type DeadlineEntry,
+  DeadlineQueue,
+  noop,
+  onAbort,
+} from "@mcp-prod/internal";
 import type { QueryResult, QueryResultRow } from "pg";
-import { noop } from "./bounded.ts";
 import { type CancellableClient, sendCancelRequest } from "./cancel-request.ts";
-import { StatementDeadlines, type TimedStatement } from "./deadlines.ts";
-import { PoolError } from "./errors.ts";
+import { PoolError, QueryTimeoutError } from "./errors.ts";
 import type { Lease } from "./leases.ts";
 import { STATEMENT_KEYS } from "./option-keys.ts";
 import { startStatementSpan, traced } from "./tracing.ts";
@@ -15,12 +21,22 @@ function isFatal(error: unknown): boolean {
   return severity === "FATAL" || severity === "PANIC" || isConnectionError(error);
 }
 
+/** A statement under a client-side timeout, in the pool's one deadline queue. */
+type TimedStatement = DeadlineEntry & {
+  readonly timeoutMs: number;
+  readonly giveUp: (reason: unknown) => void;
+};
+
 /**
  * Runs statements on checked-out connections under their client-side timeout
  * and signal, marking a connection broken when it can no longer be trusted.
  */
 export class Statements {
-  readonly #deadlines = new StatementDeadlines();
+  // One timer for every statement's timeout: a setTimeout/clearTimeout pair per
+  // statement cost more than the rest of query() over pg.Pool's own.
+  readonly #deadlines = new DeadlineQueue<TimedStatement>((statement) =>
+    statement.giveUp(new QueryTimeoutError(statement.timeoutMs)),
+  );
   readonly #queryTimeoutMs: number;
   readonly #target: () => Attributes;
   readonly #breakLease: (lease: Lease, error: unknown) => void;
@@ -41,7 +57,7 @@ export class Statements {
 
   /** Stops the deadline timer; statements still running keep their connection's fate. */
   close(): void {
-    this.#deadlines.close();
+    this.#deadlines.clear();
   }
 
   /** Statements on `lease`, refused once it is released; `defaultSignal` applies to each. */
@@ -124,7 +140,7 @@ export class Statements {
     const giveUp = (reason: unknown) => {
       if (settled) return;
       settled = true;
-      if (timed) this.#deadlines.unwatch(timed);
+      if (timed) this.#deadlines.remove(timed);
       removeAbort();
       // The statement may still run on the server: ask the server to stop it,
       // and never reuse this connection.
@@ -132,12 +148,15 @@ export class Statements {
       lease.broken ??= reason;
       callback(reason);
     };
-    if (timeoutMs > 0) timed = this.#deadlines.watch(startedAt, timeoutMs, giveUp);
+    if (timeoutMs > 0) {
+      timed = { deadline: 0, previous: undefined, next: undefined, timeoutMs, giveUp };
+      this.#deadlines.add(timed, timeoutMs, startedAt);
+    }
     if (signal) removeAbort = onAbort(signal, () => giveUp(abortReason(signal)));
     const done = (error: Error | undefined, result: QueryResult<Row>) => {
       if (settled) return;
       settled = true;
-      if (timed) this.#deadlines.unwatch(timed);
+      if (timed) this.#deadlines.remove(timed);
       removeAbort();
       if (!error) {
         callback(undefined, result);

@@ -6,6 +6,7 @@ import {
   raceAbort,
   redactSecrets,
   throwIfAborted,
+  withDeadline,
 } from "@mcp-prod/internal";
 import { RateLimiterMemory, RateLimiterRedis, RateLimiterRes } from "rate-limiter-flexible";
 import { RateLimitClosedError, RateLimitExceededError, RateLimitStoreError } from "./errors.ts";
@@ -244,25 +245,11 @@ class Limiter implements RateLimiter {
       throw new Error(`Redis is not ready (status: ${status})`);
   }
 
+  /** The store's answer within `storeTimeoutMs`; the late answer (or failure) of an abandoned command is dropped. */
   #withTimeout<T>(promise: Promise<T>): Promise<T> {
     const timeoutMs = this.#options.storeTimeoutMs;
-    return new Promise<T>((resolve, reject) => {
-      const timer = setTimeout(() => {
-        // The late answer (or failure) of the abandoned command is dropped.
-        promise.catch(() => {});
-        reject(new Error(`Redis did not answer within ${timeoutMs} ms`));
-      }, timeoutMs);
-      timer.unref();
-      promise.then(
-        (value) => {
-          clearTimeout(timer);
-          resolve(value);
-        },
-        (error: unknown) => {
-          clearTimeout(timer);
-          reject(error);
-        },
-      );
+    return withDeadline(promise, timeoutMs, {
+      onTimeout: () => new Error(`Redis did not answer within ${timeoutMs} ms`),
     });
   }
 

@@ -1,0 +1,140 @@
+import { afterEach, beforeEach, describe, expect, it, vi } from "vitest";
+import { withDeadline } from "./index.ts";
+
+class TimeoutError extends Error {}
+
+const onTimeout = () => new TimeoutError("timed out");
+
+function listenerCount(signal: AbortSignal): () => number {
+  let count = 0;
+  const add = signal.addEventListener.bind(signal);
+  const remove = signal.removeEventListener.bind(signal);
+  signal.addEventListener = ((...args: Parameters<typeof add>) => {
+    count++;
+    add(...args);
+  }) as typeof add;
+  signal.removeEventListener = ((...args: Parameters<typeof remove>) => {
+    count--;
+    remove(...args);
+  }) as typeof remove;
+  return () => count;
+}
+
+describe("withDeadline", () => {
+  beforeEach(() => {
+    vi.useFakeTimers();
+  });
+  afterEach(() => {
+    vi.useRealTimers();
+  });
+
+  it("resolves with the work's value and clears its timer and listener", async () => {
+    const controller = new AbortController();
+    const listeners = listenerCount(controller.signal);
+    await expect(
+      withDeadline(Promise.resolve(7), 100, { signal: controller.signal, onTimeout }),
+    ).resolves.toBe(7);
+    expect(vi.getTimerCount()).toBe(0);
+    expect(listeners()).toBe(0);
+  });
+
+  it("rejects with the work's error and clears its timer and listener", async () => {
+    const controller = new AbortController();
+    const listeners = listenerCount(controller.signal);
+    const failure = new Error("boom");
+    await expect(
+      withDeadline(Promise.reject(failure), 100, { signal: controller.signal, onTimeout }),
+    ).rejects.toBe(failure);
+    expect(vi.getTimerCount()).toBe(0);
+    expect(listeners()).toBe(0);
+  });
+
+  it("rejects with onTimeout()'s error once the timeout passes, aborting the work's signal", async () => {
+    const controller = new AbortController();
+    const listeners = listenerCount(controller.signal);
+    let workSignal: AbortSignal | undefined;
+    const onGiveUp = vi.fn();
+    const pending = withDeadline(
+      (signal) => {
+        workSignal = signal;
+        return new Promise<never>(() => {});
+      },
+      100,
+      { signal: controller.signal, onTimeout, onGiveUp },
+    );
+    vi.advanceTimersByTime(100);
+    const error = await pending.catch((caught: unknown) => caught);
+    expect(error).toBeInstanceOf(TimeoutError);
+    expect(workSignal?.reason).toBe(error);
+    expect(onGiveUp).toHaveBeenCalledWith(error);
+    expect(listeners()).toBe(0);
+  });
+
+  it("rejects with the signal's reason when it aborts, clearing the timer", async () => {
+    const controller = new AbortController();
+    const listeners = listenerCount(controller.signal);
+    let failLate: (error: Error) => void = () => {};
+    const late = new Promise<number>((_, reject) => {
+      failLate = reject;
+    });
+    const pending = withDeadline(late, 100, { signal: controller.signal, onTimeout });
+    const reason = new Error("client went away");
+    controller.abort(reason);
+    await expect(pending).rejects.toBe(reason);
+    expect(vi.getTimerCount()).toBe(0);
+    expect(listeners()).toBe(0);
+    // A late failure of the abandoned work is not an unhandled rejection.
+    failLate(new Error("late"));
+  });
+
+  it("rejects at once with the reason of a signal already aborted, without calling the work", async () => {
+    const reason = new Error("already");
+    const work = vi.fn(() => 1);
+    await expect(
+      withDeadline(work, 100, { signal: AbortSignal.abort(reason), onTimeout }),
+    ).rejects.toBe(reason);
+    expect(work).not.toHaveBeenCalled();
+    expect(vi.getTimerCount()).toBe(0);
+  });
+
+  it("rejects with what the work function throws synchronously", async () => {
+    const failure = new Error("sync");
+    await expect(
+      withDeadline(
+        () => {
+          throw failure;
+        },
+        100,
+        { onTimeout },
+      ),
+    ).rejects.toBe(failure);
+    expect(vi.getTimerCount()).toBe(0);
+  });
+
+  it("sets no timer for a timeout of 0 and returns the promise itself without a signal", () => {
+    const promise = Promise.resolve(1);
+    expect(withDeadline(promise, 0, { onTimeout })).toBe(promise);
+    void withDeadline(new Promise(() => {}), 0, {
+      signal: new AbortController().signal,
+      onTimeout,
+    });
+    expect(vi.getTimerCount()).toBe(0);
+  });
+
+  it("unrefs its timer", () => {
+    vi.useRealTimers();
+    const spy = vi.spyOn(globalThis, "setTimeout");
+    let answer: (value: number) => void = () => {};
+    void withDeadline(
+      new Promise<number>((resolve) => {
+        answer = resolve;
+      }),
+      60_000,
+      { onTimeout },
+    );
+    const timer = spy.mock.results[0]?.value as NodeJS.Timeout;
+    expect(timer.hasRef()).toBe(false);
+    answer(1);
+    spy.mockRestore();
+  });
+});
