@@ -5,7 +5,6 @@ import {
   type HalfOpenState,
   invokeFunction,
   isThenable,
-  safely,
   verdictOf,
 } from "./call.ts";
 import {
@@ -275,7 +274,7 @@ export class BreakerCore<Args extends unknown[], Result> implements Breaker<Args
     call.removeAbortListener();
     const latency = performance.now() - call.start;
     const errorFilter = this.#settings.errorFilter;
-    if (errorFilter && safely(errorFilter, error)) this.#releaseProbe(call);
+    if (errorFilter && verdictOf(errorFilter, error) === true) this.#releaseProbe(call);
     else this.#recordFailure(call, error, latency);
     call.reject(error);
   }

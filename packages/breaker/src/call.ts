@@ -99,7 +99,7 @@ export function isThenable(value: unknown): value is PromiseLike<unknown> {
   );
 }
 
-/** A result classifier's verdict; one that throws must not leave the call unsettled: "no". */
+/** A classifier's verdict (`isFailure`, `errorFilter`); one that throws must not leave the call unsettled: "no". */
 export function verdictOf(
   check: (value: unknown) => boolean | "excused",
   value: unknown,
@@ -107,15 +107,6 @@ export function verdictOf(
   try {
     const verdict = check(value);
     return verdict === "excused" ? verdict : verdict === true;
-  } catch {
-    return false;
-  }
-}
-
-/** A classifier that throws must not leave the call unsettled: its verdict is "no". */
-export function safely(check: (value: unknown) => boolean, value: unknown): boolean {
-  try {
-    return check(value) === true;
   } catch {
     return false;
   }
