@@ -1,6 +1,8 @@
 import {
   assertFunction,
   assertKnownKeys,
+  asToolHandler,
+  callToolHandler,
   definePolicy,
   readToolCall,
   type ToolHandler,
@@ -36,8 +38,6 @@ export type BulkheadMeta = {
  * or a shared one (`{ bulkhead }`) that also limits the other tools given it.
  */
 export type WithBulkheadOptions = BulkheadOptions | { readonly bulkhead: Bulkhead };
-
-type CallableHandler = (...params: ReadonlyArray<unknown>) => ToolResult | Promise<ToolResult>;
 
 /**
  * Wraps a tool handler in a bulkhead: at most `limit` calls of it run at
@@ -107,13 +107,12 @@ function toBulkhead(options: unknown, toolName: string | undefined): Bulkhead {
 
 function wrap<H extends ToolHandler>(handler: H, bulkhead: Bulkhead): H {
   assertFunction(handler, "handler");
-  const call = handler as unknown as CallableHandler;
   const refused = (error: unknown) => busyResult(error, bulkhead);
   const wrapped = (...params: unknown[]): Promise<ToolResult> => {
     const { signal } = readToolCall(params);
-    return bulkhead.execute(() => call(...params), { signal }).catch(refused);
+    return bulkhead.execute(() => callToolHandler(handler, params), { signal }).catch(refused);
   };
-  return wrapped as unknown as H;
+  return asToolHandler<H>(wrapped);
 }
 
 function busyResult(error: unknown, bulkhead: Bulkhead): ToolResult {

@@ -4,6 +4,7 @@ import {
   assertNonNegativeNumber,
   assertOptions,
   assertPositiveNumber,
+  asToolHandler,
   optionKeys,
   readToolCall,
   type ToolHandler,
@@ -127,5 +128,5 @@ export function withCache<H extends ToolHandler>(
       throw error;
     }
   };
-  return wrapped as unknown as H;
+  return asToolHandler<H>(wrapped);
 }

@@ -1,5 +1,7 @@
 import {
   assertFunction,
+  asToolHandler,
+  callToolHandler,
   definePolicy,
   readToolCall,
   type ToolHandler,
@@ -12,8 +14,6 @@ import { Chaos, type ChaosOptions, chaosInternals } from "./chaos.ts";
 
 /** The `_meta` key under which an injected error result is marked: `{ injected: "errorResult" }`. */
 export const CHAOS_META_KEY = "mcp-prod/chaos";
-
-type CallableHandler = (...params: ReadonlyArray<unknown>) => ToolResult | Promise<ToolResult>;
 
 /**
  * Wraps a tool handler with fault injection: while `chaos` is enabled, its
@@ -59,10 +59,9 @@ function toChaos(value: unknown): Chaos {
 
 function wrap<H extends ToolHandler>(handler: H, chaos: Chaos): H {
   assertFunction(handler, "handler");
-  const call = handler as unknown as CallableHandler;
   const wrapped = (...params: unknown[]): ToolResult | Promise<ToolResult> => {
     const plan = chaosInternals.plan(chaos, true);
-    if (plan.outcome === "run" && plan.latencyMs === 0) return call(...params);
+    if (plan.outcome === "run" && plan.latencyMs === 0) return callToolHandler(handler, params);
     const { signal } = readToolCall(params);
     if (plan.outcome === "errorResult")
       return chaosInternals.apply(
@@ -74,7 +73,7 @@ function wrap<H extends ToolHandler>(handler: H, chaos: Chaos): H {
             injected: "errorResult",
           }),
       );
-    return chaosInternals.apply(chaos, plan, signal, () => call(...params));
+    return chaosInternals.apply(chaos, plan, signal, () => callToolHandler(handler, params));
   };
-  return wrapped as unknown as H;
+  return asToolHandler<H>(wrapped);
 }

@@ -1,6 +1,8 @@
 import {
   assertBoolean,
   assertFunction,
+  asToolHandler,
+  callToolHandler,
   isToolResult,
   readToolCall,
   type ToolHandler,
@@ -166,8 +168,6 @@ const WITH_FALLBACK_KEYS = [
 ];
 
 /** A handler as the wrapper calls it: with the parameters it was given. */
-type CallableHandler = (...params: ReadonlyArray<unknown>) => ToolResult | Promise<ToolResult>;
-
 type FallbackStep = (params: ReadonlyArray<unknown>) => ToolResult | Promise<ToolResult>;
 
 /**
@@ -229,7 +229,6 @@ export function withFallback<H extends ToolHandler>(
   if (steps.length === 0) {
     throw new TypeError("Expected `fallback` to hold at least one fallback, got an empty array");
   }
-  const primary = handler as unknown as CallableHandler;
   const count = steps.length + 1;
   const lastIndex = count - 1;
   const { timeoutMs, when: userWhen } = settings;
@@ -253,7 +252,7 @@ export function withFallback<H extends ToolHandler>(
       timeoutMs !== undefined && index < lastIndex ? withToolSignal(params, context) : params;
     let result: ToolResult;
     if (index === 0) {
-      result = await primary(...callParams);
+      result = await callToolHandler(handler, callParams);
     } else {
       result = await (steps[index - 1] as FallbackStep)(callParams);
       if (outputSchema !== undefined) await checkOutput(result, outputSchema);
@@ -277,7 +276,7 @@ export function withFallback<H extends ToolHandler>(
       call.signal,
     );
   };
-  return wrapped as unknown as H;
+  return asToolHandler<H>(wrapped);
 }
 
 /**
@@ -314,8 +313,7 @@ function reasonOf(error: unknown): FallbackReason {
 
 function toStep(item: unknown, name: string, outputSchema: OutputSchema | undefined): FallbackStep {
   if (typeof item === "function") {
-    const fallbackHandler = item as CallableHandler;
-    return (params) => fallbackHandler(...params);
+    return (params) => callToolHandler(item as ToolHandler, params);
   }
   if (!isToolResult(item) || (item.content !== undefined && !Array.isArray(item.content))) {
     throw new TypeError(

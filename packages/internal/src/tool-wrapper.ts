@@ -1,10 +1,13 @@
-import type { ToolHandler } from "./tool-handler.ts";
+import type { ToolHandler, ToolResult } from "./tool-handler.ts";
 
 /**
  * Calls a tool handler with the parameters its wrapper received, whatever its
- * arity or SDK generation.
+ * arity or SDK generation; what it answers is a tool result.
  */
-export function callToolHandler(handler: ToolHandler, params: ReadonlyArray<unknown>): unknown {
+export function callToolHandler(
+  handler: ToolHandler,
+  params: ReadonlyArray<unknown>,
+): ToolResult | Promise<ToolResult> {
   return Reflect.apply(handler, undefined, params);
 }
 
@@ -14,9 +17,7 @@ export function callToolHandler(handler: ToolHandler, params: ReadonlyArray<unkn
  * shape. TypeScript cannot derive a generic `H` from a rest-parameter
  * function, so this overload is the one place that states it.
  */
-export function asToolHandler<H extends ToolHandler>(
-  wrapped: (...params: unknown[]) => Promise<unknown>,
-): H;
-export function asToolHandler(wrapped: ToolHandler): ToolHandler {
+export function asToolHandler<H extends ToolHandler>(wrapped: (...params: unknown[]) => unknown): H;
+export function asToolHandler(wrapped: (...params: never) => unknown): unknown {
   return wrapped;
 }

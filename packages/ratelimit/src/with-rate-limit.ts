@@ -4,6 +4,7 @@ import {
   assertOptions,
   assertPositiveInteger,
   assertString,
+  asToolHandler,
   callSite,
   optionKeys,
   readToolCall,
@@ -176,7 +177,7 @@ export function withRateLimit<H extends ToolHandler>(
     };
     return withResultMeta(output, RATE_LIMIT_META_KEY, meta);
   };
-  return wrapped as unknown as H;
+  return asToolHandler<H>(wrapped);
 }
 
 const WITH_RATE_LIMIT_KEYS = [

@@ -2,6 +2,8 @@ import {
   assertBoolean,
   assertFunction,
   assertKnownKeys,
+  asToolHandler,
+  callToolHandler,
   definePolicy,
   readToolCall,
   type ToolHandler,
@@ -51,8 +53,6 @@ const WITH_RETRY_KEYS = new Set<string>([
   "idempotent",
   "retryErrorResults",
 ]);
-
-type CallableHandler = (...params: ReadonlyArray<unknown>) => ToolResult | Promise<ToolResult>;
 
 /**
  * Wraps a tool handler so that a call failing with an error worth retrying
@@ -138,14 +138,12 @@ function prepare(options: unknown): Prepared {
 
 function wrap<H extends ToolHandler>(handler: H, { settings, retryErrorResults }: Prepared): H {
   assertFunction(handler, "handler");
-  const call = handler as unknown as CallableHandler;
-
   const wrapped = (...params: unknown[]): Promise<ToolResult> => {
     const { signal } = readToolCall(params);
     let attempts = 0;
     const attempt = ({ attempt }: { attempt: number }) => {
       attempts = attempt;
-      const answer = call(...params);
+      const answer = callToolHandler(handler, params);
       return retryErrorResults ? Promise.resolve(answer).then(refuseErrorResult) : answer;
     };
     const mark = (result: ToolResult) =>
@@ -160,7 +158,7 @@ function wrap<H extends ToolHandler>(handler: H, { settings, retryErrorResults }
       return mark(last);
     });
   };
-  return wrapped as unknown as H;
+  return asToolHandler<H>(wrapped);
 }
 
 function refuseErrorResult(answer: ToolResult): ToolResult {

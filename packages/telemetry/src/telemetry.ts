@@ -1,6 +1,7 @@
 import {
   assertFunction,
   assertString,
+  asToolHandler,
   errorType,
   onAbort,
   readToolCall,
@@ -235,7 +236,7 @@ export function createTelemetry(options: TelemetryOptions): Telemetry {
         removeAbortListener();
       }
     };
-    return wrapped as unknown as H;
+    return asToolHandler<H>(wrapped);
   };
 
   return {

@@ -5,6 +5,7 @@ import {
   assertOneOf,
   assertOptions,
   assertString,
+  asToolHandler,
   type Context,
   endSpan,
   errorType,
@@ -172,7 +173,7 @@ function instrument<H extends ToolHandler>(
       },
     );
   };
-  return traced as unknown as H;
+  return asToolHandler<H>(traced);
 }
 
 /** True for a tool result the handler marked `isError`. */
