@@ -15,10 +15,13 @@
  * latency of its window once a second) is paid as a user pays it. Each sample
  * starts from a fresh instance, shut down at its end, so no contender's
  * timers run during another's sample. The table shows the median over
- * ROUNDS samples; the order rotates each round.
+ * ROUNDS samples and ratios as the median of per-round ratios; the order
+ * rotates each round.
  *
  * Run: pnpm --filter @mcp-prod/breaker bench
  */
+
+import { type Contender, interleaved } from "@mcp-prod/testkit/bench";
 import {
   circuitBreaker,
   handleAll,
@@ -28,7 +31,6 @@ import {
   wrap,
 } from "cockatiel";
 import CircuitBreaker from "opossum";
-import { Bench } from "tinybench";
 import { createBreaker, withBreaker } from "../src/index.ts";
 
 const ROUNDS = 5;
@@ -45,11 +47,8 @@ const handler = async (args: { city: string }, _extra: { signal: AbortSignal }) 
   content: [{ type: "text" as const, text: args.city }],
 });
 
-type Instance = { call: () => Promise<unknown>; stop: () => void };
-type Contender = { name: string; start: () => Instance };
-
 const contenders: Contender[] = [
-  { name: "bare async function", start: () => ({ call: () => action("oslo"), stop: () => {} }) },
+  { name: "bare async function", start: () => () => action("oslo") },
   {
     name: "opossum fire (default options)",
     start: () => {
@@ -74,7 +73,7 @@ const contenders: Contender[] = [
   },
   {
     name: "tool handler directly",
-    start: () => ({ call: () => handler(toolArgs, extra), stop: () => {} }),
+    start: () => () => handler(toolArgs, extra),
   },
   {
     name: "withBreaker(tool handler)",
@@ -92,7 +91,7 @@ const contenders: Contender[] = [
         breaker: new SamplingBreaker({ threshold: 0.5, duration: 10_000 }),
       });
       const policy = wrap(breaker, timeout(THRESHOLDS.timeout, TimeoutStrategy.Aggressive));
-      return { call: () => policy.execute(() => action("oslo")), stop: () => {} };
+      return () => policy.execute(() => action("oslo"));
     },
   },
 ];
@@ -101,65 +100,29 @@ const OPOSSUM = "opossum fire (default options)";
 const OURS = "@mcp-prod/breaker fire";
 const BARE = "bare async function";
 
-function nextTurn(): Promise<void> {
-  return new Promise((resolve) => setImmediate(resolve));
-}
-
-function median(values: number[]): number {
-  const sorted = [...values].sort((a, b) => a - b);
-  return sorted[Math.floor(sorted.length / 2)] ?? Number.NaN;
-}
-
 async function main(): Promise<void> {
-  const samples = new Map<string, number[]>(contenders.map(({ name }) => [name, []]));
-  for (let round = 0; round < ROUNDS; round++) {
-    const bench = new Bench({ time: SAMPLE_MS, warmup: false });
-    const order = contenders.map(
-      (_, index) => contenders[(index + round) % contenders.length] as Contender,
-    );
-    for (const { name, start } of order) {
-      let instance: Instance | undefined;
-      bench.add(
-        name,
-        async () => {
-          const call = (instance as Instance).call;
-          for (let index = 0; index < BATCH; index++) await call();
-          await nextTurn();
-        },
-        {
-          beforeAll: () => {
-            instance = start();
-          },
-          afterAll: () => instance?.stop(),
-        },
-      );
-    }
-    await bench.run();
-    for (const task of bench.tasks) {
-      const result = task.result as { error?: unknown; latency?: { mean: number } } | undefined;
-      if (result?.error) throw result.error;
-      // The mean over the whole sample is its sustained cost, background work included.
-      if (result?.latency) samples.get(task.name)?.push((result.latency.mean * 1000) / BATCH);
-    }
-  }
-
-  const micros = new Map([...samples].map(([name, values]) => [name, median(values)]));
-  const at = (name: string) => micros.get(name) ?? Number.NaN;
+  // The mean over the whole sample is its sustained cost, background work included.
+  const at = await interleaved(contenders, {
+    rounds: ROUNDS,
+    sampleMs: SAMPLE_MS,
+    batch: BATCH,
+    warmup: false,
+  });
   const rows = contenders.map(({ name }) => ({
     contender: name,
     "median µs/call": at(name).toFixed(3),
     "calls/s": Math.round(1e6 / at(name)).toLocaleString("en-US"),
     "× bare": (at(name) / at(BARE)).toFixed(2),
     "+µs vs bare": (at(name) - at(BARE)).toFixed(3),
-    "ours is × faster": (at(name) / at(OURS)).toFixed(2),
+    "ours is × faster": at.ratio(name, OURS).toFixed(2),
   }));
   console.log(
     `\n@mcp-prod/breaker success path — ${ROUNDS} interleaved rounds × ${SAMPLE_MS} ms samples, ${BATCH} awaited calls per event-loop turn, Node ${process.version}\n`,
   );
   console.table(rows);
-  const speedup = at(OPOSSUM) / at(OURS);
+  const speedup = at.ratio(OPOSSUM, OURS);
   console.log(
-    `ours vs raw opossum: ${speedup.toFixed(2)}× faster (target ≥ 1.5×); ours vs cockatiel breaker + timeout: ${(at("cockatiel breaker + timeout") / at(OURS)).toFixed(2)}× faster; withBreaker adds ${(at("withBreaker(tool handler)") - at("tool handler directly")).toFixed(3)} µs to a tool call`,
+    `ours vs raw opossum: ${speedup.toFixed(2)}× faster (target ≥ 1.5×); ours vs cockatiel breaker + timeout: ${at.ratio("cockatiel breaker + timeout", OURS).toFixed(2)}× faster; withBreaker adds ${(at("withBreaker(tool handler)") - at("tool handler directly")).toFixed(3)} µs to a tool call`,
   );
 }
 

@@ -13,8 +13,10 @@
  * Run: pnpm bench (builds first), or pnpm --filter @mcp-prod/cache build && pnpm --filter
  * @mcp-prod/cache bench   (REDIS_URL, default redis://127.0.0.1:6379)
  */
+
 import { randomUUID } from "node:crypto";
 import { existsSync } from "node:fs";
+import { median } from "@mcp-prod/testkit/bench";
 import { BentoCache, bentostore } from "bentocache";
 import { memoryDriver } from "bentocache/drivers/memory";
 import { createCache as createCacheManager } from "cache-manager";
@@ -51,14 +53,6 @@ const VALUE = {
 };
 
 type Row = { name: string; samples: number[]; unit: string };
-
-function median(values: number[]): number {
-  const sorted = [...values].sort((a, b) => a - b);
-  const middle = Math.floor(sorted.length / 2);
-  return sorted.length % 2 === 1
-    ? (sorted[middle] as number)
-    : ((sorted[middle - 1] as number) + (sorted[middle] as number)) / 2;
-}
 
 async function opsPerSecond(operations: number, run: () => Promise<void>): Promise<number> {
   const started = process.hrtime.bigint();

@@ -10,7 +10,7 @@
  *
  * Run: pnpm --filter @mcp-prod/fallback bench
  */
-import { Bench } from "tinybench";
+import { interleaved, type Contender as Measured } from "@mcp-prod/testkit/bench";
 import { fetchWithFallback, withFallback } from "../src/index.ts";
 import { countAbortControllers } from "../src/test-support.ts";
 
@@ -36,12 +36,6 @@ const wrappedWithDeadline = withFallback(
   { timeoutMs: 5000 },
 );
 const callerSignal = new AbortController().signal;
-
-function batch(fn: () => Promise<unknown>): () => Promise<void> {
-  return async () => {
-    for (let index = 0; index < BATCH; index++) await fn();
-  };
-}
 
 type Contender = { name: string; baseline: string; run: () => Promise<unknown> };
 const contenders: Contender[] = [
@@ -83,38 +77,23 @@ const contenders: Contender[] = [
   },
 ];
 
-function median(values: number[]): number {
-  const sorted = [...values].sort((a, b) => a - b);
-  return sorted[Math.floor(sorted.length / 2)] ?? Number.NaN;
-}
-
 async function main(): Promise<void> {
-  const samples = new Map<string, number[]>(contenders.map(({ name }) => [name, []]));
-  for (let round = 0; round < ROUNDS; round++) {
-    const bench = new Bench({ time: TASK_TIME_MS, warmupTime: 50 });
-    // Rotate the order each round so no contender always runs first or last.
-    const order = contenders.map(
-      (_, index) => contenders[(index + round) % contenders.length] as Contender,
-    );
-    for (const { name, run } of order) bench.add(name, batch(run));
-    await bench.run();
-    for (const task of bench.tasks) {
-      if (task.result?.error) throw task.result.error;
-      const p50 = task.result?.latency.p50;
-      if (p50 !== undefined) samples.get(task.name)?.push((p50 * 1000) / BATCH);
-    }
-  }
-
-  const micros = new Map([...samples].map(([name, values]) => [name, median(values)]));
+  const measured: Measured[] = contenders.map(({ name, run }) => ({ name, start: () => run }));
+  const at = await interleaved(measured, {
+    rounds: ROUNDS,
+    sampleMs: TASK_TIME_MS,
+    batch: BATCH,
+    statistic: "p50",
+  });
   const rows = [];
   for (const { name, baseline, run } of contenders) {
-    const perCall = micros.get(name) ?? Number.NaN;
-    const base = micros.get(baseline) ?? Number.NaN;
+    const perCall = at(name);
+    const base = at(baseline);
     rows.push({
       contender: name,
       "median µs/call": perCall.toFixed(3),
       "calls/s": Math.round(1e6 / perCall).toLocaleString("en-US"),
-      "× baseline": (perCall / base).toFixed(2),
+      "× baseline": at.ratio(name, baseline).toFixed(2),
       "+µs vs baseline": (perCall - base).toFixed(3),
       "AbortControllers / 1000 calls": await countAbortControllers(async () => {
         for (let index = 0; index < 1000; index++) await run();
@@ -127,10 +106,7 @@ async function main(): Promise<void> {
   console.table(rows);
   const added = contenders
     .filter(({ name, baseline }) => name !== baseline && !name.includes("timeoutMs"))
-    .map(
-      ({ name, baseline }) =>
-        (micros.get(name) ?? Number.NaN) - (micros.get(baseline) ?? Number.NaN),
-    );
+    .map(({ name, baseline }) => at(name) - at(baseline));
   console.log(
     `largest µs added without a deadline: ${Math.max(...added).toFixed(3)} (target < 1 µs)`,
   );

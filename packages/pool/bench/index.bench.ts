@@ -4,7 +4,9 @@
  * the documented pool size (max 20). One task iteration fires `concurrency`
  * queries at once and awaits them all, so queries/s = concurrency / median
  * batch time. Contenders are interleaved: each round runs every task briefly
- * (in alternating order), and the table reports the median over rounds.
+ * (in alternating order), and the table reports the median over rounds. The ×
+ * column is the median of each round's own ratio (ours / pg.Pool in the same
+ * round), so a change in the machine's load between rounds cancels out.
  *
  * Throughput on a shared machine swings with its load, so the table also
  * reports this process's CPU time per query (process.cpuUsage over each task's
@@ -23,6 +25,7 @@
  *
  * Run: pnpm --filter @mcp-prod/pool bench   (builds first; DATABASE_URL, default postgres://postgres@127.0.0.1:5432/test)
  */
+import { median, pairedRatio } from "@mcp-prod/testkit/bench";
 import pg from "pg";
 import { Bench } from "tinybench";
 import type * as Built from "../src/index.ts";
@@ -32,7 +35,7 @@ const { createPool }: typeof Built = await import(
   new URL("../dist/index.js", import.meta.url).href
 );
 
-const ROUNDS = 7;
+const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 11);
 const TASK_TIME_MS = 150;
 const CONCURRENCIES = [1, 10, 50] as const;
 const connectionString = process.env.DATABASE_URL ?? "postgres://postgres@127.0.0.1:5432/test";
@@ -72,14 +75,6 @@ function batch(run: Run, text: string, values: unknown[] | undefined, concurrenc
     for (let index = 0; index < concurrency; index++) pending.push(run(text, values));
     return Promise.all(pending);
   };
-}
-
-function median(values: number[]): number {
-  const sorted = [...values].sort((a, b) => a - b);
-  const middle = Math.floor(sorted.length / 2);
-  return sorted.length % 2
-    ? (sorted[middle] ?? 0)
-    : ((sorted[middle - 1] ?? 0) + (sorted[middle] ?? 0)) / 2;
 }
 
 async function main(): Promise<void> {
@@ -152,7 +147,11 @@ async function main(): Promise<void> {
       for (const name of Object.keys(contenders)) {
         row[`${name} q/s`] = of(samples, name).toFixed(0);
         if (name !== "pg.Pool") {
-          row[`${name} ×`] = (of(samples, name) / of(samples, "pg.Pool")).toFixed(2);
+          const key = (contender: string) => `${queryName}|${concurrency}|${contender}`;
+          row[`${name} ×`] = pairedRatio(
+            samples.get(key(name)) ?? [],
+            samples.get(key("pg.Pool")) ?? [],
+          ).toFixed(2);
         }
       }
       for (const name of Object.keys(contenders)) {
@@ -161,7 +160,9 @@ async function main(): Promise<void> {
       rows.push(row);
     }
   }
-  console.log(`\n@mcp-prod/pool vs pg.Pool, queries/s (median of ${ROUNDS} interleaved rounds)`);
+  console.log(
+    `\n@mcp-prod/pool vs pg.Pool, queries/s (median of ${ROUNDS} interleaved rounds; × is the median of per-round ratios)`,
+  );
   console.table(rows);
   console.log(
     "\nacquire latency through ours (last 1024 acquisitions after each round, median over rounds)",

@@ -7,7 +7,9 @@
  *
  * Run: pnpm --filter @mcp-prod/ratelimit bench   (REDIS_URL, default redis://127.0.0.1:6379)
  */
+
 import { randomUUID } from "node:crypto";
+import { median, pairedRatio } from "@mcp-prod/testkit/bench";
 import { Redis } from "ioredis";
 import { RateLimiterMemory, RateLimiterRedis } from "rate-limiter-flexible";
 import { Bench } from "tinybench";
@@ -79,18 +81,11 @@ async function main(): Promise<void> {
     }
   }
 
-  const median = (values: number[]) => {
-    const sorted = [...values].sort((a, b) => a - b);
-    return sorted[Math.floor(sorted.length / 2)] ?? Number.NaN;
-  };
   const us = new Map([...medians].map(([name, values]) => [name, median(values) * 1000]));
   // Ratios are taken within each round, then their median: a load spike on a
   // shared machine then skews one round's pair, not the figure.
-  const ratio = (name: string, reference: string) => {
-    const own = medians.get(name) ?? [];
-    const base = medians.get(reference) ?? [];
-    return median(own.map((value, round) => value / (base[round] ?? Number.NaN)));
-  };
+  const ratio = (name: string, reference: string) =>
+    pairedRatio(medians.get(name) ?? [], medians.get(reference) ?? []);
   const rows = [...us].map(([name, micros]) => {
     const floor = name.includes("redis")
       ? "rate-limiter-flexible redis consume"

@@ -14,6 +14,7 @@
  *
  * Run: pnpm --filter @mcp-prod/telemetry bench
  */
+import { median } from "@mcp-prod/testkit/bench";
 import {
   context,
   metrics,
@@ -261,11 +262,6 @@ for (let index = 0; index < 100; index++) {
 const renderContenders: Record<string, Contender> = {
   "/metrics render, 100 tools × 4 statuses": () => rendered.metrics(),
 };
-
-function median(values: number[]): number {
-  const sorted = [...values].sort((a, b) => a - b);
-  return sorted[Math.floor(sorted.length / 2)] ?? Number.NaN;
-}
 
 async function measure(tasks: Record<string, Contender>): Promise<Map<string, number>> {
   const medians = new Map<string, number[]>(Object.keys(tasks).map((name) => [name, []]));
