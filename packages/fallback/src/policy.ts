@@ -3,7 +3,7 @@ import {
   type OutputSchema,
   type ToolFallback,
   type WithFallbackOptions,
-  withFallback as wrapInFallback,
+  wrapWithFallback,
 } from "./with-fallback.ts";
 
 /**
@@ -109,7 +109,7 @@ export function withFallback<H extends ToolHandler = ToolHandler>(
 export function withFallback(...params: unknown[]): unknown {
   if (params.length > 1) {
     const [handler, fallback, options] = params as [ToolHandler, ToolFallback<ToolHandler>, never];
-    return wrapInFallback(handler, fallback, options);
+    return wrapWithFallback(handler, fallback, options);
   }
   const [given] = params;
   if (given === undefined)
@@ -125,7 +125,7 @@ export function withFallback(...params: unknown[]): unknown {
     options = rest;
   }
   return definePolicy("fallback", (handler: ToolHandler) =>
-    wrapInFallback(handler, fallback, options as never),
+    wrapWithFallback(handler, fallback, options as never),
   );
 }
 

@@ -61,7 +61,7 @@ export type OutputSchema<Output = unknown> = {
 /** The value type an {@link OutputSchema} accepts. */
 export type OutputOf<Schema> = Schema extends OutputSchema<infer Output> ? Output : unknown;
 
-/** Options of {@link withFallback}. */
+/** Options of `withFallback`. */
 export type WithFallbackOptions<
   Schema extends OutputSchema | undefined = OutputSchema | undefined,
 > = Omit<FallbackOptions, "signal"> & {
@@ -171,48 +171,11 @@ const WITH_FALLBACK_KEYS = [
 type FallbackStep = (params: ReadonlyArray<unknown>) => ToolResult | Promise<ToolResult>;
 
 /**
- * Wraps a tool handler so that when it throws, times out or returns an
- * `isError` result, a fallback answers instead: another handler called with
- * the same parameters, a fixed result, or a list of them tried in turn. The
- * fallback's result carries `_meta["mcp-prod/fallback"]` (see
- * {@link FallbackMeta}) so clients and metrics can tell it is degraded.
- *
- * Returns a handler of the same type, for both SDK generations and both
- * arities. A client's cancellation (`extra.signal`, or `ctx.mcpReq.signal`
- * in 2.x) is never answered by a fallback. With `timeoutMs`, the handler gets
- * a signal that is also aborted at the deadline. When every fallback fails
- * too, the call throws a {@link FallbackError}, which the SDK turns into an
- * `isError` result.
- *
- * @example
- * ```ts
- * import { McpServer } from "@modelcontextprotocol/sdk/server/mcp.js";
- * import { withFallback } from "@mcp-prod/fallback";
- * import { z } from "zod";
- *
- * const server = new McpServer({ name: "weather", version: "1.0.0" });
- * server.registerTool(
- *   "forecast",
- *   { inputSchema: { city: z.string() } },
- *   withFallback(
- *     async ({ city }, { signal }) => ({ content: [{ type: "text", text: await liveForecast(city, signal) }] }),
- *     { content: [{ type: "text", text: "Forecast temporarily unavailable" }] },
- *     { timeoutMs: 3000 },
- *   ),
- * );
- * ```
+ * The handler form of `withFallback` (its public overloads and documentation
+ * are in policy.ts): wraps `handler` so that a fallback answers when it
+ * throws, times out or returns an `isError` result.
  */
-export function withFallback<H extends ToolHandler>(
-  handler: H,
-  fallback: NoInfer<ToolFallback<H> | ReadonlyArray<ToolFallback<H>>>,
-  options?: WithFallbackOptions<undefined>,
-): H;
-export function withFallback<H extends ToolHandler, Schema extends OutputSchema>(
-  handler: H,
-  fallback: NoInfer<ToolFallback<H, Schema> | ReadonlyArray<ToolFallback<H, Schema>>>,
-  options: WithFallbackOptions<Schema> & { readonly outputSchema: Schema },
-): H;
-export function withFallback<H extends ToolHandler>(
+export function wrapWithFallback<H extends ToolHandler>(
   handler: H,
   fallback: unknown,
   options?: WithFallbackOptions,
