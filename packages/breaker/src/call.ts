@@ -1,4 +1,4 @@
-import { type DeadlineEntry, onAbort } from "@mcp-prod/internal";
+import { type DeadlineEntry, LazySignal, noop, onAbort } from "@mcp-prod/internal";
 
 /** What the breaker hands an abortable action or an `execute` function. */
 export type BreakerCall = {
@@ -24,7 +24,7 @@ export type HalfOpenState = { readonly kind: "halfOpen"; probes: number };
  * early anyway. Such a call settles when its action does, and is then treated
  * as cancelled if the caller's signal has aborted meanwhile.
  */
-export class Call implements BreakerCall, DeadlineEntry {
+export class Call extends LazySignal implements BreakerCall, DeadlineEntry {
   deadline = 0;
   previous: DeadlineEntry | undefined = undefined;
   next: DeadlineEntry | undefined = undefined;
@@ -38,9 +38,6 @@ export class Call implements BreakerCall, DeadlineEntry {
   readonly isFailure: ((value: unknown) => boolean | "excused") | undefined;
   readonly #hasDeadline: boolean;
   readonly #cancel: CancelHandler;
-  #controller: AbortController | undefined;
-  #aborted = false;
-  #reason: unknown;
 
   constructor(
     probeOf: HalfOpenState | undefined,
@@ -49,6 +46,7 @@ export class Call implements BreakerCall, DeadlineEntry {
     hasDeadline: boolean,
     cancel: CancelHandler,
   ) {
+    super();
     this.#cancel = cancel;
     this.probeOf = probeOf;
     this.callerSignal = callerSignal;
@@ -56,34 +54,24 @@ export class Call implements BreakerCall, DeadlineEntry {
     this.#hasDeadline = hasDeadline;
   }
 
-  get signal(): AbortSignal {
-    if (this.#controller) return this.#controller.signal;
+  override get signal(): AbortSignal {
+    if (this.isRead) return super.signal;
     const callerSignal = this.callerSignal;
     // Without a deadline only the caller can abort the call: its signal is enough.
     if (!this.#hasDeadline && callerSignal) {
       this.#listen(callerSignal);
       return callerSignal;
     }
-    this.#controller = new AbortController();
-    if (this.#aborted) this.#controller.abort(this.#reason);
+    const signal = super.signal;
     if (callerSignal) this.#listen(callerSignal);
-    return this.#controller.signal;
+    return signal;
   }
 
   #listen(callerSignal: AbortSignal): void {
     if (this.settled || this.removeAbortListener !== noop) return;
     this.removeAbortListener = onAbort(callerSignal, () => this.#cancel(this));
   }
-
-  abort(reason: unknown): void {
-    if (this.#aborted) return;
-    this.#aborted = true;
-    this.#reason = reason;
-    this.#controller?.abort(reason);
-  }
 }
-
-function noop(): void {}
 
 /** Runs an `execute` function, handed as the payload, with its call. */
 export function invokeFunction(call: Call, fn: unknown): unknown {

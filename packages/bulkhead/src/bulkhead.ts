@@ -7,6 +7,7 @@ import {
   assertPositiveNumber,
   assertString,
   Emitter,
+  noop,
   onAbort,
 } from "@mcp-prod/internal";
 import { BulkheadError, BulkheadQueueTimeoutError, BulkheadRejectedError } from "./errors.ts";
@@ -314,5 +315,3 @@ export class Bulkhead {
 export function createBulkhead(options: BulkheadOptions): Bulkhead {
   return new Bulkhead(options);
 }
-
-function noop(): void {}

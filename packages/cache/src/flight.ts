@@ -1,4 +1,4 @@
-import { abortReason, onAbort, throwIfAborted } from "@mcp-prod/internal";
+import { abortReason, LazySignal, onAbort, throwIfAborted } from "@mcp-prod/internal";
 import { CacheSerializationError, CacheTimeoutError } from "./errors.ts";
 import type { StoredEntry } from "./memory-tier.ts";
 import type { Settings } from "./options.ts";
@@ -6,30 +6,17 @@ import type { CacheFactory, CacheResult } from "./types.ts";
 
 /**
  * One in-process computation of a key that concurrent callers share. Its
- * AbortController is made only when needed (a factory runs, a lock is awaited
- * or a caller leaves): the L2-hit path never pays for one.
+ * signal is made only when needed (a factory runs, a lock is awaited or a
+ * caller leaves): the L2-hit path never pays for one.
  */
-export class Flight {
-  #controller: AbortController | undefined;
+export class Flight extends LazySignal {
   promise: Promise<CacheResult<unknown>> = NOT_STARTED;
   waiters = 0;
   /** Callers have their answer (value, stale value or error): leaving no longer aborts anything. */
   answered = false;
 
-  constructor(readonly storageKey: string) {}
-
-  get signal(): AbortSignal {
-    this.#controller ??= new AbortController();
-    return this.#controller.signal;
-  }
-
-  abort(reason: unknown): void {
-    this.#controller ??= new AbortController();
-    this.#controller.abort(reason);
-  }
-
-  throwIfAborted(): void {
-    if (this.#controller?.signal.aborted) throw this.#controller.signal.reason;
+  constructor(readonly storageKey: string) {
+    super();
   }
 }
 

@@ -5,8 +5,9 @@ import {
   assertOptions,
   assertPositiveNumber,
   describeValue,
-  onAbort,
+  LazySignal,
   optionKeys,
+  withLazyDeadline,
 } from "@mcp-prod/internal";
 import { FallbackError, FallbackTimeoutError } from "./errors.ts";
 
@@ -168,59 +169,17 @@ function runAttempt<T>(
   if (timeoutMs === undefined) {
     return call(invoke, index, new Context(index, previous, signal, undefined));
   }
-  return runWithDeadline(invoke, index, previous, timeoutMs, signal);
-}
-
-function runWithDeadline<T>(
-  invoke: (index: number, context: AttemptContext) => T | PromiseLike<T>,
-  index: number,
-  previous: unknown,
-  timeoutMs: number,
-  signal: AbortSignal | undefined,
-): Promise<T> {
-  const controller = new AbortController();
-  return new Promise<T>((resolve, reject) => {
-    let settled = false;
-    let removeAbortListener: (() => void) | undefined;
-    const finish = (): boolean => {
-      if (settled) return false;
-      settled = true;
-      clearTimeout(timer);
-      removeAbortListener?.();
-      return true;
-    };
-    // The attempt settles at its deadline, not when (or whether) the work
-    // honours the aborted signal, so a hung primary cannot hold up the fallback.
-    const timer = setTimeout(() => {
-      if (!finish()) return;
-      const timeout = new FallbackTimeoutError(timeoutMs);
-      controller.abort(timeout);
-      reject(timeout);
-    }, timeoutMs);
-    // The caller's signal is linked only once the attempt reads its own: an
-    // attempt that never reads it could not stop early anyway, and a listener
-    // per call costs more than the rest of the deadline. runChain still
-    // rejects with the caller's reason once the attempt settles.
-    const link =
-      signal === undefined
-        ? undefined
-        : () => {
-            removeAbortListener = onAbort(signal, () => {
-              if (!finish()) return;
-              const reason = abortReason(signal);
-              controller.abort(reason);
-              reject(reason);
-            });
-          };
-    call(invoke, index, new Context(index, previous, undefined, controller, link)).then(
-      (value) => {
-        if (finish()) resolve(value);
-      },
-      (error: unknown) => {
-        if (finish()) reject(error);
-      },
-    );
-  });
+  // The attempt settles at its deadline, not when (or whether) the work
+  // honours the aborted signal, so a hung primary cannot hold up the fallback.
+  // The caller's signal is linked only once the attempt reads its own: an
+  // attempt that never reads it could not stop early anyway. runChain still
+  // rejects with the caller's reason once the attempt settles. The timer keeps
+  // the process alive: the fallback must answer even when nothing else runs.
+  return withLazyDeadline(
+    (own) => call(invoke, index, new Context(index, previous, undefined, own)),
+    timeoutMs,
+    { signal, onTimeout: () => new FallbackTimeoutError(timeoutMs), unref: false },
+  );
 }
 
 function call<T>(
@@ -252,39 +211,32 @@ function report(
 }
 
 /**
- * The context handed to an attempt. Its signal is created on first read only:
- * on Node 20 the first read of a new controller's `signal` costs several µs,
- * more than the rest of a fallback call, and most primaries never read it.
+ * The context handed to an attempt: the caller's signal, or a signal of its
+ * own made on first read (most primaries never read it).
  */
 class Context implements AttemptContext {
   readonly attempt: number;
   readonly error: unknown;
-  #signal: AbortSignal | undefined;
-  #controller: AbortController | undefined;
-  #onFirstRead: (() => void) | undefined;
+  readonly #callerSignal: AbortSignal | undefined;
+  #own: LazySignal | undefined;
 
   constructor(
     attempt: number,
     error: unknown,
-    signal: AbortSignal | undefined,
-    controller: AbortController | undefined,
-    onFirstRead?: () => void,
+    callerSignal: AbortSignal | undefined,
+    own: LazySignal | undefined,
   ) {
     this.attempt = attempt;
     this.error = error;
-    this.#signal = signal;
-    this.#controller = controller;
-    this.#onFirstRead = onFirstRead;
+    this.#callerSignal = callerSignal;
+    this.#own = own;
   }
 
   get signal(): AbortSignal {
-    if (this.#signal === undefined) {
-      // Without a deadline or a caller's signal nothing can abort the attempt:
-      // a fresh, never-aborted signal keeps `fetch(url, { signal })` simple.
-      this.#controller ??= new AbortController();
-      this.#signal = this.#controller.signal;
-      this.#onFirstRead?.();
-    }
-    return this.#signal;
+    // Without a deadline or a caller's signal nothing can abort the attempt:
+    // a fresh, never-aborted signal keeps `fetch(url, { signal })` simple.
+    if (this.#callerSignal !== undefined) return this.#callerSignal;
+    this.#own ??= new LazySignal();
+    return this.#own.signal;
   }
 }

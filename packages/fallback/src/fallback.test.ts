@@ -276,7 +276,7 @@ describe("fetchWithFallback", () => {
     expect(fallback).not.toHaveBeenCalled();
   });
 
-  it("creates no AbortController on the happy path without a deadline, with or without a caller signal", async () => {
+  it("creates no AbortController on the happy path unless the attempt reads its signal", async () => {
     const callerSignal = new AbortController().signal;
     const withoutDeadline = await countAbortControllers(async () => {
       await fetchWithFallback(
@@ -291,14 +291,23 @@ describe("fetchWithFallback", () => {
       await fallbackChain([async () => "live", () => "cached"], { onFallback: () => {} });
     });
     expect(withoutDeadline).toBe(0);
-    const withDeadline = await countAbortControllers(() =>
+    // With a deadline, the attempt's own signal is made only when it is read.
+    const deadlineUnread = await countAbortControllers(() =>
       fetchWithFallback(
         async () => "live",
         () => "cached",
         { timeoutMs: 1000 },
       ),
     );
-    expect(withDeadline).toBe(1);
+    expect(deadlineUnread).toBe(0);
+    const deadlineRead = await countAbortControllers(() =>
+      fetchWithFallback(
+        async ({ signal }) => (signal.aborted ? "aborted" : "live"),
+        () => "cached",
+        { timeoutMs: 1000 },
+      ),
+    );
+    expect(deadlineRead).toBe(1);
   });
 
   it("with a deadline, answers a cancellation with its reason even when the primary never reads its signal", async () => {

@@ -1,3 +1,4 @@
+import { type Backoff, backoffDelay } from "@mcp-prod/internal";
 import { Client } from "@modelcontextprotocol/sdk/client/index.js";
 import {
   StreamableHTTPClientTransport,
@@ -15,6 +16,9 @@ import {
   type Tool,
 } from "@modelcontextprotocol/sdk/types.js";
 import { identityHeaders } from "./identity.ts";
+
+// Reconnection waits grow from 250 ms to 10 s, jittered so that replicas spread apart.
+const RECONNECT: Backoff = { jitter: "equal", minDelayMs: 250, maxDelayMs: 10_000 };
 
 /**
  * A backend MCP server (Streamable HTTP). With a `prefix`, its tools and
@@ -266,8 +270,8 @@ export class Backend {
     this.#state = "down";
     if (changed) this.#onChange(this);
     if (this.#retryTimer) return;
-    const delay = Math.min(250 * 2 ** this.#attempt, 10_000);
     this.#attempt += 1;
+    const delay = backoffDelay(this.#attempt, RECONNECT);
     this.#retryTimer = setTimeout(() => {
       this.#retryTimer = undefined;
       void this.#connect();

@@ -1,4 +1,4 @@
-import { abortReason, onAbort } from "./abort.ts";
+import { abortReason, noop, onAbort } from "./abort.ts";
 
 /**
  * Resolves after `ms`, or rejects with the signal's reason as soon as it
@@ -19,5 +19,3 @@ export function delay(ms: number, signal?: AbortSignal): Promise<void> {
     });
   });
 }
-
-function noop(): void {}

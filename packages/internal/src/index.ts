@@ -1,4 +1,5 @@
 export { abortReason, noop, onAbort, raceAbort, throwIfAborted } from "./abort.ts";
+export { type Backoff, backoffDelay, type Jitter } from "./backoff.ts";
 export {
   compose,
   definePolicy,
@@ -19,6 +20,7 @@ export {
   type ForeignKeys,
   optionKeys,
 } from "./known-keys.ts";
+export { LazySignal } from "./lazy-signal.ts";
 export {
   assertBoolean,
   assertFunction,
@@ -60,4 +62,4 @@ export {
 export { type SignalSource, withToolSignal } from "./tool-signal.ts";
 export { asToolHandler, callToolHandler } from "./tool-wrapper.ts";
 export { callSite, warnOnce } from "./warnings.ts";
-export { type WithDeadlineOptions, withDeadline } from "./with-deadline.ts";
+export { type WithDeadlineOptions, withDeadline, withLazyDeadline } from "./with-deadline.ts";

@@ -1,5 +1,5 @@
 import { afterEach, beforeEach, describe, expect, it, vi } from "vitest";
-import { withDeadline } from "./index.ts";
+import { LazySignal, withDeadline, withLazyDeadline } from "./index.ts";
 
 class TimeoutError extends Error {}
 
@@ -136,5 +136,116 @@ describe("withDeadline", () => {
     expect(timer.hasRef()).toBe(false);
     answer(1);
     spy.mockRestore();
+  });
+});
+
+describe("withLazyDeadline", () => {
+  beforeEach(() => {
+    vi.useFakeTimers();
+  });
+  afterEach(() => {
+    vi.useRealTimers();
+  });
+
+  it("links the caller's signal only once the work reads its own", async () => {
+    const controller = new AbortController();
+    const listeners = listenerCount(controller.signal);
+    let own: LazySignal | undefined;
+    const pending = withLazyDeadline(
+      (signal) => {
+        own = signal;
+        return new Promise<string>(() => {});
+      },
+      1000,
+      { signal: controller.signal, onTimeout },
+    );
+    expect(listeners()).toBe(0);
+    expect(own?.isRead).toBe(false);
+    const read = own?.signal as AbortSignal;
+    expect(listeners()).toBe(1);
+    controller.abort(new Error("caller left"));
+    await expect(pending).rejects.toThrow("caller left");
+    expect(read.aborted).toBe(true);
+    expect(read.reason).toEqual(new Error("caller left"));
+    expect(listeners()).toBe(0);
+    expect(vi.getTimerCount()).toBe(0);
+  });
+
+  it("settles with the work when the caller aborts before the signal was read", async () => {
+    const controller = new AbortController();
+    let finish: (value: string) => void = () => {};
+    const pending = withLazyDeadline(
+      () =>
+        new Promise<string>((resolve) => {
+          finish = resolve;
+        }),
+      1000,
+      { signal: controller.signal, onTimeout },
+    );
+    controller.abort(new Error("caller left"));
+    finish("done");
+    await expect(pending).resolves.toBe("done");
+  });
+
+  it("aborts the work's signal at the deadline, even when it is first read afterwards", async () => {
+    let own: LazySignal | undefined;
+    const pending = withLazyDeadline(
+      (signal) => {
+        own = signal;
+        return new Promise<string>(() => {});
+      },
+      50,
+      { onTimeout },
+    );
+    const rejected = expect(pending).rejects.toBeInstanceOf(TimeoutError);
+    await vi.advanceTimersByTimeAsync(50);
+    await rejected;
+    expect(own?.isRead).toBe(false);
+    expect(own?.signal.aborted).toBe(true);
+    expect(own?.signal.reason).toBeInstanceOf(TimeoutError);
+  });
+
+  it("keeps the process alive with `unref: false`, and not by default", async () => {
+    vi.useRealTimers();
+    const timers = () =>
+      (process as unknown as { getActiveResourcesInfo(): string[] })
+        .getActiveResourcesInfo()
+        .filter((name) => name === "Timeout").length;
+    const before = timers();
+    const kept = withLazyDeadline(() => new Promise<never>(() => {}), 20, {
+      onTimeout,
+      unref: false,
+    });
+    expect(timers()).toBe(before + 1);
+    const unrefd = withLazyDeadline(() => new Promise<never>(() => {}), 20, { onTimeout });
+    expect(timers()).toBe(before + 1);
+    await expect(kept).rejects.toBeInstanceOf(TimeoutError);
+    await expect(unrefd).rejects.toBeInstanceOf(TimeoutError);
+  });
+});
+
+describe("LazySignal", () => {
+  it("makes its controller on first read only, and remembers an earlier abort", () => {
+    const reads: string[] = [];
+    const own = new LazySignal(() => reads.push("read"));
+    own.abort("first");
+    own.abort("second");
+    expect(own.isRead).toBe(false);
+    expect(own.aborted).toBe(true);
+    expect(() => own.throwIfAborted()).toThrow("first");
+    const signal = own.signal;
+    expect(signal.aborted).toBe(true);
+    expect(signal.reason).toBe("first");
+    expect(own.signal).toBe(signal);
+    expect(reads).toEqual(["read"]);
+  });
+
+  it("aborts a signal already read", () => {
+    const own = new LazySignal();
+    const signal = own.signal;
+    expect(signal.aborted).toBe(false);
+    expect(() => own.throwIfAborted()).not.toThrow();
+    own.abort(new Error("stop"));
+    expect(signal.aborted).toBe(true);
   });
 });

@@ -1,4 +1,5 @@
 import { abortReason, noop, onAbort } from "./abort.ts";
+import { LazySignal } from "./lazy-signal.ts";
 
 /** Options of {@link withDeadline}. */
 export type WithDeadlineOptions = {
@@ -12,6 +13,13 @@ export type WithDeadlineOptions = {
    * work will still return.
    */
   readonly onGiveUp?: (reason: unknown) => void;
+  /**
+   * Whether the timer is `unref()`'d, so that a deadline never holds the
+   * process open on its own. False where the deadline itself must answer
+   * (a fallback after a hung primary).
+   * @default true
+   */
+  readonly unref?: boolean;
 };
 
 /**
@@ -36,7 +44,59 @@ export function withDeadline<T>(
   timeoutMs: number,
   options: WithDeadlineOptions,
 ): Promise<T> {
-  const { signal, onTimeout, onGiveUp } = options;
+  if (typeof work !== "function") return race(undefined, work, timeoutMs, options, false);
+  const own = new LazySignal();
+  return race(own, () => work(own.signal), timeoutMs, options, false);
+}
+
+/**
+ * {@link withDeadline} for work that may never read its signal: `work` gets
+ * a {@link LazySignal}, and the caller's `signal` is linked to it only when
+ * the work first reads it (a listener per call costs more than the rest of a
+ * deadline). Until then, a caller's abort does not end the wait: the caller
+ * checks its own signal once the work settles.
+ *
+ * @example
+ * ```ts
+ * const value = await withLazyDeadline((own) => attempt({ get signal() { return own.signal; } }), 3000, {
+ *   signal,
+ *   onTimeout: () => new FallbackTimeoutError(3000),
+ * });
+ * if (signal?.aborted) throw signal.reason;
+ * ```
+ */
+export function withLazyDeadline<T>(
+  work: (own: LazySignal) => T | PromiseLike<T>,
+  timeoutMs: number,
+  options: WithDeadlineOptions,
+): Promise<T> {
+  let link: (() => void) | undefined;
+  const own = new LazySignal(() => link?.());
+  return race(
+    own,
+    () => work(own),
+    timeoutMs,
+    options,
+    (linkNow) => {
+      link = linkNow;
+    },
+  );
+}
+
+/**
+ * The one race of work against a timer and the caller's signal. `own`, when
+ * given, is the work's signal, aborted with the reason the caller stopped
+ * waiting. `deferLink` false links the caller's signal now; a function is
+ * handed the linking step, to run when the work first reads its signal.
+ */
+function race<T>(
+  own: LazySignal | undefined,
+  work: PromiseLike<T> | (() => T | PromiseLike<T>),
+  timeoutMs: number,
+  options: WithDeadlineOptions,
+  deferLink: false | ((link: () => void) => void),
+): Promise<T> {
+  const { signal, onTimeout, onGiveUp, unref = true } = options;
   const timed = timeoutMs > 0 && Number.isFinite(timeoutMs);
   if (typeof work !== "function") {
     // Nothing to race: the promise itself, with no closure or listener.
@@ -48,22 +108,11 @@ export function withDeadline<T>(
     onGiveUp?.(reason);
     return Promise.reject(reason);
   }
-  const controller = typeof work === "function" ? new AbortController() : undefined;
-  let pending: PromiseLike<T>;
-  if (controller === undefined) pending = work as PromiseLike<T>;
-  else {
-    try {
-      pending = Promise.resolve(
-        (work as (signal: AbortSignal) => T | PromiseLike<T>)(controller.signal),
-      );
-    } catch (error) {
-      return Promise.reject(error);
-    }
-  }
   return new Promise<T>((resolve, reject) => {
     let settled = false;
     let timer: ReturnType<typeof setTimeout> | undefined;
     let removeAbort = noop;
+    let pending: PromiseLike<T> | undefined;
     const finish = (): boolean => {
       if (settled) return false;
       settled = true;
@@ -73,16 +122,29 @@ export function withDeadline<T>(
     };
     const giveUp = (reason: unknown): void => {
       if (!finish()) return;
-      Promise.resolve(pending).catch(noop);
-      controller?.abort(reason);
+      if (pending !== undefined) Promise.resolve(pending).catch(noop);
+      own?.abort(reason);
       onGiveUp?.(reason);
       reject(reason);
     };
+    const link = (): void => {
+      if (settled || signal === undefined) return;
+      removeAbort = onAbort(signal, () => giveUp(abortReason(signal)));
+    };
+    if (deferLink === false) link();
+    else deferLink(link);
     if (timed) {
       timer = setTimeout(() => giveUp(onTimeout()), timeoutMs);
-      timer.unref();
+      if (unref) timer.unref();
     }
-    removeAbort = onAbort(signal, () => giveUp(abortReason(signal as AbortSignal)));
+    if (typeof work === "function") {
+      try {
+        pending = Promise.resolve(work());
+      } catch (error) {
+        if (finish()) reject(error);
+        return;
+      }
+    } else pending = work;
     pending.then(
       (value) => {
         if (finish()) resolve(value);

@@ -1,5 +1,6 @@
 import {
   abortReason,
+  delay,
   type Emitter,
   noop,
   onAbort,
@@ -8,7 +9,7 @@ import {
 } from "@mcp-prod/internal";
 import type pg from "pg";
 import type { PoolClient } from "pg";
-import { connectRetryDelay, sleep } from "./backoff.ts";
+import { connectRetryDelay } from "./backoff.ts";
 import { type PoolError, PoolTimeoutError, QueryTimeoutError } from "./errors.ts";
 import type { Lease, Leases } from "./leases.ts";
 import { isConnectionError } from "./transient.ts";
@@ -222,11 +223,11 @@ export class Acquirer {
       this.#host.recordError(error);
       if (!isConnectionError(error)) throw error;
       lastError = error;
-      const delay = connectRetryDelay(attempt);
-      if (performance.now() - started + delay >= this.#host.connectTimeoutMs) {
+      const waitMs = connectRetryDelay(attempt);
+      if (performance.now() - started + waitMs >= this.#host.connectTimeoutMs) {
         throw this.#host.timeoutError(error);
       }
-      await sleep(delay, signal);
+      await delay(waitMs, signal);
     }
   }
 }

@@ -1,11 +1,11 @@
 import {
   type Attributes,
-  abortReason,
   assertNonNegativeNumber,
   assertPositiveNumber,
   Emitter,
   noop,
   onAbort,
+  withDeadline,
 } from "@mcp-prod/internal";
 import type { PoolConfig, QueryResult, QueryResultRow } from "pg";
 import pg from "pg";
@@ -283,17 +283,15 @@ export class Pool {
   ): Promise<HealthStatus> {
     const { timeoutMs = this.#settings.connectTimeoutMs + 1000, signal } = options;
     assertPositiveNumber(timeoutMs, "timeoutMs");
-    const controller = new AbortController();
-    const timer = setTimeout(() => controller.abort(new QueryTimeoutError(timeoutMs)), timeoutMs);
-    const removeAbort = onAbort(signal, () => controller.abort(abortReason(signal as AbortSignal)));
     try {
-      await this.query("SELECT 1", undefined, { signal: controller.signal, timeoutMs });
+      await withDeadline(
+        (own) => this.query("SELECT 1", undefined, { signal: own, timeoutMs }),
+        timeoutMs,
+        { signal, onTimeout: () => new QueryTimeoutError(timeoutMs) },
+      );
       return "healthy";
     } catch {
       return "unhealthy";
-    } finally {
-      clearTimeout(timer);
-      removeAbort();
     }
   }
 

@@ -1,7 +1,7 @@
-import { type Attributes, assertKnownKeys } from "@mcp-prod/internal";
+import { type Attributes, assertKnownKeys, delay } from "@mcp-prod/internal";
 import type { QueryResult, QueryResultRow } from "pg";
 import type { Acquirer } from "./acquire.ts";
-import { connectRetryDelay, sleep } from "./backoff.ts";
+import { connectRetryDelay } from "./backoff.ts";
 import type { Lease } from "./leases.ts";
 import { QUERY_KEYS } from "./option-keys.ts";
 import type { Statements } from "./statements.ts";
@@ -78,7 +78,7 @@ export function runQuery<Row extends QueryResultRow>(
               reject(error);
               return;
             }
-            sleep(connectRetryDelay(number), signal).then(() => attempt(number + 1), reject);
+            delay(connectRetryDelay(number), signal).then(() => attempt(number + 1), reject);
           },
         );
       });

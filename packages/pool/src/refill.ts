@@ -1,10 +1,9 @@
+import { type Backoff, backoffDelay } from "@mcp-prod/internal";
 import type pg from "pg";
 import { isPgTimeout } from "./acquire.ts";
-import { backoffDelay } from "./backoff.ts";
 import type { PoolTimeoutError } from "./errors.ts";
 
-const REFILL_RETRY_BASE_MS = 100;
-const REFILL_RETRY_CAP_MS = 5000;
+const REFILL_RETRY: Backoff = { jitter: "equal", minDelayMs: 100, maxDelayMs: 5000 };
 
 /** What keeping `min` connections open needs of its pool. */
 export type RefillHost = {
@@ -48,7 +47,7 @@ export class Refill {
 
   /** A connection failed or was lost: look again after the current backoff. */
   afterError(): void {
-    this.schedule(backoffDelay(this.#attempt, REFILL_RETRY_BASE_MS, REFILL_RETRY_CAP_MS));
+    this.schedule(backoffDelay(this.#attempt + 1, REFILL_RETRY));
   }
 
   /** Refills in `delayMs` unless one is due or running, or `min` connections are open. */

@@ -5,10 +5,11 @@ import {
   assertOneOf,
   assertOptions,
   assertPositiveInteger,
+  delay,
   throwIfAborted,
 } from "@mcp-prod/internal";
 import type { Acquirer } from "./acquire.ts";
-import { connectRetryDelay, sleep } from "./backoff.ts";
+import { connectRetryDelay } from "./backoff.ts";
 import { PoolError } from "./errors.ts";
 import type { Lease } from "./leases.ts";
 import { TRANSACTION_KEYS } from "./option-keys.ts";
@@ -70,7 +71,7 @@ export async function runTransaction<T>(
       host.release(lease);
       if (attempt >= maxAttempts || !isSerializationError(error)) throw error;
       throwIfAborted(signal);
-      await sleep(connectRetryDelay(attempt), signal);
+      await delay(connectRetryDelay(attempt), signal);
     }
   }
 }

@@ -12,23 +12,3 @@
 export type Jitter = "decorrelated" | "full" | "none";
 
 export const JITTERS = ["decorrelated", "full", "none"] as const satisfies readonly Jitter[];
-
-/**
- * The wait before retry number `retry` (1 for the first), given the previous
- * wait (`minDelayMs` before the first).
- */
-export function nextDelay(
-  jitter: Jitter,
-  retry: number,
-  previousMs: number,
-  minDelayMs: number,
-  maxDelayMs: number,
-  random: () => number,
-): number {
-  if (jitter === "decorrelated") {
-    const upper = Math.max(minDelayMs, previousMs * 3);
-    return Math.min(maxDelayMs, minDelayMs + random() * (upper - minDelayMs));
-  }
-  const exponential = Math.min(maxDelayMs, minDelayMs * 2 ** (retry - 1));
-  return jitter === "full" ? random() * exponential : exponential;
-}

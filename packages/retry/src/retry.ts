@@ -6,9 +6,10 @@ import {
   assertOneOf,
   assertOptions,
   assertPositiveInteger,
+  backoffDelay,
   delay,
 } from "@mcp-prod/internal";
-import { JITTERS, type Jitter, nextDelay } from "./backoff.ts";
+import { JITTERS, type Jitter } from "./backoff.ts";
 import type { RetryBudget } from "./budget.ts";
 import { RetryError } from "./errors.ts";
 import { isRetryable, retryAfterOf } from "./transient.ts";
@@ -255,7 +256,7 @@ async function retryAfter<T>(
   signal: AbortSignal | undefined,
   firstError: unknown,
 ): Promise<Awaited<T>> {
-  const { attempts, minDelayMs, maxDelayMs, jitter, retryOn, onRetry, budget, random } = settings;
+  const { attempts, minDelayMs, maxDelayMs, retryOn, onRetry, budget } = settings;
   const errors: unknown[] = [firstError];
   let previousDelayMs = minDelayMs;
   for (let attempt = 1; ; attempt++) {
@@ -264,7 +265,7 @@ async function retryAfter<T>(
     if (signal?.aborted) throw abortReason(signal);
     if (!retryOn(error, attempt)) throw error;
     if (attempt >= attempts) throw new RetryError("ERETRYEXHAUSTED", errors);
-    let delayMs = nextDelay(jitter, attempt, previousDelayMs, minDelayMs, maxDelayMs, random);
+    let delayMs = backoffDelay(attempt, settings, previousDelayMs);
     previousDelayMs = delayMs;
     const askedMs = retryAfterOf(error);
     if (askedMs !== undefined) {

@@ -3,6 +3,7 @@ import {
   assertString,
   asToolHandler,
   errorType,
+  noop,
   onAbort,
   readToolCall,
   type ToolCall,
@@ -257,5 +258,3 @@ export function createTelemetry(options: TelemetryOptions): Telemetry {
     },
   };
 }
-
-function noop(): void {}
