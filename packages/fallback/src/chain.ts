@@ -7,6 +7,7 @@ import {
   describeValue,
   LazySignal,
   optionKeys,
+  warnCallbackFailure,
   withLazyDeadline,
 } from "@mcp-prod/internal";
 import { FallbackError, FallbackTimeoutError } from "./errors.ts";
@@ -203,10 +204,7 @@ function report(
     onFallback(error, { attempt });
   } catch (hookError) {
     // A broken reporting hook must not turn a degraded answer into a failure.
-    process.emitWarning(
-      hookError instanceof Error ? hookError : new Error(String(hookError)),
-      "McpProdHookWarning",
-    );
+    warnCallbackFailure(hookError, "McpProdHookWarning");
   }
 }
 

@@ -131,7 +131,9 @@ describe("fetchWithFallback", () => {
       );
       await new Promise((resolve) => setImmediate(resolve));
       expect(data).toBe("cached");
-      expect(warnings.map((warning) => warning.message)).toContain("logger broken");
+      expect(warnings.map(({ name, message }) => `${name}: ${message}`)).toContain(
+        "McpProdHookWarning: logger broken",
+      );
     } finally {
       process.off("warning", onWarning);
     }

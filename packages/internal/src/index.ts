@@ -61,5 +61,5 @@ export {
 } from "./tool-handler.ts";
 export { type SignalSource, withToolSignal } from "./tool-signal.ts";
 export { asToolHandler, callToolHandler } from "./tool-wrapper.ts";
-export { callSite, warnOnce } from "./warnings.ts";
+export { callSite, warnCallbackFailure, warnOnce } from "./warnings.ts";
 export { type WithDeadlineOptions, withDeadline, withLazyDeadline } from "./with-deadline.ts";

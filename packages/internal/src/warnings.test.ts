@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { callSite, optionKeys, warnOnce } from "./index.ts";
+import { callSite, optionKeys, warnCallbackFailure, warnOnce } from "./index.ts";
 
 describe("warnOnce", () => {
   it("emits one McpProdWarning per code, however often it is called", async () => {
@@ -14,6 +14,25 @@ describe("warnOnce", () => {
       { name: "McpProdWarning", code: "MCP_PROD_TEST_ONCE", message: "said once" },
       { name: "McpProdWarning", code: "MCP_PROD_TEST_OTHER", message: "another code" },
     ]);
+  });
+});
+
+describe("warnCallbackFailure", () => {
+  it("surfaces what a callback threw as a warning of the given type, an Error even when it was not one", async () => {
+    const seen: Error[] = [];
+    const listener = (warning: Error) => seen.push(warning);
+    process.on("warning", listener);
+    const thrown = new RangeError("listener broke");
+    warnCallbackFailure(thrown, "McpProdListenerWarning");
+    warnCallbackFailure("a string", "McpProdHookWarning");
+    await new Promise((resolve) => setImmediate(resolve));
+    process.off("warning", listener);
+    expect(seen[0]?.name).toBe("McpProdListenerWarning");
+    expect(seen[0]?.message).toBe("listener broke");
+    expect(seen[0]?.cause).toBe(thrown);
+    expect(seen[1]?.name).toBe("McpProdHookWarning");
+    expect(seen[1]?.message).toBe("a string");
+    expect(seen[1]?.cause).toBe("a string");
   });
 });
 

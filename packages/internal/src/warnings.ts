@@ -1,6 +1,29 @@
 const warned = new Set<string>();
 
 /**
+ * Surfaces what a user's callback threw (a listener, a hook, a reporter) as
+ * a process warning named `type` (the thrown value is its `cause`), so that it never breaks the call that invoked
+ * the callback nor crashes the process.
+ *
+ * @example
+ * ```ts
+ * try {
+ *   onFallback(error, info);
+ * } catch (hookError) {
+ *   warnCallbackFailure(hookError, "McpProdHookWarning");
+ * }
+ * ```
+ */
+export function warnCallbackFailure(error: unknown, type: string): void {
+  // Node ignores `type` when handed an Error, so the warning is a new Error
+  // named `type`, with what the callback threw as its cause.
+  const message = error instanceof Error ? error.message : String(error);
+  const warning = new Error(message, { cause: error });
+  warning.name = type;
+  process.emitWarning(warning);
+}
+
+/**
  * Emits a process warning (`type: "McpProdWarning"`) the first time `code` is
  * seen in this process and never again: misuse that repeats per request
  * (a limiter built per request) must not flood the log. No `console.*` in

@@ -1,3 +1,5 @@
+import { warnCallbackFailure } from "@mcp-prod/internal";
+
 /**
  * What an error reporter is told besides the error itself.
  *
@@ -36,8 +38,5 @@ export type ErrorReporter = (error: unknown, context: ErrorContext) => unknown;
 
 /** A reporter's own failure must not reach the tool call; it is surfaced as a process warning. */
 export function warnReporterFailure(error: unknown): void {
-  process.emitWarning(
-    error instanceof Error ? error : new Error(String(error)),
-    "McpProdTelemetryWarning",
-  );
+  warnCallbackFailure(error, "McpProdTelemetryWarning");
 }

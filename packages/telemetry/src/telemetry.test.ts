@@ -291,7 +291,9 @@ describe("createTelemetry", () => {
     });
     await expect(wrapped({}, {})).rejects.toThrow("handler broke");
     await new Promise((resolve) => setImmediate(resolve));
-    expect(warnings.map((warning) => warning.message)).toContain("reporter broke");
+    expect(warnings.map(({ name, message }) => `${name}: ${message}`)).toContain(
+      "McpProdTelemetryWarning: reporter broke",
+    );
   });
 
   it("registers the default process metrics only when asked", async () => {
