@@ -1,5 +1,5 @@
 import { randomUUID } from "node:crypto";
-import { type DeadlineEntry, DeadlineQueue } from "@mcp-prod/internal";
+import { type DeadlineEntry, DeadlineQueue, RedisReadiness } from "@mcp-prod/internal";
 import type { Redis } from "ioredis";
 import { CacheError } from "./errors.ts";
 import { escapeGlob } from "./keys.ts";
@@ -53,6 +53,7 @@ export class RedisTier {
   readonly #serializer: Serializer;
   readonly #lockTtlMs: number;
   readonly #onError: RedisTierOptions["onError"];
+  readonly #readiness = new RedisReadiness();
   // One timer for every command in flight: re-arming a timer per command had
   // added measurable latency to every Redis round trip.
   readonly #deadlines = new DeadlineQueue<PendingCommand>((pending) => {
@@ -199,7 +200,7 @@ export class RedisTier {
     command?: string,
   ): Promise<T | R | undefined> {
     const status = this.#redis.status;
-    if (status === "reconnecting" || status === "end") {
+    if (this.#readiness.isDown(status)) {
       // Known to be down: answer "no" now instead of queueing until the timeout.
       this.#onError(
         operation,

@@ -50,6 +50,7 @@ export {
 export { seededRandom } from "./random.ts";
 export { redactSecrets } from "./redact.ts";
 export { traceRedis } from "./redis-span.ts";
+export { RedisReadiness } from "./redis-status.ts";
 export {
   isToolResult,
   readToolCall,

@@ -3,6 +3,7 @@ import {
   assertString,
   Emitter,
   optionKeys,
+  RedisReadiness,
   raceAbort,
   redactSecrets,
   throwIfAborted,
@@ -129,7 +130,7 @@ class Limiter implements RateLimiter {
   #memory: RateLimiterMemory;
   #redis: RateLimiterRedis | undefined;
   /** Set once the client has been seen ready; from then on "not ready" means "down". */
-  #sawRedisReady = false;
+  readonly #redisReadiness = new RedisReadiness();
   #closed = false;
 
   constructor(options: LimiterSettings) {
@@ -229,19 +230,10 @@ class Limiter implements RateLimiter {
     });
   }
 
-  /**
-   * A command sent to a reconnecting ioredis client waits in its offline
-   * queue, so once the client has been ready a client that is not is treated
-   * as down and the fallback answers at once. Before that (the first connect
-   * at start-up) commands are sent and wait at most `storeTimeoutMs`.
-   */
+  /** A client known to be down sends the call to the fallback at once (see RedisReadiness). */
   #assertRedisUsable(): void {
     const status = this.#options.redis?.status;
-    if (status === "ready") {
-      this.#sawRedisReady = true;
-      return;
-    }
-    if (this.#sawRedisReady || status === "end" || status === "close" || status === "reconnecting")
+    if (this.#redisReadiness.isDown(status))
       throw new Error(`Redis is not ready (status: ${status})`);
   }
 
