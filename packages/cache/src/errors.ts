@@ -1,4 +1,4 @@
-import { hasMarker, markError } from "@mcp-prod/internal";
+import { defineError, McpProdError } from "@mcp-prod/internal";
 
 /** The codes a {@link CacheError} carries; match on these, never on messages. */
 export type CacheErrorCode =
@@ -21,19 +21,15 @@ export type CacheErrorCode =
  * }
  * ```
  */
-export class CacheError extends Error {
+export class CacheError extends McpProdError<CacheErrorCode> {
   override readonly name: string = "CacheError";
-  readonly code: CacheErrorCode;
 
   constructor(code: CacheErrorCode, message: string, options?: ErrorOptions) {
-    super(message, options);
-    this.code = code;
-    markError(this, "CacheError");
+    super(code, message, options);
   }
 
-  /** True for a CacheError from any copy of this package. */
-  static isInstance(error: unknown): error is CacheError {
-    return hasMarker(error, "CacheError");
+  static {
+    defineError(CacheError, "cache", "CacheError", "CacheError");
   }
 }
 
@@ -55,11 +51,10 @@ export class CacheTimeoutError extends CacheError {
     super("ERR_CACHE_TIMEOUT", `Cache factory for a key timed out after ${timeoutMs} ms`);
     this.key = key;
     this.timeoutMs = timeoutMs;
-    markError(this, "CacheTimeoutError");
   }
 
-  static override isInstance(error: unknown): error is CacheTimeoutError {
-    return hasMarker(error, "CacheTimeoutError");
+  static {
+    defineError(CacheTimeoutError, "cache", "CacheTimeoutError", "CacheTimeoutError");
   }
 }
 
@@ -89,11 +84,15 @@ export class CacheSerializationError extends CacheError {
     );
     this.key = key;
     this.valueType = valueType;
-    markError(this, "CacheSerializationError");
   }
 
-  static override isInstance(error: unknown): error is CacheSerializationError {
-    return hasMarker(error, "CacheSerializationError");
+  static {
+    defineError(
+      CacheSerializationError,
+      "cache",
+      "CacheSerializationError",
+      "CacheSerializationError",
+    );
   }
 }
 
@@ -121,10 +120,9 @@ export class CacheClosedError extends CacheError {
 
   constructor() {
     super("ERR_CACHE_CLOSED", "Cache is closed");
-    markError(this, "CacheClosedError");
   }
 
-  static override isInstance(error: unknown): error is CacheClosedError {
-    return hasMarker(error, "CacheClosedError");
+  static {
+    defineError(CacheClosedError, "cache", "CacheClosedError", "CacheClosedError");
   }
 }

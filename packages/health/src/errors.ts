@@ -1,4 +1,4 @@
-import { hasMarker, markError } from "@mcp-prod/internal";
+import { defineError, McpProdError } from "@mcp-prod/internal";
 
 /**
  * What went wrong, as a stable string to branch on (never the message):
@@ -31,18 +31,14 @@ export type HealthErrorCode = "CHECK_TIMEOUT" | "CHECK_FAILED" | "SHUTDOWN_TIMEO
  * if (HealthError.isInstance(error) && error.code === "CHECK_TIMEOUT") retryLater();
  * ```
  */
-export class HealthError extends Error {
+export class HealthError extends McpProdError<HealthErrorCode> {
   override readonly name = "HealthError" as const;
-  readonly code: HealthErrorCode;
 
   constructor(code: HealthErrorCode, message: string, options?: ErrorOptions) {
-    super(message, options);
-    this.code = code;
-    markError(this, "HealthError");
+    super(code, message, options);
   }
 
-  /** True for a `HealthError` from any copy of this package. */
-  static isInstance(error: unknown): error is HealthError {
-    return hasMarker(error, "HealthError");
+  static {
+    defineError(HealthError, "health", "HealthError", "HealthError");
   }
 }

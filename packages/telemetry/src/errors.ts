@@ -1,4 +1,4 @@
-import { hasMarker, markError } from "@mcp-prod/internal";
+import { defineError, McpProdError } from "@mcp-prod/internal";
 
 /**
  * What went wrong, for callers that branch on it (never on the message).
@@ -33,17 +33,14 @@ export type TelemetryErrorCode =
  * }
  * ```
  */
-export class TelemetryError extends Error {
+export class TelemetryError extends McpProdError<TelemetryErrorCode> {
   override readonly name = "TelemetryError" as const;
-  readonly code: TelemetryErrorCode;
 
   constructor(code: TelemetryErrorCode, message: string, options?: ErrorOptions) {
-    super(message, options);
-    this.code = code;
-    markError(this, "TelemetryError");
+    super(code, message, options);
   }
 
-  static isInstance(error: unknown): error is TelemetryError {
-    return hasMarker(error, "TelemetryError");
+  static {
+    defineError(TelemetryError, "telemetry", "TelemetryError", "TelemetryError");
   }
 }
