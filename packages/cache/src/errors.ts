@@ -2,11 +2,11 @@ import { defineError, McpProdError } from "@mcp-prod/internal";
 
 /** The codes a {@link CacheError} carries; match on these, never on messages. */
 export type CacheErrorCode =
-  | "ERR_CACHE_TIMEOUT"
-  | "ERR_CACHE_SERIALIZATION"
-  | "ERR_CACHE_CLOSED"
-  | "ERR_CACHE_REDIS_TIMEOUT"
-  | "ERR_CACHE_REDIS_UNAVAILABLE";
+  | "ECACHETIMEOUT"
+  | "ECACHESERIALIZATION"
+  | "ECACHECLOSED"
+  | "ECACHEREDISTIMEOUT"
+  | "ECACHEREDISUNAVAILABLE";
 
 /**
  * Base of every error the cache itself raises. A factory's own error is never
@@ -17,7 +17,7 @@ export type CacheErrorCode =
  * try {
  *   await cache.getOrSet("report", loadReport, { timeoutMs: 500 });
  * } catch (error) {
- *   if (CacheError.isInstance(error) && error.code === "ERR_CACHE_TIMEOUT") retryLater();
+ *   if (CacheError.isInstance(error) && error.code === "ECACHETIMEOUT") retryLater();
  * }
  * ```
  */
@@ -48,7 +48,7 @@ export class CacheTimeoutError extends CacheError {
   readonly timeoutMs: number;
 
   constructor(key: string, timeoutMs: number) {
-    super("ERR_CACHE_TIMEOUT", `Cache factory for a key timed out after ${timeoutMs} ms`);
+    super("ECACHETIMEOUT", `Cache factory for a key timed out after ${timeoutMs} ms`);
     this.key = key;
     this.timeoutMs = timeoutMs;
   }
@@ -78,7 +78,7 @@ export class CacheSerializationError extends CacheError {
     const valueType = typeOfValue(value);
     const reason = options?.cause instanceof Error ? `: ${options.cause.message}` : "";
     super(
-      "ERR_CACHE_SERIALIZATION",
+      "ECACHESERIALIZATION",
       `Cache value of key ${JSON.stringify(key)} (${valueType}) cannot be serialized${reason}`,
       options,
     );
@@ -119,7 +119,7 @@ export class CacheClosedError extends CacheError {
   override readonly name = "CacheClosedError";
 
   constructor() {
-    super("ERR_CACHE_CLOSED", "Cache is closed");
+    super("ECACHECLOSED", "Cache is closed");
   }
 
   static {

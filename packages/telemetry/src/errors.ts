@@ -5,18 +5,18 @@ import { defineError, McpProdError } from "@mcp-prod/internal";
  *
  * @example
  * ```ts
- * if (TelemetryError.isInstance(error) && error.code === "ETELEMETRY_METRIC_CONFLICT") {
+ * if (TelemetryError.isInstance(error) && error.code === "EMETRICCONFLICT") {
  *   // a second telemetry on one registry
  * }
  * ```
  */
 export type TelemetryErrorCode =
   /** The registry already holds a metric of that name (a second telemetry on one registry). */
-  | "ETELEMETRY_METRIC_CONFLICT"
+  | "EMETRICCONFLICT"
   /** Two different objects of one kind were observed under the same `name`. */
-  | "ETELEMETRY_DUPLICATE_NAME"
+  | "EDUPLICATENAME"
   /** The telemetry was used after `close()`. */
-  | "ETELEMETRY_CLOSED";
+  | "ETELEMETRYCLOSED";
 
 /**
  * The one error of `@mcp-prod/telemetry`. Detect it with
@@ -27,7 +27,7 @@ export type TelemetryErrorCode =
  * try {
  *   telemetry.observeBreaker(breaker);
  * } catch (error) {
- *   if (TelemetryError.isInstance(error) && error.code === "ETELEMETRY_DUPLICATE_NAME") {
+ *   if (TelemetryError.isInstance(error) && error.code === "EDUPLICATENAME") {
  *     // two breakers share a name: give each its own
  *   }
  * }
