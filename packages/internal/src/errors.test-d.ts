@@ -9,7 +9,7 @@ class LatchError extends McpProdError<"ELATCH" | "ELATCHSTUCK"> {
 }
 
 class LatchStuckError extends LatchError {
-  override readonly name = "LatchStuckError" as const;
+  override readonly name = "LatchStuckError";
   override readonly code = "ELATCHSTUCK" as const;
   readonly stuckMs = 5;
   static {
@@ -17,9 +17,11 @@ class LatchStuckError extends LatchError {
   }
 }
 
+declare function caught(): unknown;
+
 describe("McpProdError.isInstance", () => {
   it("narrows to the class it is called on, subclasses included", () => {
-    const error: unknown = new LatchStuckError("ELATCHSTUCK", "stuck");
+    const error = caught();
     if (LatchError.isInstance(error)) {
       expectTypeOf(error).toEqualTypeOf<LatchError>();
       expectTypeOf(error.code).toEqualTypeOf<"ELATCH" | "ELATCHSTUCK">();
@@ -27,7 +29,8 @@ describe("McpProdError.isInstance", () => {
     if (LatchStuckError.isInstance(error)) {
       expectTypeOf(error).toEqualTypeOf<LatchStuckError>();
       expectTypeOf(error.code).toEqualTypeOf<"ELATCHSTUCK">();
-      expectTypeOf(error.name).toEqualTypeOf<"LatchStuckError">();
+      // a type argument, not inference, which would widen the literal
+      expectTypeOf<typeof error.name>().toEqualTypeOf<"LatchStuckError">();
       expectTypeOf(error.stuckMs).toEqualTypeOf<number>();
     }
   });
