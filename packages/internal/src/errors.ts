@@ -72,8 +72,9 @@ function markersOf(errorClass: abstract new (...args: never[]) => unknown): read
  * minifier may rename the class.
  *
  * `legacyName` also sets, and accepts, the `Symbol.for("mcp-prod.error.<legacyName>")`
- * marker that releases before the per-package markers put on each error, so
- * an older installed copy and this one still recognise each other's errors.
+ * marker that earlier releases put on each error, before markers were named
+ * after their package, so an older installed copy and this one still
+ * recognise each other's errors.
  *
  * @example
  * ```ts
