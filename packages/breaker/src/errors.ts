@@ -1,4 +1,4 @@
-import { hasMarker, markError } from "@mcp-prod/internal";
+import { defineError, McpProdError } from "@mcp-prod/internal";
 
 /** Every `code` a {@link BreakerError} can carry. */
 export type BreakerErrorCode =
@@ -23,9 +23,8 @@ export type BreakerErrorCode =
  * }
  * ```
  */
-export class BreakerError extends Error {
+export class BreakerError extends McpProdError<BreakerErrorCode> {
   override readonly name: string = "BreakerError";
-  readonly code: BreakerErrorCode;
   /** The `name` of the breaker that raised the error. */
   readonly breakerName: string;
 
@@ -35,15 +34,12 @@ export class BreakerError extends Error {
     breakerName: string,
     options?: ErrorOptions,
   ) {
-    super(message, options);
-    this.code = code;
+    super(code, message, options);
     this.breakerName = breakerName;
-    markError(this, "BreakerError");
   }
 
-  /** True for any error raised by any installed copy of this package. */
-  static isInstance(error: unknown): error is BreakerError {
-    return hasMarker(error, "BreakerError");
+  static {
+    defineError(BreakerError, "breaker", "BreakerError", "BreakerError");
   }
 }
 
@@ -71,12 +67,10 @@ export class BreakerOpenError extends BreakerError {
   constructor(breakerName: string, retryAfterMs: number) {
     super("EOPENBREAKER", `Breaker "${breakerName}" is open`, breakerName);
     this.retryAfterMs = retryAfterMs;
-    markError(this, "BreakerOpenError");
   }
 
-  /** True for a `BreakerOpenError` from any installed copy of this package. */
-  static override isInstance(error: unknown): error is BreakerOpenError {
-    return hasMarker(error, "BreakerOpenError");
+  static {
+    defineError(BreakerOpenError, "breaker", "BreakerOpenError", "BreakerOpenError");
   }
 }
 
@@ -98,12 +92,10 @@ export class BreakerTimeoutError extends BreakerError {
   constructor(breakerName: string, timeoutMs: number) {
     super("ETIMEDOUT", `Breaker "${breakerName}" timed out after ${timeoutMs}ms`, breakerName);
     this.timeoutMs = timeoutMs;
-    markError(this, "BreakerTimeoutError");
   }
 
-  /** True for a `BreakerTimeoutError` from any installed copy of this package. */
-  static override isInstance(error: unknown): error is BreakerTimeoutError {
-    return hasMarker(error, "BreakerTimeoutError");
+  static {
+    defineError(BreakerTimeoutError, "breaker", "BreakerTimeoutError", "BreakerTimeoutError");
   }
 }
 
@@ -122,12 +114,10 @@ export class BreakerShutdownError extends BreakerError {
 
   constructor(breakerName: string) {
     super("ESHUTDOWN", `Breaker "${breakerName}" has been shut down`, breakerName);
-    markError(this, "BreakerShutdownError");
   }
 
-  /** True for a `BreakerShutdownError` from any installed copy of this package. */
-  static override isInstance(error: unknown): error is BreakerShutdownError {
-    return hasMarker(error, "BreakerShutdownError");
+  static {
+    defineError(BreakerShutdownError, "breaker", "BreakerShutdownError", "BreakerShutdownError");
   }
 }
 
@@ -153,12 +143,10 @@ export class ToolResultError extends BreakerError {
   constructor(breakerName: string, result: unknown) {
     super("ETOOLRESULT", `Breaker "${breakerName}" counted a result as a failure`, breakerName);
     this.result = result;
-    markError(this, "breaker.ToolResultError");
   }
 
-  /** True for a `ToolResultError` from any installed copy of this package. */
-  static override isInstance(error: unknown): error is ToolResultError {
-    return hasMarker(error, "breaker.ToolResultError");
+  static {
+    defineError(ToolResultError, "breaker", "ToolResultError", "breaker.ToolResultError");
   }
 }
 
@@ -186,11 +174,9 @@ export class BreakerReentrantError extends BreakerError {
       `Breaker "${breakerName}" was called from inside its own call: the outer call holds the half-open probe slot, so this one can never run and the circuit would never close. Inside a handler wrapped with withBreaker({ breaker }), call the upstream directly instead of through breaker.fire(), or guard it with a second breaker.`,
       breakerName,
     );
-    markError(this, "BreakerReentrantError");
   }
 
-  /** True for a `BreakerReentrantError` from any installed copy of this package. */
-  static override isInstance(error: unknown): error is BreakerReentrantError {
-    return hasMarker(error, "BreakerReentrantError");
+  static {
+    defineError(BreakerReentrantError, "breaker", "BreakerReentrantError", "BreakerReentrantError");
   }
 }

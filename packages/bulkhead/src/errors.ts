@@ -1,4 +1,4 @@
-import { hasMarker, markError } from "@mcp-prod/internal";
+import { defineError, McpProdError } from "@mcp-prod/internal";
 import type { BulkheadStats } from "./bulkhead.ts";
 
 /** Every `code` a {@link BulkheadError} can carry; match on these, never on messages. */
@@ -26,25 +26,21 @@ export type BulkheadErrorCode = "EBULKHEADFULL" | "EBULKHEADTIMEOUT" | "EBULKHEA
  * }
  * ```
  */
-export class BulkheadError extends Error {
+export class BulkheadError extends McpProdError<BulkheadErrorCode> {
   override readonly name: string = "BulkheadError";
-  readonly code: BulkheadErrorCode;
   /** The bulkhead's `name`. */
   readonly bulkhead: string;
   /** Trying again later may succeed (read by retry policies). */
   readonly transient: boolean;
 
   constructor(code: BulkheadErrorCode, bulkhead: string, message: string) {
-    super(message);
-    this.code = code;
+    super(code, message);
     this.bulkhead = bulkhead;
     this.transient = code !== "EBULKHEADCLOSED";
-    markError(this, "BulkheadError");
   }
 
-  /** True for any error of this package, from any installed copy of it. */
-  static isInstance(error: unknown): error is BulkheadError {
-    return hasMarker(error, "BulkheadError");
+  static {
+    defineError(BulkheadError, "bulkhead", "BulkheadError", "BulkheadError");
   }
 }
 
@@ -74,11 +70,15 @@ export class BulkheadRejectedError extends BulkheadError {
       `Bulkhead "${bulkhead}" is full: ${stats.active} running, ${stats.queued} queued`,
     );
     this.stats = stats;
-    markError(this, "BulkheadRejectedError");
   }
 
-  static override isInstance(error: unknown): error is BulkheadRejectedError {
-    return hasMarker(error, "BulkheadRejectedError");
+  static {
+    defineError(
+      BulkheadRejectedError,
+      "bulkhead",
+      "BulkheadRejectedError",
+      "BulkheadRejectedError",
+    );
   }
 }
 
@@ -108,10 +108,14 @@ export class BulkheadQueueTimeoutError extends BulkheadError {
       `Waited ${queueTimeoutMs} ms in bulkhead "${bulkhead}"'s queue without a free slot`,
     );
     this.queueTimeoutMs = queueTimeoutMs;
-    markError(this, "BulkheadQueueTimeoutError");
   }
 
-  static override isInstance(error: unknown): error is BulkheadQueueTimeoutError {
-    return hasMarker(error, "BulkheadQueueTimeoutError");
+  static {
+    defineError(
+      BulkheadQueueTimeoutError,
+      "bulkhead",
+      "BulkheadQueueTimeoutError",
+      "BulkheadQueueTimeoutError",
+    );
   }
 }

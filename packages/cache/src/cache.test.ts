@@ -201,7 +201,7 @@ describe("stale-if-error and factory timeouts", () => {
       (error) =>
         CacheTimeoutError.isInstance(error) &&
         CacheError.isInstance(error) &&
-        error.code === "ERR_CACHE_TIMEOUT" &&
+        error.code === "ECACHETIMEOUT" &&
         error.timeoutMs === 500,
     );
     await vi.advanceTimersByTimeAsync(500);
@@ -284,7 +284,7 @@ describe("cancellation and lifecycle", () => {
     await expect(pending).rejects.toSatisfy((error) => CacheClosedError.isInstance(error));
     expect(factorySignal?.aborted).toBe(true);
     await expect(cache.get("k")).rejects.toSatisfy(
-      (error) => CacheError.isInstance(error) && error.code === "ERR_CACHE_CLOSED",
+      (error) => CacheError.isInstance(error) && error.code === "ECACHECLOSED",
     );
     expect(await cache.healthCheck()).toBe("unhealthy");
   });
@@ -311,7 +311,7 @@ describe("serialization", () => {
     const cache = createCache();
     const error = await cache.set("k", value).catch((caught: unknown) => caught);
     expect(CacheSerializationError.isInstance(error)).toBe(true);
-    expect((error as CacheSerializationError).code).toBe("ERR_CACHE_SERIALIZATION");
+    expect((error as CacheSerializationError).code).toBe("ECACHESERIALIZATION");
     expect((error as CacheSerializationError).cause).toBeDefined();
     expect(await cache.has("k")).toBe(false);
   });

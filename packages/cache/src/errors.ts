@@ -1,12 +1,12 @@
-import { hasMarker, markError } from "@mcp-prod/internal";
+import { defineError, McpProdError } from "@mcp-prod/internal";
 
 /** The codes a {@link CacheError} carries; match on these, never on messages. */
 export type CacheErrorCode =
-  | "ERR_CACHE_TIMEOUT"
-  | "ERR_CACHE_SERIALIZATION"
-  | "ERR_CACHE_CLOSED"
-  | "ERR_CACHE_REDIS_TIMEOUT"
-  | "ERR_CACHE_REDIS_UNAVAILABLE";
+  | "ECACHETIMEOUT"
+  | "ECACHESERIALIZATION"
+  | "ECACHECLOSED"
+  | "ECACHEREDISTIMEOUT"
+  | "ECACHEREDISUNAVAILABLE";
 
 /**
  * Base of every error the cache itself raises. A factory's own error is never
@@ -17,23 +17,19 @@ export type CacheErrorCode =
  * try {
  *   await cache.getOrSet("report", loadReport, { timeoutMs: 500 });
  * } catch (error) {
- *   if (CacheError.isInstance(error) && error.code === "ERR_CACHE_TIMEOUT") retryLater();
+ *   if (CacheError.isInstance(error) && error.code === "ECACHETIMEOUT") retryLater();
  * }
  * ```
  */
-export class CacheError extends Error {
+export class CacheError extends McpProdError<CacheErrorCode> {
   override readonly name: string = "CacheError";
-  readonly code: CacheErrorCode;
 
   constructor(code: CacheErrorCode, message: string, options?: ErrorOptions) {
-    super(message, options);
-    this.code = code;
-    markError(this, "CacheError");
+    super(code, message, options);
   }
 
-  /** True for a CacheError from any copy of this package. */
-  static isInstance(error: unknown): error is CacheError {
-    return hasMarker(error, "CacheError");
+  static {
+    defineError(CacheError, "cache", "CacheError", "CacheError");
   }
 }
 
@@ -52,14 +48,13 @@ export class CacheTimeoutError extends CacheError {
   readonly timeoutMs: number;
 
   constructor(key: string, timeoutMs: number) {
-    super("ERR_CACHE_TIMEOUT", `Cache factory for a key timed out after ${timeoutMs} ms`);
+    super("ECACHETIMEOUT", `Cache factory for a key timed out after ${timeoutMs} ms`);
     this.key = key;
     this.timeoutMs = timeoutMs;
-    markError(this, "CacheTimeoutError");
   }
 
-  static override isInstance(error: unknown): error is CacheTimeoutError {
-    return hasMarker(error, "CacheTimeoutError");
+  static {
+    defineError(CacheTimeoutError, "cache", "CacheTimeoutError", "CacheTimeoutError");
   }
 }
 
@@ -83,17 +78,21 @@ export class CacheSerializationError extends CacheError {
     const valueType = typeOfValue(value);
     const reason = options?.cause instanceof Error ? `: ${options.cause.message}` : "";
     super(
-      "ERR_CACHE_SERIALIZATION",
+      "ECACHESERIALIZATION",
       `Cache value of key ${JSON.stringify(key)} (${valueType}) cannot be serialized${reason}`,
       options,
     );
     this.key = key;
     this.valueType = valueType;
-    markError(this, "CacheSerializationError");
   }
 
-  static override isInstance(error: unknown): error is CacheSerializationError {
-    return hasMarker(error, "CacheSerializationError");
+  static {
+    defineError(
+      CacheSerializationError,
+      "cache",
+      "CacheSerializationError",
+      "CacheSerializationError",
+    );
   }
 }
 
@@ -120,11 +119,10 @@ export class CacheClosedError extends CacheError {
   override readonly name = "CacheClosedError";
 
   constructor() {
-    super("ERR_CACHE_CLOSED", "Cache is closed");
-    markError(this, "CacheClosedError");
+    super("ECACHECLOSED", "Cache is closed");
   }
 
-  static override isInstance(error: unknown): error is CacheClosedError {
-    return hasMarker(error, "CacheClosedError");
+  static {
+    defineError(CacheClosedError, "cache", "CacheClosedError", "CacheClosedError");
   }
 }

@@ -139,7 +139,7 @@ describe("Redis paused (SIGSTOP: connected but silent)", () => {
     server.pause();
     await expectServedWithoutRedis(cache, "warm");
     expect(codes.length).toBeGreaterThan(0);
-    expect(new Set(codes)).toEqual(new Set(["ERR_CACHE_REDIS_TIMEOUT"]));
+    expect(new Set(codes)).toEqual(new Set(["ECACHEREDISTIMEOUT"]));
     server.resume();
     await waitFor(async () => (await cache.healthCheck()) === "healthy", {
       what: "Redis to answer again",

@@ -60,7 +60,7 @@ export class RedisTier {
     this.#onError(
       pending.operation,
       new CacheError(
-        "ERR_CACHE_REDIS_TIMEOUT",
+        "ECACHEREDISTIMEOUT",
         `Redis ${pending.operation} did not answer within ${this.#timeoutMs} ms`,
       ),
     );
@@ -159,7 +159,7 @@ export class RedisTier {
     const freshUntil = Number(text.slice(0, first));
     const staleUntil = Number(text.slice(first + 1, second));
     if (first < 1 || second < 0 || !Number.isFinite(freshUntil) || !Number.isFinite(staleUntil)) {
-      this.#onError("get", new CacheError("ERR_CACHE_SERIALIZATION", "Malformed cache entry"));
+      this.#onError("get", new CacheError("ECACHESERIALIZATION", "Malformed cache entry"));
       return undefined;
     }
     const payload = text.slice(second + 1);
@@ -169,7 +169,7 @@ export class RedisTier {
     } catch (error) {
       this.#onError(
         "get",
-        new CacheError("ERR_CACHE_SERIALIZATION", "Cache entry cannot be deserialized", {
+        new CacheError("ECACHESERIALIZATION", "Cache entry cannot be deserialized", {
           cause: error,
         }),
       );
@@ -204,7 +204,7 @@ export class RedisTier {
       // Known to be down: answer "no" now instead of queueing until the timeout.
       this.#onError(
         operation,
-        new CacheError("ERR_CACHE_REDIS_UNAVAILABLE", `Redis is not connected (${status})`),
+        new CacheError("ECACHEREDISUNAVAILABLE", `Redis is not connected (${status})`),
       );
       return Promise.resolve(undefined);
     }

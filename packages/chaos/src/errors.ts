@@ -1,4 +1,4 @@
-import { hasMarker, markError } from "@mcp-prod/internal";
+import { defineError, McpProdError } from "@mcp-prod/internal";
 
 /** Which fault a {@link ChaosFaultError} stands for. */
 export type ChaosFault = "error" | "abort";
@@ -19,22 +19,21 @@ export type ChaosFault = "error" | "abort";
  * if (ChaosFaultError.isInstance(error)) injectedFaults.inc({ fault: error.fault });
  * ```
  */
-export class ChaosFaultError extends Error {
+export class ChaosFaultError extends McpProdError<"ECHAOS" | "ECONNRESET"> {
   override readonly name = "ChaosFaultError";
-  readonly code: "ECHAOS" | "ECONNRESET";
   readonly fault: ChaosFault;
   readonly transient = true;
 
   constructor(fault: ChaosFault) {
-    super(fault === "abort" ? "Connection reset (injected by chaos)" : "Fault injected by chaos");
+    super(
+      fault === "abort" ? "ECONNRESET" : "ECHAOS",
+      fault === "abort" ? "Connection reset (injected by chaos)" : "Fault injected by chaos",
+    );
     this.fault = fault;
-    this.code = fault === "abort" ? "ECONNRESET" : "ECHAOS";
-    markError(this, "ChaosFaultError");
   }
 
-  /** True for a `ChaosFaultError` from any installed copy of this package. */
-  static isInstance(error: unknown): error is ChaosFaultError {
-    return hasMarker(error, "ChaosFaultError");
+  static {
+    defineError(ChaosFaultError, "chaos", "ChaosFaultError", "ChaosFaultError");
   }
 }
 
@@ -53,18 +52,17 @@ export class ChaosFaultError extends Error {
  * }
  * ```
  */
-export class ChaosProductionError extends Error {
+export class ChaosProductionError extends McpProdError<"ECHAOSPRODUCTION"> {
   override readonly name = "ChaosProductionError";
-  readonly code = "ECHAOSPRODUCTION";
 
   constructor() {
     super(
+      "ECHAOSPRODUCTION",
       "Refusing to enable chaos: NODE_ENV is production; pass `allowInProduction: true` to createChaos() for a game day in production",
     );
-    markError(this, "ChaosProductionError");
   }
 
-  static isInstance(error: unknown): error is ChaosProductionError {
-    return hasMarker(error, "ChaosProductionError");
+  static {
+    defineError(ChaosProductionError, "chaos", "ChaosProductionError", "ChaosProductionError");
   }
 }

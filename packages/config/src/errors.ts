@@ -1,4 +1,4 @@
-import { hasMarker, markError } from "@mcp-prod/internal";
+import { defineError, McpProdError } from "@mcp-prod/internal";
 
 /**
  * One problem found while loading the configuration.
@@ -38,21 +38,22 @@ function formatIssue(issue: ConfigIssue): string {
  * }
  * ```
  */
-export class ConfigError extends Error {
-  readonly code = "ECONFIG" as const;
+export class ConfigError extends McpProdError<"ECONFIG"> {
   override readonly name = "ConfigError" as const;
   /** Every problem found, in the order of the shape. */
   readonly issues: readonly ConfigIssue[];
 
   constructor(issues: readonly ConfigIssue[], options?: ErrorOptions) {
     const count = issues.length === 1 ? "1 problem" : `${issues.length} problems`;
-    super(`Invalid configuration (${count}):\n${issues.map(formatIssue).join("\n")}`, options);
+    super(
+      "ECONFIG",
+      `Invalid configuration (${count}):\n${issues.map(formatIssue).join("\n")}`,
+      options,
+    );
     this.issues = Object.freeze(issues.map((issue) => Object.freeze({ ...issue })));
-    markError(this, "ConfigError");
   }
 
-  /** True for a `ConfigError` from any installed copy of this package. */
-  static isInstance(error: unknown): error is ConfigError {
-    return hasMarker(error, "ConfigError");
+  static {
+    defineError(ConfigError, "config", "ConfigError", "ConfigError");
   }
 }

@@ -1,4 +1,4 @@
-import { hasMarker, markError, redactSecrets, type ToolResult } from "@mcp-prod/internal";
+import { defineError, McpProdError, redactSecrets, type ToolResult } from "@mcp-prod/internal";
 
 /**
  * Every attempt failed: the primary and each fallback after it. `errors`
@@ -15,24 +15,25 @@ import { hasMarker, markError, redactSecrets, type ToolResult } from "@mcp-prod/
  * }
  * ```
  */
-export class FallbackError extends Error {
+export class FallbackError extends McpProdError<"EFALLBACK"> {
   override readonly name = "FallbackError";
-  readonly code = "EFALLBACK";
   /** Every attempt's error, in the order the attempts ran. */
   readonly errors: readonly unknown[];
 
   constructor(errors: readonly unknown[]) {
     const last = errors[errors.length - 1];
-    super(`All ${errors.length} attempts failed; the last with: ${describeError(last)}`, {
-      cause: last,
-    });
+    super(
+      "EFALLBACK",
+      `All ${errors.length} attempts failed; the last with: ${describeError(last)}`,
+      {
+        cause: last,
+      },
+    );
     this.errors = errors;
-    markError(this, "FallbackError");
   }
 
-  /** True for a `FallbackError` from any installed copy of this package. */
-  static isInstance(error: unknown): error is FallbackError {
-    return hasMarker(error, "FallbackError");
+  static {
+    defineError(FallbackError, "fallback", "FallbackError", "FallbackError");
   }
 }
 
@@ -52,21 +53,18 @@ export class FallbackError extends Error {
  * });
  * ```
  */
-export class FallbackTimeoutError extends Error {
+export class FallbackTimeoutError extends McpProdError<"EFALLBACKTIMEOUT"> {
   override readonly name = "FallbackTimeoutError";
-  readonly code = "EFALLBACKTIMEOUT";
   /** The deadline that passed. */
   readonly timeoutMs: number;
 
   constructor(timeoutMs: number) {
-    super(`Attempt timed out after ${timeoutMs} ms`);
+    super("EFALLBACKTIMEOUT", `Attempt timed out after ${timeoutMs} ms`);
     this.timeoutMs = timeoutMs;
-    markError(this, "FallbackTimeoutError");
   }
 
-  /** True for a `FallbackTimeoutError` from any installed copy of this package. */
-  static isInstance(error: unknown): error is FallbackTimeoutError {
-    return hasMarker(error, "FallbackTimeoutError");
+  static {
+    defineError(FallbackTimeoutError, "fallback", "FallbackTimeoutError", "FallbackTimeoutError");
   }
 }
 
@@ -86,23 +84,21 @@ export class FallbackTimeoutError extends Error {
  * });
  * ```
  */
-export class ToolResultError extends Error {
+export class ToolResultError extends McpProdError<"ETOOLRESULT"> {
   override readonly name = "ToolResultError";
-  readonly code = "ETOOLRESULT";
   /** The `isError` result the handler returned. */
   readonly result: ToolResult;
 
   constructor(result: ToolResult) {
     super(
+      "ETOOLRESULT",
       `Tool returned an error result: ${redactSecrets(firstText(result) ?? "(no text content)")}`,
     );
     this.result = result;
-    markError(this, "fallback.ToolResultError");
   }
 
-  /** True for a `ToolResultError` from any installed copy of this package. */
-  static isInstance(error: unknown): error is ToolResultError {
-    return hasMarker(error, "fallback.ToolResultError");
+  static {
+    defineError(ToolResultError, "fallback", "ToolResultError", "fallback.ToolResultError");
   }
 }
 

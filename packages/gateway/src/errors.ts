@@ -1,4 +1,4 @@
-import { hasMarker, markError } from "@mcp-prod/internal";
+import { defineError, McpProdError } from "@mcp-prod/internal";
 
 /**
  * The base of every error this package raises. Match on `code` or use
@@ -15,15 +15,13 @@ import { hasMarker, markError } from "@mcp-prod/internal";
  * }
  * ```
  */
-export class GatewayError extends Error {
+export class GatewayError extends McpProdError {
   override readonly name: string = "GatewayError";
-  readonly code: string = "EGATEWAY";
   constructor(message: string, options?: ErrorOptions) {
-    super(message, options);
-    markError(this, "GatewayError");
+    super("EGATEWAY", message, options);
   }
-  static isInstance(error: unknown): error is GatewayError {
-    return hasMarker(error, "GatewayError");
+  static {
+    defineError(GatewayError, "gateway", "GatewayError", "GatewayError");
   }
 }
 
@@ -34,11 +32,7 @@ export class GatewayError extends Error {
 export class GatewayConfigError extends GatewayError {
   override readonly name = "GatewayConfigError";
   override readonly code = "EGATEWAYCONFIG";
-  constructor(message: string, options?: ErrorOptions) {
-    super(message, options);
-    markError(this, "GatewayConfigError");
-  }
-  static override isInstance(error: unknown): error is GatewayConfigError {
-    return hasMarker(error, "GatewayConfigError");
+  static {
+    defineError(GatewayConfigError, "gateway", "GatewayConfigError", "GatewayConfigError");
   }
 }

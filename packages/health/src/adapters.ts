@@ -73,12 +73,12 @@ export function redisCheck(client: PingableRedis): CheckFunction {
     throw new TypeError("Expected `client` to have a ping() method");
   return async () => {
     if (client.status !== undefined && disconnected.has(client.status))
-      throw new HealthError("CHECK_FAILED", `Redis client is ${client.status}`);
+      throw new HealthError("ECHECKFAILED", `Redis client is ${client.status}`);
     if (client.isReady === false)
-      throw new HealthError("CHECK_FAILED", "Redis client is not ready");
+      throw new HealthError("ECHECKFAILED", "Redis client is not ready");
     const reply = await client.ping();
     if (reply !== "PONG")
-      throw new HealthError("CHECK_FAILED", `Redis answered PING with ${String(reply)}`);
+      throw new HealthError("ECHECKFAILED", `Redis answered PING with ${String(reply)}`);
   };
 }
 
@@ -138,7 +138,7 @@ export function breakerCheck(breaker: BreakerLike): CheckFunction {
       const { state } = stats();
       const status = stateStatus[state];
       if (status === undefined)
-        throw new HealthError("CHECK_FAILED", `Unknown breaker state ${String(state)}`);
+        throw new HealthError("ECHECKFAILED", `Unknown breaker state ${String(state)}`);
       return status;
     };
   }

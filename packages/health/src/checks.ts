@@ -36,7 +36,7 @@ export type CheckOutcome = HealthStatus | boolean | undefined | void;
  * ```
  */
 export type CheckContext = {
-  /** Aborted with a `HealthError` (`CHECK_TIMEOUT`) when the check outlives its timeout. */
+  /** Aborted with a `HealthError` (`ECHECKTIMEOUT`) when the check outlives its timeout. */
   readonly signal: AbortSignal;
 };
 
@@ -183,7 +183,7 @@ export function runCheck(check: NormalizedCheck): Promise<CheckResult> {
   return withDeadline((signal) => check.run({ signal }), timeoutMs, {
     onTimeout: () => {
       timeout = new HealthError(
-        "CHECK_TIMEOUT",
+        "ECHECKTIMEOUT",
         `Check "${name}" did not settle within ${timeoutMs} ms`,
       );
       return timeout;

@@ -37,15 +37,16 @@ describe("the drain wait happens only behind a load balancer", () => {
 });
 
 describe("close()", () => {
-  it("refuses every later call with a HealthError CLOSED", async () => {
+  it("refuses every later call with a HealthError EHEALTHCLOSED", async () => {
     const health = createHealth({ checks: { database: async () => true } });
     health.close();
-    const closed = (error: unknown) => HealthError.isInstance(error) && error.code === "CLOSED";
+    const closed = (error: unknown) =>
+      HealthError.isInstance(error) && error.code === "EHEALTHCLOSED";
     await expect(health.check()).rejects.toSatisfy(closed);
     await expect(health.probe("ready")).rejects.toSatisfy(closed);
     expect(() => health.markReady()).toThrow(
       new HealthError(
-        "CLOSED",
+        "EHEALTHCLOSED",
         "This health object was closed: create a new one with createHealth()",
       ),
     );

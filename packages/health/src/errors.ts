@@ -1,20 +1,24 @@
-import { hasMarker, markError } from "@mcp-prod/internal";
+import { defineError, McpProdError } from "@mcp-prod/internal";
 
 /**
  * What went wrong, as a stable string to branch on (never the message):
- * - `CHECK_TIMEOUT`: a check did not settle within its `timeoutMs` (it is
+ * - `ECHECKTIMEOUT`: a check did not settle within its `timeoutMs` (it is
  *   reported `unhealthy` with reason `timeout`; its signal is aborted with this error).
- * - `CHECK_FAILED`: a check adapter found its dependency unhealthy (an
+ * - `ECHECKFAILED`: a check adapter found its dependency unhealthy (an
  *   unexpected PING reply, a client that is not connected, an HTTP status).
- * - `SHUTDOWN_TIMEOUT`: in-flight requests or a cleanup hook outlived their
+ * - `ESHUTDOWNTIMEOUT`: in-flight requests or a cleanup hook outlived their
  *   timeout during graceful shutdown.
  *
  * @example
  * ```ts
- * if (HealthError.isInstance(error) && error.code === "SHUTDOWN_TIMEOUT") alert();
+ * if (HealthError.isInstance(error) && error.code === "ESHUTDOWNTIMEOUT") alert();
  * ```
  */
-export type HealthErrorCode = "CHECK_TIMEOUT" | "CHECK_FAILED" | "SHUTDOWN_TIMEOUT" | "CLOSED";
+export type HealthErrorCode =
+  | "ECHECKTIMEOUT"
+  | "ECHECKFAILED"
+  | "ESHUTDOWNTIMEOUT"
+  | "EHEALTHCLOSED";
 
 /**
  * The one error class of `@mcp-prod/health`. Detect it with
@@ -28,21 +32,17 @@ export type HealthErrorCode = "CHECK_TIMEOUT" | "CHECK_FAILED" | "SHUTDOWN_TIMEO
  * health.on("check", (result) => {
  *   if (result.reason === "timeout") alertOnCall(result.name);
  * });
- * if (HealthError.isInstance(error) && error.code === "CHECK_TIMEOUT") retryLater();
+ * if (HealthError.isInstance(error) && error.code === "ECHECKTIMEOUT") retryLater();
  * ```
  */
-export class HealthError extends Error {
+export class HealthError extends McpProdError<HealthErrorCode> {
   override readonly name = "HealthError" as const;
-  readonly code: HealthErrorCode;
 
   constructor(code: HealthErrorCode, message: string, options?: ErrorOptions) {
-    super(message, options);
-    this.code = code;
-    markError(this, "HealthError");
+    super(code, message, options);
   }
 
-  /** True for a `HealthError` from any copy of this package. */
-  static isInstance(error: unknown): error is HealthError {
-    return hasMarker(error, "HealthError");
+  static {
+    defineError(HealthError, "health", "HealthError", "HealthError");
   }
 }

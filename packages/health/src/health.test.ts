@@ -61,7 +61,7 @@ describe("/health", () => {
     expect(answer.json.details.database.error).toContain("50 ms");
     expect(signal?.aborted).toBe(true);
     expect(HealthError.isInstance(signal?.reason)).toBe(true);
-    expect((signal?.reason as HealthError | undefined)?.code).toBe("CHECK_TIMEOUT");
+    expect((signal?.reason as HealthError | undefined)?.code).toBe("ECHECKTIMEOUT");
   });
 
   it("runs each check once for a storm of 1000 concurrent probes", async () => {

@@ -71,7 +71,7 @@ export type Health = {
   /**
    * Removes signal handlers, listeners and the event-loop monitor; the process
    * can exit. Every later call (a check, a probe, `markReady`, `on`,
-   * `gracefulShutdown`) throws a `HealthError` with code `"CLOSED"`.
+   * `gracefulShutdown`) throws a `HealthError` with code `"EHEALTHCLOSED"`.
    */
   close(): void;
 };
@@ -122,7 +122,7 @@ class HealthImpl implements Health {
   #assertOpen(): void {
     if (this.#closed)
       throw new HealthError(
-        "CLOSED",
+        "EHEALTHCLOSED",
         "This health object was closed: create a new one with createHealth()",
       );
   }

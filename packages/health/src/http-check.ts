@@ -104,7 +104,7 @@ export function httpCheck(url: string | URL, options?: HttpCheckOptions): CheckF
     await response.body?.cancel();
     const outcome = expect(response.status);
     if (outcome === false || outcome === "unhealthy")
-      throw new HealthError("CHECK_FAILED", `${method} ${shown} answered ${response.status}`);
+      throw new HealthError("ECHECKFAILED", `${method} ${shown} answered ${response.status}`);
     return outcome;
   };
 }

@@ -216,7 +216,7 @@ describe("gracefulShutdown", () => {
     expect(await done).toBe(1);
     expect(hookSignal?.aborted).toBe(true);
     expect(skippedRan).toBe(false);
-    expect(codes).toEqual(["SHUTDOWN_TIMEOUT"]);
+    expect(codes).toEqual(["ESHUTDOWNTIMEOUT"]);
   });
 
   it("starts on its signal, and a second signal forces exit 1", async () => {

@@ -323,7 +323,7 @@ export function installGracefulShutdown(
       if (outcome === "failed") code = 1;
       if (outcome === "timeout") {
         const error = new HealthError(
-          "SHUTDOWN_TIMEOUT",
+          "ESHUTDOWNTIMEOUT",
           `Cleanup did not finish within cleanupTimeoutMs (${cleanupTimeoutMs} ms)`,
         );
         controller.abort(error);

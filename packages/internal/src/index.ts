@@ -12,7 +12,7 @@ export {
 export { type DeadlineEntry, DeadlineQueue } from "./deadline-queue.ts";
 export { delay } from "./delay.ts";
 export { Emitter, type EventMap, type Listener } from "./emitter.ts";
-export { hasMarker, markError } from "./errors.ts";
+export { defineError, McpProdError } from "./errors.ts";
 export {
   assertKnownKeys,
   closestKey,

@@ -1,13 +1,5 @@
 import { describe, expect, it } from "vitest";
-import {
-  assertPositiveNumber,
-  Emitter,
-  hasMarker,
-  markError,
-  raceAbort,
-  readToolCall,
-  withResultMeta,
-} from "./index.ts";
+import { assertPositiveNumber, Emitter, raceAbort, readToolCall, withResultMeta } from "./index.ts";
 
 describe("Emitter", () => {
   it("delivers typed events and on() returns the remover", () => {
@@ -38,17 +30,6 @@ describe("Emitter", () => {
     process.off("warning", onWarning);
     expect(reached).toBe(true);
     expect(warnings.map((warning) => warning.message)).toContain("listener bug");
-  });
-});
-
-describe("errors", () => {
-  it("detects a marked error by name, not by class identity", () => {
-    const error = new Error("x");
-    markError(error, "SomeError");
-    expect(hasMarker(error, "SomeError")).toBe(true);
-    expect(hasMarker(error, "OtherError")).toBe(false);
-    expect(hasMarker(new Error("y"), "SomeError")).toBe(false);
-    expect(hasMarker(null, "SomeError")).toBe(false);
   });
 });
 

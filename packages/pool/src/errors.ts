@@ -1,4 +1,4 @@
-import { hasMarker, markError, redactSecrets } from "@mcp-prod/internal";
+import { defineError, McpProdError, redactSecrets } from "@mcp-prod/internal";
 
 /**
  * What went wrong, for callers that branch on it (never on the message).
@@ -58,19 +58,15 @@ export type PoolStats = {
  * }
  * ```
  */
-export class PoolError extends Error {
+export class PoolError extends McpProdError<PoolErrorCode> {
   override readonly name: string = "PoolError";
-  readonly code: PoolErrorCode;
 
   constructor(code: PoolErrorCode, message: string, options?: ErrorOptions) {
-    super(message, options);
-    this.code = code;
-    markError(this, "PoolError");
+    super(code, message, options);
   }
 
-  /** True for any error of this package, from any installed copy of it. */
-  static isInstance(error: unknown): error is PoolError {
-    return hasMarker(error, "PoolError");
+  static {
+    defineError(PoolError, "pool", "PoolError", "PoolError");
   }
 }
 
@@ -111,11 +107,10 @@ export class PoolTimeoutError extends PoolError {
     );
     this.stats = stats;
     this.timeoutMs = timeoutMs;
-    markError(this, "PoolTimeoutError");
   }
 
-  static override isInstance(error: unknown): error is PoolTimeoutError {
-    return hasMarker(error, "PoolTimeoutError");
+  static {
+    defineError(PoolTimeoutError, "pool", "PoolTimeoutError", "PoolTimeoutError");
   }
 }
 
@@ -142,10 +137,9 @@ export class QueryTimeoutError extends PoolError {
   constructor(timeoutMs: number, options?: ErrorOptions) {
     super("EQUERYTIMEOUT", `Query did not finish within ${timeoutMs} ms`, options);
     this.timeoutMs = timeoutMs;
-    markError(this, "QueryTimeoutError");
   }
 
-  static override isInstance(error: unknown): error is QueryTimeoutError {
-    return hasMarker(error, "QueryTimeoutError");
+  static {
+    defineError(QueryTimeoutError, "pool", "QueryTimeoutError", "QueryTimeoutError");
   }
 }

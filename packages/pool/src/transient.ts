@@ -1,4 +1,4 @@
-import { hasMarker } from "@mcp-prod/internal";
+import { PoolTimeoutError } from "./errors.ts";
 
 /** SQLSTATEs worth retrying: the database said "not now", not "never". */
 const TRANSIENT_SQLSTATES = new Set([
@@ -47,7 +47,7 @@ export function isConnectionError(error: unknown): boolean {
       if (NETWORK_CODES.has(code) || code.startsWith("08")) return true;
       if (code === "57P01" || code === "57P02" || code === "57P03" || code === "53300") return true;
     }
-    if (hasMarker(current, "PoolTimeoutError")) return true;
+    if (PoolTimeoutError.isInstance(current)) return true;
     if (
       current instanceof Error &&
       code === undefined &&

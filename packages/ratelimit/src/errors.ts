@@ -1,4 +1,4 @@
-import { hasMarker, markError } from "@mcp-prod/internal";
+import { defineError, McpProdError } from "@mcp-prod/internal";
 
 /**
  * The base of every error this package raises. Match on `code` or use
@@ -13,15 +13,13 @@ import { hasMarker, markError } from "@mcp-prod/internal";
  * }
  * ```
  */
-export class RateLimitError extends Error {
+export class RateLimitError extends McpProdError {
   override readonly name: string = "RateLimitError";
-  readonly code: string = "ERATELIMIT";
   constructor(message: string, options?: ErrorOptions) {
-    super(message, options);
-    markError(this, "RateLimitError");
+    super("ERATELIMIT", message, options);
   }
-  static isInstance(error: unknown): error is RateLimitError {
-    return hasMarker(error, "RateLimitError");
+  static {
+    defineError(RateLimitError, "ratelimit", "RateLimitError", "RateLimitError");
   }
 }
 
@@ -82,11 +80,15 @@ export class RateLimitExceededError extends RateLimitError {
     this.limit = details.limit;
     this.durationSeconds = details.durationSeconds;
     this.storeUnavailable = details.storeUnavailable ?? false;
-    markError(this, "RateLimitExceededError");
   }
 
-  static override isInstance(error: unknown): error is RateLimitExceededError {
-    return hasMarker(error, "RateLimitExceededError");
+  static {
+    defineError(
+      RateLimitExceededError,
+      "ratelimit",
+      "RateLimitExceededError",
+      "RateLimitExceededError",
+    );
   }
 }
 
@@ -109,12 +111,8 @@ export class RateLimitExceededError extends RateLimitError {
 export class RateLimitStoreError extends RateLimitError {
   override readonly name = "RateLimitStoreError" as const;
   override readonly code = "ERATELIMITSTORE" as const;
-  constructor(message: string, options?: ErrorOptions) {
-    super(message, options);
-    markError(this, "RateLimitStoreError");
-  }
-  static override isInstance(error: unknown): error is RateLimitStoreError {
-    return hasMarker(error, "RateLimitStoreError");
+  static {
+    defineError(RateLimitStoreError, "ratelimit", "RateLimitStoreError", "RateLimitStoreError");
   }
 }
 
@@ -132,10 +130,9 @@ export class RateLimitClosedError extends RateLimitError {
   override readonly code = "ERATELIMITCLOSED" as const;
   constructor() {
     super("This rate limiter was closed: create a new one with createRateLimiter()");
-    markError(this, "RateLimitClosedError");
   }
-  static override isInstance(error: unknown): error is RateLimitClosedError {
-    return hasMarker(error, "RateLimitClosedError");
+  static {
+    defineError(RateLimitClosedError, "ratelimit", "RateLimitClosedError", "RateLimitClosedError");
   }
 }
 

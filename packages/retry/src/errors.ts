@@ -1,4 +1,4 @@
-import { hasMarker, markError, type ToolResult } from "@mcp-prod/internal";
+import { defineError, McpProdError, type ToolResult } from "@mcp-prod/internal";
 
 /** Why a {@link RetryError} was raised; match on these, never on messages. */
 export type RetryErrorCode = "ERETRYEXHAUSTED" | "ERETRYBUDGET";
@@ -24,9 +24,8 @@ export type RetryErrorCode = "ERETRYEXHAUSTED" | "ERETRYBUDGET";
  * }
  * ```
  */
-export class RetryError extends Error {
+export class RetryError extends McpProdError<RetryErrorCode> {
   override readonly name = "RetryError";
-  readonly code: RetryErrorCode;
   /** Every attempt's error, in the order the attempts ran. */
   readonly errors: readonly unknown[];
   /** How many attempts ran. */
@@ -36,20 +35,18 @@ export class RetryError extends Error {
     const last = errors[errors.length - 1];
     const attempts = errors.length;
     super(
+      code,
       code === "ERETRYBUDGET"
         ? `Retry budget exhausted after ${plural(attempts)}; the last failed with: ${describeError(last)}`
         : `All ${plural(attempts)} failed; the last with: ${describeError(last)}`,
       { cause: last },
     );
-    this.code = code;
     this.errors = errors;
     this.attempts = attempts;
-    markError(this, "RetryError");
   }
 
-  /** True for a `RetryError` from any installed copy of this package. */
-  static isInstance(error: unknown): error is RetryError {
-    return hasMarker(error, "RetryError");
+  static {
+    defineError(RetryError, "retry", "RetryError", "RetryError");
   }
 }
 
@@ -69,9 +66,8 @@ export class RetryError extends Error {
  * });
  * ```
  */
-export class ToolResultError extends Error {
+export class ToolResultError extends McpProdError<"ETOOLRESULT"> {
   override readonly name = "ToolResultError";
-  readonly code = "ETOOLRESULT";
   /** The `isError` result the handler returned. */
   readonly result: ToolResult;
   /**
@@ -81,15 +77,13 @@ export class ToolResultError extends Error {
   readonly retryAfterMs: number | undefined;
 
   constructor(result: ToolResult) {
-    super("Tool returned an error result");
+    super("ETOOLRESULT", "Tool returned an error result");
     this.result = result;
     this.retryAfterMs = retryAfterInMeta(result._meta);
-    markError(this, "ToolResultError");
   }
 
-  /** True for a `ToolResultError` from any installed copy of this package. */
-  static isInstance(error: unknown): error is ToolResultError {
-    return hasMarker(error, "ToolResultError");
+  static {
+    defineError(ToolResultError, "retry", "ToolResultError", "ToolResultError");
   }
 }
 

@@ -132,6 +132,11 @@ describe("retry", () => {
       Object.assign(new Error("limited"), { code: "ERATELIMITED", retryAfterMs: 0 }),
     ],
     ["a full bulkhead", Object.assign(new Error("busy"), { code: "EBULKHEADFULL" })],
+    ["a cache factory timeout", Object.assign(new Error("slow"), { code: "ECACHETIMEOUT" })],
+    [
+      "an older cache copy's factory timeout",
+      Object.assign(new Error("slow"), { code: "ERR_CACHE_TIMEOUT" }),
+    ],
     ["a timeout", new DOMException("The operation timed out", "TimeoutError")],
     ["an MCP request timeout", Object.assign(new Error("timed out"), { code: -32001 })],
     ["an error marked transient", Object.assign(new Error("flaky"), { transient: true })],

@@ -33,6 +33,10 @@ const TRANSIENT_CODES = new Set([
   "EPOOLTIMEOUT",
   "EQUERYTIMEOUT",
   "EFALLBACKTIMEOUT",
+  "ECACHETIMEOUT",
+  // what @mcp-prod/cache called ECACHETIMEOUT before the codes were unified: an
+  // older installed copy of the cache still throws it, and this check reads codes
+  // by shape across copies
   "ERR_CACHE_TIMEOUT",
 ]);
 

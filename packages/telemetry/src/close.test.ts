@@ -2,13 +2,13 @@ import { describe, expect, it } from "vitest";
 import { createTelemetry, TelemetryError } from "./index.ts";
 
 describe("close()", () => {
-  it("refuses new work with ETELEMETRY_CLOSED and keeps the metrics readable", async () => {
+  it("refuses new work with ETELEMETRYCLOSED and keeps the metrics readable", async () => {
     const telemetry = createTelemetry({ serviceName: "s" });
     const handler = telemetry.wrap("report", async () => ({ content: [] }));
     await (handler as (...params: unknown[]) => Promise<unknown>)({}, {});
     telemetry.close();
     const closed = new TelemetryError(
-      "ETELEMETRY_CLOSED",
+      "ETELEMETRYCLOSED",
       "This telemetry was closed: create a new one with createTelemetry()",
     );
     expect(() => telemetry.wrap("other", async () => ({ content: [] }))).toThrow(closed);

@@ -1,22 +1,22 @@
-import { hasMarker, markError } from "@mcp-prod/internal";
+import { defineError, McpProdError } from "@mcp-prod/internal";
 
 /**
  * What went wrong, for callers that branch on it (never on the message).
  *
  * @example
  * ```ts
- * if (TelemetryError.isInstance(error) && error.code === "ETELEMETRY_METRIC_CONFLICT") {
+ * if (TelemetryError.isInstance(error) && error.code === "EMETRICCONFLICT") {
  *   // a second telemetry on one registry
  * }
  * ```
  */
 export type TelemetryErrorCode =
   /** The registry already holds a metric of that name (a second telemetry on one registry). */
-  | "ETELEMETRY_METRIC_CONFLICT"
+  | "EMETRICCONFLICT"
   /** Two different objects of one kind were observed under the same `name`. */
-  | "ETELEMETRY_DUPLICATE_NAME"
+  | "EDUPLICATENAME"
   /** The telemetry was used after `close()`. */
-  | "ETELEMETRY_CLOSED";
+  | "ETELEMETRYCLOSED";
 
 /**
  * The one error of `@mcp-prod/telemetry`. Detect it with
@@ -27,23 +27,20 @@ export type TelemetryErrorCode =
  * try {
  *   telemetry.observeBreaker(breaker);
  * } catch (error) {
- *   if (TelemetryError.isInstance(error) && error.code === "ETELEMETRY_DUPLICATE_NAME") {
+ *   if (TelemetryError.isInstance(error) && error.code === "EDUPLICATENAME") {
  *     // two breakers share a name: give each its own
  *   }
  * }
  * ```
  */
-export class TelemetryError extends Error {
+export class TelemetryError extends McpProdError<TelemetryErrorCode> {
   override readonly name = "TelemetryError" as const;
-  readonly code: TelemetryErrorCode;
 
   constructor(code: TelemetryErrorCode, message: string, options?: ErrorOptions) {
-    super(message, options);
-    this.code = code;
-    markError(this, "TelemetryError");
+    super(code, message, options);
   }
 
-  static isInstance(error: unknown): error is TelemetryError {
-    return hasMarker(error, "TelemetryError");
+  static {
+    defineError(TelemetryError, "telemetry", "TelemetryError", "TelemetryError");
   }
 }

@@ -17,7 +17,7 @@ export function registerMetric<M>(create: () => M): M {
   } catch (error) {
     if (error instanceof Error && /already been registered/.test(error.message)) {
       throw new TelemetryError(
-        "ETELEMETRY_METRIC_CONFLICT",
+        "EMETRICCONFLICT",
         `${error.message}: each registry takes one telemetry; pass a new prom-client Registry or share the telemetry`,
         { cause: error },
       );

@@ -182,7 +182,7 @@ describe("observeBreaker", () => {
       caught = error;
     }
     expect(TelemetryError.isInstance(caught)).toBe(true);
-    expect((caught as TelemetryError).code).toBe("ETELEMETRY_DUPLICATE_NAME");
+    expect((caught as TelemetryError).code).toBe("EDUPLICATENAME");
   });
 
   it("skips a breaker whose stats() throws rather than failing the whole scrape", async () => {

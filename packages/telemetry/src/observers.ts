@@ -184,7 +184,7 @@ export class Observers {
     if (existing) {
       if (existing.target === target) return existing.release;
       throw new TelemetryError(
-        "ETELEMETRY_DUPLICATE_NAME",
+        "EDUPLICATENAME",
         `A different ${kind} named ${JSON.stringify(name)} is already observed; give each ${kind} its own name`,
       );
     }

@@ -303,7 +303,7 @@ describe("createTelemetry", () => {
     expect(await withDefaults.metrics()).toContain("process_cpu_user_seconds_total");
   });
 
-  it("uses the registry it is given and refuses a second telemetry on it with ETELEMETRY_METRIC_CONFLICT", () => {
+  it("uses the registry it is given and refuses a second telemetry on it with EMETRICCONFLICT", () => {
     const registry = new Registry();
     const telemetry = createTelemetry({ serviceName: "svc", registry });
     expect(telemetry.registry).toBe(registry);
@@ -315,7 +315,7 @@ describe("createTelemetry", () => {
       caught = error;
     }
     expect(TelemetryError.isInstance(caught)).toBe(true);
-    expect((caught as TelemetryError).code).toBe("ETELEMETRY_METRIC_CONFLICT");
+    expect((caught as TelemetryError).code).toBe("EMETRICCONFLICT");
   });
 
   it("validates every option with a TypeError naming it", () => {

@@ -76,7 +76,7 @@ export type Telemetry = {
    * Stops observing every breaker, cache, pool and limiter. Metrics keep
    * their values and `metrics()` still reads them; `wrap`, the `observe…`
    * methods and `metricsHandler` then throw a `TelemetryError` with code
-   * `"ETELEMETRY_CLOSED"`.
+   * `"ETELEMETRYCLOSED"`.
    */
   close(): void;
 };
@@ -132,7 +132,7 @@ export function createTelemetry(options: TelemetryOptions): Telemetry {
   const assertOpen = () => {
     if (closed)
       throw new TelemetryError(
-        "ETELEMETRY_CLOSED",
+        "ETELEMETRYCLOSED",
         "This telemetry was closed: create a new one with createTelemetry()",
       );
   };
