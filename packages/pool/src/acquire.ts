@@ -1,24 +1,18 @@
-import {
-  abortReason,
-  type Emitter,
-  noop,
-  onAbort,
-  throwIfAborted,
-  withDeadline,
-} from "@mcp-prod/internal";
+import { abortReason, noop, onAbort, throwIfAborted, withDeadline } from "@mcp-prod/internal";
 import type pg from "pg";
 import type { PoolClient } from "pg";
 import { connectRetryDelay, sleep } from "./backoff.ts";
 import { type PoolError, PoolTimeoutError, QueryTimeoutError } from "./errors.ts";
 import type { Lease, Leases } from "./leases.ts";
 import { isConnectionError } from "./transient.ts";
-import type { PoolEvents, QueryText } from "./types.ts";
+import type { QueryText } from "./types.ts";
 
 /** What checking out needs of its pool. */
 export type AcquireHost = {
   readonly pg: pg.Pool;
   readonly leases: Leases;
-  readonly events: Emitter<PoolEvents>;
+  /** A caller got a connection after `waitMs`: the pool's `acquire` event. */
+  acquired(waitMs: number): void;
   readonly connectTimeoutMs: number;
   /** `leakDetectionMs`: above 0, `acquire()` records where each checkout was taken. */
   readonly leakMs: number;
@@ -176,9 +170,7 @@ export class Acquirer {
     origin: Error | QueryText | undefined,
   ): Lease | undefined {
     const lease = this.#host.leases.checkOut(client, started, origin);
-    const { events } = this.#host;
-    if (lease && events.hasListeners("acquire"))
-      events.emit("acquire", { waitMs: lease.since - started });
+    if (lease) this.#host.acquired(lease.since - started);
     return lease;
   }
 
