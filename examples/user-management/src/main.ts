@@ -30,7 +30,7 @@ const pool = createPool({
   connectionTimeoutMillis: config.database.connectTimeoutMs,
 });
 telemetry.observePool(pool);
-pool.on("error", (error) =>
+pool.on("error", ({ error }) =>
   logger.warn({ event: "pool_error", err: error }, "database connection lost"),
 );
 await migrate(pool);

@@ -275,13 +275,34 @@ describe("classification", () => {
   it("counts a resolved value as a failure when execute's isFailure says so", async () => {
     const breaker = track(createBreaker(async () => "unused", { timeout: false }));
     const failures: unknown[] = [];
-    breaker.on("failure", (error) => failures.push(error));
+    breaker.on("failure", ({ error }) => failures.push(error));
     const value = await breaker.execute(async () => ({ status: 503 }), {
       isFailure: (response) => response.status >= 500,
     });
     expect(value).toEqual({ status: 503 });
     expect(breaker.state).toBe("open");
     expect(failures[0]).toMatchObject({ code: "ETOOLRESULT", result: { status: 503 } });
+  });
+
+  it("passes success and failure listeners one object with the error and latencyMs", async () => {
+    const breaker = track(
+      createBreaker(
+        async (fail: boolean) => {
+          if (fail) throw new Error("upstream 503");
+          return "ok";
+        },
+        { timeout: false, volumeThreshold: 10 },
+      ),
+    );
+    const events: unknown[][] = [];
+    breaker.on("success", (...args) => events.push(["success", ...args]));
+    breaker.on("failure", (...args) => events.push(["failure", ...args]));
+    await breaker.fire(false);
+    await breaker.fire(true).catch(() => undefined);
+    expect(events).toEqual([
+      ["success", { latencyMs: expect.any(Number) }],
+      ["failure", { error: new Error("upstream 503"), latencyMs: expect.any(Number) }],
+    ]);
   });
 
   it("treats a synchronous throw as a failure and a synchronous value as a success", async () => {
@@ -316,7 +337,7 @@ describe("timeouts and cancellation", () => {
       ),
     );
     const timeouts: number[] = [];
-    breaker.on("timeout", (latency) => timeouts.push(latency));
+    breaker.on("timeout", ({ latencyMs }) => timeouts.push(latencyMs));
     const first = breaker.fire("first").catch((error: unknown) => error);
     vi.advanceTimersByTime(500);
     const second = breaker.fire("second");

@@ -1,4 +1,4 @@
-import { abortReason, DeadlineQueue, Emitter } from "@mcp-prod/internal";
+import { abortReason, DeadlineQueue, EventSource } from "@mcp-prod/internal";
 import {
   type BreakerCall,
   Call,
@@ -49,10 +49,12 @@ const CLOSED: State = { kind: "closed" };
  * excused call counts as neither success nor failure and a half-open circuit
  * closes only on a probe's success.
  */
-export class BreakerCore<Args extends unknown[], Result> implements Breaker<Args, Result> {
+export class BreakerCore<Args extends unknown[], Result>
+  extends EventSource<BreakerEvents>
+  implements Breaker<Args, Result>
+{
   readonly name: string;
   readonly #settings: BreakerSettings;
-  readonly #events = new Emitter<BreakerEvents>();
   readonly #deadlines: DeadlineQueue<Call> | undefined;
   readonly #invokeAction: Invoke;
   readonly #window: RollingWindow;
@@ -72,6 +74,7 @@ export class BreakerCore<Args extends unknown[], Result> implements Breaker<Args
     where = "createBreaker()",
     extraKeys: readonly string[] = ["abortable"],
   ) {
+    super();
     const settings = readBreakerOptions(
       options,
       (action?.name || undefined) ?? "breaker",
@@ -127,18 +130,6 @@ export class BreakerCore<Args extends unknown[], Result> implements Breaker<Args
     ) as Promise<Awaited<T>>;
   }
 
-  on<Name extends keyof BreakerEvents>(name: Name, listener: BreakerEvents[Name]): () => void {
-    return this.#events.on(name, listener);
-  }
-
-  once<Name extends keyof BreakerEvents>(name: Name, listener: BreakerEvents[Name]): () => void {
-    return this.#events.once(name, listener);
-  }
-
-  off<Name extends keyof BreakerEvents>(name: Name, listener: BreakerEvents[Name]): void {
-    this.#events.off(name, listener);
-  }
-
   stats(): BreakerStats {
     const latency = this.#window.latency();
     return {
@@ -181,7 +172,7 @@ export class BreakerCore<Args extends unknown[], Result> implements Breaker<Args
     clearTimeout(this.#resetTimer);
     this.#window.close();
     this.#deadlines?.clear();
-    this.#events.removeAllListeners();
+    this.removeAllListeners();
   }
 
   shutdown(): void {
@@ -242,7 +233,7 @@ export class BreakerCore<Args extends unknown[], Result> implements Breaker<Args
 
   #reject(retryAfterMs: number): Promise<never> {
     this.#rejects++;
-    this.#events.emit("reject");
+    this.emit("reject");
     return Promise.reject(new BreakerOpenError(this.name, Math.max(0, retryAfterMs)));
   }
 
@@ -287,7 +278,7 @@ export class BreakerCore<Args extends unknown[], Result> implements Breaker<Args
     const error = new BreakerTimeoutError(this.name, this.#settings.timeoutMs);
     call.abort(error);
     this.#timeouts++;
-    this.#events.emit("timeout", latency);
+    if (this.hasListeners("timeout")) this.emit("timeout", { latencyMs: latency });
     this.#recordFailure(call, error, latency);
     call.reject(error);
   }
@@ -312,7 +303,7 @@ export class BreakerCore<Args extends unknown[], Result> implements Breaker<Args
     this.#successes++;
     this.#consecutiveFailures = 0;
     this.#window.recordLatency(latencyMs);
-    this.#events.emit("success", latencyMs);
+    if (this.hasListeners("success")) this.emit("success", { latencyMs });
     if (call.probeOf) {
       if (this.#state !== call.probeOf) return;
       // A slow probe says the upstream has not recovered.
@@ -327,7 +318,7 @@ export class BreakerCore<Args extends unknown[], Result> implements Breaker<Args
     this.#window.bucket.failures++;
     this.#failures++;
     this.#window.recordLatency(latencyMs);
-    this.#events.emit("failure", error, latencyMs);
+    if (this.hasListeners("failure")) this.emit("failure", { error, latencyMs });
     if (call.probeOf) {
       if (this.#state === call.probeOf) this.#open();
     } else if (this.#state.kind === "closed") {
@@ -377,8 +368,8 @@ export class BreakerCore<Args extends unknown[], Result> implements Breaker<Args
   #transition(next: State): void {
     const from = this.#state.kind;
     this.#state = next;
-    this.#events.emit("stateChange", { from, to: next.kind });
-    this.#events.emit(next.kind === "closed" ? "close" : next.kind);
+    this.emit("stateChange", { from, to: next.kind });
+    this.emit(next.kind === "closed" ? "close" : next.kind);
   }
 }
 

@@ -129,7 +129,7 @@ export class BreakerShutdownError extends BreakerError {
  * @example
  * ```ts
  * import { ToolResultError } from "@mcp-prod/breaker";
- * breaker.on("failure", (error) => {
+ * breaker.on("failure", ({ error }) => {
  *   if (ToolResultError.isInstance(error)) countToolErrors(error.result);
  * });
  * ```
@@ -159,7 +159,7 @@ export class ToolResultError extends BreakerError {
  * @example
  * ```ts
  * import { BreakerReentrantError } from "@mcp-prod/breaker";
- * breaker.on("failure", (error) => {
+ * breaker.on("failure", ({ error }) => {
  *   if (BreakerReentrantError.isInstance(error)) logger.error(error.message);
  * });
  * ```

@@ -1,4 +1,4 @@
-import { assertPositiveInteger, Emitter } from "@mcp-prod/internal";
+import { assertPositiveInteger, EventSource } from "@mcp-prod/internal";
 import { BreakerCore } from "./breaker.ts";
 import type { BreakerCall } from "./call.ts";
 import { type BreakerOptions, isAbortableAction } from "./options.ts";
@@ -45,14 +45,17 @@ export type BreakerGroup<Args extends unknown[], Result> = {
   shutdown(): void;
 };
 
-class Group<Args extends unknown[], Result> implements BreakerGroup<Args, Result> {
+class Group<Args extends unknown[], Result>
+  extends EventSource<BreakerGroupEvents<Args, Result>>
+  implements BreakerGroup<Args, Result>
+{
   readonly name: string;
   readonly #breakers = new Map<string, BreakerCore<Args, Result>>();
-  readonly #events = new Emitter<BreakerGroupEvents<Args, Result>>();
   readonly #create: () => BreakerCore<Args, Result>;
   readonly #maxBreakers: number;
 
   constructor(create: () => BreakerCore<Args, Result>, name: string, maxBreakers: number) {
+    super();
     this.#create = create;
     this.name = name;
     this.#maxBreakers = maxBreakers;
@@ -77,7 +80,7 @@ class Group<Args extends unknown[], Result> implements BreakerGroup<Args, Result
     }
     breaker = this.#create();
     breakers.set(key, breaker);
-    this.#events.emit("create", { key, breaker });
+    this.emit("create", { key, breaker });
     return breaker;
   }
 
@@ -94,7 +97,7 @@ class Group<Args extends unknown[], Result> implements BreakerGroup<Args, Result
     if (!breaker) return false;
     this.#breakers.delete(key);
     breaker.close();
-    this.#events.emit("evict", { key, breaker });
+    this.emit("evict", { key, breaker });
     return true;
   }
 
@@ -102,17 +105,10 @@ class Group<Args extends unknown[], Result> implements BreakerGroup<Args, Result
     return this.#breakers.keys();
   }
 
-  on<Name extends keyof BreakerGroupEvents<Args, Result>>(
-    name: Name,
-    listener: BreakerGroupEvents<Args, Result>[Name],
-  ): () => void {
-    return this.#events.on(name, listener);
-  }
-
   close(): void {
     for (const breaker of this.#breakers.values()) breaker.close();
     this.#breakers.clear();
-    this.#events.removeAllListeners();
+    this.removeAllListeners();
   }
 
   shutdown(): void {

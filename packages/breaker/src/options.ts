@@ -9,14 +9,14 @@ import {
   assertPositiveInteger,
   assertPositiveNumber,
   assertString,
+  type BreakerState,
   describeValue,
   type ForeignKeys,
   optionKeys,
 } from "@mcp-prod/internal";
 import { readConsecutiveFailures } from "./consecutive.ts";
 
-/** The three states of a circuit breaker. */
-export type BreakerState = "closed" | "open" | "halfOpen";
+export type { BreakerState };
 
 /** A breaker's state as saved by `toJSON()` and restored by the `initialState` option. */
 export type BreakerSnapshot = {

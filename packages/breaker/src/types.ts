@@ -1,5 +1,8 @@
+import type { BreakerEvents } from "@mcp-prod/internal";
 import type { BreakerCall } from "./call.ts";
 import type { BreakerSnapshot, BreakerState } from "./options.ts";
+
+export type { BreakerEvents };
 
 /** What {@link Breaker.healthCheck} reports: closed, half-open, open. */
 export type BreakerHealth = "healthy" | "degraded" | "unhealthy";
@@ -19,18 +22,6 @@ export type BreakerStats = {
   readonly latencyMean: number;
   /** 99th percentile latency in ms over the last one to two rolling windows, from a fixed-size histogram. */
   readonly latencyP99: number;
-};
-
-/** The events of a breaker; `on(name, listener)` returns the remover. */
-export type BreakerEvents = {
-  open: () => void;
-  halfOpen: () => void;
-  close: () => void;
-  stateChange: (change: { readonly from: BreakerState; readonly to: BreakerState }) => void;
-  success: (latencyMs: number) => void;
-  failure: (error: unknown, latencyMs: number) => void;
-  timeout: (latencyMs: number) => void;
-  reject: () => void;
 };
 
 /**

@@ -6,7 +6,8 @@ import {
   assertPositiveInteger,
   assertPositiveNumber,
   assertString,
-  Emitter,
+  type BulkheadEvents,
+  EventSource,
   noop,
   onAbort,
 } from "@mcp-prod/internal";
@@ -51,22 +52,7 @@ export type BulkheadStats = {
   readonly queue: number;
 };
 
-/** The events of a {@link Bulkhead}: `bulkhead.on("reject", listener)`. */
-export type BulkheadEvents = {
-  /** A call was refused: every slot and queue place was taken. */
-  reject: (event: {
-    readonly name: string;
-    readonly active: number;
-    readonly queued: number;
-  }) => void;
-  /** A queued call waited `queueTimeoutMs` and left the queue. */
-  queueTimeout: (event: {
-    readonly name: string;
-    readonly queueTimeoutMs: number;
-    readonly active: number;
-    readonly queued: number;
-  }) => void;
-};
+export type { BulkheadEvents };
 
 /** What `fn` is given: the caller's `signal` (one that never aborts when none was given). */
 export type BulkheadContext = { readonly signal: AbortSignal };
@@ -116,13 +102,12 @@ const NEVER_ABORTED: BulkheadContext = { signal: new AbortController().signal };
  * A concurrency limit with a bounded queue (the bulkhead of resilience4j,
  * Polly and cockatiel). Create one with {@link createBulkhead}.
  */
-export class Bulkhead {
+export class Bulkhead extends EventSource<BulkheadEvents> {
   /** The bulkhead's `name`. */
   readonly name: string;
   readonly #limit: number;
   readonly #queueLimit: number;
   readonly #queueTimeoutMs: number | undefined;
-  readonly #events = new Emitter<BulkheadEvents>();
   #active = 0;
   #queued = 0;
   #rejected = 0;
@@ -142,6 +127,7 @@ export class Bulkhead {
 
   /** @internal use {@link createBulkhead}. */
   constructor(options: BulkheadOptions) {
+    super();
     assertOptions(options);
     assertKnownKeys(options, KNOWN_KEYS, "createBulkhead()", FOREIGN_KEYS);
     const { name = "bulkhead", limit, queue = 0, queueTimeoutMs } = options;
@@ -176,8 +162,8 @@ export class Bulkhead {
     if (this.#active < this.#limit) return this.#run(fn, signal) as Promise<Awaited<T>>;
     if (this.#queued < this.#queueLimit) return this.#enqueue(fn, signal) as Promise<Awaited<T>>;
     this.#rejected += 1;
-    if (this.#events.hasListeners("reject"))
-      this.#events.emit("reject", { name: this.name, active: this.#active, queued: this.#queued });
+    if (this.hasListeners("reject"))
+      this.emit("reject", { name: this.name, active: this.#active, queued: this.#queued });
     return Promise.reject(new BulkheadRejectedError(this.name, this.stats()));
   }
 
@@ -190,15 +176,6 @@ export class Bulkhead {
       limit: this.#limit,
       queue: this.#queueLimit,
     };
-  }
-
-  /** Adds a listener; returns the function that removes it. */
-  on<Name extends keyof BulkheadEvents>(name: Name, listener: BulkheadEvents[Name]): () => void {
-    return this.#events.on(name, listener);
-  }
-
-  off<Name extends keyof BulkheadEvents>(name: Name, listener: BulkheadEvents[Name]): void {
-    this.#events.off(name, listener);
   }
 
   /**
@@ -214,7 +191,7 @@ export class Bulkhead {
         new BulkheadError("EBULKHEADCLOSED", this.name, `Bulkhead "${this.name}" is closed`),
       );
     }
-    this.#events.removeAllListeners();
+    this.removeAllListeners();
   }
 
   #run(
@@ -260,8 +237,8 @@ export class Bulkhead {
         waiter.timer = setTimeout(() => {
           this.#unlink(waiter);
           this.#timedOut += 1;
-          if (this.#events.hasListeners("queueTimeout"))
-            this.#events.emit("queueTimeout", {
+          if (this.hasListeners("queueTimeout"))
+            this.emit("queueTimeout", {
               name: this.name,
               queueTimeoutMs,
               active: this.#active,

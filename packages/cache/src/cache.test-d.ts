@@ -40,10 +40,10 @@ describe("types", () => {
       readonly l2: number;
     }>();
     cache.on("hit", (event) => {
-      expectTypeOf(event).toEqualTypeOf<{ key: string; tier: "l1" | "l2" }>();
+      expectTypeOf(event).toEqualTypeOf<{ readonly key: string; readonly tier: "l1" | "l2" }>();
     });
     cache.on("stale", (event) => {
-      expectTypeOf(event).toEqualTypeOf<{ key: string }>();
+      expectTypeOf(event).toEqualTypeOf<{ readonly key: string }>();
     });
     // @ts-expect-error: not an event of the cache
     cache.on("open", () => {});

@@ -3,7 +3,9 @@ import {
   assertKnownKeys,
   assertOptions,
   assertString,
-  Emitter,
+  type CacheOperation,
+  type CacheTier,
+  EventSource,
   throwIfAborted,
 } from "@mcp-prod/internal";
 import { CacheClosedError, CacheSerializationError } from "./errors.ts";
@@ -13,7 +15,7 @@ import { normalizeKey } from "./keys.ts";
 import { CrossProcessLock } from "./lock.ts";
 import { MemoryTier, type StoredEntry } from "./memory-tier.ts";
 import { callSettings, resolveCacheOptions, type Settings } from "./options.ts";
-import { type CacheOperation, RedisTier } from "./redis-tier.ts";
+import { RedisTier } from "./redis-tier.ts";
 import type { Serializer } from "./serializer.ts";
 import type {
   Cache,
@@ -47,13 +49,12 @@ export function createCache(options?: CacheOptions): Cache {
   return new TwoTierCache(options);
 }
 
-class TwoTierCache implements Cache {
+class TwoTierCache extends EventSource<CacheEvents> implements Cache {
   readonly name: string;
   readonly #l1: MemoryTier;
   readonly #l2: RedisTier | undefined;
   readonly #lock: CrossProcessLock | undefined;
   readonly #invalidation: Invalidation | undefined;
-  readonly #events = new Emitter<CacheEvents>();
   readonly #serializer: Serializer;
   readonly #defaults: Settings;
   readonly #jitter: number;
@@ -68,6 +69,7 @@ class TwoTierCache implements Cache {
   #errors = 0;
 
   constructor(options: CacheOptions = {}) {
+    super();
     const settings = resolveCacheOptions(options);
     const { redis, prefix, serializer } = settings;
     this.name = settings.name;
@@ -112,7 +114,7 @@ class TwoTierCache implements Cache {
       const entry = this.#l1.get(key);
       if (entry !== undefined && entry.freshUntil > Date.now()) {
         this.#hitsL1++;
-        if (this.#events.hasListeners("hit")) this.#events.emit("hit", { key, tier: "l1" });
+        if (this.hasListeners("hit")) this.emit("hit", { key, tier: "l1" });
         return Promise.resolve(entry.value as T);
       }
     }
@@ -198,14 +200,6 @@ class TwoTierCache implements Cache {
     return (await this.#l2.ping()) ? "healthy" : "degraded";
   }
 
-  on<Name extends keyof CacheEvents>(name: Name, listener: CacheEvents[Name]): () => void {
-    return this.#events.on(name, listener);
-  }
-
-  off<Name extends keyof CacheEvents>(name: Name, listener: CacheEvents[Name]): void {
-    this.#events.off(name, listener);
-  }
-
   async close(): Promise<void> {
     if (this.#closed) return;
     this.#closed = true;
@@ -230,23 +224,23 @@ class TwoTierCache implements Cache {
 
   // Payloads are built only when someone listens: most caches have no
   // listener, and an L2 hit would otherwise allocate two events for nothing.
-  #hit(key: string, tier: "l1" | "l2"): void {
+  #hit(key: string, tier: CacheTier): void {
     if (tier === "l1") this.#hitsL1++;
     else this.#hitsL2++;
-    if (this.#events.hasListeners("hit")) this.#events.emit("hit", { key, tier });
+    if (this.hasListeners("hit")) this.emit("hit", { key, tier });
   }
 
-  #miss(key: string, tier: "l1" | "l2"): void {
+  #miss(key: string, tier: CacheTier): void {
     if (tier === "l1") this.#missesL1++;
     else this.#missesL2++;
-    if (this.#events.hasListeners("miss")) this.#events.emit("miss", { key, tier });
+    if (this.hasListeners("miss")) this.emit("miss", { key, tier });
   }
 
   #reportError(operation: CacheOperation, error: unknown): void {
     // Commands cut short by close() are not Redis failures.
     if (this.#closed) return;
     this.#errors++;
-    this.#events.emit("error", { operation, error });
+    this.emit("error", { operation, error });
   }
 
   /**
@@ -290,7 +284,7 @@ class TwoTierCache implements Cache {
   #deliver(key: string, result: CacheResult<unknown>): unknown {
     if (result.stale) {
       this.#stale++;
-      this.#events.emit("stale", { key });
+      this.emit("stale", { key });
     }
     return result.value;
   }

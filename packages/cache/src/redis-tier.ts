@@ -1,5 +1,10 @@
 import { randomUUID } from "node:crypto";
-import { type DeadlineEntry, DeadlineQueue, RedisReadiness } from "@mcp-prod/internal";
+import {
+  type CacheOperation,
+  type DeadlineEntry,
+  DeadlineQueue,
+  RedisReadiness,
+} from "@mcp-prod/internal";
 import type { Redis } from "ioredis";
 import { CacheError } from "./errors.ts";
 import { escapeGlob } from "./keys.ts";
@@ -7,17 +12,7 @@ import type { StoredEntry } from "./memory-tier.ts";
 import type { Serializer } from "./serializer.ts";
 import { tracedCommand } from "./tracing.ts";
 
-/** The Redis operations the cache reports in its `error` event. */
-export type CacheOperation =
-  | "get"
-  | "set"
-  | "delete"
-  | "clear"
-  | "lock"
-  | "unlock"
-  | "publish"
-  | "subscribe"
-  | "ping";
+export type { CacheOperation };
 
 export type RedisTierOptions = {
   readonly redis: Redis;

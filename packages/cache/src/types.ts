@@ -1,8 +1,8 @@
+import type { CacheEvents, CacheOperation } from "@mcp-prod/internal";
 import type { RedisClientLike } from "./redis-client.ts";
-import type { CacheOperation } from "./redis-tier.ts";
 import type { Serializer } from "./serializer.ts";
 
-export type { CacheOperation } from "./redis-tier.ts";
+export type { CacheEvents, CacheOperation };
 
 /** Options of {@link createCache}. */
 export type CacheOptions = {
@@ -141,14 +141,6 @@ export type CacheStats = {
 };
 
 export type CacheHealth = "healthy" | "degraded" | "unhealthy";
-
-/** The events a cache emits. */
-export type CacheEvents = {
-  hit: (event: { key: string; tier: "l1" | "l2" }) => void;
-  miss: (event: { key: string; tier: "l1" | "l2" }) => void;
-  stale: (event: { key: string }) => void;
-  error: (event: { operation: CacheOperation; error: unknown }) => void;
-};
 
 /** A two-tier cache made by {@link createCache}. */
 export type Cache = {

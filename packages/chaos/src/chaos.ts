@@ -5,9 +5,11 @@ import {
   assertNonNegativeNumber,
   assertOptions,
   assertString,
+  type ChaosEvents,
+  type ChaosFaultKind,
   delay,
   describeValue,
-  Emitter,
+  EventSource,
   readToolCall,
   seededRandom,
 } from "@mcp-prod/internal";
@@ -61,16 +63,10 @@ export type ChaosOptions = {
   readonly random?: (() => number) | undefined;
 };
 
-/** A fault chaos injects. */
-export type ChaosFaultKind = "latency" | "error" | "errorResult" | "abort";
-
 /** How many calls chaos saw while enabled, and how many of each fault it injected. */
 export type ChaosStats = { readonly calls: number } & Readonly<Record<ChaosFaultKind, number>>;
 
-/** The events of a {@link Chaos}: `inject` for each fault injected. */
-export type ChaosEvents = {
-  inject: (event: { readonly fault: ChaosFaultKind }) => void;
-};
+export type { ChaosEvents, ChaosFaultKind };
 
 /** What a call should suffer, drawn once per call. */
 type ChaosPlan = {
@@ -124,14 +120,13 @@ export let chaosInternals: {
  * seedable random source, switched on and off at run time. Create one with
  * {@link createChaos}.
  */
-export class Chaos {
+export class Chaos extends EventSource<ChaosEvents> {
   readonly #allowInProduction: boolean;
   readonly #latency: { readonly rate: number; readonly ms: number } | undefined;
   readonly #error: { readonly rate: number; readonly error?: unknown } | undefined;
   readonly #errorResult: { readonly rate: number; readonly text: string } | undefined;
   readonly #abortRate: number;
   readonly #random: () => number;
-  readonly #events = new Emitter<ChaosEvents>();
   readonly #counts = { calls: 0, latency: 0, error: 0, errorResult: 0, abort: 0 };
   #enabled = false;
 
@@ -145,6 +140,7 @@ export class Chaos {
 
   /** @internal use {@link createChaos}. */
   constructor(options: ChaosOptions = {}) {
+    super();
     assertOptions(options);
     assertKnownKeys(options, KNOWN_KEYS, "createChaos()", FOREIGN_KEYS);
     const {
@@ -201,15 +197,6 @@ export class Chaos {
 
   stats(): ChaosStats {
     return { ...this.#counts };
-  }
-
-  /** Adds a listener; returns the function that removes it. */
-  on<Name extends keyof ChaosEvents>(name: Name, listener: ChaosEvents[Name]): () => void {
-    return this.#events.on(name, listener);
-  }
-
-  off<Name extends keyof ChaosEvents>(name: Name, listener: ChaosEvents[Name]): void {
-    this.#events.off(name, listener);
   }
 
   /**
@@ -271,7 +258,7 @@ export class Chaos {
 
   #count(fault: ChaosFaultKind): void {
     this.#counts[fault] += 1;
-    if (this.#events.hasListeners("inject")) this.#events.emit("inject", { fault });
+    if (this.hasListeners("inject")) this.emit("inject", { fault });
   }
 }
 

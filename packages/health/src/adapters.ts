@@ -1,4 +1,9 @@
-import { assertKnownKeys, assertOptions, assertString } from "@mcp-prod/internal";
+import {
+  assertKnownKeys,
+  assertOptions,
+  assertString,
+  type BreakerState,
+} from "@mcp-prod/internal";
 import type { CheckFunction, HealthStatus } from "./checks.ts";
 import { HealthError } from "./errors.ts";
 
@@ -82,15 +87,7 @@ export function redisCheck(client: PingableRedis): CheckFunction {
   };
 }
 
-/**
- * The breaker states of the mcp-prod event contract (`stats().state`).
- *
- * @example
- * ```ts
- * const state: BreakerState = breaker.stats().state;
- * ```
- */
-export type BreakerState = "closed" | "open" | "halfOpen";
+export type { BreakerState };
 
 /**
  * An `@mcp-prod/breaker` breaker, or anything shaped like it: a

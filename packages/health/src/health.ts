@@ -1,4 +1,4 @@
-import { Emitter, raceAbort, throwIfAborted } from "@mcp-prod/internal";
+import { EventSource, raceAbort, throwIfAborted } from "@mcp-prod/internal";
 import {
   type CheckResult,
   type HealthReport,
@@ -76,7 +76,7 @@ export type Health = {
   close(): void;
 };
 
-class HealthImpl implements Health {
+class HealthImpl extends EventSource<HealthEvents> implements Health {
   readonly #checks: ReadonlyArray<NormalizedCheck>;
   readonly #cacheMs: number;
   readonly #format: HealthFormat;
@@ -84,7 +84,6 @@ class HealthImpl implements Health {
   readonly #router: ProbeRouter;
   readonly #maxEventLoopDelayMs: number | undefined;
   readonly #loopDelay: LoopDelayMonitor | undefined;
-  readonly #events = new Emitter<HealthEvents>();
   readonly #shutdowns = new Set<GracefulShutdown>();
   #readiness: Readiness = "starting";
   #started = false;
@@ -96,6 +95,7 @@ class HealthImpl implements Health {
   #fetchHandler: FetchHealthHandler | undefined;
 
   constructor(options: HealthOptions | undefined) {
+    super();
     const settings = readHealthOptions(options);
     this.#checks = settings.checks;
     this.#cacheMs = settings.cacheMs;
@@ -116,7 +116,7 @@ class HealthImpl implements Health {
     const from = this.#readiness;
     if (from === to || from === "shuttingDown") return;
     this.#readiness = to;
-    this.#events.emit("readinessChange", { from, to });
+    this.emit("readinessChange", { from, to });
   }
 
   #assertOpen(): void {
@@ -138,9 +138,13 @@ class HealthImpl implements Health {
     this.#setReadiness("notReady");
   }
 
-  on<Name extends keyof HealthEvents>(name: Name, listener: HealthEvents[Name]): () => void {
+  // A closed health object never emits again: a listener added now would be lost.
+  override on<Name extends keyof HealthEvents>(
+    name: Name,
+    listener: HealthEvents[Name],
+  ): () => void {
     this.#assertOpen();
-    return this.#events.on(name, listener);
+    return super.on(name, listener);
   }
 
   check(options?: { readonly signal?: AbortSignal }): Promise<HealthReport> {
@@ -164,12 +168,12 @@ class HealthImpl implements Health {
   }
 
   #publish(report: HealthReport): void {
-    if (this.#events.hasListeners("check"))
-      for (const result of Object.values(report.checks)) this.#events.emit("check", result);
+    if (this.hasListeners("check"))
+      for (const result of Object.values(report.checks)) this.emit("check", result);
     const from = this.#lastStatus;
     this.#lastStatus = report.status;
     if (from !== undefined && from !== report.status)
-      this.#events.emit("statusChange", { from, to: report.status });
+      this.emit("statusChange", { from, to: report.status });
   }
 
   async probe(
@@ -253,7 +257,7 @@ class HealthImpl implements Health {
     const shutdown = installGracefulShutdown(
       {
         beginShutdown: () => this.#setReadiness("shuttingDown"),
-        emit: (name, ...args) => this.#events.emit(name, ...args),
+        emit: (name, ...args) => this.emit(name, ...args),
       },
       options,
     );
@@ -267,7 +271,7 @@ class HealthImpl implements Health {
     this.#shutdowns.clear();
     this.#loopDelay?.stop();
     this.#cached = undefined;
-    this.#events.removeAllListeners();
+    this.removeAllListeners();
   }
 }
 

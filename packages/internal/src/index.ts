@@ -11,8 +11,20 @@ export {
 } from "./compose.ts";
 export { type DeadlineEntry, DeadlineQueue } from "./deadline-queue.ts";
 export { delay } from "./delay.ts";
-export { Emitter, type EventMap, type Listener } from "./emitter.ts";
 export { defineError, McpProdError } from "./errors.ts";
+export { Emitter, type EventMap, EventSource, type Listener } from "./event-source.ts";
+export type {
+  BreakerEvents,
+  BreakerState,
+  BulkheadEvents,
+  CacheEvents,
+  CacheOperation,
+  CacheTier,
+  ChaosEvents,
+  ChaosFaultKind,
+  PoolEvents,
+  RateLimiterEvents,
+} from "./events.ts";
 export {
   assertKnownKeys,
   closestKey,

@@ -1,5 +1,12 @@
 import { describe, expect, it } from "vitest";
-import { assertPositiveNumber, Emitter, raceAbort, readToolCall, withResultMeta } from "./index.ts";
+import {
+  assertPositiveNumber,
+  Emitter,
+  EventSource,
+  raceAbort,
+  readToolCall,
+  withResultMeta,
+} from "./index.ts";
 
 describe("Emitter", () => {
   it("delivers typed events and on() returns the remover", () => {
@@ -29,7 +36,49 @@ describe("Emitter", () => {
     await new Promise((resolve) => setImmediate(resolve));
     process.off("warning", onWarning);
     expect(reached).toBe(true);
-    expect(warnings.map((warning) => warning.message)).toContain("listener bug");
+    expect(warnings.map(({ name, message }) => `${name}: ${message}`)).toContain(
+      "McpProdListenerWarning: listener bug",
+    );
+  });
+});
+
+describe("EventSource", () => {
+  type ProbeEvents = {
+    done: (event: { readonly latencyMs: number }) => void;
+    error: (event: { readonly error: unknown }) => void;
+  };
+  class Probe extends EventSource<ProbeEvents> {
+    finish(latencyMs: number): boolean {
+      if (!this.hasListeners("done")) return false;
+      this.emit("done", { latencyMs });
+      return true;
+    }
+    fail(error: unknown): void {
+      this.emit("error", { error });
+    }
+    count(): number {
+      return this.listenerCount();
+    }
+  }
+
+  it("gives a subclass public on, once and off and keeps emit its own", () => {
+    const probe = new Probe();
+    const seen: number[] = [];
+    expect(probe.finish(1)).toBe(false);
+    const off = probe.on("done", ({ latencyMs }) => seen.push(latencyMs));
+    probe.once("done", ({ latencyMs }) => seen.push(-latencyMs));
+    expect(probe.finish(2)).toBe(true);
+    expect(probe.finish(3)).toBe(true);
+    off();
+    expect(probe.finish(4)).toBe(false);
+    expect(seen).toEqual([2, -2, 3]);
+    expect(probe.count()).toBe(0);
+    // @ts-expect-error emit is protected: only the source emits its events
+    probe.emit("done", { latencyMs: 5 });
+  });
+
+  it("does not throw for an error event nobody listens to", () => {
+    expect(() => new Probe().fail(new Error("lost connection"))).not.toThrow();
   });
 });
 

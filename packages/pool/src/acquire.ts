@@ -1,7 +1,6 @@
 import {
   abortReason,
   delay,
-  type Emitter,
   noop,
   onAbort,
   throwIfAborted,
@@ -13,13 +12,14 @@ import { connectRetryDelay } from "./backoff.ts";
 import { type PoolError, PoolTimeoutError, QueryTimeoutError } from "./errors.ts";
 import type { Lease, Leases } from "./leases.ts";
 import { isConnectionError } from "./transient.ts";
-import type { PoolEvents, QueryText } from "./types.ts";
+import type { QueryText } from "./types.ts";
 
 /** What checking out needs of its pool. */
 export type AcquireHost = {
   readonly pg: pg.Pool;
   readonly leases: Leases;
-  readonly events: Emitter<PoolEvents>;
+  /** A caller got a connection after `waitMs`: the pool's `acquire` event. */
+  acquired(waitMs: number): void;
   readonly connectTimeoutMs: number;
   /** `leakDetectionMs`: above 0, `acquire()` records where each checkout was taken. */
   readonly leakMs: number;
@@ -177,9 +177,7 @@ export class Acquirer {
     origin: Error | QueryText | undefined,
   ): Lease | undefined {
     const lease = this.#host.leases.checkOut(client, started, origin);
-    const { events } = this.#host;
-    if (lease && events.hasListeners("acquire"))
-      events.emit("acquire", { waitMs: lease.since - started });
+    if (lease) this.#host.acquired(lease.since - started);
     return lease;
   }
 

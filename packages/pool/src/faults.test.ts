@@ -53,7 +53,7 @@ describe("connections killed under the pool", () => {
     const pool = open({ min: 2, max: 4 });
     await pool.ready();
     const errors: unknown[] = [];
-    pool.on("error", (error) => errors.push(error));
+    pool.on("error", ({ error }) => errors.push(error));
     const before = await backends(pool.applicationName);
     expect(before).toHaveLength(2);
     await terminate(before);
@@ -266,7 +266,7 @@ describe("connect retries", () => {
     pools.push(pool);
     proxy.down();
     const errors: unknown[] = [];
-    pool.on("error", (error) => {
+    pool.on("error", ({ error }) => {
       errors.push(error);
       // The server comes back right after the first failed attempt.
       proxy.up();
@@ -311,7 +311,7 @@ describe("bad input fails clearly within the connect timeout", () => {
     const pool = createPool({ connectionString: target.href, connectionTimeoutMillis: 2000 });
     pools.push(pool);
     const errors: unknown[] = [];
-    pool.on("error", (error) => errors.push(error));
+    pool.on("error", ({ error }) => errors.push(error));
     const error = await pool.query("SELECT 1").catch((caught: unknown) => caught);
     expect(error).toMatchObject({ code: "28000" });
     expect(isTransientError(error)).toBe(false);

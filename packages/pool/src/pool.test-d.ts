@@ -35,6 +35,7 @@ describe("types", () => {
       readonly checkedOutMs: number;
       readonly stack: string;
     }>();
+    expectTypeOf<Parameters<PoolEvents["error"]>>().toEqualTypeOf<[{ readonly error: unknown }]>();
     expectTypeOf(pool.healthCheck()).toEqualTypeOf<Promise<"healthy" | "unhealthy">>();
   });
 

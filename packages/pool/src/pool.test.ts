@@ -423,7 +423,7 @@ describe("freshness", () => {
     pools.push(pool);
     try {
       const errors: unknown[] = [];
-      pool.on("error", (error) => errors.push(error));
+      pool.on("error", ({ error }) => errors.push(error));
       const pid = async () =>
         (await pool.query<{ pid: number }>("SELECT pg_backend_pid() AS pid")).rows[0]?.pid;
       const first = await pid();

@@ -2,7 +2,7 @@ import {
   type Attributes,
   assertNonNegativeNumber,
   assertPositiveNumber,
-  Emitter,
+  EventSource,
   noop,
   onAbort,
   withDeadline,
@@ -33,9 +33,15 @@ import type {
 
 /**
  * A node-postgres pool with production behaviour around it. Create one with
- * {@link createPool}.
+ * {@link createPool}. `on(event, listener)` (and `once`) listens to its
+ * {@link PoolEvents} and returns the function that removes the listener.
+ *
+ * @example
+ * ```ts
+ * const off = pool.on("error", ({ error }) => logger.warn({ err: error }, "pool connection lost"));
+ * ```
  */
-export class Pool {
+export class Pool extends EventSource<PoolEvents> {
   /** The pool's name, as given in the options. */
   readonly name: string;
   /**
@@ -44,7 +50,6 @@ export class Pool {
    */
   readonly pg: pg.Pool;
 
-  readonly #events = new Emitter<PoolEvents>();
   readonly #settings: PoolSettings;
   readonly #leases: Leases;
   readonly #statements: Statements;
@@ -67,6 +72,7 @@ export class Pool {
 
   /** @internal Use {@link createPool}. */
   constructor(options: PoolOptions = {}) {
+    super();
     const settings = resolvePoolOptions(options);
     this.#settings = settings;
     this.name = settings.name;
@@ -86,7 +92,9 @@ export class Pool {
     this.#acquirer = new Acquirer({
       pg: this.pg,
       leases: this.#leases,
-      events: this.#events,
+      acquired: (waitMs) => {
+        if (this.hasListeners("acquire")) this.emit("acquire", { waitMs });
+      },
       connectTimeoutMs: settings.connectTimeoutMs,
       leakMs: settings.leakMs,
       isClosed,
@@ -123,7 +131,7 @@ export class Pool {
 
     if (settings.leakMs > 0) {
       this.#leakTimer = this.#leases.watchLeaks(settings.leakMs, (event) =>
-        this.#events.emit("leak", event),
+        this.emit("leak", event),
       );
     }
     this.#ready = settings.min > 0 ? this.#refill.start() : Promise.resolve();
@@ -131,28 +139,6 @@ export class Pool {
     // Handed around unbound: `checks: { database: pool.healthCheck }`, `cleanup: [pool.close]`.
     this.healthCheck = this.healthCheck.bind(this);
     this.close = this.close.bind(this);
-  }
-
-  /**
-   * Listens to one of the pool's events; returns the function that removes the listener.
-   *
-   * @example
-   * ```ts
-   * const off = pool.on("error", (error) => logger.warn({ err: error }, "pool connection lost"));
-   * ```
-   */
-  on<Name extends keyof PoolEvents>(name: Name, listener: PoolEvents[Name]): () => void {
-    return this.#events.on(name, listener);
-  }
-
-  /** Like `on`, for the next event only. */
-  once<Name extends keyof PoolEvents>(name: Name, listener: PoolEvents[Name]): () => void {
-    return this.#events.once(name, listener);
-  }
-
-  /** Removes a listener added with `on`. */
-  off<Name extends keyof PoolEvents>(name: Name, listener: PoolEvents[Name]): void {
-    this.#events.off(name, listener);
   }
 
   /**
@@ -334,14 +320,14 @@ export class Pool {
       }
       await this.pg.end();
       this.#statements.close();
-      this.#events.removeAllListeners();
+      this.removeAllListeners();
     })();
     return this.#closing;
   }
 
   #release(lease: Lease, error?: Error): void {
     if (!this.#leases.checkIn(lease, error)) return;
-    if (this.#events.hasListeners("release")) this.#events.emit("release");
+    this.emit("release");
     this.#checkDrained();
   }
 
@@ -353,7 +339,7 @@ export class Pool {
       if (meta.lease) this.#breakLease(meta.lease, error);
     });
     this.#refill.connected();
-    this.#events.emit("connect");
+    this.emit("connect");
   }
 
   /** A held connection died: counted once, however many ways pg reports it. */
@@ -365,7 +351,7 @@ export class Pool {
 
   #recordError(error: unknown): void {
     this.#errors += 1;
-    this.#events.emit("error", error);
+    this.emit("error", { error });
     this.#refill.afterError();
   }
 

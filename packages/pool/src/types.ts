@@ -1,3 +1,4 @@
+import type { PoolEvents } from "@mcp-prod/internal";
 import type { QueryConfig, QueryResult, QueryResultRow } from "pg";
 import type { ConnectionOptions } from "./option-keys.ts";
 
@@ -222,27 +223,7 @@ export type TransactionContext = {
   readonly attempt: number;
 };
 
-/**
- * Events of a pool, observed structurally by @mcp-prod/telemetry.
- *
- * @example
- * ```ts
- * pool.on("acquire", ({ waitMs }) => acquireHistogram.observe(waitMs / 1000));
- * pool.on("leak", ({ checkedOutMs, stack }) => logger.warn({ checkedOutMs, stack }, "connection leak"));
- * ```
- */
-export type PoolEvents = {
-  /** A new connection to the server was opened. */
-  connect: () => void;
-  /** A caller got a connection after `waitMs`. */
-  acquire: (event: { readonly waitMs: number }) => void;
-  /** A caller gave its connection back. */
-  release: () => void;
-  /** A connection-level failure: an idle connection died, a connect attempt or a validation failed. */
-  error: (error: unknown) => void;
-  /** A connection has been checked out longer than `leakDetectionMs`; `stack` says where it was taken. */
-  leak: (event: { readonly checkedOutMs: number; readonly stack: string }) => void;
-};
+export type { PoolEvents };
 
 /**
  * Health of the pool's database, as `healthCheck()` reports it.

@@ -1,8 +1,9 @@
 import {
   assertKnownKeys,
   assertString,
-  Emitter,
+  EventSource,
   optionKeys,
+  type RateLimiterEvents as RateLimiterEventsOf,
   RedisReadiness,
   raceAbort,
   redactSecrets,
@@ -42,12 +43,7 @@ export type RateLimitResult = {
 };
 
 /** The limiter's events, observed structurally by @mcp-prod/telemetry. */
-export type RateLimiterEvents = {
-  /** A call was refused. */
-  limited: (event: { readonly key: string; readonly retryAfterMs: number }) => void;
-  /** The store failed; the call was served by the fallback (or refused, when fail-closed). */
-  error: (event: { readonly error: RateLimitStoreError }) => void;
-};
+export type RateLimiterEvents = RateLimiterEventsOf<RateLimitStoreError>;
 
 export type ConsumeOptions = {
   /**
@@ -120,12 +116,11 @@ const CONSUME_KEYS: ReadonlySet<string> = new Set(
   optionKeys<ConsumeOptions>({ cost: true, signal: true }),
 );
 
-class Limiter implements RateLimiter {
+class Limiter extends EventSource<RateLimiterEvents> implements RateLimiter {
   readonly name: string;
   readonly points: number;
   readonly durationSeconds: number;
   #options: LimiterSettings;
-  #events = new Emitter<RateLimiterEvents>();
   /** Counts in this process: the store without Redis, the per-replica fallback with it. */
   #memory: RateLimiterMemory;
   #redis: RateLimiterRedis | undefined;
@@ -134,6 +129,7 @@ class Limiter implements RateLimiter {
   #closed = false;
 
   constructor(options: LimiterSettings) {
+    super();
     this.name = options.name;
     this.points = options.points;
     this.durationSeconds = options.durationSeconds;
@@ -218,14 +214,14 @@ class Limiter implements RateLimiter {
       },
       storeError === undefined ? undefined : { cause: storeError },
     );
-    this.#events.emit("limited", { key, retryAfterMs });
+    this.emit("limited", { key, retryAfterMs });
     return error;
   }
 
   #reportStoreError(cause: unknown): void {
-    if (!this.#events.hasListeners("error")) return;
+    if (!this.hasListeners("error")) return;
     const message = redactSecrets(cause instanceof Error ? cause.message : String(cause));
-    this.#events.emit("error", {
+    this.emit("error", {
       error: new RateLimitStoreError(`Rate limit store failed: ${message}`, { cause }),
     });
   }
@@ -264,22 +260,11 @@ class Limiter implements RateLimiter {
     return createNodeMiddleware(this, options);
   }
 
-  on<Name extends keyof RateLimiterEvents>(
-    name: Name,
-    listener: RateLimiterEvents[Name],
-  ): () => void {
-    return this.#events.on(name, listener);
-  }
-
-  off<Name extends keyof RateLimiterEvents>(name: Name, listener: RateLimiterEvents[Name]): void {
-    this.#events.off(name, listener);
-  }
-
   async close(): Promise<void> {
     this.#closed = true;
     // The old store's per-key timers are unref'd and end with their windows.
     this.#memory = new RateLimiterMemory({ points: this.points, duration: this.durationSeconds });
     this.#redis = undefined;
-    this.#events.removeAllListeners();
+    this.removeAllListeners();
   }
 }

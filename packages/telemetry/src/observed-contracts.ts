@@ -1,3 +1,9 @@
+import type { BreakerEvents, CacheEvents, PoolEvents, RateLimiterEvents } from "@mcp-prod/internal";
+
+// The event maps are the packages' own declarations (one file in the private
+// internal package, inlined into each build), not copies that could drift.
+export type { BreakerEvents, CacheEvents, PoolEvents, RateLimiterEvents };
+
 /**
  * Anything with the mcp-prod event shape: `on(event, listener)` returning the
  * function that removes the listener (an `off(event, listener)` method works too).
@@ -20,22 +26,6 @@ export type Observable<Events extends Record<string, AnyListener>> = {
 export type AnyListener = (...args: any[]) => void;
 
 /**
- * The breaker events telemetry listens to, as `@mcp-prod/breaker` emits them.
- *
- * @example
- * ```ts
- * breaker.on("stateChange", ({ from, to }) => console.log(`${from} → ${to}`));
- * ```
- */
-export type BreakerEvents = {
-  stateChange: (change: { readonly from: string; readonly to: string }) => void;
-  success: (latencyMs: number) => void;
-  failure: (error: unknown, latencyMs: number) => void;
-  timeout: (latencyMs: number) => void;
-  reject: () => void;
-};
-
-/**
  * A circuit breaker as telemetry sees it: `@mcp-prod/breaker`'s, or any object
  * of the same shape. Telemetry never imports the breaker package.
  *
@@ -49,21 +39,6 @@ export type ObservedBreaker = Observable<BreakerEvents> & {
 };
 
 /**
- * The cache events telemetry listens to, as `@mcp-prod/cache` emits them.
- *
- * @example
- * ```ts
- * cache.on("hit", ({ tier }) => console.log(`hit in ${tier}`));
- * ```
- */
-export type CacheEvents = {
-  hit: (event: { readonly key: string; readonly tier: string }) => void;
-  miss: (event: { readonly key: string; readonly tier: string }) => void;
-  stale: (event: { readonly key: string }) => void;
-  error: (event: { readonly operation: string; readonly error: unknown }) => void;
-};
-
-/**
  * A two-tier cache as telemetry sees it (`@mcp-prod/cache`'s shape).
  *
  * @example
@@ -72,20 +47,6 @@ export type CacheEvents = {
  * ```
  */
 export type ObservedCache = Observable<CacheEvents>;
-
-/**
- * The pool events telemetry listens to, as `@mcp-prod/pool` emits them.
- *
- * @example
- * ```ts
- * pool.on("acquire", ({ waitMs }) => console.log(`waited ${waitMs} ms`));
- * ```
- */
-export type PoolEvents = {
-  acquire: (event: { readonly waitMs: number }) => void;
-  error: (error: unknown) => void;
-  leak: (event: { readonly checkedOutMs: number; readonly stack?: string | undefined }) => void;
-};
 
 /**
  * A connection pool as telemetry sees it (`@mcp-prod/pool`'s shape).
@@ -102,19 +63,6 @@ export type ObservedPool = Observable<PoolEvents> & {
     readonly waiting: number;
     readonly max: number;
   };
-};
-
-/**
- * The rate-limiter events telemetry listens to, as `@mcp-prod/ratelimit` emits them.
- *
- * @example
- * ```ts
- * limiter.on("limited", ({ retryAfterMs }) => console.log(`retry in ${retryAfterMs} ms`));
- * ```
- */
-export type RateLimiterEvents = {
-  limited: (event: { readonly key: string; readonly retryAfterMs: number }) => void;
-  error: (event: { readonly error: unknown }) => void;
 };
 
 /**

@@ -16,9 +16,7 @@ import { parseExposition, sampleValue, seriesValue } from "./test-utils.ts";
 type State = "closed" | "open" | "halfOpen";
 
 function contractBreaker(name: string) {
-  const events = new Emitter<
-    BreakerEvents & { open: () => void; halfOpen: () => void; close: () => void }
-  >();
+  const events = new Emitter<BreakerEvents>();
   let state: State = "closed";
   let failures = 0;
   const move = (to: State) => {
@@ -29,7 +27,7 @@ function contractBreaker(name: string) {
   };
   return {
     name,
-    on: events.on.bind(events) as Emitter<BreakerEvents>["on"],
+    on: events.on.bind(events),
     listeners: () => events.listenerCount(),
     stats: () => ({
       state,
@@ -40,13 +38,13 @@ function contractBreaker(name: string) {
       latencyMean: 0,
       latencyP99: 0,
     }),
-    succeed: () => events.emit("success", 3),
+    succeed: () => events.emit("success", { latencyMs: 3 }),
     fail: () => {
       failures += 1;
-      events.emit("failure", new Error("upstream 503 for user 42"), 5);
+      events.emit("failure", { error: new Error("upstream 503 for user 42"), latencyMs: 5 });
       if (failures >= 2 && state === "closed") move("open");
     },
-    timeout: () => events.emit("timeout", 1000),
+    timeout: () => events.emit("timeout", { latencyMs: 1000 }),
     reject: () => events.emit("reject"),
     move,
   };
@@ -254,11 +252,12 @@ describe("observeCache", () => {
 
   it("bounds the operation label: free-form values and values past the limit become other", async () => {
     const telemetry = createTelemetry({ serviceName: "svc" });
-    const cache = contractCache("c");
-    telemetry.observeCache(cache);
-    cache.events.emit("error", { operation: "GET user:42 failed", error: new Error("x") });
+    // A cache of the same shape whose operations are free-form strings.
+    const events = new Emitter<{ error: (event: { operation: string; error: unknown }) => void }>();
+    telemetry.observeCache({ name: "c", on: events.on.bind(events) });
+    events.emit("error", { operation: "GET user:42 failed", error: new Error("x") });
     for (let index = 0; index < 40; index += 1)
-      cache.events.emit("error", { operation: `op${index}`, error: new Error("x") });
+      events.emit("error", { operation: `op${index}`, error: new Error("x") });
     const families = parseExposition(await telemetry.metrics());
     const series = families.get("mcp_cache_errors_total")?.samples ?? [];
     expect(series.length).toBeLessThanOrEqual(17);
@@ -276,7 +275,7 @@ describe("observePool", () => {
     pool.events.emit("acquire", { waitMs: 0.4 });
     pool.events.emit("acquire", { waitMs: 30 });
     pool.events.emit("acquire", { waitMs: 2500 });
-    pool.events.emit("error", new Error("connection terminated"));
+    pool.events.emit("error", { error: new Error("connection terminated") });
     pool.events.emit("leak", { checkedOutMs: 60_000, stack: "at handler (server.ts:10)" });
     const { registry } = telemetry;
     expect(await seriesValue(registry, "mcp_pool_connections", { pool: "primary" })).toBe(4);
