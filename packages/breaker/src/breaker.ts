@@ -237,16 +237,26 @@ export class BreakerCore<Args extends unknown[], Result>
     return Promise.reject(new BreakerOpenError(this.name, Math.max(0, retryAfterMs)));
   }
 
-  #onValue(call: Call, value: unknown): void {
-    if (call.settled) return;
+  /**
+   * Settles `call` as the action's own outcome and returns its latency, or
+   * -1 when it had already settled or its caller has gone (then it counts as
+   * cancelled, neither success nor failure).
+   */
+  #settle(call: Call): number {
+    if (call.settled) return -1;
     if (call.callerSignal?.aborted) {
       this.#onCancel(call);
-      return;
+      return -1;
     }
     call.settled = true;
     this.#deadlines?.remove(call);
     call.removeAbortListener();
-    const latency = performance.now() - call.start;
+    return performance.now() - call.start;
+  }
+
+  #onValue(call: Call, value: unknown): void {
+    const latency = this.#settle(call);
+    if (latency < 0) return;
     const verdict = call.isFailure ? verdictOf(call.isFailure, value) : false;
     if (verdict === "excused") this.#releaseProbe(call);
     else if (verdict) this.#recordFailure(call, new ToolResultError(this.name, value), latency);
@@ -255,15 +265,8 @@ export class BreakerCore<Args extends unknown[], Result>
   }
 
   #onError(call: Call, error: unknown): void {
-    if (call.settled) return;
-    if (call.callerSignal?.aborted) {
-      this.#onCancel(call);
-      return;
-    }
-    call.settled = true;
-    this.#deadlines?.remove(call);
-    call.removeAbortListener();
-    const latency = performance.now() - call.start;
+    const latency = this.#settle(call);
+    if (latency < 0) return;
     const errorFilter = this.#settings.errorFilter;
     if (errorFilter && verdictOf(errorFilter, error) === true) this.#releaseProbe(call);
     else this.#recordFailure(call, error, latency);
