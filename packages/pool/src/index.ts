@@ -11,6 +11,7 @@ export type {
   HealthStatus,
   PoolConnection,
   PoolEvents,
+  PoolHealth,
   PoolOptions,
   Queryable,
   QueryOptions,

@@ -20,9 +20,9 @@ import { Statements } from "./statements.ts";
 import { databaseTarget } from "./tracing.ts";
 import { runTransaction, type TransactionHost } from "./transaction.ts";
 import type {
-  HealthStatus,
   PoolConnection,
   PoolEvents,
+  PoolHealth,
   PoolOptions,
   QueryOptions,
   QueryText,
@@ -266,7 +266,7 @@ export class Pool extends EventSource<PoolEvents> {
    */
   async healthCheck(
     options: { readonly timeoutMs?: number; readonly signal?: AbortSignal | undefined } = {},
-  ): Promise<HealthStatus> {
+  ): Promise<PoolHealth> {
     const { timeoutMs = this.#settings.connectTimeoutMs + 1000, signal } = options;
     assertPositiveNumber(timeoutMs, "timeoutMs");
     try {

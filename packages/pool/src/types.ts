@@ -230,7 +230,14 @@ export type { PoolEvents };
  *
  * @example
  * ```ts
- * const database: HealthStatus = await pool.healthCheck({ timeoutMs: 1000 });
+ * const database: PoolHealth = await pool.healthCheck({ timeoutMs: 1000 });
  * ```
  */
-export type HealthStatus = "healthy" | "unhealthy";
+export type PoolHealth = "healthy" | "unhealthy";
+
+/**
+ * The former name of {@link PoolHealth}, which `@mcp-prod/health`'s own
+ * `HealthStatus` (with `"degraded"`) made ambiguous.
+ * @deprecated use `PoolHealth`
+ */
+export type HealthStatus = PoolHealth;
