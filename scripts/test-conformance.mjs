@@ -31,11 +31,17 @@ import {
   writeFileSync,
 } from "node:fs";
 import { createServer as createHttpServer, request as httpRequest } from "node:http";
-import { connect, createServer } from "node:net";
 import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
 import { createInterface } from "node:readline";
 import { parseArgs } from "node:util";
+import {
+  children,
+  defaultEnv,
+  freePort,
+  killGroup,
+  startServer,
+} from "./conformance/processes.mjs";
 
 const root = new URL("..", import.meta.url).pathname;
 const { values: flags } = parseArgs({
@@ -81,123 +87,9 @@ const BASIC = ["server-initialize", "ping", "tools-list", "dns-rebinding-protect
 
 /** Every row of the table: one scenario run against one target. */
 const rows = [];
-const children = new Set();
 const workDir = mkdtempSync(join(tmpdir(), "mcp-prod-conformance-"));
-
-function stopAll() {
-  for (const child of children) killGroup(child, "SIGKILL");
-  children.clear();
-}
-process.once("exit", () => {
-  stopAll();
-  rmSync(workDir, { recursive: true, force: true });
-});
-for (const signal of ["SIGINT", "SIGTERM"]) {
-  process.once(signal, () => {
-    stopAll();
-    process.exit(130);
-  });
-}
-
-function killGroup(child, signal) {
-  if (child.exitCode !== null || child.signalCode !== null) return;
-  try {
-    process.kill(-child.pid, signal); // the child and anything it started
-  } catch {
-    child.kill(signal);
-  }
-}
-
-function freePort() {
-  return new Promise((done, fail) => {
-    const server = createServer();
-    server.once("error", fail);
-    server.listen(0, "127.0.0.1", () => {
-      const { port } = server.address();
-      server.close(() => done(port));
-    });
-  });
-}
-
-function canConnect(port) {
-  return new Promise((done) => {
-    const socket = connect({ port, host: "127.0.0.1" });
-    const finish = (ok) => {
-      socket.destroy();
-      done(ok);
-    };
-    socket.setTimeout(500, () => finish(false));
-    socket.once("connect", () => finish(true));
-    socket.once("error", () => finish(false));
-  });
-}
-
-/** Ready once the port accepts connections and `/health/ready`, where there is one, is not 503. */
-async function isReady(port) {
-  if (!(await canConnect(port))) return false;
-  try {
-    const response = await fetch(`http://127.0.0.1:${port}/health/ready`, {
-      signal: AbortSignal.timeout(2000),
-    });
-    await response.body?.cancel();
-    return response.status !== 503;
-  } catch {
-    return false;
-  }
-}
-
-/** The environment without the caller's service URLs and test settings, so a server starts on its defaults. */
-function defaultEnv(extra) {
-  const env = { ...process.env };
-  for (const key of ["DATABASE_URL", "REDIS_URL", "NODE_OPTIONS", "NODE_ENV", "CI", "SERVER_HOST"])
-    delete env[key];
-  for (const key of Object.keys(env)) if (key.startsWith("VITEST")) delete env[key];
-  return { ...env, ...extra };
-}
-
-/** Starts `args` with the Node under test on `port` and resolves once it is ready. */
-async function startServer(name, args, env, port) {
-  const child = spawn(node, args, {
-    cwd: root,
-    env,
-    stdio: ["ignore", "pipe", "pipe"],
-    detached: true,
-  });
-  children.add(child);
-  const output = [];
-  const keep = (line) => {
-    output.push(line);
-    if (output.length > 40) output.shift();
-  };
-  createInterface({ input: child.stdout }).on("line", keep);
-  createInterface({ input: child.stderr }).on("line", keep);
-  const exited = new Promise((done) => child.once("exit", (code, signal) => done(code ?? signal)));
-  const deadline = Date.now() + startTimeoutMs;
-  for (;;) {
-    if (child.exitCode !== null || child.signalCode !== null) {
-      const code = await exited;
-      children.delete(child);
-      throw new Error(`${name} exited (${code}) before it was ready:\n${output.join("\n")}`);
-    }
-    if (await isReady(port)) break;
-    if (Date.now() > deadline) {
-      killGroup(child, "SIGKILL");
-      children.delete(child);
-      throw new Error(`${name} was not ready within ${startTimeoutMs} ms:\n${output.join("\n")}`);
-    }
-    await new Promise((done) => setTimeout(done, 200));
-  }
-  return {
-    url: `http://127.0.0.1:${port}/mcp`,
-    async stop() {
-      killGroup(child, "SIGTERM");
-      const timer = setTimeout(() => killGroup(child, "SIGKILL"), 10_000);
-      await exited;
-      clearTimeout(timer);
-      children.delete(child);
-    },
-  };
-}
+process.once("exit", () => rmSync(workDir, { recursive: true, force: true }));
+const serverSettings = { node, cwd: root, startTimeoutMs };
 
 /**
  * Runs the suite against `url`: `--suite all` in one process when `scenarios` is the whole
@@ -415,6 +307,7 @@ async function startBearerProxy(port, token) {
 const startFixture = async (...flags) => {
   const port = await freePort();
   return startServer(
+    serverSettings,
     "everything fixture",
     ["--import", "tsx", "packages/testkit/src/conformance/main.ts", ...flags],
     defaultEnv({ SERVER_PORT: String(port) }),
@@ -440,6 +333,7 @@ if (targets.has("gateway")) {
     const prefix = flags["gateway-prefix"];
     const apiKey = flags["gateway-api-key"];
     const gateway = await startServer(
+      serverSettings,
       "gateway",
       [script],
       defaultEnv({
@@ -478,6 +372,7 @@ for (const name of ["user-management", "analytics"]) {
       // Its demo upstream API on a free port, where a deployment would point API_BASE_URL.
       const upstreamPort = await freePort();
       upstream = await startServer(
+        serverSettings,
         "analytics upstream",
         [join(root, "examples", name, "dist", "upstream.js")],
         defaultEnv({
@@ -489,10 +384,12 @@ for (const name of ["user-management", "analytics"]) {
       );
       env.API_BASE_URL = `http://127.0.0.1:${upstreamPort}`;
     }
-    const server = await startServer(name, [script], defaultEnv(env), port).catch(async (error) => {
-      await upstream?.stop();
-      throw error;
-    });
+    const server = await startServer(serverSettings, name, [script], defaultEnv(env), port).catch(
+      async (error) => {
+        await upstream?.stop();
+        throw error;
+      },
+    );
     return { url: server.url, stop: () => Promise.all([server.stop(), upstream?.stop()]) };
   });
 }
