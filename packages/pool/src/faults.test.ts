@@ -234,6 +234,9 @@ describe("the database going away and coming back", () => {
     await pool.ready();
     expect((await pool.query("SELECT 1 AS one")).rows).toEqual([{ one: 1 }]);
     await postgres.stopServer();
+    // The server's goodbye to the idle connection may still be unread when stopServer()
+    // resolves; a statement sent on it now would get that FATAL error instead of a checkout.
+    await vi.waitFor(() => expect(pool.stats().errors).toBeGreaterThan(0), { timeout: 10_000 });
     const error = await pool.query("SELECT 1").catch((caught: unknown) => caught);
     expect(PoolTimeoutError.isInstance(error)).toBe(true);
     expect(isTransientError(error)).toBe(true);
