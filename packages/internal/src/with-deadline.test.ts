@@ -20,14 +20,14 @@ function listenerCount(signal: AbortSignal): () => number {
   return () => count;
 }
 
-describe("withDeadline", () => {
-  beforeEach(() => {
-    vi.useFakeTimers();
-  });
-  afterEach(() => {
-    vi.useRealTimers();
-  });
+beforeEach(() => {
+  vi.useFakeTimers();
+});
+afterEach(() => {
+  vi.useRealTimers();
+});
 
+describe("withDeadline", () => {
   it("resolves with the work's value and clears its timer and listener", async () => {
     const controller = new AbortController();
     const listeners = listenerCount(controller.signal);
@@ -140,13 +140,6 @@ describe("withDeadline", () => {
 });
 
 describe("withLazyDeadline", () => {
-  beforeEach(() => {
-    vi.useFakeTimers();
-  });
-  afterEach(() => {
-    vi.useRealTimers();
-  });
-
   it("links the caller's signal only once the work reads its own", async () => {
     const controller = new AbortController();
     const listeners = listenerCount(controller.signal);

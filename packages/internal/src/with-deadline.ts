@@ -44,9 +44,8 @@ export function withDeadline<T>(
   timeoutMs: number,
   options: WithDeadlineOptions,
 ): Promise<T> {
-  if (typeof work !== "function") return race(undefined, work, timeoutMs, options, false);
-  const own = new LazySignal();
-  return race(own, () => work(own.signal), timeoutMs, options, false);
+  if (typeof work !== "function") return race(work, timeoutMs, options, false);
+  return race((own) => work(own.signal), timeoutMs, options, false);
 }
 
 /**
@@ -70,31 +69,20 @@ export function withLazyDeadline<T>(
   timeoutMs: number,
   options: WithDeadlineOptions,
 ): Promise<T> {
-  let link: (() => void) | undefined;
-  const own = new LazySignal(() => link?.());
-  return race(
-    own,
-    () => work(own),
-    timeoutMs,
-    options,
-    (linkNow) => {
-      link = linkNow;
-    },
-  );
+  return race(work, timeoutMs, options, true);
 }
 
 /**
- * The one race of work against a timer and the caller's signal. `own`, when
- * given, is the work's signal, aborted with the reason the caller stopped
- * waiting. `deferLink` false links the caller's signal now; a function is
- * handed the linking step, to run when the work first reads its signal.
+ * The one race of work against a timer and the caller's signal. Work given as
+ * a function gets a {@link LazySignal} of its own, aborted with the reason the
+ * caller stopped waiting; with `linkOnRead` the caller's signal is linked only
+ * when the work first reads that signal, else at once.
  */
 function race<T>(
-  own: LazySignal | undefined,
-  work: PromiseLike<T> | (() => T | PromiseLike<T>),
+  work: PromiseLike<T> | ((own: LazySignal) => T | PromiseLike<T>),
   timeoutMs: number,
   options: WithDeadlineOptions,
-  deferLink: false | ((link: () => void) => void),
+  linkOnRead: boolean,
 ): Promise<T> {
   const { signal, onTimeout, onGiveUp, unref = true } = options;
   const timed = timeoutMs > 0 && Number.isFinite(timeoutMs);
@@ -113,6 +101,7 @@ function race<T>(
     let timer: ReturnType<typeof setTimeout> | undefined;
     let removeAbort = noop;
     let pending: PromiseLike<T> | undefined;
+    let own: LazySignal | undefined;
     const finish = (): boolean => {
       if (settled) return false;
       settled = true;
@@ -131,15 +120,15 @@ function race<T>(
       if (settled || signal === undefined) return;
       removeAbort = onAbort(signal, () => giveUp(abortReason(signal)));
     };
-    if (deferLink === false) link();
-    else deferLink(link);
+    if (!linkOnRead) link();
     if (timed) {
       timer = setTimeout(() => giveUp(onTimeout()), timeoutMs);
       if (unref) timer.unref();
     }
     if (typeof work === "function") {
+      own = new LazySignal(linkOnRead ? link : undefined);
       try {
-        pending = Promise.resolve(work());
+        pending = Promise.resolve(work(own));
       } catch (error) {
         if (finish()) reject(error);
         return;
