@@ -1,39 +1,55 @@
-// The README's main job: `pnpm start` (a build, then src/launch.ts) on
-// embedded defaults, and `pnpm demo:client` through the gateway.
+// The README's main job, run as the README says: `pnpm start` (a build with a
+// line per package, then src/launch.ts) on embedded defaults, `pnpm demo:client`
+// through the gateway and straight to the servers, then Ctrl-C, which a
+// terminal sends as SIGINT to every process of its foreground job.
 import { type ChildProcess, execFile, spawn } from "node:child_process";
 import { join } from "node:path";
 import { promisify } from "node:util";
 import { afterAll, describe, expect, it } from "vitest";
 
 const root = join(import.meta.dirname, "..", "..", "..");
-const src = join(import.meta.dirname, "..", "src");
-const tsx = join(root, "node_modules", "tsx", "dist", "cli.mjs");
 const run = promisify(execFile);
+
+/** A user's shell: no test-runner or outer pnpm settings, no real services. */
+const env = Object.fromEntries(
+  Object.entries(process.env).filter(
+    ([key]) =>
+      !["DATABASE_URL", "REDIS_URL", "NODE_OPTIONS"].includes(key) &&
+      !key.startsWith("VITEST") &&
+      !/^(npm|pnpm)_/i.test(key),
+  ),
+);
+
+/** Whether any process of the group `pgid` is still there. */
+function groupAlive(pgid: number): boolean {
+  try {
+    process.kill(-pgid, 0);
+    return true;
+  } catch {
+    return false;
+  }
+}
 
 describe("the example stack on embedded defaults", () => {
   let launcher: ChildProcess | undefined;
   let output = "";
 
   afterAll(async () => {
-    if (!launcher || launcher.exitCode !== null) return;
+    if (!launcher?.pid || !groupAlive(launcher.pid)) return;
     const exited = new Promise((resolve) => launcher?.once("exit", resolve));
-    launcher.kill("SIGTERM");
+    process.kill(-launcher.pid, "SIGTERM");
     await exited;
   });
 
-  it("starts every server with nothing but Node, and the demo client's calls all succeed through the gateway", {
-    timeout: 180_000,
+  it("starts every server with nothing but Node, the demo client's calls all succeed, and Ctrl-C stops it with exit code 0", {
+    timeout: 240_000,
   }, async () => {
-    const env = Object.fromEntries(
-      Object.entries(process.env).filter(
-        ([key]) =>
-          !["DATABASE_URL", "REDIS_URL", "NODE_OPTIONS"].includes(key) && !key.startsWith("VITEST"),
-      ),
-    );
-    launcher = spawn(process.execPath, [tsx, join(src, "launch.ts")], {
+    // detached: a process group of its own, as a terminal gives the job it runs.
+    launcher = spawn("pnpm", ["start"], {
       cwd: root,
       env,
       stdio: ["ignore", "pipe", "pipe"],
+      detached: true,
     });
     launcher.stdout?.on("data", (chunk: Buffer) => {
       output += chunk.toString();
@@ -52,13 +68,13 @@ describe("the example stack on embedded defaults", () => {
         }
       }, 100);
     });
+    // The build shows its progress: a line per example package.
+    for (const example of ["analytics", "user-management", "gateway"])
+      expect(output).toMatch(new RegExp(`@mcp-prod-examples/${example}:build: cache (hit|miss)`));
     expect(output).toContain("embedded PGlite");
     expect(output).toContain("memory only");
 
-    const viaGateway = await run(process.execPath, [tsx, join(src, "demo-client.ts")], {
-      cwd: root,
-      env,
-    });
+    const viaGateway = await run("pnpm", ["demo:client"], { cwd: root, env });
     expect(viaGateway.stdout).toContain("gateway (http://127.0.0.1:3000/mcp): 5 tools");
     for (const tool of [
       "users.search_users",
@@ -71,16 +87,26 @@ describe("the example stack on embedded defaults", () => {
     }
     expect(viaGateway.stdout).toContain("every call succeeded");
 
-    const direct = await run(process.execPath, [tsx, join(src, "demo-client.ts"), "--direct"], {
-      cwd: root,
-      env,
-    });
-    expect(direct.stdout).toContain("every call succeeded");
+    // Both spellings a user types: pnpm passes `--` on to the script.
+    for (const args of [
+      ["demo:client", "--direct"],
+      ["demo:client", "--", "--direct"],
+    ]) {
+      const direct = await run("pnpm", args, { cwd: root, env });
+      expect(direct.stdout).toContain("user-management-mcp (http://127.0.0.1:3001/mcp)");
+      expect(direct.stdout).toContain("analytics-mcp (http://127.0.0.1:3002/mcp)");
+      expect(direct.stdout).toContain("every call succeeded");
+    }
 
     const exited = new Promise<number | null>((resolve) =>
       launcher?.once("exit", (code) => resolve(code)),
     );
-    launcher.kill("SIGTERM");
+    const pgid = launcher.pid as number;
+    process.kill(-pgid, "SIGINT");
     expect(await exited).toBe(0);
+    expect(output).not.toContain("ELIFECYCLE");
+    expect(output).not.toMatch(/exited \(.*\); stopping the stack/);
+    // Every server of the job has gone too.
+    await expect.poll(() => groupAlive(pgid), { timeout: 30_000 }).toBe(false);
   });
 });
