@@ -30,7 +30,7 @@
 //
 // Usage: node scripts/test-consumers.mjs [--node /path/to/node ...] [--only name]
 // Saves its totals to .reports/runs/consumers.json for scripts/test-summary.mjs --total.
-import { execFileSync, spawnSync } from "node:child_process";
+import { execFileSync, spawn } from "node:child_process";
 import {
   existsSync,
   mkdirSync,
@@ -115,9 +115,9 @@ function run(command, args, options = {}) {
   });
 }
 
-function record(name, title, fn) {
+async function record(name, title, fn) {
   try {
-    fn();
+    await fn();
     results.push({ name, title, status: "passed" });
     console.log(`  ✓ ${title}`);
   } catch (error) {
@@ -250,9 +250,9 @@ function makeProject(folder, words) {
 }
 
 /** Type-checks `files` of `project` as its user's editor would, under both module resolutions. */
-function typeCheck(name, project, files, what) {
+async function typeCheck(name, project, files, what) {
   for (const resolution of ["node16", "bundler"]) {
-    record(name, `${name}: ${what} type-check (moduleResolution ${resolution})`, () => {
+    await record(name, `${name}: ${what} type-check (moduleResolution ${resolution})`, () => {
       const compilerOptions = {
         target: "ES2022",
         lib: ["ES2023"],
@@ -273,36 +273,97 @@ function typeCheck(name, project, files, what) {
   }
 }
 
-/** Runs a README command as its reader types it, in `project`, on `node`; returns stdout. */
-function runCommand(project, node, command, exitCode, timeoutMs = runTimeoutMs) {
-  const child = spawnSync("sh", ["-c", command], {
-    cwd: project,
-    env: { ...userEnv, PATH: node.path },
-    encoding: "utf8",
-    timeout: timeoutMs,
-    killSignal: "SIGKILL",
-    maxBuffer: 64 * 1024 * 1024,
+/**
+ * Runs a README command as its reader types it at a prompt (`NAME=value`
+ * assignments, then the program), in `project`, on `node`, and resolves with
+ * its output once every process it started has gone, having exited with
+ * `exitCode`. With `interruptAfterOutput` it is a server: once it has printed
+ * its first line, every process of the job gets SIGINT, as Ctrl-C sends it, and
+ * its exit code is not checked (npx reports 130 for an interrupted program
+ * whatever the program did): what it prints says how it stopped.
+ */
+function runCommand(project, node, command, { exitCode, interruptAfterOutput = false }) {
+  const words = command.split(/\s+/);
+  const assignments = {};
+  while (/^[A-Za-z_][A-Za-z0-9_]*=/.test(words[0])) {
+    const [key, ...value] = words.shift().split("=");
+    assignments[key] = value.join("=");
+  }
+  return new Promise((resolve, reject) => {
+    const child = spawn(words[0], words.slice(1), {
+      cwd: project,
+      env: {
+        ...userEnv,
+        // A server a README runs listens where SERVER_PORT says: any free port
+        // here, where 3000 may be taken by another job.
+        ...(interruptAfterOutput ? { SERVER_PORT: "0" } : {}),
+        PATH: node.path,
+        ...assignments,
+      },
+      stdio: ["ignore", "pipe", "pipe"],
+      detached: true,
+    });
+    let stdout = "";
+    let stderr = "";
+    let interrupted = false;
+    const output = () => `\n--- stdout\n${stdout}\n--- stderr\n${stderr}`;
+    const alive = () => {
+      try {
+        process.kill(-child.pid, 0);
+        return true;
+      } catch {
+        return false;
+      }
+    };
+    const deadline = Date.now() + runTimeoutMs;
+    const timer = setTimeout(() => {
+      if (alive()) process.kill(-child.pid, "SIGKILL");
+      reject(new Error(`did not exit within ${runTimeoutMs / 1000} s${output()}`));
+    }, runTimeoutMs);
+    child.stdout.on("data", (chunk) => {
+      stdout += chunk;
+      if (interruptAfterOutput && !interrupted && stdout.includes("\n")) {
+        interrupted = true;
+        process.kill(-child.pid, "SIGINT");
+      }
+    });
+    child.stderr.on("data", (chunk) => {
+      stderr += chunk;
+    });
+    child.on("close", async (code, signal) => {
+      // Every process of the job must be gone, not only the one started.
+      while (alive() && Date.now() < deadline) await new Promise((done) => setTimeout(done, 50));
+      clearTimeout(timer);
+      if (alive()) {
+        process.kill(-child.pid, "SIGKILL");
+        reject(new Error(`it left processes running after it exited${output()}`));
+      } else if (interruptAfterOutput && !interrupted)
+        reject(
+          new Error(`it exited before printing a line, as a server would when ready${output()}`),
+        );
+      else if (!interruptAfterOutput && code !== exitCode)
+        reject(new Error(`exited with ${code ?? signal}, expected ${exitCode}${output()}`));
+      else resolve({ stdout, stderr });
+    });
   });
-  const output = `\n--- stdout\n${child.stdout}\n--- stderr\n${child.stderr}`;
-  if (child.error?.code === "ETIMEDOUT")
-    throw new Error(`did not exit within ${timeoutMs / 1000} s${output}`);
-  if (child.status !== exitCode)
-    throw new Error(`exited with ${child.status ?? child.signal}, expected ${exitCode}${output}`);
-  return { stdout: child.stdout, stderr: child.stderr };
 }
 
-/** Runs every block `readme` tells its reader to run, with each of its commands on every Node. */
-function runBlocks(name, project, blocks) {
+/** Runs every block the README tells its reader to run, with each of its commands on every Node. */
+async function runBlocks(name, project, blocks) {
   for (const block of blocks) {
-    for (const { command, minimumNode, exitCode } of block.commands) {
+    for (const { command, minimumNode, exitCode, interrupt } of block.commands) {
       for (const node of nodes) {
         if (minimumNode !== undefined && !atLeast(node.version, minimumNode)) continue;
-        record(
+        const how = interrupt ? ", stopped with Ctrl-C," : "";
+        await record(
           name,
-          `${name}: \`${command}\` (README line ${block.line}) on Node ${node.version}`,
-          () => {
+          `${name}: \`${command}\`${how} (README line ${block.line}) on Node ${node.version}`,
+          async () => {
             writeFileSync(join(project, block.file), block.code);
-            const { stdout, stderr } = runCommand(project, node, command, exitCode);
+            const { stdout, stderr } = await runCommand(project, node, command, {
+              exitCode,
+              interruptAfterOutput: interrupt,
+            });
             if (exitCode !== 0) {
               if (stderr.trim() === "") throw new Error("it failed without a word on stderr");
               return;
@@ -342,7 +403,7 @@ for (const folder of readdirSync(packagesDir).sort()) {
   let tarball;
   let project;
 
-  record(
+  await record(
     name,
     `${name}: packs with only dist, bin, README, CHANGELOG, package.json and LICENSE`,
     () => {
@@ -377,7 +438,7 @@ for (const folder of readdirSync(packagesDir).sort()) {
   );
   if (!tarball) continue;
 
-  record(
+  await record(
     name,
     `${name}: every bin target is committed, so a fresh install links it before a build`,
     () => {
@@ -393,23 +454,29 @@ for (const folder of readdirSync(packagesDir).sort()) {
     },
   );
 
-  record(name, `${name}: engines.node is the repository's, and the README says the same`, () => {
-    const range = manifest.engines?.node;
-    if (range !== rootManifest.engines.node)
-      throw new Error(`engines.node is ${range}, the repository's is ${rootManifest.engines.node}`);
-    const minimum = /^>=(\d+\.\d+)\.0$/.exec(range)?.[1];
-    const said = [...readme.matchAll(/\bNode (\d+(?:\.\d+)?) or (newer|later)\b/g)];
-    if (said.length === 0) throw new Error(`the README does not say "Node ${minimum} or newer"`);
-    for (const [text, version, word] of said) {
-      if (version !== minimum || word !== "newer")
+  await record(
+    name,
+    `${name}: engines.node is the repository's, and the README says the same`,
+    () => {
+      const range = manifest.engines?.node;
+      if (range !== rootManifest.engines.node)
         throw new Error(
-          `the README says "${text}"; engines.node says ${range} ("Node ${minimum} or newer")`,
+          `engines.node is ${range}, the repository's is ${rootManifest.engines.node}`,
         );
-    }
-  });
+      const minimum = /^>=(\d+\.\d+)\.0$/.exec(range)?.[1];
+      const said = [...readme.matchAll(/\bNode (\d+(?:\.\d+)?) or (newer|later)\b/g)];
+      if (said.length === 0) throw new Error(`the README does not say "Node ${minimum} or newer"`);
+      for (const [text, version, word] of said) {
+        if (version !== minimum || word !== "newer")
+          throw new Error(
+            `the README says "${text}"; engines.node says ${range} ("Node ${minimum} or newer")`,
+          );
+      }
+    },
+  );
 
   const extras = readmeInstall(readme);
-  record(
+  await record(
     name,
     `${name}: installs into a project made by \`npm init -y\` with what its README names`,
     () => {
@@ -420,8 +487,12 @@ for (const folder of readdirSync(packagesDir).sort()) {
       const installed = existsSync(scope)
         ? readdirSync(scope).map((entry) => `@mcp-prod/${entry}`)
         : [];
+      // What the README itself asks for (another package for an example) is declared too.
       const declared = new Set([
-        name,
+        ...extras,
+        ...extras.flatMap((word) =>
+          workspace.has(word) ? [...siblingsOf(workspace.get(word).manifest)] : [],
+        ),
         ...siblings,
         ...Object.keys(manifest.dependencies ?? {}),
         ...Object.keys(manifest.peerDependencies ?? {}),
@@ -459,7 +530,7 @@ for (const folder of readdirSync(packagesDir).sort()) {
   );
   if (!project) continue;
 
-  record(name, `${name}: published declarations import no optional peer dependency`, () => {
+  await record(name, `${name}: published declarations import no optional peer dependency`, () => {
     const optional = Object.entries(manifest.peerDependenciesMeta ?? {})
       .filter(([, meta]) => meta?.optional)
       .map(([dep]) => dep);
@@ -480,7 +551,7 @@ for (const folder of readdirSync(packagesDir).sort()) {
   const smoke = join(root, "scripts", "consumers", `${folder}.mjs`);
   for (const node of nodes) {
     for (const format of ["esm", "cjs"]) {
-      record(
+      await record(
         name,
         `${name}: ${format === "esm" ? "import" : "require"} and a real call on Node ${node.version}`,
         () => {
@@ -501,7 +572,7 @@ for (const folder of readdirSync(packagesDir).sort()) {
       );
     }
   }
-  record(name, `${name}: its exports, for the checks across READMEs`, () => {
+  await record(name, `${name}: its exports, for the checks across READMEs`, () => {
     const keys = run(
       process.execPath,
       [
@@ -516,7 +587,7 @@ for (const folder of readdirSync(packagesDir).sort()) {
 
   // Every block the README tells its reader to save and run: the first ```ts block (the quick start) must be one.
   let blocks = [];
-  record(
+  await record(
     name,
     `${name}: README says how to run its quick start, and every block it says to run is found`,
     () => {
@@ -539,15 +610,15 @@ for (const folder of readdirSync(packagesDir).sort()) {
     const distinct = files.length === blocks.length;
     if (distinct) {
       for (const block of blocks) writeFileSync(join(project, block.file), block.code);
-      typeCheck(name, project, files, `README blocks ${files.join(", ")}`);
+      await typeCheck(name, project, files, `README blocks ${files.join(", ")}`);
     } else {
       // Blocks saved under one name are checked one at a time.
       for (const block of blocks) {
         writeFileSync(join(project, block.file), block.code);
-        typeCheck(name, project, [block.file], `README block at line ${block.line}`);
+        await typeCheck(name, project, [block.file], `README block at line ${block.line}`);
       }
     }
-    runBlocks(name, project, blocks);
+    await runBlocks(name, project, blocks);
   }
   timings.push({ name, seconds: (performance.now() - packageStarted) / 1000 });
 }
@@ -556,7 +627,7 @@ for (const folder of readdirSync(packagesDir).sort()) {
 if (!only) {
   const name = "READMEs";
   console.log("\nREADMEs together");
-  record(name, "what the READMEs say exports `compose` does", () => {
+  await record(name, "what the READMEs say exports `compose` does", () => {
     const wrappers = [...exportsOf]
       .filter(([, keys]) => [...keys].some((key) => /^with[A-Z]/.test(key)))
       .map(([folder]) => folder);

@@ -9,9 +9,12 @@
 //
 // A command is `npx tsx <file>` or `node <file>`, optionally after
 // `NAME=value` assignments; "on Node X+" after it limits the Node versions it
-// runs on, "exit code N" the exit code it must end with (0 otherwise). A
-// paragraph ending in "prints:" right after the block, followed by a ```text
-// block, lists lines the run must print on stdout (`…` stands for anything).
+// runs on, "exit code N" the exit code it must end with (0 otherwise), and
+// "Ctrl-C" anywhere in the paragraph that it serves until stopped: it is
+// interrupted once it has printed a line, as a terminal interrupts its job, and
+// must then exit by itself. A paragraph right after the block that starts
+// with "It prints" and ends with a colon, followed by a ```text block, lists
+// lines the run must print on stdout (`…` stands for anything).
 
 /** The README as a list of paragraphs and fenced blocks, in order. */
 export function readmeItems(markdown) {
@@ -70,7 +73,15 @@ export function commandsIn(text) {
     );
     const minimum = /\bon Node (\d+(?:\.\d+)*)\+/.exec(after)?.[1];
     const exitCode = Number(/\bexit code (\d+)/.exec(after)?.[1] ?? 0);
-    commands.push({ command, runner: match[1], file: match[2], minimumNode: minimum, exitCode });
+    const interrupt = /\bCtrl-C\b/.test(text);
+    commands.push({
+      command,
+      runner: match[1],
+      file: match[2],
+      minimumNode: minimum,
+      exitCode,
+      interrupt,
+    });
   });
   return commands;
 }
@@ -98,7 +109,9 @@ export function runnableBlocks(markdown) {
     const after = items[index + 2];
     const printed = items[index + 3];
     const prints =
-      after?.type === "paragraph" && /prints:$/.test(after.text) && printed?.type === "code"
+      after?.type === "paragraph" &&
+      /^It prints\b.*:$/.test(after.text) &&
+      printed?.type === "code"
         ? printed.code.split("\n").filter((line) => line.trim() !== "")
         : [];
     blocks.push({ file: saved, code: next.code, line: next.line, commands, prints });
