@@ -109,9 +109,7 @@ export function runnableBlocks(markdown) {
     const after = items[index + 2];
     const printed = items[index + 3];
     const prints =
-      after?.type === "paragraph" &&
-      /^It prints\b.*:$/.test(after.text) &&
-      printed?.type === "code"
+      after?.type === "paragraph" && /^It prints\b.*:$/.test(after.text) && printed?.type === "code"
         ? printed.code.split("\n").filter((line) => line.trim() !== "")
         : [];
     blocks.push({ file: saved, code: next.code, line: next.line, commands, prints });
