@@ -240,6 +240,8 @@ function makeProject(folder, words) {
   if (type !== undefined && type !== "commonjs")
     throw new Error(`npm init -y wrote "type": ${JSON.stringify(type)}`);
   const sources = words.flatMap((word) => {
+    if (word.startsWith("@mcp-prod/") && !workspace.has(word))
+      throw new Error(`${word} is no package of this repository`);
     if (!workspace.has(word)) return [word];
     return [pack(word), ...[...siblingsOf(workspace.get(word).manifest)].map(pack)];
   });
@@ -662,6 +664,75 @@ if (!only) {
     }
     if (problems.length > 0) throw new Error(problems.join("\n"));
   });
+}
+
+// The root README's compose example, pasted into a server that builds a new McpServer per request.
+if (!only || only === "root-readme") {
+  const name = "root README";
+  console.log("\nthe root README's compose example, per request");
+  const readme = readFileSync(join(root, "README.md"), "utf8");
+  let project;
+  let harness;
+  await record(
+    name,
+    "the compose example installs with the root README's install line into a project made by `npm init -y`",
+    () => {
+      const words = readmeInstall(readme);
+      if (!words.some((word) => workspace.has(word)))
+        throw new Error("the root README has no `npm install @mcp-prod/…` line");
+      project = makeProject("root-readme", words);
+    },
+  );
+  await record(name, "the compose example is pasted into a stateless HTTP server", () => {
+    const block = typescriptBlocks(readme).find(
+      (item) => item.code.includes("compose(") && item.code.includes("server.registerTool("),
+    );
+    if (!block)
+      throw new Error("the root README has no ```ts block with compose( and server.registerTool(");
+    const lines = block.code.split("\n");
+    const imports = lines.filter((line) => /^import\b/.test(line));
+    const perRequestStart = lines.findIndex((line) => line.startsWith("server.registerTool("));
+    const once = lines.slice(0, perRequestStart).filter((line) => !/^import\b/.test(line));
+    const perRequest = lines.slice(perRequestStart);
+    if (imports.length === 0 || perRequestStart < 0)
+      throw new Error(
+        "expected the block's imports, then what runs once, then server.registerTool(…)",
+      );
+    harness = readFileSync(join(root, "scripts", "consumers", "root-readme", "harness.mts"), "utf8")
+      .replace("/* README: imports */", imports.join("\n"))
+      .replace("/* README: once per process */", once.join("\n"))
+      .replace("  /* README: per request */", perRequest.map((line) => `  ${line}`).join("\n"));
+    writeFileSync(join(project, "compose-per-request.mts"), harness);
+  });
+  if (project && harness) {
+    for (const node of nodes) {
+      await record(
+        name,
+        `the compose example works in a server built per request, on Node ${node.version}`,
+        async () => {
+          const { stdout, stderr } = await runCommand(
+            project,
+            node,
+            "npx tsx compose-per-request.mts",
+            {
+              exitCode: 0,
+            },
+          );
+          console.log(
+            stdout
+              .trim()
+              .split("\n")
+              .map((line) => `      │ ${line.slice(0, 160)}`)
+              .join("\n"),
+          );
+          if (!/remote address/.test(stderr))
+            throw new Error(
+              `no warning that the rate limit counts per remote address on stderr:\n${stderr}`,
+            );
+        },
+      );
+    }
+  }
 }
 
 console.log("\npackage                 packed    install footprint   installed with");
