@@ -87,3 +87,49 @@ describe("serveMcp answers what Node refuses itself, with the security headers",
     expect(exchange.answer()).toMatch(/\r\nx-content-type-options: nosniff\r\n/i);
   });
 });
+
+describe("serveMcp with a metrics port", () => {
+  it("serves /metrics alone there, so a scraper let in on it cannot reach /mcp", async () => {
+    const served = await serveMcp({
+      host: "127.0.0.1",
+      port: 0,
+      metricsPort: 0,
+      createMcpServer: () => new McpServer({ name: "test", version: "0.0.0" }),
+      healthHandler: (_req, res) => res.end("ok"),
+      metricsHandler: (_req, res) => res.end("mcp_tool_calls_total 0\n"),
+    });
+    const { server, metricsServer } = served;
+    try {
+      expect(metricsServer).toBeDefined();
+      const address = metricsServer?.address();
+      const metricsUrl = `http://127.0.0.1:${typeof address === "object" ? address?.port : ""}`;
+      const metrics = await fetch(`${metricsUrl}/metrics`);
+      expect(metrics.status).toBe(200);
+      expect(await metrics.text()).toBe("mcp_tool_calls_total 0\n");
+      expect(metrics.headers.get("x-content-type-options")).toBe("nosniff");
+      for (const path of ["/mcp", "/health/ready", "/"]) {
+        const other = await fetch(`${metricsUrl}${path}`, {
+          method: path === "/mcp" ? "POST" : "GET",
+        });
+        expect(other.status, path).toBe(404);
+      }
+      // The main port still serves /metrics, as without a metrics port.
+      expect((await fetch(`${served.url}/metrics`)).status).toBe(200);
+    } finally {
+      for (const each of [server, metricsServer])
+        await new Promise((resolve) => each?.close(resolve));
+    }
+  });
+
+  it("without one, only the main server listens", async () => {
+    const served = await serveMcp({
+      host: "127.0.0.1",
+      port: 0,
+      createMcpServer: () => new McpServer({ name: "test", version: "0.0.0" }),
+      healthHandler: (_req, res) => res.end("ok"),
+      metricsHandler: (_req, res) => res.end(""),
+    });
+    expect(served.metricsServer).toBeUndefined();
+    await new Promise((resolve) => served.server.close(resolve));
+  });
+});
