@@ -16,8 +16,9 @@ import { beforeAll, describe, expect, it } from "vitest";
 import { parse } from "yaml";
 import { z } from "zod";
 import { buildDashboard } from "../monitoring/dashboard.ts";
-import { root } from "./compose.ts";
+import { containerEnv, readCompose, root } from "./compose.ts";
 import { kustomize } from "./kubectl.ts";
+import { servers } from "./servers.ts";
 
 const monitoring = join(root, "deploy", "monitoring");
 const read = (file: string) => readFileSync(join(monitoring, file), "utf8");
@@ -291,5 +292,54 @@ describe("the alert rules and the dashboard", () => {
     expect(byName["mcp-prod-alerts"]?.data["alerts.yml"]).toBe(read("alerts.yml"));
     expect(byName["mcp-prod-dashboard"]?.data["mcp-prod.json"]).toBe(read("dashboard.json"));
     expect(byName["mcp-prod-dashboard"]?.metadata.labels?.grafana_dashboard).toBe("1");
+  });
+
+  it("the compose overlay scrapes every replica of every server on its SERVER_PORT, loads the rules and the dashboard", () => {
+    const overlay = parse(
+      readFileSync(join(root, "deploy", "docker-compose.monitoring.yml"), "utf8"),
+    ) as {
+      services: Record<string, { volumes: string[]; ports: string[] }>;
+    };
+    const config = parse(read("prometheus.yml")) as {
+      rule_files: string[];
+      scrape_configs: {
+        job_name: string;
+        dns_sd_configs: { names: string[]; type: string; port: number }[];
+      }[];
+    };
+    const compose = readCompose();
+    expect(config.scrape_configs.map((job) => job.job_name).sort()).toEqual(
+      servers.map((server) => server.name).sort(),
+    );
+    for (const job of config.scrape_configs) {
+      // Every replica (`--scale`): Docker's DNS answers the service name with each one's address.
+      expect(job.dns_sd_configs).toEqual([
+        {
+          names: [job.job_name],
+          type: "A",
+          port: Number(containerEnv(compose, job.job_name).SERVER_PORT),
+        },
+      ]);
+    }
+    expect(config.rule_files).toEqual(["alerts.yml"]);
+    expect(overlay.services.prometheus?.volumes).toEqual(
+      expect.arrayContaining([
+        "./monitoring/prometheus.yml:/etc/prometheus/prometheus.yml:ro",
+        "./monitoring/alerts.yml:/etc/prometheus/alerts.yml:ro",
+      ]),
+    );
+    expect(overlay.services.grafana?.volumes).toContain(
+      "./monitoring/dashboard.json:/var/lib/grafana/dashboards/mcp-prod.json:ro",
+    );
+    for (const name of ["prometheus", "grafana"])
+      for (const port of overlay.services[name]?.ports ?? [])
+        expect(port, name).toMatch(/^127\.0\.0\.1:/);
+    if (promtool) {
+      const check = execFileSync("promtool", ["check", "config", "prometheus.yml"], {
+        cwd: monitoring,
+        encoding: "utf8",
+      });
+      expect(check).toContain("valid prometheus config file syntax");
+    }
   });
 });
