@@ -24,19 +24,23 @@ function rawExchange(port: number, payload: string) {
 
 const statusOf = (answer: string) => Number(/^HTTP\/1\.1 (\d{3})/.exec(answer)?.[1]);
 
+/** serveMcp on a free loopback port with an empty server and trivial probes, plus `options`. */
+const serveTest = (options: Partial<Parameters<typeof serveMcp>[0]> = {}) =>
+  serveMcp({
+    host: "127.0.0.1",
+    port: 0,
+    createMcpServer: () => new McpServer({ name: "test", version: "0.0.0" }),
+    healthHandler: (_req, res) => res.end("ok"),
+    metricsHandler: (_req, res) => res.end(""),
+    ...options,
+  });
+
 describe("serveMcp answers what Node refuses itself, with the security headers", () => {
   let server: Server;
   let port: number;
 
   beforeAll(async () => {
-    const served = await serveMcp({
-      host: "127.0.0.1",
-      port: 0,
-      createMcpServer: () => new McpServer({ name: "test", version: "0.0.0" }),
-      healthHandler: (_req, res) => res.end("ok"),
-      metricsHandler: (_req, res) => res.end(""),
-      bodyTimeoutMs: 300,
-    });
+    const served = await serveTest({ bodyTimeoutMs: 300 });
     server = served.server;
     port = Number(new URL(served.url).port);
   });
@@ -90,12 +94,8 @@ describe("serveMcp answers what Node refuses itself, with the security headers",
 
 describe("serveMcp with a metrics port", () => {
   it("serves /metrics alone there, so a scraper let in on it cannot reach /mcp", async () => {
-    const served = await serveMcp({
-      host: "127.0.0.1",
-      port: 0,
+    const served = await serveTest({
       metricsPort: 0,
-      createMcpServer: () => new McpServer({ name: "test", version: "0.0.0" }),
-      healthHandler: (_req, res) => res.end("ok"),
       metricsHandler: (_req, res) => res.end("mcp_tool_calls_total 0\n"),
     });
     const { server, metricsServer } = served;
@@ -122,13 +122,7 @@ describe("serveMcp with a metrics port", () => {
   });
 
   it("without one, only the main server listens", async () => {
-    const served = await serveMcp({
-      host: "127.0.0.1",
-      port: 0,
-      createMcpServer: () => new McpServer({ name: "test", version: "0.0.0" }),
-      healthHandler: (_req, res) => res.end("ok"),
-      metricsHandler: (_req, res) => res.end(""),
-    });
+    const served = await serveTest();
     expect(served.metricsServer).toBeUndefined();
     await new Promise((resolve) => served.server.close(resolve));
   });
