@@ -6,7 +6,7 @@ export type OpenTelemetryApi = typeof OpenTelemetryApiModule;
 export type Tracer = OpenTelemetryApiModule.Tracer;
 export type Span = OpenTelemetryApiModule.Span;
 export type Context = OpenTelemetryApiModule.Context;
-export type Meter = OpenTelemetryApiModule.Meter;
+type Meter = OpenTelemetryApiModule.Meter;
 export type Attributes = OpenTelemetryApiModule.Attributes;
 
 let api: OpenTelemetryApi | null | undefined;
