@@ -1,4 +1,10 @@
-import { abortReason, DeadlineQueue, EventSource } from "@mcp-prod/internal";
+import {
+  abortReason,
+  DeadlineQueue,
+  EventSource,
+  type ToolResult,
+  ToolResultError,
+} from "@mcp-prod/internal";
 import {
   type BreakerCall,
   Call,
@@ -12,7 +18,6 @@ import {
   BreakerReentrantError,
   BreakerShutdownError,
   BreakerTimeoutError,
-  ToolResultError,
 } from "./errors.ts";
 import {
   type BreakerOptions,
@@ -259,7 +264,7 @@ export class BreakerCore<Args extends unknown[], Result>
     if (latency < 0) return;
     const verdict = call.isFailure ? verdictOf(call.isFailure, value) : false;
     if (verdict === "excused") this.#releaseProbe(call);
-    else if (verdict) this.#recordFailure(call, new ToolResultError(this.name, value), latency);
+    else if (verdict) this.#recordFailure(call, new ToolResultError(value as ToolResult), latency);
     else this.#recordSuccess(call, latency);
     call.resolve(value);
   }

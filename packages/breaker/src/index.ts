@@ -6,6 +6,7 @@ export {
   type ToolHandler,
   type ToolPolicy,
   type ToolResult,
+  ToolResultError,
 } from "@mcp-prod/internal";
 export { createBreaker } from "./breaker.ts";
 export type { BreakerCall } from "./call.ts";
@@ -16,7 +17,6 @@ export {
   BreakerReentrantError,
   BreakerShutdownError,
   BreakerTimeoutError,
-  ToolResultError,
 } from "./errors.ts";
 export {
   type BreakerGroup,

@@ -6,6 +6,7 @@ import {
   assertString,
   asToolHandler,
   callToolHandler,
+  isErrorResult,
   optionKeys,
   readToolCall,
   type ToolHandler,
@@ -93,7 +94,7 @@ export function withBreaker<H extends ToolHandler>(handler: H, options?: WithBre
       { name: handler.name || "tool", ...breakerOptions },
       false,
     );
-  const isFailure = countErrorResults ? isErrorResult : undefined;
+  const isFailure = countErrorResults ? failedResult : undefined;
 
   const wrapped = async (...params: unknown[]): Promise<unknown> => {
     const { signal } = readToolCall(params);
@@ -146,11 +147,8 @@ function checkKeys(options: WithBreakerOptions | undefined): void {
  * breaker (`_meta["mcp-prod/bulkhead"].rejected`, read structurally): shedding
  * load says nothing of the upstream's health, so it counts as neither.
  */
-function isErrorResult(result: unknown): boolean | "excused" {
-  if (typeof result !== "object" || result === null || (result as ToolResult).isError !== true)
-    return false;
-  const shed = (result as ToolResult)._meta?.["mcp-prod/bulkhead"] as
-    | { rejected?: unknown }
-    | undefined;
+function failedResult(result: unknown): boolean | "excused" {
+  if (!isErrorResult(result)) return false;
+  const shed = result._meta?.["mcp-prod/bulkhead"] as { rejected?: unknown } | undefined;
   return shed?.rejected === true ? "excused" : true;
 }

@@ -6,9 +6,10 @@ export {
   type ToolHandler,
   type ToolPolicy,
   type ToolResult,
+  ToolResultError,
 } from "@mcp-prod/internal";
 export type { Attempt, AttemptContext, FallbackInfo, FallbackOptions } from "./chain.ts";
-export { FallbackError, FallbackTimeoutError, ToolResultError } from "./errors.ts";
+export { FallbackError, FallbackTimeoutError } from "./errors.ts";
 export { fallbackChain, fetchWithFallback } from "./fallback.ts";
 export { type FallbackPolicyOptions, withFallback } from "./policy.ts";
 export {

@@ -3,10 +3,12 @@ import {
   assertFunction,
   asToolHandler,
   callToolHandler,
+  isErrorResult,
   isToolResult,
   readToolCall,
   type ToolHandler,
   type ToolResult,
+  ToolResultError,
   withResultMeta,
   withToolSignal,
 } from "@mcp-prod/internal";
@@ -17,7 +19,7 @@ import {
   readSettings,
   runChain,
 } from "./chain.ts";
-import { FallbackTimeoutError, ToolResultError } from "./errors.ts";
+import { FallbackTimeoutError } from "./errors.ts";
 
 /**
  * The `_meta` key under which a result served by a fallback is marked:
@@ -221,7 +223,7 @@ export function wrapWithFallback<H extends ToolHandler>(
       if (outputSchema !== undefined) await checkOutput(result, outputSchema);
     }
     const produced = index === 0 ? result : markDegraded(result, context.error, index);
-    if (index < lastIndex && fallbackOnErrorResult && result?.isError === true) {
+    if (index < lastIndex && fallbackOnErrorResult && isErrorResult(result)) {
       const error = new ToolResultError(produced);
       // Declined by `when`: the result goes back as it was returned, not as a thrown error.
       if (userWhen !== undefined && !userWhen(error)) return produced;

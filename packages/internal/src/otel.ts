@@ -1,5 +1,6 @@
 import { createRequire } from "node:module";
 import type * as OpenTelemetryApiModule from "@opentelemetry/api";
+import { describeError } from "./redact.ts";
 
 /** The `@opentelemetry/api` module, as the application installed it. */
 export type OpenTelemetryApi = typeof OpenTelemetryApiModule;
@@ -115,7 +116,7 @@ export function endSpan(
     if (error !== undefined) span.recordException(error as Error);
     span.setStatus({
       code: otel.SpanStatusCode.ERROR,
-      ...(error instanceof Error ? { message: error.message } : {}),
+      ...(error instanceof Error ? { message: describeError(error) } : {}),
     });
   }
   span.end();

@@ -1,4 +1,4 @@
-import { defineError, McpProdError, redactSecrets } from "@mcp-prod/internal";
+import { defineError, describeError, McpProdError } from "@mcp-prod/internal";
 
 /**
  * What went wrong, for callers that branch on it (never on the message).
@@ -98,7 +98,7 @@ export class PoolTimeoutError extends PoolError {
   constructor(poolName: string, timeoutMs: number, stats: PoolStats, options?: ErrorOptions) {
     const reason =
       options?.cause instanceof Error
-        ? ` (last connection error: ${redactSecrets(options.cause.message)})`
+        ? ` (last connection error: ${describeError(options.cause)})`
         : "";
     super(
       "EPOOLTIMEOUT",

@@ -1,12 +1,12 @@
 import {
   assertKnownKeys,
   assertString,
+  describeError,
   EventSource,
   optionKeys,
   type RateLimiterEvents as RateLimiterEventsOf,
   RedisReadiness,
   raceAbort,
-  redactSecrets,
   throwIfAborted,
   withDeadline,
 } from "@mcp-prod/internal";
@@ -220,7 +220,7 @@ class Limiter extends EventSource<RateLimiterEvents> implements RateLimiter {
 
   #reportStoreError(cause: unknown): void {
     if (!this.hasListeners("error")) return;
-    const message = redactSecrets(cause instanceof Error ? cause.message : String(cause));
+    const message = describeError(cause);
     this.emit("error", {
       error: new RateLimitStoreError(`Rate limit store failed: ${message}`, { cause }),
     });

@@ -8,8 +8,9 @@ import {
   assertPositiveInteger,
   backoffDelay,
   delay,
+  JITTERS,
+  type Jitter,
 } from "@mcp-prod/internal";
-import { JITTERS, type Jitter } from "./backoff.ts";
 import type { RetryBudget } from "./budget.ts";
 import { RetryError } from "./errors.ts";
 import { isRetryable, retryAfterOf } from "./transient.ts";

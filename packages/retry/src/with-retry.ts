@@ -5,13 +5,14 @@ import {
   asToolHandler,
   callToolHandler,
   definePolicy,
+  isErrorResult,
   readToolCall,
   type ToolHandler,
   type ToolPolicy,
   type ToolResult,
+  ToolResultError,
   withResultMeta,
 } from "@mcp-prod/internal";
-import { ToolResultError } from "./errors.ts";
 import {
   RETRY_FOREIGN_KEYS,
   RETRY_KEYS,
@@ -162,7 +163,7 @@ function wrap<H extends ToolHandler>(handler: H, { settings, retryErrorResults }
 }
 
 function refuseErrorResult(answer: ToolResult): ToolResult {
-  if (answer?.isError === true) throw new ToolResultError(answer);
+  if (isErrorResult(answer)) throw new ToolResultError(answer);
   return answer;
 }
 
