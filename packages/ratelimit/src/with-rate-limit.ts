@@ -7,6 +7,7 @@ import {
   asToolHandler,
   callSite,
   optionKeys,
+  readCallContext,
   readToolCall,
   type ToolHandler,
   type ToolResult,
@@ -215,14 +216,10 @@ function resolveLimiter(options: WithRateLimitOptions, site: string | undefined)
 
 /** The authenticated client, else the session; an HTTP call with neither is refused (see `key`). */
 function defaultKey(extra: Record<string, unknown> | undefined): string {
-  const context = (extra ?? {}) as RateLimitExtra & {
-    readonly requestInfo?: unknown;
-    readonly http?: { readonly authInfo?: { readonly clientId?: string } };
-  };
-  const client =
-    context.authInfo?.clientId ?? context.http?.authInfo?.clientId ?? context.sessionId;
+  const { clientId, sessionId, http } = readCallContext(extra);
+  const client = clientId ?? sessionId;
   if (client !== undefined) return client;
-  if (context.requestInfo === undefined && context.http === undefined) return "anonymous";
+  if (!http) return "anonymous";
   throw new TypeError(
     'withRateLimit() cannot tell this call\'s client apart: it has no `authInfo.clientId` and no session id (a stateless HTTP server without authentication), so every client would share one limit. Pass `key`, e.g. `key: (args, extra) => extra.requestInfo?.headers["x-api-key"]`, or authenticate the requests.',
   );

@@ -7,7 +7,7 @@ import {
   assertString,
   endSpan,
   errorType,
-  isToolResult,
+  isErrorResult,
   openTelemetry,
   tracerSource,
 } from "@mcp-prod/internal";
@@ -168,7 +168,7 @@ export async function traceClientCall<Result>(
     const result = await (spanContext
       ? otel.context.with(spanContext, send, undefined, forwarded)
       : send(forwarded));
-    finish(isToolResult(result) && result.isError === true ? "tool_error" : undefined);
+    finish(isErrorResult(result) ? "tool_error" : undefined);
     return result;
   } catch (error) {
     const type = errorType(error);

@@ -3,14 +3,15 @@ import {
   assertString,
   asToolHandler,
   errorType,
+  isErrorResult,
   noop,
   onAbort,
+  readCallContext,
   readToolCall,
   type ToolCall,
   type ToolHandler,
 } from "@mcp-prod/internal";
 import { Counter, collectDefaultMetrics, Histogram, type Registry } from "prom-client";
-import { readIdentity } from "./call-identity.ts";
 import { warnReporterFailure } from "./error-reporter.ts";
 import { TelemetryError } from "./errors.ts";
 import { argumentRedactPaths, REDACTED, serializeError } from "./logger.ts";
@@ -29,7 +30,7 @@ import type {
 import { Observers } from "./observers.ts";
 import { readTelemetryOptions, type TelemetryOptions } from "./telemetry-options.ts";
 import { STATUS_MESSAGES, statusOf, type ToolCallStatus } from "./tool-call-status.ts";
-import { isErrorResult, serverOperations, toolIdentity } from "./tracing.ts";
+import { serverOperations, toolIdentity } from "./tracing.ts";
 
 /**
  * The metrics, log lines and error reports of one MCP server.
@@ -166,13 +167,16 @@ export function createTelemetry(options: TelemetryOptions): Telemetry {
       timing.observe(elapsedMs / 1000);
       const level = status === "error" ? settings.errorLogLevel : settings.logLevel;
       if (log?.isLevelEnabled(level)) {
+        const { requestId, sessionId, clientId } = readCallContext(call.extra);
         log[level](
           {
             event: "tool_called",
             tool,
             status,
             duration: Math.round(elapsedMs * 1000) / 1000,
-            ...readIdentity(call.extra),
+            requestId,
+            sessionId,
+            clientId,
             ...(logArgs ? { args: call.args } : {}),
             ...(error !== undefined ? { err: serializeError(error) } : {}),
           },
@@ -183,7 +187,7 @@ export function createTelemetry(options: TelemetryOptions): Telemetry {
 
     const report = (call: ToolCall, error: unknown) => {
       if (!onError) return;
-      const { requestId, sessionId } = readIdentity(call.extra);
+      const { requestId, sessionId } = readCallContext(call.extra);
       try {
         const pending = onError(error, {
           tool,

@@ -10,13 +10,35 @@ import type { McpServer as McpServer2 } from "@modelcontextprotocol/server";
 /** A client connected to a server in memory; `close()` closes the client, then the server. */
 export type InMemoryConnection<C> = { readonly client: C; close(): Promise<void> };
 
-type Endpoint<T> = { connect(transport: T): Promise<void>; close(): Promise<void> };
+/** How the in-memory client presents itself. */
+export type ConnectOptions = {
+  /**
+   * Sent with every message, as an HTTP transport does once it has verified
+   * a bearer token: the handler sees it at `extra.authInfo` (SDK 1.x) or
+   * `ctx.http.authInfo` (2.x).
+   */
+  readonly authInfo?: {
+    readonly token: string;
+    readonly clientId: string;
+    readonly scopes: string[];
+    readonly extra?: Record<string, unknown>;
+  };
+};
 
-async function link<T, C extends Endpoint<T>>(
+type Endpoint<T> = { connect(transport: T): Promise<void>; close(): Promise<void> };
+type Sending = { send(message: never, options?: never): Promise<void> };
+
+async function link<T extends Sending, C extends Endpoint<T>>(
   server: Endpoint<T>,
   client: C,
   [clientEnd, serverEnd]: [T, T],
+  { authInfo }: ConnectOptions,
 ): Promise<InMemoryConnection<C>> {
+  if (authInfo !== undefined) {
+    const send = clientEnd.send.bind(clientEnd) as (message: unknown, options?: object) => Promise<void>;
+    (clientEnd as { send: unknown }).send = (message: unknown, options?: object) =>
+      send(message, { ...options, authInfo });
+  }
   await Promise.all([server.connect(serverEnd), client.connect(clientEnd)]);
   return {
     client,
@@ -34,16 +56,22 @@ async function link<T, C extends Endpoint<T>>(
  *
  * @example
  * ```ts
- * const { client, close } = await connectInMemory(server);
- * afterEach(close);
+ * const { client, close } = await connectInMemory(server, {
+ *   authInfo: { token: "t", clientId: "alice", scopes: [] },
+ * });
+ * onTestFinished(close);
  * await client.callTool({ name: "get_weather", arguments: { city: "Oslo" } });
  * ```
  */
-export function connectInMemory(server: McpServer): Promise<InMemoryConnection<Client>> {
+export function connectInMemory(
+  server: McpServer,
+  options: ConnectOptions = {},
+): Promise<InMemoryConnection<Client>> {
   return link(
     server,
     new Client({ name: "test-client", version: "1.0.0" }),
     InMemoryTransport.createLinkedPair(),
+    options,
   );
 }
 
@@ -56,11 +84,15 @@ export function connectInMemory(server: McpServer): Promise<InMemoryConnection<C
  * const { client, close } = await connectInMemory2(server);
  * ```
  */
-export function connectInMemory2(server: McpServer2): Promise<InMemoryConnection<Client2>> {
+export function connectInMemory2(
+  server: McpServer2,
+  options: ConnectOptions = {},
+): Promise<InMemoryConnection<Client2>> {
   return link(
     server,
     new Client2({ name: "test-client", version: "1.0.0" }),
     InMemoryTransport2.createLinkedPair(),
+    options,
   );
 }
 

@@ -11,6 +11,7 @@ export {
   WAV_SILENCE_BASE64,
 } from "./conformance/fixtures.ts";
 export {
+  type ConnectOptions,
   connectInMemory,
   connectInMemory2,
   type Deferred,
