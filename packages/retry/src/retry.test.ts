@@ -322,7 +322,12 @@ describe("retry", () => {
       () => {
         throw networkError();
       },
-      { attempts: 6, jitter: "equal", random: seededRandom(2), onRetry: (info) => waits.push(info) },
+      {
+        attempts: 6,
+        jitter: "equal",
+        random: seededRandom(2),
+        onRetry: (info) => waits.push(info),
+      },
     ).catch(() => undefined);
     await vi.runAllTimersAsync();
     await call;

@@ -35,7 +35,10 @@ async function link<T extends Sending, C extends Endpoint<T>>(
   { authInfo }: ConnectOptions,
 ): Promise<InMemoryConnection<C>> {
   if (authInfo !== undefined) {
-    const send = clientEnd.send.bind(clientEnd) as (message: unknown, options?: object) => Promise<void>;
+    const send = clientEnd.send.bind(clientEnd) as (
+      message: unknown,
+      options?: object,
+    ) => Promise<void>;
     (clientEnd as { send: unknown }).send = (message: unknown, options?: object) =>
       send(message, { ...options, authInfo });
   }
