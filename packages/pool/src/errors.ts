@@ -13,7 +13,8 @@ export type PoolErrorCode =
   | "EQUERYTIMEOUT"
   | "EPOOLCLOSED"
   | "ERELEASED"
-  | "EROLLEDBACK";
+  | "EROLLEDBACK"
+  | "ECONNECTIONLOST";
 
 /**
  * The numbers a {@link PoolTimeoutError} carries, the same shape as `pool.stats()`.
@@ -68,6 +69,19 @@ export class PoolError extends McpProdError<PoolErrorCode> {
   static {
     defineError(PoolError, "pool", "PoolError", "PoolError");
   }
+}
+
+/**
+ * The `ECONNECTIONLOST` error the pool gives a failure pg reports with a
+ * message and no code: a connection closed under a statement or during its
+ * startup. `cause` is pg's error.
+ */
+export function connectionLost(cause: unknown): PoolError {
+  return new PoolError(
+    "ECONNECTIONLOST",
+    `The connection to the database was lost: ${describeError(cause)}`,
+    { cause },
+  );
 }
 
 /**

@@ -262,6 +262,24 @@ describe("the database going away and coming back", () => {
   });
 });
 
+describe("a connection lost without a code", () => {
+  it("gives a statement whose socket is cut PoolError ECONNECTIONLOST, transient, with pg's error as its cause", async () => {
+    const { pool, proxy } = await proxiedPool({ connectionTimeoutMillis: 1000 });
+    cleanup.push(() => proxy.close());
+    pools.push(pool);
+    const running = pool.query("SELECT pg_sleep(30)").catch((caught: unknown) => caught);
+    await vi.waitFor(() => expect(pool.stats().checkedOut).toBe(1));
+    proxy.cut();
+    const error = await running;
+    expect(error).toMatchObject({
+      name: "PoolError",
+      code: "ECONNECTIONLOST",
+      cause: { message: "Connection terminated unexpectedly" },
+    });
+    expect(isTransientError(error)).toBe(true);
+  });
+});
+
 describe("connect retries", () => {
   it("retries a refused connect with backoff and succeeds once the server is back, within the budget", async () => {
     const { pool, proxy } = await proxiedPool({ connectionTimeoutMillis: 5000 });
