@@ -22,8 +22,6 @@ import {
 import {
   type BreakerOptions,
   type BreakerSettings,
-  type BreakerSnapshot,
-  type BreakerState,
   isAbortableAction,
   readBreakerOptions,
 } from "./options.ts";
@@ -32,6 +30,8 @@ import type {
   Breaker,
   BreakerEvents,
   BreakerHealth,
+  BreakerSnapshot,
+  BreakerState,
   BreakerStats,
   ExecuteOptions,
   SharedBreaker,

@@ -2,7 +2,7 @@ import { McpServer } from "@modelcontextprotocol/sdk/server/mcp.js";
 import { McpServer as McpServer2 } from "@modelcontextprotocol/server";
 import { describe, expectTypeOf, it } from "vitest";
 import { z } from "zod";
-import { compose, type ToolPolicy, withBreaker, withTimeout } from "./index.ts";
+import { compose, type ToolPolicy, withBreaker } from "./index.ts";
 
 type Handler = (
   args: { city: string },
@@ -14,18 +14,11 @@ describe("policy forms", () => {
   it("returns a policy without a handler and the handler's type with one", () => {
     expectTypeOf(withBreaker({ timeout: 5000 })).toEqualTypeOf<ToolPolicy>();
     expectTypeOf(withBreaker()).toEqualTypeOf<ToolPolicy>();
-    expectTypeOf(withTimeout(1000)).toEqualTypeOf<ToolPolicy>();
     expectTypeOf(withBreaker(handler, { timeout: 5000 })).toEqualTypeOf<Handler>();
-    expectTypeOf(withTimeout(handler, { timeoutMs: 1000 })).toEqualTypeOf<Handler>();
   });
 
   it("composes into the handler's own type", () => {
-    const composed = compose(
-      "forecast",
-      handler,
-      withBreaker({ consecutiveFailures: 3 }),
-      withTimeout({ timeoutMs: 1000, message: "slow" }),
-    );
+    const composed = compose("forecast", handler, withBreaker({ consecutiveFailures: 3 }));
     expectTypeOf(composed).toEqualTypeOf<Handler>();
     // @ts-expect-error a misspelt option is refused in the policy form too
     withBreaker({ resetTimout: 1000 });
@@ -47,7 +40,6 @@ describe("policy forms", () => {
           return { content: [{ type: "text", text: city }] };
         },
         withBreaker({ timeout: 5000 }),
-        withTimeout(1000),
       ),
     );
     const server2 = new McpServer2({ name: "types", version: "1.0.0" });
