@@ -12,29 +12,7 @@ import {
   onAbort,
 } from "@mcp-prod/internal";
 import { BulkheadError, BulkheadQueueTimeoutError, BulkheadRejectedError } from "./errors.ts";
-
-/** Options of {@link createBulkhead}. */
-export type BulkheadOptions = {
-  /**
-   * Reported in errors, events and results.
-   * @default "bulkhead"
-   */
-  readonly name?: string;
-  /** Calls allowed to run at once. Required. */
-  readonly limit: number;
-  /**
-   * Calls allowed to wait for a slot when all are busy; beyond that a call is
-   * refused at once with `BulkheadRejectedError`.
-   * @default 0
-   */
-  readonly queue?: number;
-  /**
-   * How long a queued call waits for a slot, in ms, before it leaves the
-   * queue with `BulkheadQueueTimeoutError`.
-   * @default undefined (waits until a slot frees or its signal aborts)
-   */
-  readonly queueTimeoutMs?: number | undefined;
-};
+import { BULKHEAD_FOREIGN_KEYS, BULKHEAD_KEYS, type BulkheadOptions } from "./options.ts";
 
 /** A bulkhead's state, for metrics, health checks and tests. */
 export type BulkheadStats = {
@@ -78,24 +56,6 @@ type Waiter = {
   next: Waiter | undefined;
 };
 
-const KNOWN_KEYS = new Set(["name", "limit", "queue", "queueTimeoutMs"]);
-const FOREIGN_KEYS = {
-  maxConcurrentCalls: "use `limit`",
-  maxConcurrent: "use `limit`",
-  concurrency: "use `limit`",
-  capacity: "use `limit`",
-  maxParallelization: "use `limit`",
-  PermitLimit: "use `limit`",
-  maxQueueSize: "use `queue`",
-  maxQueuingActions: "use `queue`",
-  QueueLimit: "use `queue`",
-  queueSize: "use `queue`",
-  maxWait: "use `queueTimeoutMs` (milliseconds)",
-  maxWaitDuration: "use `queueTimeoutMs` (milliseconds)",
-  timeout:
-    "no counterpart: `queueTimeoutMs` bounds the wait for a slot; a call's own deadline is the breaker's `timeout` or `withTimeout`",
-};
-
 const NEVER_ABORTED: BulkheadContext = { signal: new AbortController().signal };
 
 /**
@@ -129,7 +89,7 @@ export class Bulkhead extends EventSource<BulkheadEvents> {
   constructor(options: BulkheadOptions) {
     super();
     assertOptions(options);
-    assertKnownKeys(options, KNOWN_KEYS, "createBulkhead()", FOREIGN_KEYS);
+    assertKnownKeys(options, BULKHEAD_KEYS, "createBulkhead()", BULKHEAD_FOREIGN_KEYS);
     const { name = "bulkhead", limit, queue = 0, queueTimeoutMs } = options;
     assertString(name, "name");
     assertPositiveInteger(limit, "limit");
@@ -234,18 +194,7 @@ export class Bulkhead extends EventSource<BulkheadEvents> {
       this.#queued += 1;
       const queueTimeoutMs = this.#queueTimeoutMs;
       if (queueTimeoutMs !== undefined) {
-        waiter.timer = setTimeout(() => {
-          this.#unlink(waiter);
-          this.#timedOut += 1;
-          if (this.hasListeners("queueTimeout"))
-            this.emit("queueTimeout", {
-              name: this.name,
-              queueTimeoutMs,
-              active: this.#active,
-              queued: this.#queued,
-            });
-          reject(new BulkheadQueueTimeoutError(this.name, queueTimeoutMs));
-        }, queueTimeoutMs);
+        waiter.timer = setTimeout(() => this.#expire(waiter), queueTimeoutMs);
       }
       if (signal !== undefined)
         waiter.removeListener = onAbort(signal, () => {
@@ -264,6 +213,21 @@ export class Bulkhead extends EventSource<BulkheadEvents> {
     this.#queued -= 1;
     if (waiter.timer !== undefined) clearTimeout(waiter.timer);
     waiter.removeListener();
+  }
+
+  /** A queued call waited `queueTimeoutMs`: it leaves the queue without a slot. */
+  #expire(waiter: Waiter): void {
+    this.#unlink(waiter);
+    this.#timedOut += 1;
+    const queueTimeoutMs = this.#queueTimeoutMs as number;
+    if (this.hasListeners("queueTimeout"))
+      this.emit("queueTimeout", {
+        name: this.name,
+        queueTimeoutMs,
+        active: this.#active,
+        queued: this.#queued,
+      });
+    waiter.reject(new BulkheadQueueTimeoutError(this.name, queueTimeoutMs));
   }
 
   #release(): void {
