@@ -14,7 +14,14 @@ import { Invalidation } from "./invalidation.ts";
 import { normalizeKey } from "./keys.ts";
 import { CrossProcessLock } from "./lock.ts";
 import { MemoryTier, type StoredEntry } from "./memory-tier.ts";
-import { callSettings, resolveCacheOptions, type Settings } from "./options.ts";
+import {
+  type CacheOptions,
+  callSettings,
+  type GetOrSetOptions,
+  resolveCacheOptions,
+  type SetOptions,
+  type Settings,
+} from "./options.ts";
 import { RedisTier } from "./redis-tier.ts";
 import type { Serializer } from "./serializer.ts";
 import type {
@@ -22,11 +29,8 @@ import type {
   CacheEvents,
   CacheFactory,
   CacheHealth,
-  CacheOptions,
   CacheResult,
   CacheStats,
-  GetOrSetOptions,
-  SetOptions,
 } from "./types.ts";
 
 /**
