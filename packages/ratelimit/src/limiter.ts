@@ -13,16 +13,16 @@ import {
 import { RateLimiterMemory, RateLimiterRedis, RateLimiterRes } from "rate-limiter-flexible";
 import { RateLimitClosedError, RateLimitExceededError, RateLimitStoreError } from "./errors.ts";
 import {
-  assertCost,
-  type LimiterSettings,
-  type RateLimiterOptions,
-  readLimiterOptions,
-} from "./limiter-options.ts";
-import {
   createNodeMiddleware,
   type NodeMiddlewareOptions,
   type NodeRateLimitMiddleware,
 } from "./node-middleware.ts";
+import {
+  assertCost,
+  type LimiterSettings,
+  type RateLimiterOptions,
+  readLimiterOptions,
+} from "./options.ts";
 import { tracedConsume } from "./tracing.ts";
 
 /** Which store decided a call: the memory store, Redis, or the per-replica fallback while Redis was down. */

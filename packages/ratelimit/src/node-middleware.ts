@@ -3,7 +3,7 @@ import { assertFunction, assertKnownKeys, assertOptions } from "@mcp-prod/intern
 import { RateLimitExceededError } from "./errors.ts";
 import { rateLimitHeaders, writeRateLimitResponse } from "./http.ts";
 import type { RateLimiter, RateLimitResult } from "./limiter.ts";
-import { assertCost } from "./limiter-options.ts";
+import { assertCost } from "./options.ts";
 
 export type NodeMiddlewareOptions = {
   /**

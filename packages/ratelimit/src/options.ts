@@ -8,7 +8,10 @@ import {
   assertString,
   type ForeignKeys,
   optionKeys,
+  type ToolHandler,
 } from "@mcp-prod/internal";
+import type { RateLimitExceededError } from "./errors.ts";
+import type { RateLimiter } from "./limiter.ts";
 
 /**
  * The part of an ioredis client (`Redis` or `Cluster`) the limiter relies on.
@@ -155,3 +158,88 @@ export function assertCost(cost: unknown, points: number): void {
       `Expected \`cost\` to be at most the limiter's \`points\` (${points}), got ${cost as number}: such a call could never be allowed`,
     );
 }
+
+/**
+ * What the `key` function sees of the SDK's request `extra` (1.x) or `ctx`
+ * (2.x): typed structurally so it needs no SDK types.
+ */
+export type RateLimitExtra = {
+  readonly sessionId?: string | undefined;
+  readonly authInfo?:
+    | {
+        readonly clientId?: string;
+        readonly scopes?: readonly string[];
+        readonly extra?: Record<string, unknown>;
+      }
+    | undefined;
+  readonly [field: string]: unknown;
+};
+
+/** What `withRateLimit` adds to the limiter's options. */
+export type ToolRateLimitOptions<H extends ToolHandler = ToolHandler> = {
+  /**
+   * Who a call counts against. It receives the handler's own parameters
+   * (`args, extra` for a tool with an `inputSchema`, `extra` without), typed
+   * like the handler. Returning `undefined` counts the call under `"anonymous"`.
+   * @default the authenticated client (`authInfo.clientId`), else the MCP
+   * session id. A call over HTTP with neither (a stateless server without
+   * authentication) is refused with a `TypeError` asking for `key`, rather
+   * than putting every client in one bucket; over stdio (one client) it counts
+   * under `"anonymous"`.
+   */
+  readonly key?: (...params: Parameters<H>) => string | undefined;
+  /**
+   * A tool name: the limit then applies per client *per tool* (the key
+   * becomes `<tool>:<client>`), so one limiter can serve every tool.
+   * @default undefined (one limit across the tools sharing the limiter)
+   */
+  readonly tool?: string;
+  /**
+   * Points one call costs.
+   * @default 1
+   */
+  readonly cost?: number;
+  /**
+   * The text of the `isError` result a refused call gets.
+   * @default "Rate limit exceeded, retry after N s (limit: P per D s)."
+   */
+  readonly message?: (error: RateLimitExceededError) => string;
+};
+
+/**
+ * `withRateLimit` options: either a shared `limiter` (needed when a stateless
+ * server builds a new `McpServer` per request, or to share one limit between
+ * tools), or the options of the limiter to create.
+ */
+export type WithRateLimitOptions<H extends ToolHandler = ToolHandler> = ToolRateLimitOptions<H> &
+  (
+    | ({ readonly limiter: RateLimiter } & { readonly [K in keyof RateLimiterOptions]?: never })
+    | (RateLimiterOptions & { readonly limiter?: never })
+  );
+
+type PolicyForm<Options> = Options extends unknown
+  ? Omit<Options, "tool"> & {
+      /**
+       * The tool part of the key (`<tool>:<client>`), so one limiter serves
+       * every tool with a limit per tool. `false` counts the calls of every
+       * tool sharing the limiter against one limit per client.
+       * @default the tool's name given to `compose`
+       */
+      readonly tool?: string | false;
+    }
+  : never;
+
+/**
+ * Options of `withRateLimit`'s policy form: those of the handler form, with
+ * `key` typed from the handler and `tool` defaulting to the tool's name.
+ */
+export type RateLimitPolicyOptions<H extends ToolHandler = ToolHandler> = PolicyForm<
+  WithRateLimitOptions<H>
+>;
+
+/** The option names of {@link WithRateLimitOptions}. */
+export const WITH_RATE_LIMIT_KEYS = [
+  ...optionKeys<ToolRateLimitOptions>({ key: true, tool: true, cost: true, message: true }),
+  "limiter",
+  ...LIMITER_KEYS,
+];
