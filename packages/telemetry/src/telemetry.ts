@@ -28,7 +28,7 @@ import type {
   ObservedRateLimiter,
 } from "./observed-contracts.ts";
 import { Observers } from "./observers.ts";
-import { readTelemetryOptions, type TelemetryOptions } from "./telemetry-options.ts";
+import { readTelemetryOptions, type TelemetryOptions } from "./options.ts";
 import { STATUS_MESSAGES, statusOf, type ToolCallStatus } from "./tool-call-status.ts";
 import { serverOperations, toolIdentity } from "./tracing.ts";
 

@@ -5,11 +5,13 @@ import {
   assertOneOf,
   assertOptions,
   assertString,
+  type ForeignKeys,
   optionKeys,
 } from "@mcp-prod/internal";
 import type { Level, Logger } from "pino";
 import { Registry } from "prom-client";
 import type { ErrorReporter } from "./error-reporter.ts";
+import type { Telemetry } from "./telemetry.ts";
 
 /**
  * The default buckets of `mcp_tool_duration_seconds`: 10 ms to 5 s.
@@ -205,3 +207,31 @@ function assertBuckets(buckets: unknown): void {
       "Expected `buckets` to be a non-empty array of increasing positive numbers",
     );
 }
+
+/** Options of {@link withTelemetry}'s policy form. */
+export type TelemetryPolicyOptions = {
+  /** The telemetry recording the calls: what `createTelemetry()` returned. */
+  readonly telemetry: Pick<Telemetry, "wrap">;
+  /**
+   * The `tool` label of the metrics and log lines.
+   * @default the tool's name given to `compose`
+   */
+  readonly name?: string;
+};
+
+/** Options of {@link withTelemetry}: the telemetry and the tool's name. */
+export type WithTelemetryOptions = TelemetryPolicyOptions & {
+  /** The `tool` label of the metrics and log lines: the name the tool is registered under. */
+  readonly name: string;
+};
+
+/** The option names of {@link TelemetryPolicyOptions} and {@link WithTelemetryOptions}. */
+export const WITH_TELEMETRY_KEYS = optionKeys<TelemetryPolicyOptions>({
+  telemetry: true,
+  name: true,
+});
+
+/** Where another name for `withTelemetry`'s options lives here. */
+export const WITH_TELEMETRY_FOREIGN_KEYS: ForeignKeys = {
+  tool: "use `name` (the tool's name, the metrics' `tool` label)",
+};
