@@ -6,6 +6,7 @@ import {
   type CacheOperation,
   type CacheTier,
   EventSource,
+  optionKeys,
   throwIfAborted,
 } from "@mcp-prod/internal";
 import { CacheClosedError, CacheSerializationError } from "./errors.ts";
@@ -49,6 +50,12 @@ import type {
  * });
  * ```
  */
+/** The option names of `cache.clear()`. */
+const CLEAR_KEYS = optionKeys<{ readonly prefix?: string; readonly signal?: AbortSignal }>({
+  prefix: true,
+  signal: true,
+});
+
 export function createCache(options?: CacheOptions): Cache {
   return new TwoTierCache(options);
 }
@@ -175,7 +182,7 @@ class TwoTierCache extends EventSource<CacheEvents> implements Cache {
   ): Promise<void> {
     this.#assertOpen();
     assertOptions(options);
-    assertKnownKeys(options, ["prefix", "signal"], "cache.clear()");
+    assertKnownKeys(options, CLEAR_KEYS, "cache.clear()");
     const { prefix = "", signal } = options;
     if (typeof prefix !== "string") {
       throw new TypeError(`Expected \`prefix\` to be a string, got ${typeof prefix}`);

@@ -10,6 +10,7 @@ import {
   delay,
   describeValue,
   EventSource,
+  isProductionEnvironment,
   readToolCall,
   seededRandom,
 } from "@mcp-prod/internal";
@@ -24,7 +25,6 @@ import {
   ERROR_RESULT_KEYS,
   type ErrorFault,
   type ErrorResultFault,
-  isProduction,
   LATENCY_KEYS,
   type LatencyFault,
 } from "./options.ts";
@@ -129,7 +129,7 @@ export class Chaos extends EventSource<ChaosEvents> {
    */
   enable(): void {
     const environment = process.env.NODE_ENV;
-    if (isProduction(environment) && !this.#allowInProduction)
+    if (isProductionEnvironment(environment) && !this.#allowInProduction)
       throw new ChaosProductionError(environment as string);
     this.#enabled = true;
   }

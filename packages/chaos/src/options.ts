@@ -82,15 +82,3 @@ export const CHAOS_FOREIGN_KEYS: ForeignKeys = {
   Latency: "use `latency: { rate, ms }`",
   Enabled: "use `enabled`",
 };
-
-/**
- * Whether a `NODE_ENV` value names production the way deployments spell it:
- * `production` or `prod`, in any case, with any spaces around it
- * (`Production`, `PRODUCTION`, `production ` from a trailing space in a
- * manifest).
- */
-export function isProduction(environment: string | undefined): boolean {
-  if (environment === undefined) return false;
-  const name = environment.trim().toLowerCase();
-  return name === "production" || name === "prod";
-}

@@ -3,6 +3,7 @@ import {
   assertOptions,
   assertString,
   type BreakerState,
+  optionKeys,
 } from "@mcp-prod/internal";
 import type { CheckFunction, HealthStatus } from "./checks.ts";
 import { HealthError } from "./errors.ts";
@@ -30,11 +31,13 @@ export type QueryablePool = {
  * const health = createHealth({ checks: { database: pgCheck(pool) } });
  * ```
  */
+const PG_CHECK_KEYS = optionKeys<{ readonly query?: string }>({ query: true });
+
 export function pgCheck(pool: QueryablePool, options?: { readonly query?: string }): CheckFunction {
   if (typeof pool?.query !== "function")
     throw new TypeError("Expected `pool` to have a query(text) method");
   assertOptions(options);
-  assertKnownKeys(options, ["query"], "pgCheck()");
+  assertKnownKeys(options, PG_CHECK_KEYS, "pgCheck()");
   const { query = "SELECT 1" } = options ?? {};
   assertString(query, "query");
   return async () => {

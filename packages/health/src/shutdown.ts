@@ -8,6 +8,7 @@ import {
   assertPositiveNumber,
   assertString,
   delay,
+  isProductionEnvironment,
   noop,
   optionKeys,
   withDeadline,
@@ -216,7 +217,10 @@ const TIMED_OUT = () => ({ value: true });
 
 /** Where a drain wait is worth its delay: Kubernetes, or an explicit production run. */
 function behindLoadBalancer(): boolean {
-  return process.env.KUBERNETES_SERVICE_HOST !== undefined || process.env.NODE_ENV === "production";
+  return (
+    process.env.KUBERNETES_SERVICE_HOST !== undefined ||
+    isProductionEnvironment(process.env.NODE_ENV)
+  );
 }
 
 const SHUTDOWN_KEYS = optionKeys<GracefulShutdownOptions>({

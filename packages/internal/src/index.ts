@@ -18,6 +18,7 @@ export {
 export { type DeadlineEntry, DeadlineQueue } from "./deadline-queue.ts";
 export { defineWrapper } from "./define-wrapper.ts";
 export { delay } from "./delay.ts";
+export { isProductionEnvironment } from "./environment.ts";
 export { defineError, McpProdError } from "./errors.ts";
 export { Emitter, EventSource } from "./event-source.ts";
 export type {

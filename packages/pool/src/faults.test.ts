@@ -1,10 +1,10 @@
 import { databaseUrl, freePort, type PrivatePostgres, startPostgres } from "@mcp-prod/testkit";
 import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from "vitest";
 import { PoolTimeoutError, QueryTimeoutError } from "./errors.ts";
+import type { PoolOptions } from "./options.ts";
 import { createPool, type Pool } from "./pool.ts";
 import { proxiedPool } from "./test-support.ts";
 import { isTransientError } from "./transient.ts";
-import type { PoolOptions } from "./types.ts";
 
 const schema = `pool_faults_${process.pid}_${Date.now()}`;
 const admin = createPool({ connectionString: databaseUrl(), name: "admin" });

@@ -1,9 +1,9 @@
 import { databaseUrl } from "@mcp-prod/testkit";
 import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from "vitest";
 import { PoolError } from "./errors.ts";
+import type { PoolOptions } from "./options.ts";
 import { createPool, type Pool } from "./pool.ts";
 import { proxiedPool } from "./test-support.ts";
-import type { PoolOptions } from "./types.ts";
 
 const schema = `pool_test_${process.pid}_${Date.now()}`;
 const pools: Pool[] = [];

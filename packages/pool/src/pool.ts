@@ -12,7 +12,13 @@ import { Acquirer } from "./acquire.ts";
 import { hideProperty } from "./connection-string.ts";
 import { PoolError, type PoolStats, PoolTimeoutError, QueryTimeoutError } from "./errors.ts";
 import { type Lease, Leases } from "./leases.ts";
-import { type PoolSettings, resolvePoolOptions } from "./options.ts";
+import {
+  type PoolOptions,
+  type PoolSettings,
+  type QueryOptions,
+  resolvePoolOptions,
+  type TransactionOptions,
+} from "./options.ts";
 import { NO_OPTIONS, type QueryHost, runQuery } from "./query.ts";
 import { Refill } from "./refill.ts";
 import { Statements } from "./statements.ts";
@@ -22,12 +28,9 @@ import type {
   PoolConnection,
   PoolEvents,
   PoolHealth,
-  PoolOptions,
-  QueryOptions,
   QueryText,
   Transaction,
   TransactionContext,
-  TransactionOptions,
 } from "./types.ts";
 
 const DRAIN_OVER = { value: undefined } as const;

@@ -1,7 +1,7 @@
 import { databaseUrl } from "@mcp-prod/testkit";
 import { afterAll, afterEach, describe, expect, it, vi } from "vitest";
+import type { PoolOptions } from "./options.ts";
 import { createPool, type Pool } from "./pool.ts";
-import type { PoolOptions } from "./types.ts";
 
 const pools: Pool[] = [];
 const admin = createPool({ connectionString: databaseUrl(), name: "refill-admin", max: 1 });

@@ -12,10 +12,11 @@ import type { QueryResult, QueryResultRow } from "pg";
 import { type CancellableClient, sendCancelRequest } from "./cancel-request.ts";
 import { connectionLost, PoolError, QueryTimeoutError } from "./errors.ts";
 import type { Lease } from "./leases.ts";
-import { STATEMENT_KEYS } from "./option-keys.ts";
+import type { StatementOptions } from "./options.ts";
+import { STATEMENT_KEYS } from "./options.ts";
 import { startStatementSpan, traced } from "./tracing.ts";
 import { isConnectionError } from "./transient.ts";
-import type { Queryable, QueryText, StatementOptions } from "./types.ts";
+import type { Queryable, QueryText } from "./types.ts";
 
 function isFatal(error: unknown): boolean {
   const severity = (error as { severity?: unknown } | null)?.severity;

@@ -1,6 +1,6 @@
 import { createTcpProxy, databaseUrl, type TcpProxy } from "@mcp-prod/testkit";
+import type { PoolOptions } from "./options.ts";
 import { createPool, type Pool } from "./pool.ts";
-import type { PoolOptions } from "./types.ts";
 
 /** A pool whose connections go through a TCP proxy in front of the shared PostgreSQL, to break them. */
 export async function proxiedPool(options: PoolOptions): Promise<{ pool: Pool; proxy: TcpProxy }> {

@@ -9,6 +9,7 @@ import {
   errorType,
   isErrorResult,
   openTelemetry,
+  optionKeys,
   tracerSource,
 } from "@mcp-prod/internal";
 import { clientInstruments, INSTRUMENTATION_SCOPE } from "./otel-metrics.ts";
@@ -64,16 +65,16 @@ export type ClientCallOptions = {
   readonly meta?: Readonly<Record<string, unknown>> | undefined;
 };
 
-const KNOWN_KEYS = [
-  "method",
-  "target",
-  "serverAddress",
-  "serverPort",
-  "sessionId",
-  "protocolVersion",
-  "networkTransport",
-  "meta",
-] as const;
+const KNOWN_KEYS = optionKeys<ClientCallOptions>({
+  method: true,
+  target: true,
+  serverAddress: true,
+  serverPort: true,
+  sessionId: true,
+  protocolVersion: true,
+  networkTransport: true,
+  meta: true,
+});
 
 /**
  * Runs one forwarded MCP request in a CLIENT span `<method> <target>` on the

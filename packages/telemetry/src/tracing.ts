@@ -13,6 +13,7 @@ import {
   type OpenTelemetryApi,
   onAbort,
   openTelemetry,
+  optionKeys,
   readCallContext,
   readRequestHeader,
   readToolCall,
@@ -50,7 +51,7 @@ export type TraceOptions = {
   readonly protocolVersion?: string | undefined;
 };
 
-const KNOWN_KEYS = ["networkTransport", "protocolVersion"] as const;
+const KNOWN_KEYS = optionKeys<TraceOptions>({ networkTransport: true, protocolVersion: true });
 
 const WHERE: Record<McpServerMethod, string> = {
   "tools/call": "traceTool()",
