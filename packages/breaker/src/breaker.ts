@@ -22,6 +22,7 @@ import {
 import {
   type BreakerOptions,
   type BreakerSettings,
+  CREATE_BREAKER_KEYS,
   isAbortableAction,
   readBreakerOptions,
 } from "./options.ts";
@@ -77,7 +78,7 @@ export class BreakerCore<Args extends unknown[], Result>
     options: BreakerOptions | undefined,
     abortable: boolean,
     where = "createBreaker()",
-    extraKeys: readonly string[] = ["abortable"],
+    extraKeys: readonly string[] = CREATE_BREAKER_KEYS,
   ) {
     super();
     const settings = readBreakerOptions(

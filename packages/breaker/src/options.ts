@@ -224,6 +224,17 @@ export function readBreakerOptions(
   };
 }
 
+/** `createBreaker`'s own option beside the breaker options. */
+export const CREATE_BREAKER_KEYS = optionKeys<{ readonly abortable?: boolean }>({
+  abortable: true,
+});
+
+/** `createBreakerGroup`'s own options beside the breaker options. */
+export const CREATE_GROUP_KEYS = optionKeys<{
+  readonly abortable?: boolean;
+  readonly maxBreakers?: number;
+}>({ abortable: true, maxBreakers: true });
+
 /** Whether the action takes a signal (`abortable: true`); throws a TypeError when the action or options are not what `createBreaker` and `createBreakerGroup` take. */
 export function isAbortableAction(action: unknown, options: unknown): boolean {
   assertFunction(action, "action");
