@@ -1,6 +1,6 @@
 import { McpServer } from "@modelcontextprotocol/sdk/server/mcp.js";
 import { McpServer as McpServer2 } from "@modelcontextprotocol/server";
-import { afterEach, describe, expect, it } from "vitest";
+import { describe, expect, it, onTestFinished } from "vitest";
 import { z } from "zod";
 import {
   BREAKER_META_KEY,
@@ -10,11 +10,6 @@ import {
   withBreaker,
 } from "./index.ts";
 import { connect, connect2, textOf } from "./mcp.test-helpers.ts";
-
-const cleanups: Array<() => unknown> = [];
-afterEach(async () => {
-  for (const cleanup of cleanups.splice(0).reverse()) await cleanup();
-});
 
 /** A handler that runs until its signal aborts, and records why it was aborted. */
 function hanging() {
@@ -49,7 +44,7 @@ describe("compose with withBreaker", () => {
       ),
     );
     const { client, close } = await connect(mcp);
-    cleanups.push(close);
+    onTestFinished(close);
     for (let index = 0; index < 2; index++) {
       const result = await client.callTool({ name: "forecast", arguments: { city: "Oslo" } });
       expect(result).toMatchObject({ isError: true });
@@ -77,7 +72,7 @@ describe("compose with withBreaker", () => {
       compose("history", handler, withBreaker({ name: "weather-api", timeout: 20 })),
     );
     const { client, close } = await connect2(mcp);
-    cleanups.push(close);
+    onTestFinished(close);
     await client.callTool({ name: "forecast", arguments: { city: "Oslo" } });
     await client.callTool({ name: "history", arguments: { city: "Oslo" } });
     expect(reasons.map((reason) => (reason as BreakerTimeoutError).breakerName)).toEqual([
@@ -88,7 +83,7 @@ describe("compose with withBreaker", () => {
 
   it("shares a breaker given as `breaker` between composed tools", async () => {
     const breaker = createBreaker(() => undefined, { name: "upstream", consecutiveFailures: 2 });
-    cleanups.push(() => breaker.close());
+    onTestFinished(() => breaker.close());
     const failing = async () => ({
       content: [{ type: "text" as const, text: "down" }],
       isError: true,
@@ -97,7 +92,7 @@ describe("compose with withBreaker", () => {
     mcp.registerTool("a", {}, compose("a", failing, withBreaker({ breaker })));
     mcp.registerTool("b", {}, compose("b", failing, withBreaker({ breaker })));
     const { client, close } = await connect(mcp);
-    cleanups.push(close);
+    onTestFinished(close);
     await client.callTool({ name: "a" });
     await client.callTool({ name: "b" });
     expect(breaker.state).toBe("open");

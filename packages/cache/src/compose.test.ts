@@ -2,25 +2,20 @@ import { withBreaker } from "@mcp-prod/breaker";
 import { connectInMemory } from "@mcp-prod/testkit";
 import type { Client } from "@modelcontextprotocol/sdk/client/index.js";
 import { McpServer } from "@modelcontextprotocol/sdk/server/mcp.js";
-import { afterEach, describe, expect, it } from "vitest";
+import { describe, expect, it, onTestFinished } from "vitest";
 import { z } from "zod";
 import { CACHE_META_KEY, compose, createCache, withCache } from "./index.ts";
 
-const closers: Array<() => Promise<void>> = [];
-afterEach(async () => {
-  for (const close of closers.splice(0).reverse()) await close();
-});
-
 async function connect(server: McpServer): Promise<Client> {
   const { client, close } = await connectInMemory(server);
-  closers.push(close);
+  onTestFinished(close);
   return client;
 }
 
 describe("compose with withCache", () => {
   it("answers repeated calls from the cache inside a breaker, keyed by the typed arguments", async () => {
     const cache = createCache({ name: "weather" });
-    closers.push(() => cache.close());
+    onTestFinished(() => cache.close());
     const cities: string[] = [];
     const server = new McpServer({ name: "weather", version: "1.0.0" });
     server.registerTool(
@@ -50,7 +45,7 @@ describe("compose with withCache", () => {
 
   it("refuses the cache outside the breaker, naming both and the order", () => {
     const cache = createCache();
-    closers.push(() => cache.close());
+    onTestFinished(() => cache.close());
     const handler = async (args: { city: string }) => ({
       content: [{ type: "text", text: args.city }],
     });

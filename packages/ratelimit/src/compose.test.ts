@@ -2,18 +2,13 @@ import { withBreaker } from "@mcp-prod/breaker";
 import { connectInMemory } from "@mcp-prod/testkit";
 import type { Client } from "@modelcontextprotocol/sdk/client/index.js";
 import { McpServer } from "@modelcontextprotocol/sdk/server/mcp.js";
-import { afterEach, describe, expect, it } from "vitest";
+import { describe, expect, it, onTestFinished } from "vitest";
 import { z } from "zod";
 import { compose, createRateLimiter, RATE_LIMIT_META_KEY, withRateLimit } from "./index.ts";
 
-const closers: Array<() => Promise<void>> = [];
-afterEach(async () => {
-  for (const close of closers.splice(0)) await close();
-});
-
 async function connect(server: McpServer): Promise<Client> {
   const { client, close } = await connectInMemory(server);
-  closers.push(close);
+  onTestFinished(close);
   return client;
 }
 

@@ -1,16 +1,11 @@
 import { waitFor } from "@mcp-prod/testkit";
 import { Registry } from "prom-client";
-import { afterEach, describe, expect, it } from "vitest";
+import { describe, expect, it, onTestFinished } from "vitest";
 import { z } from "zod";
 import type { ErrorContext } from "./error-reporter.ts";
 import { TelemetryError } from "./errors.ts";
 import { createTelemetry } from "./telemetry.ts";
 import { connectPair, newServer, seriesValue } from "./test-utils.ts";
-
-const cleanup: Array<() => Promise<unknown> | unknown> = [];
-afterEach(async () => {
-  for (const step of cleanup.splice(0).reverse()) await step();
-});
 
 async function setup(options: Partial<Parameters<typeof createTelemetry>[0]> = {}) {
   const reports: Array<{ error: unknown; context: ErrorContext }> = [];
@@ -66,10 +61,8 @@ async function setup(options: Partial<Parameters<typeof createTelemetry>[0]> = {
     telemetry.wrap("ping", () => ({ content: [{ type: "text", text: "pong" }] })),
   );
   const pair = await connectPair(server);
-  cleanup.push(
-    () => pair.close(),
-    () => telemetry.close(),
-  );
+  onTestFinished(() => pair.close());
+  onTestFinished(() => telemetry.close());
   return { telemetry, client: pair.client, reports, started, registry: telemetry.registry };
 }
 
@@ -279,7 +272,9 @@ describe("createTelemetry", () => {
     const warnings: Error[] = [];
     const onWarning = (warning: Error) => warnings.push(warning);
     process.on("warning", onWarning);
-    cleanup.push(() => process.off("warning", onWarning));
+    onTestFinished(() => {
+      process.off("warning", onWarning);
+    });
     const telemetry = createTelemetry({
       serviceName: "svc",
       onError: () => {
