@@ -1,7 +1,9 @@
+import { connectInMemory as connect, connectInMemory2 as connect2 } from "@mcp-prod/testkit";
 import { McpServer } from "@modelcontextprotocol/sdk/server/mcp.js";
 import { McpServer as McpServer2 } from "@modelcontextprotocol/server";
 import { describe, expect, it, onTestFinished } from "vitest";
 import { z } from "zod";
+import { textOf } from "./breaker.test-helpers.ts";
 import {
   BREAKER_META_KEY,
   BreakerTimeoutError,
@@ -9,7 +11,6 @@ import {
   createBreaker,
   withBreaker,
 } from "./index.ts";
-import { connect, connect2, textOf } from "./mcp.test-helpers.ts";
 
 /** A handler that runs until its signal aborts, and records why it was aborted. */
 function hanging() {

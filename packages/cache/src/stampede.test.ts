@@ -3,16 +3,9 @@ import { randomUUID } from "node:crypto";
 import { fileURLToPath } from "node:url";
 import { redisUrl } from "@mcp-prod/testkit";
 import { Redis } from "ioredis";
-import { afterEach, describe, expect, it } from "vitest";
+import { describe, expect, it, onTestFinished } from "vitest";
 
 const WORKER = fileURLToPath(new URL("./fixtures/stampede-worker.ts", import.meta.url));
-const children: ChildProcess[] = [];
-
-afterEach(() => {
-  for (const child of children.splice(0)) {
-    if (child.exitCode === null && child.signalCode === null) child.kill("SIGKILL");
-  }
-});
 
 type Report =
   | { type: "ready" }
@@ -36,7 +29,9 @@ describe("multi-process stampede", () => {
     const counterKey = `${prefix}origin-calls`;
     const workers = Array.from({ length: 4 }, () => {
       const child = fork(WORKER, [], { execArgv: ["--import", "tsx"], stdio: "inherit" });
-      children.push(child);
+      onTestFinished(() => {
+        if (child.exitCode === null && child.signalCode === null) child.kill("SIGKILL");
+      });
       return child;
     });
     const ready = workers.map((child) => nextMessage(child));

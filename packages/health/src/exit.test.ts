@@ -1,9 +1,9 @@
 import { type ChildProcess, spawn } from "node:child_process";
 import { fileURLToPath } from "node:url";
+import { httpGet as request } from "@mcp-prod/testkit";
 import { afterEach, describe, expect, it } from "vitest";
-import { request } from "../test/helpers.ts";
 
-const fixture = fileURLToPath(new URL("../test/fixtures/shutdown-server.ts", import.meta.url));
+const fixture = fileURLToPath(new URL("./fixtures/shutdown-server.ts", import.meta.url));
 const children = new Set<ChildProcess>();
 afterEach(() => {
   for (const child of children) if (child.exitCode === null) child.kill("SIGKILL");

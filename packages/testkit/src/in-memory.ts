@@ -4,8 +4,9 @@ import {
 } from "@modelcontextprotocol/client";
 import { Client } from "@modelcontextprotocol/sdk/client/index.js";
 import { InMemoryTransport } from "@modelcontextprotocol/sdk/inMemory.js";
-import type { McpServer } from "@modelcontextprotocol/sdk/server/mcp.js";
-import type { McpServer as McpServer2 } from "@modelcontextprotocol/server";
+import { McpServer } from "@modelcontextprotocol/sdk/server/mcp.js";
+import { McpServer as McpServer2 } from "@modelcontextprotocol/server";
+import { onTestFinished } from "vitest";
 
 /** A client connected to a server in memory; `close()` closes the client, then the server. */
 export type InMemoryConnection<C> = { readonly client: C; close(): Promise<void> };
@@ -97,6 +98,41 @@ export function connectInMemory2(
     InMemoryTransport2.createLinkedPair(),
     options,
   );
+}
+
+/**
+ * A new SDK 1.x `McpServer`, set up by `register`, with a real `Client`
+ * connected to it in memory; both are closed when the calling test finishes.
+ *
+ * @example
+ * ```ts
+ * const { client } = await serveInMemory((server) => {
+ *   server.registerTool("forecast", { inputSchema: { city: z.string() } }, withBreaker(handler));
+ * });
+ * await client.callTool({ name: "forecast", arguments: { city: "Oslo" } });
+ * ```
+ */
+export async function serveInMemory(
+  register: (server: McpServer) => void,
+  options: ConnectOptions = {},
+): Promise<{ readonly client: Client; readonly server: McpServer }> {
+  const server = new McpServer({ name: "test-server", version: "1.0.0" });
+  register(server);
+  const { client, close } = await connectInMemory(server, options);
+  onTestFinished(close);
+  return { client, server };
+}
+
+/** {@link serveInMemory} on SDK 2.x (`@modelcontextprotocol/server` and `/client`). */
+export async function serveInMemory2(
+  register: (server: McpServer2) => void,
+  options: ConnectOptions = {},
+): Promise<{ readonly client: Client2; readonly server: McpServer2 }> {
+  const server = new McpServer2({ name: "test-server", version: "1.0.0" });
+  register(server);
+  const { client, close } = await connectInMemory2(server, options);
+  onTestFinished(close);
+  return { client, server };
 }
 
 /** A promise with the functions that settle it, for holding a call in flight. */

@@ -10,6 +10,7 @@ export {
   WATCHED_RESOURCE_URI,
   WAV_SILENCE_BASE64,
 } from "./conformance/fixtures.ts";
+export { type HttpAnswer, httpGet, type Listening, listen } from "./http.ts";
 export {
   type ConnectOptions,
   connectInMemory,
@@ -17,6 +18,8 @@ export {
   type Deferred,
   deferred,
   type InMemoryConnection,
+  serveInMemory,
+  serveInMemory2,
 } from "./in-memory.ts";
 export { freePort, waitFor } from "./net.ts";
 export { type PrivatePostgres, startPostgres } from "./postgres.ts";

@@ -1,4 +1,4 @@
-export { connectInMemory as connect, connectInMemory2 as connect2 } from "@mcp-prod/testkit";
+// This package's own test helpers; the shared ones (in-memory pairs, deferred) are testkit's.
 
 /** The text of a tool result's first content block. */
 export function textOf(result: unknown): string | undefined {
