@@ -2,7 +2,7 @@
 import { describe, expect, it } from "vitest";
 import { z } from "zod";
 import { env, loadConfig, secret } from "./index.ts";
-import { captureConfigError, useTempFolder } from "./test-support.ts";
+import { captureConfigError, useTempFolder } from "./config.test-helpers.ts";
 
 const useTemp = useTempFolder();
 const issuesOf = (run: () => unknown) => captureConfigError(run).issues;

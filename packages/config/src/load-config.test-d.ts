@@ -8,7 +8,7 @@ import {
   loadConfigOrExit,
   secret,
 } from "./index.ts";
-import { serverShape } from "./test-support.ts";
+import { serverShape } from "./config.test-helpers.ts";
 
 describe("inferred config type", () => {
   it("infers a server's configuration shape, nested objects included, as readonly", () => {

@@ -1,23 +1,14 @@
 import { withBreaker } from "@mcp-prod/breaker";
-import { Client } from "@modelcontextprotocol/sdk/client/index.js";
-import { InMemoryTransport } from "@modelcontextprotocol/sdk/inMemory.js";
-import { McpServer } from "@modelcontextprotocol/sdk/server/mcp.js";
-import { afterEach, describe, expect, it } from "vitest";
+import { serveInMemory as connect } from "@mcp-prod/testkit";
+import { describe, expect, it } from "vitest";
 import { z } from "zod";
+import { text } from "./fallback.test-helpers.ts";
 import { compose, FALLBACK_META_KEY, getFallbackMeta, withFallback } from "./index.ts";
-import { inMemoryPairs, text } from "./test-support.ts";
-
-const pairs = inMemoryPairs({
-  server: () => new McpServer({ name: "fallback-compose", version: "1.0.0" }),
-  client: () => new Client({ name: "fallback-compose-client", version: "1.0.0" }),
-  link: () => InMemoryTransport.createLinkedPair(),
-});
-afterEach(() => pairs.closeAll());
 
 describe("compose with withFallback", () => {
   it("answers for the handler's failure and then for the open breaker inside it", async () => {
     const cities: string[] = [];
-    const { client } = await pairs.connect((server) => {
+    const { client } = await connect((server) => {
       server.registerTool(
         "forecast",
         { inputSchema: { city: z.string() } },
@@ -42,7 +33,7 @@ describe("compose with withFallback", () => {
   });
 
   it("takes the fallback alone: a fixed result or a list tried in turn", async () => {
-    const { client } = await pairs.connect((server) => {
+    const { client } = await connect((server) => {
       server.registerTool(
         "status",
         {},

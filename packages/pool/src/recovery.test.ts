@@ -1,20 +1,15 @@
 import { databaseUrl } from "@mcp-prod/testkit";
-import { afterAll, afterEach, describe, expect, it, vi } from "vitest";
+import { afterAll, describe, expect, it, onTestFinished, vi } from "vitest";
 import type { PoolOptions } from "./options.ts";
 import { createPool, type Pool } from "./pool.ts";
 
-const pools: Pool[] = [];
 const admin = createPool({ connectionString: databaseUrl(), name: "refill-admin", max: 1 });
 
 function open(options: PoolOptions): Pool {
   const pool = createPool({ connectionString: databaseUrl(), ...options });
-  pools.push(pool);
+  onTestFinished(() => pool.close({ timeoutMs: 1000 }));
   return pool;
 }
-
-afterEach(async () => {
-  for (const pool of pools.splice(0)) await pool.close({ timeoutMs: 1000 });
-});
 
 afterAll(async () => {
   await admin.close();

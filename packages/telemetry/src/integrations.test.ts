@@ -3,13 +3,19 @@ import { BreakerOpenError, createBreaker, withBreaker } from "@mcp-prod/breaker"
 import { createCache } from "@mcp-prod/cache";
 import { createPool } from "@mcp-prod/pool";
 import { createRateLimiter } from "@mcp-prod/ratelimit";
-import { databaseUrl, redisUrl, startRedis, waitFor } from "@mcp-prod/testkit";
+import {
+  connectInMemory as connectPair,
+  databaseUrl,
+  redisUrl,
+  startRedis,
+  waitFor,
+} from "@mcp-prod/testkit";
 import { Redis } from "ioredis";
 import pg from "pg";
 import { describe, expect, it, onTestFinished, vi } from "vitest";
 import { z } from "zod";
+import { newServer, seriesValue } from "./telemetry.test-helpers.ts";
 import { createTelemetry } from "./telemetry.ts";
-import { connectPair, newServer, seriesValue } from "./test-utils.ts";
 
 // The real @mcp-prod packages against the real servers, observed only through
 // the structural contracts: telemetry imports none of them.

@@ -1,11 +1,11 @@
-import { connectInMemory2 } from "@mcp-prod/testkit";
+import { connectInMemory2, connectInMemory as connectPair } from "@mcp-prod/testkit";
 import { McpServer as McpServer2 } from "@modelcontextprotocol/server";
 import { pino } from "pino";
 import { describe, expect, it, onTestFinished } from "vitest";
 import { z } from "zod";
 import { createLogger, REDACTED } from "./logger.ts";
+import { captureLines, newServer } from "./telemetry.test-helpers.ts";
 import { createTelemetry } from "./telemetry.ts";
-import { captureLines, connectPair, newServer } from "./test-utils.ts";
 
 const ISO_TIME = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\.\d{3}Z$/;
 

@@ -1,9 +1,10 @@
 import { createServer, type RequestListener, type Server } from "node:http";
 import type { AddressInfo } from "node:net";
+import { connectInMemory as connectPair } from "@mcp-prod/testkit";
 import { describe, expect, it, onTestFinished } from "vitest";
 import { z } from "zod";
+import { newServer, parseExposition, sampleValue } from "./telemetry.test-helpers.ts";
 import { createTelemetry } from "./telemetry.ts";
-import { connectPair, newServer, parseExposition, sampleValue } from "./test-utils.ts";
 
 async function listen(handler: RequestListener): Promise<string> {
   const server = createServer(handler);

@@ -1,11 +1,11 @@
-import { waitFor } from "@mcp-prod/testkit";
+import { connectInMemory as connectPair, waitFor } from "@mcp-prod/testkit";
 import { Registry } from "prom-client";
 import { describe, expect, it, onTestFinished } from "vitest";
 import { z } from "zod";
 import type { ErrorContext } from "./error-reporter.ts";
 import { TelemetryError } from "./errors.ts";
+import { newServer, seriesValue } from "./telemetry.test-helpers.ts";
 import { createTelemetry } from "./telemetry.ts";
-import { connectPair, newServer, seriesValue } from "./test-utils.ts";
 
 async function setup(options: Partial<Parameters<typeof createTelemetry>[0]> = {}) {
   const reports: Array<{ error: unknown; context: ErrorContext }> = [];

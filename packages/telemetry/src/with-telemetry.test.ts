@@ -2,10 +2,11 @@ import { withBreaker } from "@mcp-prod/breaker";
 import { createCache, withCache } from "@mcp-prod/cache";
 import { getFallbackMeta, withFallback } from "@mcp-prod/fallback";
 import { createRateLimiter, withRateLimit } from "@mcp-prod/ratelimit";
+import { connectInMemory as connectPair } from "@mcp-prod/testkit";
 import { describe, expect, it, onTestFinished } from "vitest";
 import { z } from "zod";
 import { compose, createTelemetry, withTelemetry } from "./index.ts";
-import { connectPair, newServer, seriesValue } from "./test-utils.ts";
+import { newServer, seriesValue } from "./telemetry.test-helpers.ts";
 
 function text(value: string) {
   return { content: [{ type: "text" as const, text: value }] };

@@ -21,6 +21,7 @@ export {
   serveInMemory,
   serveInMemory2,
 } from "./in-memory.ts";
+export { textResult } from "./mcp.ts";
 export { freePort, waitFor } from "./net.ts";
 export { type PrivatePostgres, startPostgres } from "./postgres.ts";
 export { createTcpProxy, type TcpProxy } from "./proxy.ts";

@@ -1,10 +1,8 @@
-// Helpers for this package's tests only (never exported from index.ts).
+// This package's own test helpers (never exported from index.ts); the shared ones
+// (in-memory pairs, deferred, HTTP servers) are testkit's.
 import { Writable } from "node:stream";
 import { McpServer } from "@modelcontextprotocol/sdk/server/mcp.js";
 import type { Registry } from "prom-client";
-
-/** A real McpServer and SDK Client linked in memory; `close()` ends both. */
-export { connectInMemory as connectPair } from "@mcp-prod/testkit";
 
 export function newServer(): McpServer {
   return new McpServer({ name: "telemetry-test-server", version: "1.0.0" });
