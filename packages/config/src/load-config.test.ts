@@ -1,7 +1,12 @@
 import { describe, expect, it } from "vitest";
 import { z } from "zod";
+import {
+  captureConfigError,
+  createTempFolder,
+  serverShape,
+  validEnv,
+} from "./config.test-helpers.ts";
 import { ConfigError, env, loadConfig, secret } from "./index.ts";
-import { captureConfigError, createTempFolder, serverShape, validEnv } from "./config.test-helpers.ts";
 
 describe("loadConfig", () => {
   it("parses the shape into typed, nested values with schema defaults", () => {
