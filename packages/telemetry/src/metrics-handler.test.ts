@@ -1,4 +1,4 @@
-import { createServer, type RequestListener, type Server } from "node:http";
+import { createServer, type RequestListener } from "node:http";
 import type { AddressInfo } from "node:net";
 import { connectInMemory as connectPair } from "@mcp-prod/testkit";
 import { describe, expect, it, onTestFinished } from "vitest";
