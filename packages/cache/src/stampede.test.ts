@@ -9,6 +9,7 @@ const WORKER = fileURLToPath(new URL("./fixtures/stampede-worker.ts", import.met
 
 type Report =
   | { type: "ready" }
+  | { type: "missed" }
   | { type: "done"; factoryCalls: number; distinct: number[]; count: number }
   | { type: "failed"; error: string };
 
@@ -42,8 +43,13 @@ describe("multi-process stampede", () => {
       Array(4).fill("ready"),
     );
 
-    const done = workers.map((child) => nextMessage(child));
+    const missed = workers.map((child) => nextMessage(child));
     for (const child of workers) child.send("go");
+    expect((await Promise.all(missed)).map((message) => message.type)).toEqual(
+      Array(4).fill("missed"),
+    );
+    const done = workers.map((child) => nextMessage(child));
+    for (const child of workers) child.send("release");
     const reports = await Promise.all(done);
 
     const redis = new Redis(redisUrl());

@@ -254,18 +254,18 @@ describe("probe routes", () => {
   });
 
   it("answers 503 on /health/live when the event loop was blocked past maxEventLoopDelayMs", async () => {
+    // Only the clock is fake: moving it on by 300 ms while the monitor's
+    // interval (real, due every 20 ms) has not fired in between is exactly
+    // what a loop stuck for 300 ms looks like to it.
+    vi.useFakeTimers({ toFake: ["performance"] });
     const health = createHealth({ maxEventLoopDelayMs: 100 });
     const { url } = await serve(health);
-    await request(`${url}/health/live`);
-    const blockedUntil = Date.now() + 300;
-    while (Date.now() < blockedUntil) {
-      // a stuck event loop
-    }
-    await new Promise((resolve) => setTimeout(resolve, 30));
+    expect((await request(`${url}/health/live`)).status).toBe(200);
+    vi.advanceTimersByTime(300);
     const blocked = await request(`${url}/health/live`);
     expect(blocked.status).toBe(503);
     expect(blocked.json.checks).toEqual({ server: "unhealthy" });
-    expect(blocked.json.details.server.eventLoopDelayMs).toBeGreaterThan(100);
+    expect(blocked.json.details.server.eventLoopDelayMs).toBe(280);
   });
 });
 

@@ -1,6 +1,6 @@
 import { connectInMemory as connectPair, waitFor } from "@mcp-prod/testkit";
 import { Registry } from "prom-client";
-import { describe, expect, it, onTestFinished } from "vitest";
+import { describe, expect, it, onTestFinished, vi } from "vitest";
 import { z } from "zod";
 import type { ErrorContext } from "./error-reporter.ts";
 import { TelemetryError } from "./errors.ts";
@@ -68,8 +68,15 @@ async function setup(options: Partial<Parameters<typeof createTelemetry>[0]> = {
 
 describe("telemetry.wrap through a real McpServer and Client", () => {
   it("counts a successful call as success and observes its duration", async () => {
+    // The clock the duration is read from is the fake one: the handler takes exactly 20 ms of it.
+    vi.useFakeTimers({ toFake: ["setTimeout", "clearTimeout", "performance"] });
+    onTestFinished(() => {
+      vi.useRealTimers();
+    });
     const { client, registry } = await setup();
-    const result = await client.callTool({ name: "slow_report", arguments: { ms: 20 } });
+    const call = client.callTool({ name: "slow_report", arguments: { ms: 20 } });
+    await vi.advanceTimersByTimeAsync(20);
+    const result = await call;
     expect(result.content).toEqual([{ type: "text", text: "done" }]);
     expect(
       await seriesValue(registry, "mcp_tool_calls_total", {
@@ -80,16 +87,21 @@ describe("telemetry.wrap through a real McpServer and Client", () => {
     expect(
       await seriesValue(registry, "mcp_tool_duration_seconds_count", { tool: "slow_report" }),
     ).toBe(1);
-    // The handler slept 20 ms, so at least that much was observed.
     expect(
       await seriesValue(registry, "mcp_tool_duration_seconds_sum", { tool: "slow_report" }),
-    ).toBeGreaterThanOrEqual(0.019);
+    ).toBeCloseTo(0.02, 9);
     expect(
       await seriesValue(registry, "mcp_tool_duration_seconds_bucket", {
         tool: "slow_report",
         le: "0.01",
       }),
     ).toBe(0);
+    expect(
+      await seriesValue(registry, "mcp_tool_duration_seconds_bucket", {
+        tool: "slow_report",
+        le: "0.05",
+      }),
+    ).toBe(1);
     expect(
       await seriesValue(registry, "mcp_tool_duration_seconds_bucket", {
         tool: "slow_report",
