@@ -11,6 +11,7 @@ import {
   assertString,
   describeValue,
   type ForeignKeys,
+  type OpossumBreaker,
   optionKeys,
 } from "@mcp-prod/internal";
 import { readConsecutiveFailures } from "./consecutive.ts";
@@ -266,7 +267,14 @@ export type ToolBreakerOptions = {
  */
 export type WithBreakerOptions =
   | (BreakerOptions & ToolBreakerOptions & { readonly breaker?: undefined })
-  | (ToolBreakerOptions & { readonly breaker: Pick<Breaker, "execute" | "name"> });
+  | (ToolBreakerOptions & {
+      /**
+       * A breaker shared with other tools: one from `createBreaker()`, or an
+       * opossum `CircuitBreaker` (8.x or 9.x) the code already has, which then
+       * guards the tool while opossum counts its own `fire()` calls.
+       */
+      readonly breaker: Pick<Breaker, "execute" | "name"> | OpossumBreaker;
+    });
 
 const TOOL_KEYS = [
   ...optionKeys<ToolBreakerOptions>({ openMessage: true, countErrorResults: true }),

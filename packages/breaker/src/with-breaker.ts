@@ -6,10 +6,15 @@ import {
   asToolHandler,
   callToolHandler,
   defineWrapper,
+  errorCode,
   isErrorResult,
+  isOpossumBreaker,
+  type OpossumBreaker,
+  opossumRetryAfterMs,
   readToolCall,
   type ToolHandler,
   type ToolPolicy,
+  type ToolResult,
   textResult,
   withResultMeta,
   withToolSignal,
@@ -45,9 +50,16 @@ export function wrapWithBreaker<H extends ToolHandler>(
     breaker: shared,
     ...breakerOptions
   } = (options ?? {}) as BreakerOptions &
-    ToolBreakerOptions & { breaker?: Pick<Breaker, "execute" | "name"> };
+    ToolBreakerOptions & { breaker?: Pick<Breaker, "execute" | "name"> | OpossumBreaker };
   assertString(openMessage, "openMessage");
   assertBoolean(countErrorResults, "countErrorResults");
+  if (isOpossumBreaker(shared)) {
+    if (options?.countErrorResults !== undefined)
+      throw new TypeError(
+        "Expected no `countErrorResults` with an opossum breaker: opossum counts its own fire() calls; use a breaker from createBreaker() to count isError results",
+      );
+    return guardWithOpossum(handler, shared, openMessage);
+  }
   if (shared !== undefined) assertFunction(shared?.execute, "breaker.execute");
   const breaker =
     shared ??
@@ -67,10 +79,40 @@ export function wrapWithBreaker<H extends ToolHandler>(
       );
     } catch (error) {
       if (!BreakerOpenError.isInstance(error)) throw error;
-      return withResultMeta(textResult(openMessage, true), BREAKER_META_KEY, {
-        open: true,
-        retryAfterMs: error.retryAfterMs,
-      });
+      return openResult(openMessage, error.retryAfterMs);
+    }
+  };
+  return asToolHandler<H>(wrapped);
+}
+
+/** The result a tool answers while its circuit is open. */
+function openResult(openMessage: string, retryAfterMs: number): ToolResult {
+  return withResultMeta(textResult(openMessage, true), BREAKER_META_KEY, {
+    open: true,
+    retryAfterMs,
+  });
+}
+
+/**
+ * An opossum breaker guards the tool: its action is the team's own upstream
+ * call, fired from inside the handler, so opossum counts those calls itself.
+ * While it is open (or half-open with its probe already out) the tool answers
+ * at once with the open result, as it does with ours; a handler whose own
+ * `breaker.fire()` is refused (opossum's `EOPENBREAKER`) answers the same.
+ */
+function guardWithOpossum<H extends ToolHandler>(
+  handler: H,
+  breaker: OpossumBreaker,
+  openMessage: string,
+): H {
+  const refused = () => openResult(openMessage, opossumRetryAfterMs(breaker));
+  const wrapped = async (...params: unknown[]): Promise<unknown> => {
+    if (breaker.opened) return refused();
+    try {
+      return await callToolHandler(handler, params);
+    } catch (error) {
+      if (errorCode(error) === "EOPENBREAKER") return refused();
+      throw error;
     }
   };
   return asToolHandler<H>(wrapped);

@@ -3,6 +3,9 @@ import {
   assertOptions,
   assertString,
   type BreakerState,
+  isOpossumBreaker,
+  type OpossumBreaker,
+  opossumState,
   optionKeys,
 } from "@mcp-prod/internal";
 import type { CheckFunction, HealthStatus } from "./checks.ts";
@@ -103,7 +106,8 @@ export type { BreakerState };
  */
 export type BreakerLike =
   | { healthCheck(): HealthStatus | Promise<HealthStatus> }
-  | { stats(): { readonly state: BreakerState } };
+  | { stats(): { readonly state: BreakerState } }
+  | OpossumBreaker;
 
 const stateStatus: Readonly<Record<BreakerState, HealthStatus>> = {
   closed: "healthy",
@@ -124,6 +128,8 @@ const stateStatus: Readonly<Record<BreakerState, HealthStatus>> = {
  * ```
  */
 export function breakerCheck(breaker: BreakerLike): CheckFunction {
+  // An opossum CircuitBreaker: its opened/halfOpen flags, read at each check.
+  if (isOpossumBreaker(breaker)) return () => stateStatus[opossumState(breaker)];
   const candidate = breaker as Partial<{
     healthCheck: () => HealthStatus | Promise<HealthStatus>;
     stats: () => { readonly state: BreakerState };

@@ -36,6 +36,14 @@ export type {
 export { assertKnownKeys, type ForeignKeys, optionKeys } from "./known-keys.ts";
 export { LazySignal } from "./lazy-signal.ts";
 export {
+  isOpossumBreaker,
+  type ObservableBreaker,
+  type OpossumBreaker,
+  observeOpossum,
+  opossumRetryAfterMs,
+  opossumState,
+} from "./opossum.ts";
+export {
   assertBoolean,
   assertFunction,
   assertNonNegativeInteger,

@@ -5,6 +5,7 @@ import {
   errorType,
   isErrorResult,
   noop,
+  type OpossumBreaker,
   onAbort,
   readCallContext,
   readToolCall,
@@ -57,10 +58,11 @@ export type Telemetry = {
    */
   wrap<H extends ToolHandler>(tool: string, handler: H): H;
   /**
-   * Turns a breaker's events and `stats()` into `mcp_breaker_*` metrics.
+   * Turns a breaker's events and `stats()` into `mcp_breaker_*` metrics: a
+   * `@mcp-prod/breaker` breaker, or an opossum `CircuitBreaker` (8.x, 9.x).
    * Returns the function that stops observing it.
    */
-  observeBreaker(breaker: ObservedBreaker): () => void;
+  observeBreaker(breaker: ObservedBreaker | OpossumBreaker): () => void;
   /** Turns a cache's events into `mcp_cache_*` metrics. Returns the function that stops observing it. */
   observeCache(cache: ObservedCache): () => void;
   /** Turns a pool's events and `stats()` into `mcp_pool_*` metrics. Returns the function that stops observing it. */
