@@ -17,6 +17,7 @@
 // - The pieces internal owns are declared nowhere else.
 import { existsSync, readdirSync, readFileSync, statSync } from "node:fs";
 import { join, relative } from "node:path";
+import { indexExports } from "./package-exports.mjs";
 
 const root = new URL("..", import.meta.url).pathname;
 const packagesDir = join(root, "packages");
@@ -48,24 +49,6 @@ const pascal = (kebab) => kebab.replace(/(^|-)([a-z])/g, (_, __, letter) => lett
 const isTest = (path) =>
   /\.test(-d)?\.ts$|\.test-helpers\.ts$/.test(path) || path.includes("/fixtures/");
 const read = (path) => readFileSync(path, "utf8");
-
-/** Named exports of a package's src/index.ts (re-exports only, by house rule). */
-export function indexExports(pkgDir) {
-  const index = join(pkgDir, "src", "index.ts");
-  if (!existsSync(index)) return new Set();
-  const names = new Set();
-  for (const match of read(index).matchAll(/export\s*(?:type\s*)?\{([^}]*)\}/g)) {
-    for (const part of match[1].split(",")) {
-      const name = part
-        .trim()
-        .replace(/^type\s+/, "")
-        .split(/\s+as\s+/)
-        .pop();
-      if (name) names.add(name);
-    }
-  }
-  return names;
-}
 
 const SHARED = [
   "compose",

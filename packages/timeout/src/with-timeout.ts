@@ -48,6 +48,8 @@ export function wrapWithTimeout<H extends ToolHandler>(
       timeoutMs,
       {
         signal,
+        // The deadline itself answers the call: it holds the process open until then.
+        unref: false,
         onTimeout: () => {
           timedOut = new ToolTimeoutError(name, timeoutMs);
           return timedOut;
