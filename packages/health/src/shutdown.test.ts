@@ -173,6 +173,25 @@ describe("gracefulShutdown", () => {
     expect(errors).toEqual([{ index: 1, message: "cache close failed" }]);
   });
 
+  it("exits 0 when a cleanup hook closes the health itself, as a server's own close() does", async () => {
+    const health = createHealth();
+    const errors: unknown[] = [];
+    health.on("cleanupError", ({ error }) => errors.push(error));
+    const shutdown = health.gracefulShutdown({
+      drainMs: 0,
+      signals: [],
+      exit: false,
+      cleanup: [
+        async () => {
+          health.close();
+          await new Promise((resolve) => setImmediate(resolve));
+        },
+      ],
+    });
+    expect(await shutdown()).toBe(0);
+    expect(errors).toEqual([]);
+  });
+
   it("exits 0 after clean cleanup, and aborts a hook and skips the rest once cleanupTimeoutMs is spent", async () => {
     fakeTimeouts();
     const health = createHealth();

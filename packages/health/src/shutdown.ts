@@ -325,7 +325,7 @@ export function installGracefulShutdown(
         },
         cleanupTimeoutMs,
         {
-          signal: stop.signal,
+          // Not stopped by dispose(): a hook (a server's own close) may dispose the health it belongs to.
           unref: false,
           onTimeout: () =>
             new HealthError(
@@ -352,12 +352,13 @@ export function installGracefulShutdown(
     enter("closing");
     let code: 0 | 1 = 0;
     const closed = Promise.all(tracked.map((server) => server.close())).then(() => false);
-    // A soft deadline: at `timeoutMs` the connections still open are destroyed.
+    // A soft deadline: at `timeoutMs` the connections still open are destroyed. After
+    // dispose() the close is awaited without one, as the timers dispose() clears allow.
     const timedOut = await withDeadline(closed, timeoutMs, {
       signal: stop.signal,
       softTimeout: TIMED_OUT,
       unref: false,
-    }).catch(() => true);
+    }).catch(() => closed);
     if (timedOut) {
       code = 1;
       for (const server of tracked) server.destroyConnections();
