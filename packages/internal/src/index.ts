@@ -9,7 +9,6 @@ export {
 } from "./call-context.ts";
 export {
   compose,
-  definePolicy,
   POLICY_ORDER,
   type PolicyContext,
   type PolicyKind,
@@ -37,7 +36,6 @@ export { assertKnownKeys, type ForeignKeys, optionKeys } from "./known-keys.ts";
 export { LazySignal } from "./lazy-signal.ts";
 export {
   isOpossumBreaker,
-  type ObservableBreaker,
   type OpossumBreaker,
   observeOpossum,
   opossumRetryAfterMs,
