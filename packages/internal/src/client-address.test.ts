@@ -27,7 +27,12 @@ describe("clientAddress", () => {
         ({ from, delay }) =>
           new Promise<{ seen?: string; socket?: string }>((resolve, reject) => {
             get(
-              { host: "127.0.0.1", port, localAddress: from, headers: { "x-delay": String(delay) } },
+              {
+                host: "127.0.0.1",
+                port,
+                localAddress: from,
+                headers: { "x-delay": String(delay) },
+              },
               (response) => {
                 let body = "";
                 response.on("data", (chunk) => {

@@ -21,7 +21,12 @@ describe("createPolicyRegistry", () => {
   it("gives the same instance for a name asked for again with the same data, whatever the functions", () => {
     const { registry, obtain, make } = owner();
     const first = obtain("forecast", { limit: 5, filter: () => true }, make, 'compose("forecast")');
-    const again = obtain("forecast", { limit: 5, filter: () => false }, make, 'compose("forecast")');
+    const again = obtain(
+      "forecast",
+      { limit: 5, filter: () => false },
+      make,
+      'compose("forecast")',
+    );
     expect(again).toBe(first);
     expect(registry.get("forecast")).toBe(first);
     expect(registry.size).toBe(1);
@@ -33,10 +38,14 @@ describe("createPolicyRegistry", () => {
   it("refuses a name asked for with other data, naming the option and both values", () => {
     const { obtain, make } = owner();
     obtain("forecast", { limit: 5, nested: { a: [1, 2] } }, make, 'compose("forecast")');
-    expect(() => obtain("forecast", { limit: 3, nested: { a: [1, 2] } }, make, 'compose("forecast")')).toThrow(
+    expect(() =>
+      obtain("forecast", { limit: 3, nested: { a: [1, 2] } }, make, 'compose("forecast")'),
+    ).toThrow(
       /compose\("forecast"\) asks for the thing "forecast" with `limit` 3, but it was made with 5/,
     );
-    expect(() => obtain("forecast", { limit: 5, nested: { a: [1, 3] } }, make, "x")).toThrow(/`nested`/);
+    expect(() => obtain("forecast", { limit: 5, nested: { a: [1, 3] } }, make, "x")).toThrow(
+      /`nested`/,
+    );
     expect(() => obtain("forecast", { limit: 5 }, make, "x")).toThrow(/`nested` undefined/);
   });
 

@@ -26,7 +26,10 @@ export type PolicyRegistry<T> = {
    * Adds a listener for each instance made from now on (`{ name, value }`);
    * returns the function that removes it.
    */
-  on(event: "add", listener: (entry: { readonly name: string; readonly value: T }) => void): () => void;
+  on(
+    event: "add",
+    listener: (entry: { readonly name: string; readonly value: T }) => void,
+  ): () => void;
   /** Closes the instance for `name` and forgets it; a policy asking for it again makes a new one. */
   delete(name: string): boolean;
   /** Closes and forgets every instance (between tests, or at shutdown). */

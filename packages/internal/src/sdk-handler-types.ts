@@ -57,8 +57,18 @@ export type ToolContentBlock =
   | ({
       type: "resource";
       resource:
-        | { uri: string; mimeType?: string | undefined; text: string; _meta?: Record<string, unknown> | undefined }
-        | { uri: string; mimeType?: string | undefined; blob: string; _meta?: Record<string, unknown> | undefined };
+        | {
+            uri: string;
+            mimeType?: string | undefined;
+            text: string;
+            _meta?: Record<string, unknown> | undefined;
+          }
+        | {
+            uri: string;
+            mimeType?: string | undefined;
+            blob: string;
+            _meta?: Record<string, unknown> | undefined;
+          };
     } & BlockCommon);
 
 /** What a tool handler returns, as `registerTool` on either SDK generation accepts it. */
