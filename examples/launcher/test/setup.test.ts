@@ -30,10 +30,13 @@ describe("the README's setup", () => {
     // The part that repairs pnpm; `pnpm install && pnpm start` is the stack test's.
     const repair = fallback.slice(0, fallback.indexOf(" && pnpm install"));
 
-    // Node's prefix as a fresh install has it: npm's global folder, with corepack in its bin.
+    // Node's prefix as a fresh install has it: npm's global folder, with corepack in its
+    // bin. npm's own settings (its registry, its CA file) stay this machine's.
     const env = {
       ...Object.fromEntries(
-        Object.entries(process.env).filter(([key]) => !/^(npm|pnpm|COREPACK)_/i.test(key)),
+        Object.entries(process.env).filter(
+          ([key]) => !/^(npm_(lifecycle|package)_|npm_config_(prefix|global)|COREPACK_)/i.test(key),
+        ),
       ),
       npm_config_prefix: prefix,
       npm_config_audit: "false",
