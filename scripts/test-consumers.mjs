@@ -86,7 +86,12 @@ async function freshDatabase(url) {
 /** A user's shell: the services' URLs, and no NODE_ENV or npm/pnpm run-script settings. */
 const userEnv = Object.fromEntries(
   Object.entries(process.env).filter(
-    ([key]) => key !== "NODE_ENV" && key !== "NODE_OPTIONS" && !/^(npm|pnpm)_/i.test(key),
+    ([key]) =>
+      key !== "NODE_ENV" &&
+      key !== "NODE_OPTIONS" &&
+      // npm's network settings (a CA file, a proxy) are the machine's; the rest is pnpm's run-script state.
+      (!/^(npm|pnpm)_/i.test(key) ||
+        /^npm_config_(cafile|ca|registry|proxy|https_proxy|noproxy|strict_ssl)$/i.test(key)),
   ),
 );
 // The reader answers yes when `npx tsx` asks to install tsx.
