@@ -21,8 +21,8 @@ import { createTelemetry } from "@mcp-prod/telemetry";
 import type { Client } from "@modelcontextprotocol/sdk/client/index.js";
 import { Registry } from "prom-client";
 import { z } from "zod";
+import { call, connectClient, startBackend } from "../src/gateway.test-helpers.ts";
 import { createGateway, parseApiKeys } from "../src/index.ts";
-import { call, connectClient, startBackend } from "../src/test-helpers.ts";
 
 const CONCURRENCIES = [1, 16] as const;
 const ROUNDS = 5;

@@ -2,8 +2,8 @@
 import { type ChildProcess, spawn } from "node:child_process";
 import { join } from "node:path";
 import { afterAll, describe, expect, it } from "vitest";
+import { post, startBackend } from "./gateway.test-helpers.ts";
 import { startFromEnv } from "./main.ts";
-import { post, startBackend } from "./test-helpers.ts";
 
 const cli = join(import.meta.dirname, "..", "dist", "cli.js");
 const children: ChildProcess[] = [];

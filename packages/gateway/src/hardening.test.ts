@@ -7,8 +7,15 @@ import { Redis } from "ioredis";
 import { Registry } from "prom-client";
 import { afterAll, describe, expect, it } from "vitest";
 import { parseApiKeys } from "./auth.ts";
+import {
+  call,
+  connectClient,
+  get,
+  post,
+  startBackend,
+  startIssuer,
+} from "./gateway.test-helpers.ts";
 import { createGateway, type GatewayOptions } from "./gateway.ts";
-import { call, connectClient, get, post, startBackend, startIssuer } from "./test-helpers.ts";
 
 const cleanup: Array<() => Promise<unknown> | unknown> = [];
 afterAll(async () => {

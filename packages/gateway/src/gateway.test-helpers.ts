@@ -2,8 +2,8 @@
 // Streamable HTTP, with or without sessions) that record what reaches them, and clients.
 import { randomUUID } from "node:crypto";
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from "node:http";
-import { Client } from "@modelcontextprotocol/sdk/client/index.js";
-import { StreamableHTTPClientTransport } from "@modelcontextprotocol/sdk/client/streamableHttp.js";
+import { connectHttp, postMcp } from "@mcp-prod/testkit/http";
+import type { Client } from "@modelcontextprotocol/sdk/client/index.js";
 import type { AuthInfo } from "@modelcontextprotocol/sdk/server/auth/types.js";
 import { McpServer } from "@modelcontextprotocol/sdk/server/mcp.js";
 import { StreamableHTTPServerTransport } from "@modelcontextprotocol/sdk/server/streamableHttp.js";
@@ -287,11 +287,7 @@ export async function connectClient(
   headers: Record<string, string> = {},
   capabilities: ClientCapabilities = {},
 ): Promise<Client> {
-  const client = new Client({ name: "test-client", version: "0.0.0" }, { capabilities });
-  await client.connect(
-    new StreamableHTTPClientTransport(new URL(`${url}/mcp`), { requestInit: { headers } }),
-  );
-  return client;
+  return (await connectHttp(`${url}/mcp`, { headers, capabilities })).client;
 }
 
 /** Calls a tool and returns its result with the text parts joined. */
@@ -312,20 +308,13 @@ export async function call(
 
 /** POSTs one JSON-RPC body to the gateway's `/mcp`. */
 export async function post(url: string, headers: Record<string, string>, body: unknown) {
-  const response = await fetch(`${url}/mcp`, {
-    method: "POST",
-    headers: {
-      "content-type": "application/json",
-      accept: "application/json, text/event-stream",
-      ...headers,
-    },
-    body: JSON.stringify(body),
-  });
+  const response = await postMcp(`${url}/mcp`, body, headers);
   return {
     status: response.status,
     wwwAuthenticate: response.headers.get("www-authenticate"),
     retryAfter: response.headers.get("retry-after"),
-    text: await response.text(),
+    sessionId: response.headers.get("mcp-session-id"),
+    text: response.text,
   };
 }
 
