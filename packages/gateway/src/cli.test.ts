@@ -78,6 +78,27 @@ describe("mcp-prod-gateway", () => {
   });
 });
 
+describe("the command's log", () => {
+  it("shows backend URLs without their credentials, names the service once per line, and says replicas need Redis", async () => {
+    const { output } = await run(
+      {
+        SERVER_HOST: "0.0.0.0",
+        SERVER_PORT: "0",
+        GATEWAY_API_KEYS: "log-test-key=ops:*",
+        GATEWAY_BACKENDS: "users=http://app:hunter2@127.0.0.1:9/mcp?token=s3cr3t",
+        GATEWAY_REFRESH_INTERVAL_MS: "0",
+      },
+      "mcp-gateway ready",
+    );
+    expect(output).toContain("users=http://app:***@127.0.0.1:9/mcp?token=***");
+    expect(output).not.toMatch(/hunter2|s3cr3t/);
+    expect(output).toContain("no REDIS_URL");
+    const lines = output.split("\n").filter((line) => line.startsWith("{"));
+    expect(lines.length).toBeGreaterThan(1);
+    for (const line of lines) expect(line.match(/"service":/g) ?? [], line).toHaveLength(1);
+  });
+});
+
 describe("startFromEnv options", () => {
   it("refuses an unknown option naming the closest, and a cleanup hook that is not a function, before starting", async () => {
     await expect(startFromEnv({}, { cleanUp: [] } as never)).rejects.toThrow(

@@ -14,6 +14,7 @@ import type {
 } from "@modelcontextprotocol/sdk/types.js";
 import { exportJWK, generateKeyPair, SignJWT } from "jose";
 import { z } from "zod";
+import type { Timer } from "./clock.ts";
 import { IDENTITY_HEADERS } from "./identity.ts";
 
 /** An OAuth issuer of the test's own: a key pair and its JWKS served on loopback. */
@@ -83,6 +84,12 @@ export type BackendRecord = {
   started: number;
   sessions: number;
   requests: Array<{ method: string; params: unknown }>;
+  /** Session ids the gateway ended with DELETE. */
+  deleted: string[];
+  /** Session ids the backend issued, in order. */
+  sessionIds: string[];
+  /** GET streams open right now. */
+  streams: number;
 };
 
 type Build = (server: McpServer, record: BackendRecord) => void;
@@ -171,6 +178,9 @@ export async function startBackend(
     started: 0,
     sessions: 0,
     requests: [],
+    deleted: [],
+    sessionIds: [],
+    streams: 0,
   };
   const create = () => {
     const server = new McpServer(
@@ -226,6 +236,13 @@ export async function startBackend(
       return;
     }
     const id = req.headers["mcp-session-id"];
+    if (req.method === "DELETE" && typeof id === "string") record.deleted.push(id);
+    if (req.method === "GET") {
+      record.streams += 1;
+      res.once("close", () => {
+        record.streams -= 1;
+      });
+    }
     let transport = typeof id === "string" ? transports.get(id) : undefined;
     if (typeof id === "string" && !transport) {
       res.writeHead(404, { "content-type": "application/json" }).end(
@@ -242,6 +259,7 @@ export async function startBackend(
         sessionIdGenerator: randomUUID,
         onsessioninitialized: (sessionId) => {
           record.sessions += 1;
+          record.sessionIds.push(sessionId);
           transports.set(sessionId, created);
         },
         onsessionclosed: (sessionId) => {
@@ -348,3 +366,100 @@ export const callWhoami = {
   method: "tools/call",
   params: { name: "users.whoami", arguments: {} },
 };
+
+/**
+ * A clock the test moves: `advance(ms)` runs every timer due by then, in
+ * order. For the gateway's timeouts and expiry, so that a test never waits.
+ */
+export function manualClock(start = Date.now()) {
+  let now = start;
+  let sequence = 0;
+  const timers = new Map<number, { at: number; run: () => void }>();
+  return {
+    now: () => now,
+    setTimeout: (run: () => void, ms: number) => {
+      sequence += 1;
+      timers.set(sequence, { at: now + ms, run });
+      return sequence as unknown as Timer;
+    },
+    clearTimeout: (timer: Timer) => {
+      timers.delete(timer as unknown as number);
+    },
+    /** Moves time forward, running each timer due (and those they set) in order. */
+    advance(ms: number) {
+      const until = now + ms;
+      for (;;) {
+        let next: [number, { at: number; run: () => void }] | undefined;
+        for (const entry of timers)
+          if (entry[1].at <= until && (!next || entry[1].at < next[1].at)) next = entry;
+        if (!next) break;
+        timers.delete(next[0]);
+        now = Math.max(now, next[1].at);
+        next[1].run();
+      }
+      now = until;
+    },
+  };
+}
+
+/** How a raw backend answers one `tools/call`: it writes the whole HTTP answer itself. */
+export type RawTool = (res: ServerResponse, id: unknown, params: Record<string, unknown>) => void;
+
+/**
+ * A backend without sessions written by hand on `node:http`: it answers
+ * `initialize` and `tools/list` itself, and each tool call with the tool's own
+ * raw HTTP answer, for what no SDK server does (answers that never end, bodies
+ * with secrets, floods).
+ */
+export async function startRawBackend(tools: Record<string, RawTool>) {
+  const open = new Set<ServerResponse>();
+  const http = createServer(async (req, res) => {
+    open.add(res);
+    res.once("close", () => open.delete(res));
+    if (req.method !== "POST") return void res.writeHead(405).end();
+    const chunks: Buffer[] = [];
+    for await (const chunk of req) chunks.push(chunk as Buffer);
+    const message = JSON.parse(Buffer.concat(chunks).toString("utf8"));
+    const json = (body: unknown) =>
+      res.writeHead(200, { "content-type": "application/json" }).end(JSON.stringify(body));
+    if (message.id === undefined) return void res.writeHead(202).end();
+    if (message.method === "initialize")
+      return json({
+        jsonrpc: "2.0",
+        id: message.id,
+        result: {
+          protocolVersion: "2025-06-18",
+          capabilities: { tools: {} },
+          serverInfo: { name: "raw", version: "0" },
+        },
+      });
+    if (message.method === "tools/list")
+      return json({
+        jsonrpc: "2.0",
+        id: message.id,
+        result: {
+          tools: Object.keys(tools).map((name) => ({ name, inputSchema: { type: "object" } })),
+        },
+      });
+    const tool = tools[message.params?.name];
+    if (message.method === "tools/call" && tool) return tool(res, message.id, message.params);
+    json({ jsonrpc: "2.0", id: message.id, error: { code: -32601, message: "no" } });
+  });
+  await new Promise<void>((resolve) => http.listen(0, "127.0.0.1", resolve));
+  const address = http.address();
+  const port = typeof address === "object" && address ? address.port : 0;
+  return {
+    url: `http://127.0.0.1:${port}/mcp`,
+    /** Answers still open (their connection too). */
+    open: () => open.size,
+    close: () =>
+      new Promise<void>((resolve) => {
+        http.closeAllConnections();
+        http.close(() => resolve());
+      }),
+  };
+}
+
+/** A tool result's whole SSE event, as a backend writes it. */
+export const sseResult = (id: unknown, text: string) =>
+  `event: message\ndata: ${JSON.stringify({ jsonrpc: "2.0", id, result: { content: [{ type: "text", text }] } })}\n\n`;

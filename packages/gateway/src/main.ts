@@ -45,12 +45,10 @@ export async function startFromEnv(
     throw new TypeError(`Expected \`cleanup\` to be an array, got ${typeof cleanup}`);
   for (const [index, hook] of cleanup.entries()) assertFunction(hook, `cleanup[${index}]`);
   const config = loadConfigOrExit(gatewayConfigShape, { env: environment });
-  const logger = createLogger({
-    level: config.logLevel === "silent" ? "error" : config.logLevel,
-  }).child({
-    service: "mcp-gateway",
-  });
-  const telemetry = createTelemetry({ serviceName: "mcp-gateway", logger });
+  const base = createLogger({ level: config.logLevel === "silent" ? "error" : config.logLevel });
+  // Telemetry names the service on its own lines; the gateway's own lines get it here, once.
+  const logger = base.child({ service: "mcp-gateway" });
+  const telemetry = createTelemetry({ serviceName: "mcp-gateway", logger: base });
   const timeouts = parseTimeouts(config.backendTimeouts);
   let redis: import("ioredis").Redis | undefined;
   if (config.redisUrl) {
@@ -72,6 +70,12 @@ export async function startFromEnv(
       apiKeys: parseApiKeys(config.apiKeys),
     },
     allowAnonymous: config.server.allowAnonymous,
+    ...(config.server.trustedProxies ? { trustedProxies: config.server.trustedProxies } : {}),
+    metricsToken: config.server.metricsToken,
+    sessionKeys: [config.sessionKey, config.previousSessionKey].filter(
+      (key): key is string => key !== undefined,
+    ),
+    ...config.limits,
     telemetry,
     logger,
     ...(redis ? { redis } : {}),
@@ -98,7 +102,12 @@ export async function startFromEnv(
     servers: [gateway.server],
     drainMs: config.shutdown.drainMs,
     timeoutMs: 20_000,
-    cleanup: [() => gateway.close(), async () => redis?.disconnect(), ...cleanup],
+    cleanup: [
+      () => gateway.close(),
+      async () => redis?.disconnect(),
+      () => telemetry.close(),
+      ...cleanup,
+    ],
   });
   gateway.health.markReady();
   logger.info(
@@ -108,7 +117,7 @@ export async function startFromEnv(
       health: `${gateway.url}/health`,
       metrics: `${gateway.url}/metrics`,
       backends: gateway.backends.map(
-        (backend) => `${backend.label}=${backend.url} (${backend.state})`,
+        (backend) => `${backend.label}=${backend.safeUrl} (${backend.state})`,
       ),
       auth: config.oauth.issuer
         ? `JWT from ${config.oauth.issuer} + API keys`
