@@ -1,26 +1,18 @@
 import { waitFor } from "@mcp-prod/testkit";
-import { completable } from "@modelcontextprotocol/sdk/server/completable.js";
-import { type McpServer, ResourceTemplate } from "@modelcontextprotocol/sdk/server/mcp.js";
 import {
   CallToolRequestSchema,
   CreateMessageRequestSchema,
-  CreateMessageResultSchema,
   ElicitRequestSchema,
-  ElicitResultSchema,
   ListRootsRequestSchema,
-  ListRootsResultSchema,
   ListToolsRequestSchema,
   LoggingMessageNotificationSchema,
   McpError,
   ResourceUpdatedNotificationSchema,
-  SubscribeRequestSchema,
-  UnsubscribeRequestSchema,
 } from "@modelcontextprotocol/sdk/types.js";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { z } from "zod";
 import {
-  type BackendRecord,
   connectClient,
+  everything,
   startBackend,
   type TestBackend,
 } from "./gateway.test-helpers.ts";
@@ -30,104 +22,6 @@ const cleanup: Array<() => Promise<unknown> | unknown> = [];
 afterAll(async () => {
   for (const step of cleanup.reverse()) await step();
 });
-
-/** A backend using every server feature, as the conformance suite's reference server does. */
-function everything(server: McpServer, record: BackendRecord): void {
-  server.registerTool(
-    "echo_meta",
-    { description: "Answers with the request's _meta" },
-    async (extra) => ({
-      content: [{ type: "text", text: JSON.stringify(extra._meta ?? {}) }],
-    }),
-  );
-  server.registerTool("fail", { description: "Raises a JSON-RPC error" }, async () => {
-    throw new McpError(-32042, "custom failure", { detail: 7 });
-  });
-  server.registerTool(
-    "ask_model",
-    { description: "Samples from the client's model" },
-    async (extra) => {
-      const result = await extra.sendRequest(
-        {
-          method: "sampling/createMessage",
-          params: {
-            messages: [{ role: "user", content: { type: "text", text: "2+2?" } }],
-            maxTokens: 10,
-          },
-        },
-        CreateMessageResultSchema,
-      );
-      return { content: [{ type: "text", text: JSON.stringify(result) }] };
-    },
-  );
-  server.registerTool("log_twice", { description: "Sends two log messages" }, async (extra) => {
-    for (const data of ["first", "second"]) {
-      await extra.sendNotification({
-        method: "notifications/message",
-        params: { level: "info", data },
-      });
-    }
-    return { content: [{ type: "text", text: "logged" }] };
-  });
-  server.registerResource(
-    "readme",
-    "file:///readme.txt",
-    { mimeType: "text/plain" },
-    async (uri) => ({
-      contents: [{ uri: uri.href, text: "read me" }],
-    }),
-  );
-  server.registerResource(
-    "item",
-    new ResourceTemplate("items://{id}", {
-      list: undefined,
-      complete: { id: (value) => ["alpha", "beta", "gamma"].filter((id) => id.startsWith(value)) },
-    }),
-    {},
-    async (uri, { id }) => ({ contents: [{ uri: uri.href, text: `item ${String(id)}` }] }),
-  );
-  server.registerPrompt(
-    "greet",
-    {
-      description: "Greets someone",
-      argsSchema: {
-        name: completable(z.string(), (value) =>
-          ["Ada", "Alan"].filter((name) => name.startsWith(value)),
-        ),
-      },
-    },
-    ({ name }) => ({
-      messages: [{ role: "user", content: { type: "text", text: `Hello ${name}` } }],
-    }),
-  );
-  server.registerTool(
-    "ask_user",
-    { description: "Elicits input, then lists roots" },
-    async (extra) => {
-      const answer = await extra.sendRequest(
-        {
-          method: "elicitation/create",
-          params: {
-            message: "Your name?",
-            requestedSchema: { type: "object", properties: { name: { type: "string" } } },
-          },
-        },
-        ElicitResultSchema,
-      );
-      const roots = await extra.sendRequest({ method: "roots/list" }, ListRootsResultSchema);
-      return { content: [{ type: "text", text: JSON.stringify({ answer, roots }) }] };
-    },
-  );
-  server.registerTool("touch", { description: "Marks the readme updated" }, async () => {
-    await server.server.sendResourceUpdated({ uri: "file:///readme.txt" });
-    return { content: [{ type: "text", text: "touched" }] };
-  });
-  server.server.setRequestHandler(SubscribeRequestSchema, async (request) => {
-    record.requests.push({ method: "subscribed", params: request.params.uri });
-    return {};
-  });
-  server.server.setRequestHandler(UnsubscribeRequestSchema, async () => ({}));
-}
 
 // The same suite against both ways the upstream talks to a backend: with its sessions, and without.
 describe.each(["stateful", "stateless"] as const)(

@@ -5,12 +5,19 @@ import { createServer, type IncomingMessage, type Server, type ServerResponse } 
 import { connectHttp, postMcp } from "@mcp-prod/testkit/http";
 import type { Client } from "@modelcontextprotocol/sdk/client/index.js";
 import type { AuthInfo } from "@modelcontextprotocol/sdk/server/auth/types.js";
-import { McpServer } from "@modelcontextprotocol/sdk/server/mcp.js";
+import { completable } from "@modelcontextprotocol/sdk/server/completable.js";
+import { McpServer, ResourceTemplate } from "@modelcontextprotocol/sdk/server/mcp.js";
 import { StreamableHTTPServerTransport } from "@modelcontextprotocol/sdk/server/streamableHttp.js";
-import type {
-  CallToolResult,
-  ClientCapabilities,
-  ServerCapabilities,
+import {
+  type CallToolResult,
+  type ClientCapabilities,
+  CreateMessageResultSchema,
+  ElicitResultSchema,
+  ListRootsResultSchema,
+  McpError,
+  type ServerCapabilities,
+  SubscribeRequestSchema,
+  UnsubscribeRequestSchema,
 } from "@modelcontextprotocol/sdk/types.js";
 import { exportJWK, generateKeyPair, SignJWT } from "jose";
 import { z } from "zod";
@@ -463,3 +470,101 @@ export async function startRawBackend(tools: Record<string, RawTool>) {
 /** A tool result's whole SSE event, as a backend writes it. */
 export const sseResult = (id: unknown, text: string) =>
   `event: message\ndata: ${JSON.stringify({ jsonrpc: "2.0", id, result: { content: [{ type: "text", text }] } })}\n\n`;
+
+/** A backend using every server feature, as the conformance suite's reference server does. */
+export function everything(server: McpServer, record: BackendRecord): void {
+  server.registerTool(
+    "echo_meta",
+    { description: "Answers with the request's _meta" },
+    async (extra) => ({
+      content: [{ type: "text", text: JSON.stringify(extra._meta ?? {}) }],
+    }),
+  );
+  server.registerTool("fail", { description: "Raises a JSON-RPC error" }, async () => {
+    throw new McpError(-32042, "custom failure", { detail: 7 });
+  });
+  server.registerTool(
+    "ask_model",
+    { description: "Samples from the client's model" },
+    async (extra) => {
+      const result = await extra.sendRequest(
+        {
+          method: "sampling/createMessage",
+          params: {
+            messages: [{ role: "user", content: { type: "text", text: "2+2?" } }],
+            maxTokens: 10,
+          },
+        },
+        CreateMessageResultSchema,
+      );
+      return { content: [{ type: "text", text: JSON.stringify(result) }] };
+    },
+  );
+  server.registerTool("log_twice", { description: "Sends two log messages" }, async (extra) => {
+    for (const data of ["first", "second"]) {
+      await extra.sendNotification({
+        method: "notifications/message",
+        params: { level: "info", data },
+      });
+    }
+    return { content: [{ type: "text", text: "logged" }] };
+  });
+  server.registerResource(
+    "readme",
+    "file:///readme.txt",
+    { mimeType: "text/plain" },
+    async (uri) => ({
+      contents: [{ uri: uri.href, text: "read me" }],
+    }),
+  );
+  server.registerResource(
+    "item",
+    new ResourceTemplate("items://{id}", {
+      list: undefined,
+      complete: { id: (value) => ["alpha", "beta", "gamma"].filter((id) => id.startsWith(value)) },
+    }),
+    {},
+    async (uri, { id }) => ({ contents: [{ uri: uri.href, text: `item ${String(id)}` }] }),
+  );
+  server.registerPrompt(
+    "greet",
+    {
+      description: "Greets someone",
+      argsSchema: {
+        name: completable(z.string(), (value) =>
+          ["Ada", "Alan"].filter((name) => name.startsWith(value)),
+        ),
+      },
+    },
+    ({ name }) => ({
+      messages: [{ role: "user", content: { type: "text", text: `Hello ${name}` } }],
+    }),
+  );
+  server.registerTool(
+    "ask_user",
+    { description: "Elicits input, then lists roots" },
+    async (extra) => {
+      const answer = await extra.sendRequest(
+        {
+          method: "elicitation/create",
+          params: {
+            message: "Your name?",
+            requestedSchema: { type: "object", properties: { name: { type: "string" } } },
+          },
+        },
+        ElicitResultSchema,
+      );
+      const roots = await extra.sendRequest({ method: "roots/list" }, ListRootsResultSchema);
+      return { content: [{ type: "text", text: JSON.stringify({ answer, roots }) }] };
+    },
+  );
+  server.registerTool("touch", { description: "Marks the readme updated" }, async () => {
+    await server.server.sendResourceUpdated({ uri: "file:///readme.txt" });
+    return { content: [{ type: "text", text: "touched" }] };
+  });
+  server.server.setRequestHandler(SubscribeRequestSchema, async (request) => {
+    record.requests.push({ method: "subscribed", params: request.params.uri });
+    return {};
+  });
+  server.server.setRequestHandler(UnsubscribeRequestSchema, async () => ({}));
+}

@@ -17,6 +17,10 @@ import { serve } from "./http.ts";
 import { Shares } from "./limits.ts";
 import { McpEndpoint } from "./mcp-endpoint.ts";
 import { type Gateway, type GatewayOptions, isLoopback, readOptions } from "./options.ts";
+import { RedisBus } from "./redis-bus.ts";
+import { RedisEventStore } from "./redis-event-store.ts";
+import { RedisGate } from "./redis-gate.ts";
+import { RedisSessionStore } from "./redis-session-store.ts";
 import { relay } from "./relay.ts";
 import { sessionCodec } from "./session-codec.ts";
 import { MemorySessionStore, type SessionStore } from "./session-store.ts";
@@ -103,26 +107,41 @@ export async function createGateway(options: GatewayOptions): Promise<Gateway> {
   const byLabel = new Map(backends.map((backend) => [backend.label, backend]));
   for (const backend of backends) telemetry.observeBreaker(backend.breaker);
 
-  const store: SessionStore = new MemorySessionStore(clock);
-  const events: EventStore = new MemoryEventStore(
-    { maxEvents: settings.resumeMaxEvents, maxAgeMs: settings.resumeMaxAgeMs },
-    clock,
-  );
-  const bus: Bus = new LocalBus();
+  // With Redis every replica shares sessions, stream events and a bus; without, this process holds them.
+  const gate = redis ? new RedisGate(redis, settings.rateLimitStoreTimeoutMs, clock) : undefined;
+  const prefix = settings.rateLimitKeyPrefix;
+  const eventLimits = { maxEvents: settings.resumeMaxEvents, maxAgeMs: settings.resumeMaxAgeMs };
+  const store: SessionStore = gate
+    ? new RedisSessionStore(gate, prefix, clock)
+    : new MemorySessionStore(clock);
+  const events: EventStore = gate
+    ? new RedisEventStore(gate, prefix, eventLimits, clock)
+    : new MemoryEventStore(eventLimits, clock);
+  const redisBus = gate ? new RedisBus(gate, prefix, () => void sessions.recover()) : undefined;
+  const bus: Bus = redisBus ?? new LocalBus();
 
   const limiter = (name: string, limit: { points: number; durationSeconds: number }) =>
     createRateLimiter({
       name: `gateway-${name}`,
       keyPrefix: `${settings.rateLimitKeyPrefix}:${name}`,
       ...limit,
-      ...(redis ? { redis, storeTimeoutMs: settings.rateLimitStoreTimeoutMs } : {}),
+      ...(gate
+        ? { redis: gate.limiterClient(), storeTimeoutMs: settings.rateLimitStoreTimeoutMs }
+        : {}),
     });
   const limiters = {
     requests: limiter("requests", settings.requestRateLimit),
     tools: limiter("tools", settings.toolRateLimit),
     authFailures: limiter("auth-failures", settings.authFailureRateLimit),
   };
-  for (const each of Object.values(limiters)) telemetry.observeRateLimiter(each);
+  gate?.onChange((up) => {
+    if (up) void sessions.recover();
+  });
+  for (const each of Object.values(limiters)) {
+    telemetry.observeRateLimiter(each);
+    // A limiter that timed out on Redis closes the gate: the next decisions are made at once.
+    if (gate) each.on("error", () => gate.fail());
+  }
 
   const coreSettings: CoreSettings = {
     maxCallMs: settings.maxCallMs,
@@ -257,19 +276,22 @@ export async function createGateway(options: GatewayOptions): Promise<Gateway> {
     }
   });
 
-  const health = createHealth({
-    checks: Object.fromEntries(
-      backends.map((backend) => [
-        backend.label,
-        {
-          critical: false,
-          check: async ({ signal }: { signal: AbortSignal }) =>
-            backend.breaker.stats().state !== "open" && (await backend.ready(signal)),
-        },
-      ]),
-    ),
-    cacheMs: 500,
-  });
+  const checks: Record<
+    string,
+    { critical: boolean; check: (context: { signal: AbortSignal }) => Promise<boolean> }
+  > = Object.fromEntries(
+    backends.map((backend) => [
+      backend.label,
+      {
+        critical: false,
+        check: async ({ signal }: { signal: AbortSignal }) =>
+          backend.breaker.stats().state !== "open" && (await backend.ready(signal)),
+      },
+    ]),
+  );
+  // The session store: while Redis does not answer, known sessions go on and others get 503.
+  if (gate) checks["session-store"] = { critical: false, check: async () => !gate.down };
+  const health = createHealth({ checks, cacheMs: 500 });
 
   const endStreams = () => {
     for (const session of sessions.values()) session.stream?.end();
@@ -279,15 +301,27 @@ export async function createGateway(options: GatewayOptions): Promise<Gateway> {
     if (phase === "closing") endStreams();
   });
 
-  await Promise.all(backends.map((backend) => backend.start()));
+  /** Stops everything this gateway opened (the server aside); safe on a half-started gateway. */
+  const dispose = async () => {
+    housekeeping?.stop();
+    endStreams();
+    for (const exchange of endpoint.exchanges) exchange.end();
+    await sessions.closeAll();
+    await Promise.all(backends.map((backend) => backend.close()));
+    upstream.close();
+    await Promise.all(Object.values(limiters).map((each: RateLimiter) => each.close()));
+    await Promise.all([store.close(), events.close(), bus.close()]);
+    gate?.close();
+    if (ownTelemetry) telemetry.close();
+    health.close?.();
+  };
+  let housekeeping: { stop(): void } | undefined;
+
+  await Promise.all([...backends.map((backend) => backend.start()), redisBus?.start()]);
   try {
     new Routes(backends).assertNoCollisions();
   } catch (error) {
-    await Promise.all(backends.map((backend) => backend.close()));
-    upstream.close();
-    for (const each of Object.values(limiters)) await each.close();
-    if (ownTelemetry) telemetry.close();
-    health.close?.();
+    await dispose();
     throw error;
   }
   started = true;
@@ -295,7 +329,7 @@ export async function createGateway(options: GatewayOptions): Promise<Gateway> {
 
   let ticks = 0;
   const sweepEvery = Math.max(1, Math.round(Math.min(settings.sessionIdleMs, 60_000) / TICK_MS));
-  const housekeeping = every(clock, TICK_MS, () => {
+  housekeeping = every(clock, TICK_MS, () => {
     ticks += 1;
     const now = clock.now();
     for (const exchange of endpoint.exchanges) {
@@ -322,8 +356,7 @@ export async function createGateway(options: GatewayOptions): Promise<Gateway> {
       logger,
     });
   } catch (error) {
-    housekeeping.stop();
-    await Promise.all(backends.map((backend) => backend.close()));
+    await dispose();
     throw error;
   }
   const { server, url } = served;
@@ -345,18 +378,11 @@ export async function createGateway(options: GatewayOptions): Promise<Gateway> {
     },
     close: () => {
       closing ??= (async () => {
-        housekeeping.stop();
-        endStreams();
-        for (const exchange of endpoint.exchanges) exchange.end();
-        await sessions.closeAll();
         server.closeAllConnections();
-        await new Promise<void>((resolve) => server.close(() => resolve()));
-        await Promise.all(backends.map((backend) => backend.close()));
-        upstream.close();
-        await Promise.all(Object.values(limiters).map((each: RateLimiter) => each.close()));
-        await Promise.all([store.close(), events.close(), bus.close()]);
-        if (ownTelemetry) telemetry.close();
-        health.close?.();
+        const stopped = new Promise<void>((resolve) => server.close(() => resolve()));
+        await dispose();
+        server.closeAllConnections();
+        await stopped;
       })();
       return closing;
     },
@@ -368,6 +394,7 @@ export type {
   GatewayLogger,
   GatewayOptions,
   GatewayRedis,
+  GatewayRedisSubscriber,
   GatewayStats,
   Limit,
 } from "./options.ts";

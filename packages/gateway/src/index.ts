@@ -6,6 +6,7 @@ export {
   parseApiKeys,
 } from "./auth.ts";
 export { Backend, type BackendCatalog, type BackendConfig, type BackendState } from "./backend.ts";
+export { type Balancer, type BalancerOptions, startBalancer } from "./balancer.ts";
 export { exposedName, exposedUri } from "./catalog.ts";
 export type { Clock, Timer } from "./clock.ts";
 export { gatewayConfigShape, parseBackends, parseTimeouts } from "./config.ts";
@@ -16,6 +17,7 @@ export {
   type GatewayLogger,
   type GatewayOptions,
   type GatewayRedis,
+  type GatewayRedisSubscriber,
   type GatewayStats,
   type Limit,
 } from "./gateway.ts";

@@ -25,9 +25,22 @@ export type GatewayLogger = {
 /** A limit of `points` per `durationSeconds`. */
 export type Limit = { readonly points: number; readonly durationSeconds: number };
 
-/** The part of an ioredis client the gateway uses for sessions, streams and its bus. */
+/**
+ * The part of an ioredis client the gateway uses: any command (`call`) for
+ * sessions and streams, and a second connection (`duplicate()`) for its bus.
+ */
 export type GatewayRedis = RedisClientLike & {
-  duplicate(): GatewayRedis;
+  call(command: string, ...args: Array<string | number>): Promise<unknown>;
+  duplicate(): GatewayRedisSubscriber;
+};
+
+/** The connection the gateway subscribes its bus on (one it opens, and closes). */
+export type GatewayRedisSubscriber = {
+  readonly status: string;
+  subscribe(...channels: string[]): Promise<unknown>;
+  on(event: "message", listener: (channel: string, message: string) => void): unknown;
+  on(event: "ready" | "error", listener: () => void): unknown;
+  disconnect(): void;
 };
 
 /** Options of `createGateway()`. */

@@ -50,6 +50,11 @@ export interface SessionStore {
     key: string,
     change: { logLevel?: string; subscribe?: string; unsubscribe?: string },
   ): Promise<void>;
+  /**
+   * Writes `record` back if the store lost it (Redis restarted without its
+   * data) while this replica still serves the session.
+   */
+  restore(key: string, record: SessionRecord, ttlMs: number): Promise<void>;
   /** Extends the record's life; may be skipped while the store is unreachable. */
   touch(key: string, identity: string, ttlMs: number): void;
   delete(key: string, identity: string): Promise<void>;
@@ -113,6 +118,10 @@ export class MemorySessionStore implements SessionStore {
       record.subscriptions = [...record.subscriptions, change.subscribe];
     if (change.unsubscribe !== undefined)
       record.subscriptions = record.subscriptions.filter((uri) => uri !== change.unsubscribe);
+  }
+
+  async restore(): Promise<void> {
+    // This process's memory never loses what it holds.
   }
 
   touch(key: string, _identity: string, ttlMs: number): void {

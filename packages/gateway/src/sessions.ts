@@ -172,6 +172,21 @@ export class Sessions {
     return session;
   }
 
+  /**
+   * Redis is back after a break: records it lost are written back from the
+   * sessions this replica still serves, then every cached record is read again
+   * at its next use (bus messages may have been missed meanwhile).
+   */
+  async recover(): Promise<void> {
+    const { store, idleMs } = this.#settings;
+    await Promise.allSettled(
+      [...this.#byKey.values()].map((session) =>
+        store.restore(session.key, session.record, idleMs),
+      ),
+    );
+    for (const session of this.#byKey.values()) session.loadedAt = Number.NEGATIVE_INFINITY;
+  }
+
   /** Ends `session` on every replica (the client's DELETE). */
   async end(session: LocalSession): Promise<void> {
     await this.#settings.store.delete(session.key, session.identity);
@@ -192,7 +207,13 @@ export class Sessions {
     expected: string | undefined,
     next: BackendRef,
   ): Promise<BackendRef | undefined> {
-    const stored = await this.#settings.store.swapBackend(session.key, label, expected, next);
+    let stored: BackendRef | undefined;
+    try {
+      stored = await this.#settings.store.swapBackend(session.key, label, expected, next);
+    } catch {
+      // The store is unreachable: this replica keeps the backend session to itself meanwhile.
+      stored = next;
+    }
     if (stored) session.record.backends = { ...session.record.backends, [label]: stored };
     if (stored?.id === next.id)
       this.#settings.bus.publish({ type: "changed", session: session.key });
@@ -209,7 +230,8 @@ export class Sessions {
       record.subscriptions = [...record.subscriptions, change.subscribe];
     if (change.unsubscribe !== undefined)
       record.subscriptions = record.subscriptions.filter((uri) => uri !== change.unsubscribe);
-    await this.#settings.store.update(session.key, change);
+    // Kept here even when the store is unreachable: the backend already has it.
+    await this.#settings.store.update(session.key, change).catch(() => {});
     this.#settings.bus.publish({ type: "changed", session: session.key });
   }
 
