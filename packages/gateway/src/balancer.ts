@@ -39,8 +39,9 @@ const KEYS = optionKeys<BalancerOptions>({
  * A small round-robin HTTP balancer, to try several gateway replicas on one
  * machine: each request goes to the next replica (no affinity, like an
  * ingress without sticky sessions), and to the one after it when a replica
- * refuses the connection (it is down or restarting). Answers, SSE streams
- * included, flow back as they come. Not for production: use your platform's
+ * refuses the connection (it is down or restarting). A request a replica
+ * received and then failed (it was killed) is not sent again: the client
+ * gets 502, as behind nginx. Answers, SSE streams included, flow back as they come. Not for production: use your platform's
  * load balancer.
  *
  * @example
@@ -94,11 +95,14 @@ export async function startBalancer(options: BalancerOptions): Promise<Balancer>
     res.once("close", () => {
       if (!res.writableFinished) outgoing.destroy();
     });
-    outgoing.once("error", () => {
+    outgoing.once("error", (error: NodeJS.ErrnoException) => {
       if (res.headersSent) return void res.destroy();
-      // Nothing came back: the replica is down. The next one gets the request.
-      if (tried + 1 < upstreams.length) attempt(req, res, body, tried + 1);
-      else res.writeHead(502, { "content-type": "text/plain" }).end("no replica answered\n");
+      // The replica never got the request: it refused the connection (down, restarting), or
+      // closed a kept-alive one just before it was used. Only then is it safe to try the next.
+      const unsent =
+        error.code === "ECONNREFUSED" || (outgoing.reusedSocket && error.code === "ECONNRESET");
+      if (unsent && tried + 1 < upstreams.length) attempt(req, res, body, tried + 1);
+      else res.writeHead(502, { "content-type": "text/plain" }).end("the replica did not answer\n");
     });
     outgoing.end(body);
   };

@@ -124,6 +124,8 @@ export const gatewayConfigShape = {
     z.coerce.number().int().min(0).default(60_000),
   ),
   redisUrl: secret("REDIS_URL", z.string().startsWith("redis").optional()),
+  /** Prefix of every key the gateway keeps in Redis (sessions, streams, bus, rate limits). */
+  redisKeyPrefix: env("GATEWAY_REDIS_KEY_PREFIX", z.string().min(1).default("mcp-gateway")),
   rateLimit: {
     points: env("RATE_LIMIT_POINTS", positive(60)),
     durationSeconds: env("RATE_LIMIT_DURATION_SECONDS", positive(60)),

@@ -568,3 +568,68 @@ export function everything(server: McpServer, record: BackendRecord): void {
   });
   server.server.setRequestHandler(UnsubscribeRequestSchema, async () => ({}));
 }
+
+/** A gateway replica as deployments run it: `node dist/cli.js`, in a process of its own. */
+export type ReplicaProcess = {
+  readonly url: string;
+  readonly port: number;
+  /** Resolves with the exit code (or signal) once the process ended. */
+  readonly exited: Promise<number | string | null>;
+  /** What it printed, for a failing test's message. */
+  output(): string;
+  kill(signal: NodeJS.Signals): void;
+};
+
+/** Starts `node dist/cli.js` with `env` on `port`; resolves once it is ready. */
+export async function startReplica(
+  port: number,
+  env: Record<string, string>,
+): Promise<ReplicaProcess> {
+  const { spawn } = await import("node:child_process");
+  const { join } = await import("node:path");
+  const child = spawn(process.execPath, [join(import.meta.dirname, "..", "dist", "cli.js")], {
+    env: {
+      PATH: process.env.PATH ?? "",
+      NODE_ENV: "production",
+      LOG_LEVEL: "warn",
+      SERVER_PORT: String(port),
+      ...env,
+    },
+    stdio: ["ignore", "pipe", "pipe"],
+  });
+  let output = "";
+  child.stdout?.on("data", (chunk) => {
+    output += chunk;
+  });
+  child.stderr?.on("data", (chunk) => {
+    output += chunk;
+  });
+  // Should the test process end first (a runner's timeout), the replica goes with it.
+  const orphan = () => child.kill("SIGKILL");
+  process.once("exit", orphan);
+  const exited = new Promise<number | string | null>((resolve) =>
+    child.once("exit", (code, signal) => {
+      process.off("exit", orphan);
+      resolve(code ?? signal);
+    }),
+  );
+  const url = `http://127.0.0.1:${port}`;
+  const deadline = Date.now() + 20_000;
+  for (;;) {
+    if (child.exitCode !== null || child.signalCode !== null)
+      throw new Error(`the replica exited before it was ready:\n${output}`);
+    try {
+      const response = await fetch(`${url}/health/ready`);
+      await response.body?.cancel();
+      if (response.status === 200) break;
+    } catch {
+      // not listening yet
+    }
+    if (Date.now() > deadline) {
+      child.kill("SIGKILL");
+      throw new Error(`the replica was not ready in time:\n${output}`);
+    }
+    await new Promise((resolve) => setTimeout(resolve, 50));
+  }
+  return { url, port, exited, output: () => output, kill: (signal) => child.kill(signal) };
+}

@@ -54,8 +54,21 @@ export async function startFromEnv(
   if (config.redisUrl) {
     const { Redis } = await import("ioredis");
     redis = new Redis(config.redisUrl, { maxRetriesPerRequest: 1, enableOfflineQueue: false });
-    // The rate limiter decides alone while Redis is unreachable and reports it through its events.
+    // The gateway decides alone while Redis is unreachable and reports it through readiness.
     redis.on("error", () => {});
+    // A replica that serves before its connection is up would answer 503 for every session
+    // it does not hold yet: wait for it (briefly: a Redis that is down must not stop the start).
+    const client = redis;
+    await new Promise<void>((resolve) => {
+      const done = () => {
+        clearTimeout(timer);
+        client.off("ready", done);
+        resolve();
+      };
+      const timer = setTimeout(done, 5000);
+      client.once("ready", done);
+      if (client.status === "ready") done();
+    });
   }
   const gateway = await createGateway({
     host: config.server.host,
@@ -79,6 +92,7 @@ export async function startFromEnv(
     telemetry,
     logger,
     ...(redis ? { redis } : {}),
+    rateLimitKeyPrefix: config.redisKeyPrefix,
     rateLimitStoreTimeoutMs: config.rateLimit.storeTimeoutMs,
     toolRateLimit: {
       points: config.rateLimit.points,

@@ -13,7 +13,8 @@ export class StoreUnavailableError extends GatewayError {
   }
 }
 
-const PROBE_RETRY_MS = 1000;
+// A refused probe (the connection is down, not hung) is tried again this soon.
+const PROBE_RETRY_MS = 250;
 
 /**
  * Every command the gateway sends Redis goes through this gate. A command
