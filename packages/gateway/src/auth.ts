@@ -132,10 +132,18 @@ export function bearerToken(req: IncomingMessage): string | undefined {
  */
 export type Caller = AuthInfo & { readonly identityKey: string; readonly identity: string };
 
-/** The caller of an anonymous request, known by its address. */
+const anonymous = new Map<string, Omit<Caller, keyof AuthInfo>>();
+
+/** The caller of an anonymous request, known by its address (the digest kept for the next request). */
 export function anonymousCaller(address: string): Omit<Caller, keyof AuthInfo> {
-  const identityKey = `anonymous:${address}`;
-  return { identityKey, identity: digestOf(identityKey) };
+  let caller = anonymous.get(address);
+  if (!caller) {
+    const identityKey = `anonymous:${address}`;
+    caller = { identityKey, identity: digestOf(identityKey) };
+    if (anonymous.size >= 10_000) anonymous.clear();
+    anonymous.set(address, caller);
+  }
+  return caller;
 }
 
 /**

@@ -143,21 +143,35 @@ export class BodyError extends Error {
 }
 
 /** Reads and decodes the JSON body, refusing more than `limit` bytes as soon as it is seen. */
-export async function readJson(req: IncomingMessage, limit: number): Promise<unknown> {
+export function readJson(req: IncomingMessage, limit: number): Promise<unknown> {
   const declared = Number(req.headers["content-length"] ?? 0);
-  if (declared > limit) throw new BodyError(413, "request body too large");
-  const chunks: Buffer[] = [];
-  let size = 0;
-  for await (const chunk of req) {
-    size += (chunk as Buffer).length;
-    if (size > limit) throw new BodyError(413, "request body too large");
-    chunks.push(chunk as Buffer);
-  }
-  try {
-    return JSON.parse(Buffer.concat(chunks).toString("utf8"));
-  } catch {
-    throw new BodyError(400, "request body is not JSON");
-  }
+  if (declared > limit) return Promise.reject(new BodyError(413, "request body too large"));
+  // Events rather than an async iterator: a body is usually one chunk, read in one callback.
+  return new Promise((resolve, reject) => {
+    const chunks: Buffer[] = [];
+    let size = 0;
+    const onData = (chunk: Buffer) => {
+      size += chunk.length;
+      if (size <= limit) return void chunks.push(chunk);
+      req.off("data", onData);
+      req.resume();
+      reject(new BodyError(413, "request body too large"));
+    };
+    req.on("data", onData);
+    req.once("error", reject);
+    req.once("end", () => {
+      if (size > limit) return;
+      try {
+        const text =
+          chunks.length === 1
+            ? (chunks[0] as Buffer).toString("utf8")
+            : Buffer.concat(chunks).toString("utf8");
+        resolve(JSON.parse(text));
+      } catch {
+        reject(new BodyError(400, "request body is not JSON"));
+      }
+    });
+  });
 }
 
 /** Whether an `Accept` header takes `type` (or any type). */
