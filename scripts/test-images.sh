@@ -2,17 +2,18 @@
 # The example images on a real Docker engine: builds deploy/Dockerfile for the
 # three servers, runs them (and the demo upstream API) on the host network
 # against the PostgreSQL and Redis of DATABASE_URL / REDIS_URL, and checks:
-# each runs as a non-root user, answers /health, /health/live, /health/ready,
-# /health/startup and /metrics, a tool call through the gateway reaches both
-# backends, the image's HEALTHCHECK turns healthy, and `docker stop` ends each
-# one with exit code 0.
+# each runs as a numeric non-root uid, holds no optional peer nothing imports
+# (Sentry), answers /health, /health/live, /health/ready, /health/startup and
+# /metrics, a tool call through the gateway reaches both backends, the image's
+# HEALTHCHECK turns healthy, and `docker stop` ends each one with exit code 0.
+# It prints each image's size and build time.
 #
 #   scripts/test-images.sh
 #
 # Where no Docker engine answers, it says so and exits 0 (nothing to test).
 # Environment:
-#   NODE_IMAGE    base image for the build (default node:24-alpine; a locally
-#                 built stand-in works where Docker Hub is unreachable)
+#   NODE_IMAGE    base image for the build (default: the Dockerfile's, pinned by
+#                 digest; a locally built stand-in works where Docker Hub is unreachable)
 #   DATABASE_URL  default postgres://postgres@127.0.0.1:5432/test
 #   REDIS_URL     default redis://127.0.0.1:6379
 #   PORT_BASE     the four services listen on PORT_BASE..PORT_BASE+3 (default 13000)
@@ -25,7 +26,8 @@ if ! command -v docker >/dev/null 2>&1 || ! docker info >/dev/null 2>&1; then
   exit 0
 fi
 
-node_image=${NODE_IMAGE:-node:24-alpine}
+node_image_arg=()
+if [ -n "${NODE_IMAGE:-}" ]; then node_image_arg=(--build-arg "NODE_IMAGE=$NODE_IMAGE"); fi
 database_url=${DATABASE_URL:-postgres://postgres@127.0.0.1:5432/test}
 redis_url=${REDIS_URL:-redis://127.0.0.1:6379}
 base=${PORT_BASE:-13000}
@@ -48,13 +50,28 @@ trap cleanup EXIT
 build() {
   local example=$1 port=$2
   echo "==> build $example"
+  local started=$SECONDS
   docker build --quiet -f deploy/Dockerfile \
-    --build-arg NODE_IMAGE="$node_image" --build-arg EXAMPLE="$example" --build-arg PORT="$port" \
+    "${node_image_arg[@]}" --build-arg EXAMPLE="$example" --build-arg PORT="$port" \
     -t "mcp-prod/$example:test" . >/dev/null || {
     fail "build $example"
     return 1
   }
-  pass "build $example"
+  local size
+  size=$(docker image inspect -f '{{.Size}}' "mcp-prod/$example:test")
+  pass "build $example: $((size / 1000000)) MB, $((SECONDS - started)) s"
+  local user
+  user=$(docker image inspect -f '{{.Config.User}}' "mcp-prod/$example:test")
+  if [[ $user =~ ^[0-9]+(:[0-9]+)?$ ]] && [ "${user%%:*}" != "0" ]; then
+    pass "$example: USER $user (numeric, not root)"
+  else
+    fail "$example: USER '$user' is not a numeric non-root uid"
+  fi
+  if docker run --rm --entrypoint sh "mcp-prod/$example:test" -c 'ls -d /app/node_modules/.pnpm/@sentry* 2>/dev/null' | grep -q .; then
+    fail "$example: Sentry is in the image, though nothing imports it"
+  else
+    pass "$example: no Sentry in node_modules"
+  fi
 }
 
 # start NAME EXAMPLE PORT [docker run options…]: SERVER_PORT differs from the image's

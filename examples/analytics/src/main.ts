@@ -63,9 +63,10 @@ const health = createHealth({
     ...(redis ? { cache: { check: () => cache.healthCheck(), critical: false } } : {}),
   },
 });
-const { server, url } = await serveMcp({
+const { server, url, metricsServer } = await serveMcp({
   host: config.server.host,
   port: config.server.port,
+  metricsPort: config.server.metricsPort,
   allowedHosts: config.server.allowedHosts,
   allowedOrigins: config.server.allowedOrigins,
   createMcpServer: () => buildServer(tools),
@@ -74,7 +75,7 @@ const { server, url } = await serveMcp({
   metricsHandler: telemetry.metricsHandler(),
 });
 health.gracefulShutdown({
-  servers: [server],
+  servers: metricsServer ? [server, metricsServer] : [server],
   drainMs: config.shutdown.drainMs,
   timeoutMs: 20_000,
   cleanup: [

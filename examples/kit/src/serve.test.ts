@@ -24,19 +24,23 @@ function rawExchange(port: number, payload: string) {
 
 const statusOf = (answer: string) => Number(/^HTTP\/1\.1 (\d{3})/.exec(answer)?.[1]);
 
+/** serveMcp on a free loopback port with an empty server and trivial probes, plus `options`. */
+const serveTest = (options: Partial<Parameters<typeof serveMcp>[0]> = {}) =>
+  serveMcp({
+    host: "127.0.0.1",
+    port: 0,
+    createMcpServer: () => new McpServer({ name: "test", version: "0.0.0" }),
+    healthHandler: (_req, res) => res.end("ok"),
+    metricsHandler: (_req, res) => res.end(""),
+    ...options,
+  });
+
 describe("serveMcp answers what Node refuses itself, with the security headers", () => {
   let server: Server;
   let port: number;
 
   beforeAll(async () => {
-    const served = await serveMcp({
-      host: "127.0.0.1",
-      port: 0,
-      createMcpServer: () => new McpServer({ name: "test", version: "0.0.0" }),
-      healthHandler: (_req, res) => res.end("ok"),
-      metricsHandler: (_req, res) => res.end(""),
-      bodyTimeoutMs: 300,
-    });
+    const served = await serveTest({ bodyTimeoutMs: 300 });
     server = served.server;
     port = Number(new URL(served.url).port);
   });
@@ -85,5 +89,41 @@ describe("serveMcp answers what Node refuses itself, with the security headers",
     await waitFor(() => exchange.closed(), { what: "the slow request to be answered and closed" });
     expect(statusOf(exchange.answer())).toBe(408);
     expect(exchange.answer()).toMatch(/\r\nx-content-type-options: nosniff\r\n/i);
+  });
+});
+
+describe("serveMcp with a metrics port", () => {
+  it("serves /metrics alone there, so a scraper let in on it cannot reach /mcp", async () => {
+    const served = await serveTest({
+      metricsPort: 0,
+      metricsHandler: (_req, res) => res.end("mcp_tool_calls_total 0\n"),
+    });
+    const { server, metricsServer } = served;
+    try {
+      expect(metricsServer).toBeDefined();
+      const address = metricsServer?.address();
+      const metricsUrl = `http://127.0.0.1:${typeof address === "object" ? address?.port : ""}`;
+      const metrics = await fetch(`${metricsUrl}/metrics`);
+      expect(metrics.status).toBe(200);
+      expect(await metrics.text()).toBe("mcp_tool_calls_total 0\n");
+      expect(metrics.headers.get("x-content-type-options")).toBe("nosniff");
+      for (const path of ["/mcp", "/health/ready", "/"]) {
+        const other = await fetch(`${metricsUrl}${path}`, {
+          method: path === "/mcp" ? "POST" : "GET",
+        });
+        expect(other.status, path).toBe(404);
+      }
+      // The main port still serves /metrics, as without a metrics port.
+      expect((await fetch(`${served.url}/metrics`)).status).toBe(200);
+    } finally {
+      for (const each of [server, metricsServer])
+        await new Promise((resolve) => each?.close(resolve));
+    }
+  });
+
+  it("without one, only the main server listens", async () => {
+    const served = await serveTest();
+    expect(served.metricsServer).toBeUndefined();
+    await new Promise((resolve) => served.server.close(resolve));
   });
 });

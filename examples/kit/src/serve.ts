@@ -44,6 +44,12 @@ export type ServeOptions = {
   readonly allowedHosts?: readonly string[] | undefined;
   /** Browser origins accepted besides the server's own. @default [] */
   readonly allowedOrigins?: readonly string[] | undefined;
+  /**
+   * A second port that serves `/metrics` alone (`METRICS_PORT`), so that a
+   * NetworkPolicy can let a scraper in without letting it reach the MCP
+   * endpoint. `/metrics` stays on the main port too. @default undefined (none)
+   */
+  readonly metricsPort?: number | undefined;
 };
 
 const SECURITY_HEADERS = {
@@ -159,7 +165,9 @@ const messagesOf = (body: unknown): JsonRpcMessage[] =>
  *   metricsHandler: telemetry.metricsHandler(),
  * });
  */
-export async function serveMcp(options: ServeOptions): Promise<{ server: Server; url: string }> {
+export async function serveMcp(
+  options: ServeOptions,
+): Promise<{ server: Server; url: string; metricsServer?: Server }> {
   const {
     maxBodyBytes = 1024 * 1024,
     bodyTimeoutMs = 10_000,
@@ -274,17 +282,35 @@ export async function serveMcp(options: ServeOptions): Promise<{ server: Server;
     }
   });
   server.on("clientError", answerClientError);
+  const port = await listen(server, options.port, options.host);
+  const host = options.host === "0.0.0.0" ? "127.0.0.1" : options.host;
+  if (options.metricsPort === undefined) return { server, url: `http://${host}:${port}` };
+  const metricsServer = createServer((req, res) => {
+    for (const [name, value] of Object.entries(SECURITY_HEADERS)) res.setHeader(name, value);
+    if ((req.url ?? "/").split("?")[0] === "/metrics") void options.metricsHandler(req, res);
+    else res.writeHead(404, { "content-type": "application/json" }).end('{"error":"not found"}');
+  });
+  metricsServer.on("clientError", answerClientError);
+  try {
+    await listen(metricsServer, options.metricsPort, options.host);
+  } catch (error) {
+    server.close();
+    throw error;
+  }
+  return { server, url: `http://${host}:${port}`, metricsServer };
+}
+
+/** Listens and resolves with the port it got (port 0 picks a free one). */
+async function listen(server: Server, port: number, host: string): Promise<number> {
   await new Promise<void>((resolve, reject) => {
     server.once("error", reject);
-    server.listen(options.port, options.host, () => {
+    server.listen(port, host, () => {
       server.off("error", reject);
       resolve();
     });
   });
   const address = server.address();
-  const port = typeof address === "object" && address ? address.port : options.port;
-  const host = options.host === "0.0.0.0" ? "127.0.0.1" : options.host;
-  return { server, url: `http://${host}:${port}` };
+  return typeof address === "object" && address ? address.port : port;
 }
 
 /**

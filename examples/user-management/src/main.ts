@@ -4,7 +4,7 @@ import { createPool } from "@mcp-prod/pool";
 import { createLogger, createTelemetry } from "@mcp-prod/telemetry";
 import { identityFromHeaders, serveMcp } from "@mcp-prod-examples/kit";
 import { startOpenTelemetry } from "@mcp-prod-examples/kit/otel";
-import { configShape } from "./config.ts";
+import { configShape, EMBEDDED_DATABASE } from "./config.ts";
 import { openDatabase } from "./database.ts";
 import { buildServer } from "./server.ts";
 import { migrate } from "./users.ts";
@@ -20,7 +20,10 @@ const telemetry = createTelemetry({ serviceName: "user-management-mcp", logger: 
 
 // The embedded database serves one transaction at a time: a small pool matches it.
 const EMBEDDED_CONNECTIONS = 3;
-const database = await openDatabase(config.databaseUrl, EMBEDDED_CONNECTIONS);
+const database = await openDatabase(
+  config.databaseUrl === EMBEDDED_DATABASE ? undefined : config.databaseUrl,
+  EMBEDDED_CONNECTIONS,
+);
 const pool = createPool({
   connectionString: database.url,
   name: "users",
@@ -36,9 +39,10 @@ pool.on("error", ({ error }) =>
 await migrate(pool);
 
 const health = createHealth({ checks: { database: pool.healthCheck } });
-const { server, url } = await serveMcp({
+const { server, url, metricsServer } = await serveMcp({
   host: config.server.host,
   port: config.server.port,
+  metricsPort: config.server.metricsPort,
   allowedHosts: config.server.allowedHosts,
   allowedOrigins: config.server.allowedOrigins,
   createMcpServer: () => buildServer({ pool, telemetry }),
@@ -47,7 +51,7 @@ const { server, url } = await serveMcp({
   metricsHandler: telemetry.metricsHandler(),
 });
 health.gracefulShutdown({
-  servers: [server],
+  servers: metricsServer ? [server, metricsServer] : [server],
   drainMs: config.shutdown.drainMs,
   timeoutMs: 20_000,
   cleanup: [pool.close, database.close, openTelemetry.shutdown],

@@ -1,4 +1,5 @@
 import type { Pool } from "@mcp-prod/pool";
+import { migrateUnderLock } from "@mcp-prod-examples/kit";
 
 export type User = { id: number; name: string; email: string; createdAt: string };
 
@@ -11,9 +12,13 @@ const toUser = (row: UserRow): User => ({
   createdAt: row.created_at.toISOString(),
 });
 
-/** Creates the table on start (idempotent) and a few users to search for on an empty database. */
+/**
+ * Creates the table on start (idempotent) and a few users to search for on an
+ * empty database, one replica at a time: replicas started together would race
+ * on `CREATE TABLE IF NOT EXISTS`.
+ */
 export async function migrate(pool: Pool): Promise<void> {
-  await pool.transaction(async (tx) => {
+  await migrateUnderLock(pool, "user-management-mcp", async (tx) => {
     await tx.query(`CREATE TABLE IF NOT EXISTS users (
       id SERIAL PRIMARY KEY,
       name TEXT NOT NULL,
