@@ -2,11 +2,12 @@ import { backoffDelay } from "@mcp-prod/internal";
 import type { Caller } from "./auth.ts";
 import type { Backend } from "./backend.ts";
 import type { Clock } from "./clock.ts";
+import type { Target } from "./endpoint.ts";
 import { BackendError } from "./errors.ts";
 import type { Envelope } from "./json-rpc.ts";
 import type { BackendRef } from "./session-store.ts";
 import type { LocalSession, Sessions } from "./sessions.ts";
-import type { Target, Upstream } from "./upstream.ts";
+import type { Upstream } from "./upstream.ts";
 
 export type BackendSessionsSettings = {
   readonly upstream: Upstream;

@@ -8,10 +8,11 @@ import type {
   Tool,
 } from "@modelcontextprotocol/sdk/types.js";
 import type { Clock, Timer } from "./clock.ts";
+import { Endpoint, type Target } from "./endpoint.ts";
 import { BackendError, isBackendFailure } from "./errors.ts";
 import { LATEST_PROTOCOL_VERSION, type Params } from "./json-rpc.ts";
 import { redactUrl } from "./redact.ts";
-import { Endpoint, type HeldStream, type Target, type Upstream } from "./upstream.ts";
+import type { HeldStream, Upstream } from "./upstream.ts";
 
 // Reconnection waits grow from 250 ms to 10 s, jittered so that replicas spread apart.
 const RECONNECT: Backoff = { jitter: "equal", minDelayMs: 250, maxDelayMs: 10_000 };

@@ -1,11 +1,12 @@
 import type { Backend } from "./backend.ts";
 import type { CallContext } from "./call-context.ts";
 import type { GatewayCore } from "./core.ts";
+import type { Target } from "./endpoint.ts";
 import { BackendError } from "./errors.ts";
 import type { Params } from "./json-rpc.ts";
 import { type RelayTarget, relay } from "./relay.ts";
 import { traceForward } from "./tracing.ts";
-import type { Answer, Target } from "./upstream.ts";
+import type { Answer } from "./upstream.ts";
 
 /** The backend's answer was a JSON-RPC error: the client gets it as the backend sent it. */
 export class RelayedError extends Error {

@@ -1,6 +1,6 @@
 import { loadConfigOrExit } from "@mcp-prod/config";
 import type { CleanupHook } from "@mcp-prod/health";
-import { assertFunction, assertKnownKeys, assertOptions } from "@mcp-prod/internal";
+import { assertFunction, assertKnownKeys, assertOptions, optionKeys } from "@mcp-prod/internal";
 import { createLogger, createTelemetry } from "@mcp-prod/telemetry";
 import { parseApiKeys } from "./auth.ts";
 import { gatewayConfigShape, parseBackends, parseTimeouts } from "./config.ts";
@@ -23,6 +23,8 @@ export type StartFromEnvOptions = {
   readonly cleanup?: readonly CleanupHook[] | undefined;
 };
 
+const START_KEYS = optionKeys<StartFromEnvOptions>({ cleanup: true });
+
 /**
  * Starts the gateway from environment variables (what `mcp-prod-gateway`
  * runs): listens, marks itself ready, and shuts down gracefully on SIGTERM.
@@ -39,7 +41,7 @@ export async function startFromEnv(
   options: StartFromEnvOptions = {},
 ): Promise<Gateway> {
   assertOptions(options);
-  assertKnownKeys(options, ["cleanup"], "startFromEnv()");
+  assertKnownKeys(options, START_KEYS, "startFromEnv()");
   const { cleanup = [] } = options;
   if (!Array.isArray(cleanup))
     throw new TypeError(`Expected \`cleanup\` to be an array, got ${typeof cleanup}`);

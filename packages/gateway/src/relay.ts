@@ -1,7 +1,8 @@
 import type { Backend } from "./backend.ts";
 import { exposedUri } from "./catalog.ts";
+import type { Target } from "./endpoint.ts";
 import { type Envelope, ERROR, type Params, type RequestId, resultText } from "./json-rpc.ts";
-import type { Target, Upstream } from "./upstream.ts";
+import type { Upstream } from "./upstream.ts";
 
 /** Where a backend's messages for one client go: a call's exchange, or the session's GET stream. */
 export type RelayTarget = {

@@ -1,52 +1,9 @@
-import { Agent, type IncomingMessage, type OutgoingHttpHeaders, request } from "node:http";
-import { Agent as HttpsAgent, request as httpsRequest } from "node:https";
-import type { AuthInfo } from "@modelcontextprotocol/sdk/server/auth/types.js";
+import type { IncomingMessage, OutgoingHttpHeaders } from "node:http";
 import type { Clock } from "./clock.ts";
+import { headersFor, type Target } from "./endpoint.ts";
 import { BackendError, isConnectionError } from "./errors.ts";
-import { identityHeaders } from "./identity.ts";
 import { type Envelope, type Params, type RequestId, readEnvelope } from "./json-rpc.ts";
 import { EventTooLargeError, SseParser } from "./sse.ts";
-
-/**
- * Where one backend is, and the connections to it: a kept-alive pool for
- * calls (at most `maxSockets`), and a separate one for the long-lived GET
- * streams, so that held streams never take a call's socket.
- */
-export class Endpoint {
-  readonly label: string;
-  readonly url: URL;
-  readonly agent: Agent;
-  readonly streams: Agent;
-  readonly #secure: boolean;
-
-  constructor(label: string, url: string, maxSockets: number) {
-    this.label = label;
-    this.url = new URL(url);
-    this.#secure = this.url.protocol === "https:";
-    const AgentClass = this.#secure ? HttpsAgent : Agent;
-    this.agent = new AgentClass({ keepAlive: true, maxSockets, scheduling: "lifo" });
-    this.streams = new AgentClass({ keepAlive: false });
-  }
-
-  request(options: Parameters<typeof request>[1], answer: (response: IncomingMessage) => void) {
-    return (this.#secure ? httpsRequest : request)(this.url, options, answer);
-  }
-
-  close(): void {
-    this.agent.destroy();
-    this.streams.destroy();
-  }
-}
-
-/** Who and what a request to a backend is for. */
-export type Target = {
-  readonly endpoint: Endpoint;
-  /** The backend session, for a backend with sessions. */
-  readonly sessionId?: string | undefined;
-  readonly protocolVersion: string;
-  /** The caller whose identity headers the backend receives. */
-  readonly identity: AuthInfo | undefined;
-};
 
 /** A message the backend sent on the way to its answer: a notification or a request of its own. */
 export type OnMessage = (text: string, envelope: Envelope) => undefined | Promise<void>;
@@ -71,27 +28,6 @@ export type Answer = {
   /** `result.isError` of a tool result (what a CLIENT span records as `tool_error`). */
   readonly isError: boolean;
 };
-
-const identityCache = new WeakMap<AuthInfo, Record<string, string>>();
-function identityOf(identity: AuthInfo | undefined): Record<string, string> | undefined {
-  if (!identity) return undefined;
-  let headers = identityCache.get(identity);
-  if (!headers) {
-    headers = identityHeaders(identity);
-    identityCache.set(identity, headers);
-  }
-  return headers;
-}
-
-function headersFor(target: Target, extra: OutgoingHttpHeaders): OutgoingHttpHeaders {
-  return {
-    accept: "application/json, text/event-stream",
-    "mcp-protocol-version": target.protocolVersion,
-    ...(target.sessionId ? { "mcp-session-id": target.sessionId } : {}),
-    ...identityOf(target.identity),
-    ...extra,
-  };
-}
 
 const LINGER_MS = 1000;
 const RESUME_ATTEMPTS = 3;
