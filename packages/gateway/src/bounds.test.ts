@@ -5,7 +5,7 @@
 import { randomUUID } from "node:crypto";
 import type { ServerResponse } from "node:http";
 import { createTelemetry } from "@mcp-prod/telemetry";
-import { waitFor } from "@mcp-prod/testkit";
+import { deferred, waitFor } from "@mcp-prod/testkit";
 import { Registry } from "prom-client";
 import { afterAll, describe, expect, it } from "vitest";
 import { parseApiKeys } from "./auth.ts";
@@ -298,6 +298,61 @@ describe("connections to a backend", () => {
       "released",
       "released",
     ]);
+  });
+});
+
+describe("connections shared by nobody", () => {
+  it("one identity churning through declared capabilities never touches another's call in flight", {
+    timeout: 120_000,
+  }, async () => {
+    const released = deferred<void>();
+    let held = 0;
+    const hold: RawTool = (res, id) => {
+      held += 1;
+      void released.promise.then(() =>
+        res.writeHead(200, { "content-type": "text/event-stream" }).end(sseResult(id, "held")),
+      );
+    };
+    const { gateway } = await gatewayOver(
+      { hold, echo },
+      {
+        auth: { apiKeys: parseApiKeys("alice-key=alice:*,bob-key=bob:*") },
+        requestRateLimit: { points: 100_000, durationSeconds: 60 },
+        toolRateLimit: { points: 100_000, durationSeconds: 60 },
+        maxSessionsPerIdentity: 5000,
+        breaker: { volumeThreshold: 1, resetTimeout: 60_000 },
+      },
+    );
+    const alice = await connectClient(
+      gateway.url,
+      { authorization: "Bearer alice-key" },
+      { roots: {} },
+    );
+    cleanup.push(() => alice.close());
+    const inFlight = call(alice, "raw.hold");
+    await waitFor(() => held === 1, { what: "alice's call to hold its connection" });
+    // Bob declares 1 100 different capability sets, one session each, and calls with each.
+    const bob = { authorization: "Bearer bob-key" };
+    for (let index = 0; index < 1100; index += 1) {
+      const opened = await post(gateway.url, bob, {
+        ...initialize,
+        params: {
+          ...initialize.params,
+          capabilities: { roots: {}, experimental: { churn: { n: index } } },
+        },
+      });
+      const session = {
+        ...bob,
+        "mcp-session-id": opened.sessionId ?? "",
+        "mcp-protocol-version": "2025-06-18",
+      };
+      expect((await post(gateway.url, session, toolCall(index, "raw.echo"))).text).toContain(
+        "echo",
+      );
+    }
+    released.resolve();
+    expect((await inFlight).text).toBe("held");
+    expect(gateway.backends[0]?.breaker.stats().failures).toBe(0);
   });
 });
 
