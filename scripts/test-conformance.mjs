@@ -4,6 +4,10 @@
 //   gateway          the same scenarios through the gateway, the fixture its one unprefixed
 //                    backend: each scenario that passes directly must pass here too, and
 //                    server-initialize, ping, tools-list, dns-rebinding-protection must pass;
+//   replicas         the same scenarios through three gateway replicas sharing one Redis
+//                    (REDIS_URL, else the local one, under a key prefix of the run's own),
+//                    behind a balancer that sends every request to the next replica: each
+//                    scenario that passes directly must pass here too;
 //   user-management  server-initialize, ping, tools-list, dns-rebinding-protection against the
 //   analytics        example servers started with their default configuration.
 // Every scenario has a timeout (`--timeout-ms`): a scenario that overruns it fails alone, its
@@ -14,13 +18,14 @@
 //
 // Usage: node scripts/test-conformance.mjs [--node /path/to/node22]
 //          [--gateway packages/gateway/dist/cli.js] [--gateway-prefix name] [--gateway-api-key key]
-//          [--only direct,gateway,user-management,analytics] [--timeout-ms 60000]
+//          [--only direct,gateway,replicas,user-management,analytics] [--timeout-ms 60000]
 // --gateway is the gateway's entry script, run with the same Node; --gateway-prefix registers
 // the fixture as `name=url` instead of unprefixed; --gateway-api-key starts the gateway with
 // GATEWAY_API_KEYS=key=conformance:* and puts a loopback proxy in front that adds the bearer
 // token (the suite sends none), for gateways that cannot run unauthenticated.
 // The suite needs Node 22 or later: without --node, the Node running this script.
 import { execFileSync, spawn } from "node:child_process";
+import { randomBytes } from "node:crypto";
 import {
   existsSync,
   mkdirSync,
@@ -34,6 +39,7 @@ import { createServer as createHttpServer, request as httpRequest } from "node:h
 import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
 import { createInterface } from "node:readline";
+import { pathToFileURL } from "node:url";
 import { parseArgs } from "node:util";
 import {
   children,
@@ -62,7 +68,7 @@ const { values: flags } = parseArgs({
 const node = flags.node;
 const scenarioTimeoutMs = Number(flags["timeout-ms"]);
 const startTimeoutMs = Number(flags["start-timeout-ms"]);
-const TARGETS = ["direct", "gateway", "user-management", "analytics"];
+const TARGETS = ["direct", "gateway", "replicas", "user-management", "analytics"];
 const targets = new Set(flags.only ? flags.only.split(",") : TARGETS);
 for (const [flag, value] of [
   ["--timeout-ms", flags["timeout-ms"]],
@@ -354,6 +360,58 @@ if (targets.has("gateway")) {
   });
 }
 
+if (targets.has("replicas")) {
+  const script = resolve(root, flags.gateway);
+  await runTarget("replicas", all, async () => {
+    const entry = join(root, "packages", "gateway", "dist", "index.js");
+    if (!existsSync(script) || !existsSync(entry)) {
+      throw new Error(
+        `${script} or ${entry} not found: build the gateway first (pnpm turbo run build --filter=./packages/*)`,
+      );
+    }
+    const fixture = await startFixture("--any-host");
+    // One Redis, one session key and a key prefix of this run's own for the three replicas.
+    const shared = {
+      GATEWAY_BACKENDS: fixture.url,
+      REDIS_URL: process.env.REDIS_URL ?? "redis://127.0.0.1:6379",
+      GATEWAY_REDIS_KEY_PREFIX: `conformance-${randomBytes(6).toString("hex")}`,
+      GATEWAY_SESSION_KEY: randomBytes(32).toString("base64url"),
+      // The suite is one anonymous client making many requests: its budget is not under test.
+      RATE_LIMIT_REQUEST_POINTS: "1000000",
+      RATE_LIMIT_POINTS: "1000000",
+    };
+    const replicas = [];
+    try {
+      for (let index = 0; index < 3; index += 1) {
+        const port = await freePort();
+        replicas.push(
+          await startServer(
+            serverSettings,
+            `gateway replica ${index + 1}`,
+            [script],
+            defaultEnv({ ...shared, SERVER_PORT: String(port) }),
+            port,
+          ),
+        );
+      }
+    } catch (error) {
+      await Promise.all([...replicas.map((replica) => replica.stop()), fixture.stop()]);
+      throw error;
+    }
+    const { startBalancer } = await import(pathToFileURL(entry).href);
+    const balancer = await startBalancer({
+      targets: replicas.map((replica) => new URL(replica.url).origin),
+    });
+    return {
+      url: `${balancer.url}/mcp`,
+      stop: async () => {
+        await balancer.close();
+        await Promise.all([...replicas.map((replica) => replica.stop()), fixture.stop()]);
+      },
+    };
+  });
+}
+
 for (const name of ["user-management", "analytics"]) {
   if (!targets.has(name)) continue;
   const script = join(root, "examples", name, "dist", "main.js");
@@ -394,13 +452,17 @@ for (const name of ["user-management", "analytics"]) {
   });
 }
 
-// Through the gateway, every scenario that passes directly must pass too.
-if (targets.has("direct") && targets.has("gateway")) {
+// Through the gateway and its replicas, every scenario that passes directly must pass too.
+if (targets.has("direct")) {
   const direct = new Set(
     rows.filter((row) => row.target === "direct" && row.passed).map((row) => row.scenario),
   );
   for (const row of rows) {
-    if (row.target === "gateway" && !row.passed && direct.has(row.scenario))
+    if (
+      (row.target === "gateway" || row.target === "replicas") &&
+      !row.passed &&
+      direct.has(row.scenario)
+    )
       row.reason = `passes directly; ${row.reason}`;
   }
 }

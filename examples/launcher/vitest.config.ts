@@ -1,4 +1,4 @@
 import { defineTestConfig } from "../../vitest.shared.ts";
 
-// The stack runs on its embedded defaults: no Redis or PostgreSQL needed.
-export default defineTestConfig({ testTimeout: 60_000 });
+// The stack runs on its embedded defaults (no PostgreSQL needed); its replicas share Redis.
+export default defineTestConfig({ services: ["redis"], testTimeout: 60_000 });

@@ -3,8 +3,12 @@
 // gateway in front of them, waits until each is ready and prints where they are.
 // DATABASE_URL / REDIS_URL, when set, are passed on; unset, user-management runs
 // an embedded PostgreSQL (PGlite) and the caches are memory-only.
+// GATEWAY_REPLICAS=N (with REDIS_URL) runs N gateway replicas on :3100… sharing
+// Redis, behind a small round-robin balancer on :3000.
 import { type ChildProcess, spawn } from "node:child_process";
+import { randomBytes } from "node:crypto";
 import { join } from "node:path";
+import { type Balancer, startBalancer } from "@mcp-prod/gateway";
 
 const examples = join(import.meta.dirname, "..", "..");
 const DEMO_API_KEY = "demo-key";
@@ -16,6 +20,30 @@ type Service = {
   env: Record<string, string>;
   health?: string;
 };
+
+const requested = Number(process.env.GATEWAY_REPLICAS ?? 1);
+if (!Number.isInteger(requested) || requested < 1) {
+  console.error(`GATEWAY_REPLICAS must be a positive integer, got ${process.env.GATEWAY_REPLICAS}`);
+  process.exit(1);
+}
+if (requested > 1 && !process.env.REDIS_URL)
+  console.error(
+    "GATEWAY_REPLICAS needs REDIS_URL: replicas share their sessions in Redis. Starting one gateway.",
+  );
+const replicas = process.env.REDIS_URL ? requested : 1;
+const gatewayEnv = {
+  GATEWAY_BACKENDS: "users=http://127.0.0.1:3001/mcp,analytics=http://127.0.0.1:3002/mcp",
+  GATEWAY_API_KEYS: process.env.GATEWAY_API_KEYS ?? `${DEMO_API_KEY}=demo-client:*`,
+  // Replicas open each other's session ids with one key.
+  ...(replicas > 1
+    ? {
+        GATEWAY_SESSION_KEY:
+          process.env.GATEWAY_SESSION_KEY ?? randomBytes(32).toString("base64url"),
+      }
+    : {}),
+};
+const gatewayPorts =
+  replicas > 1 ? Array.from({ length: replicas }, (_, index) => 3100 + index) : [3000];
 
 const services: Service[] = [
   {
@@ -37,17 +65,14 @@ const services: Service[] = [
     port: 3002,
     env: { SERVER_PORT: "3002", API_BASE_URL: "http://127.0.0.1:8080" },
   },
-  {
-    name: "gateway",
+  ...gatewayPorts.map((port, index) => ({
+    name: replicas > 1 ? `gateway replica ${index + 1}` : "gateway",
     script: join(examples, "gateway", "dist", "main.js"),
-    port: 3000,
-    env: {
-      SERVER_PORT: "3000",
-      GATEWAY_BACKENDS: "users=http://127.0.0.1:3001/mcp,analytics=http://127.0.0.1:3002/mcp",
-      GATEWAY_API_KEYS: process.env.GATEWAY_API_KEYS ?? `${DEMO_API_KEY}=demo-client:*`,
-    },
-  },
+    port,
+    env: { SERVER_PORT: String(port), ...gatewayEnv },
+  })),
 ];
+let balancer: Balancer | undefined;
 
 const children: ChildProcess[] = [];
 let stopping = false;
@@ -55,6 +80,7 @@ let stopping = false;
 function stop(code: number): void {
   if (stopping) return;
   stopping = true;
+  void balancer?.close();
   for (const child of children) child.kill("SIGTERM");
   let remaining = children.filter((child) => child.exitCode === null).length;
   if (remaining === 0) process.exit(code);
@@ -96,10 +122,20 @@ for (const service of services) {
   await waitReady(service);
 }
 
+if (replicas > 1)
+  balancer = await startBalancer({
+    targets: gatewayPorts.map((port) => `http://127.0.0.1:${port}`),
+    port: 3000,
+  });
+
 console.log(`
 mcp-prod example stack is up (Ctrl-C stops it)
 
-  gateway              MCP  http://127.0.0.1:3000/mcp   (Authorization: Bearer ${DEMO_API_KEY})
+  gateway              MCP  http://127.0.0.1:3000/mcp   (Authorization: Bearer ${DEMO_API_KEY})${
+    replicas > 1
+      ? `\n                       ${replicas} replicas on :${gatewayPorts.join(", :")} sharing REDIS_URL, behind a round-robin balancer`
+      : ""
+  }
   user-management-mcp  MCP  http://127.0.0.1:3001/mcp
   analytics-mcp        MCP  http://127.0.0.1:3002/mcp
   upstream API              http://127.0.0.1:8080/status  (POST /knobs {"latencyMs":..,"failureRate":..})

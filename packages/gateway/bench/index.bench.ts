@@ -1,189 +1,283 @@
 /**
- * Tool calls per second and p50/p99 latency through the gateway against
- * straight to the backend, with the SDK `Client` over Streamable HTTP on
- * loopback, at concurrency 1 (one client, sequential calls) and 16 (16 clients
- * calling in parallel). Backend, gateway and clients share this process, so
- * the gateway's cost shows as latency and as CPU taken from the same event loop.
+ * `pnpm bench`: tool calls through the gateway as production runs them, the load generator,
+ * the gateway and the backend each a process of its own (bench/load.ts, bench/servers.mjs).
  *
- * The contenders are interleaved in rounds of ROUND_MS each, direct and
- * gateway alternating and the order flipping every round (ABBA) so that a load
- * change on the machine lands on both. Latencies of every round are pooled per
- * contender; "added p50 per round" is the spread of the per-round differences.
- * "CPU ms/call" is this process's CPU time per call (clients, gateway and
- * backend together), which other work on the machine disturbs far less than
- * latency; "CPU used" below 100% means the process waited for a core.
+ * autocannon posts `tools/call echo` to a backend without sessions (an SDK McpServer per
+ * request): straight to it (direct), through a bare node:http reverse proxy (hop: what one
+ * loopback hop costs in Node), and through the gateway on a session and without one, with and
+ * without Redis, at concurrency 1 and 16. SDK clients (the load generator's own process) then
+ * compare the gateway with mcp-hub 4.2, whose unified endpoint speaks the older SSE transport.
+ * Last, one 8 MB result direct and through the gateway.
  *
- * Run: pnpm --filter @mcp-prod/gateway bench
+ * Rounds are interleaved (each round runs every contender, the order reversed every other
+ * round); figures are medians over rounds, ratios the median of per-round ratios. At
+ * concurrency 1 a call's latency is 1/throughput: "added" is what a contender adds per call
+ * over direct.
+ *
+ * Run: pnpm --filter @mcp-prod/gateway bench   (BENCH_ROUNDS, BENCH_MS to change the length)
  */
-import { randomUUID } from "node:crypto";
-import { loadavg } from "node:os";
-import { createTelemetry } from "@mcp-prod/telemetry";
-import type { Client } from "@modelcontextprotocol/sdk/client/index.js";
-import { Registry } from "prom-client";
-import { z } from "zod";
-import { createGateway, parseApiKeys } from "../src/index.ts";
-import { call, connectClient, startBackend } from "../src/test-helpers.ts";
+import { type ChildProcess, fork, spawn } from "node:child_process";
+import { mkdtempSync, writeFileSync } from "node:fs";
+import { createRequire } from "node:module";
+import { connect } from "node:net";
+import { loadavg, tmpdir } from "node:os";
+import { join } from "node:path";
+import { createInterface } from "node:readline";
+import { median, pairedRatio } from "@mcp-prod/testkit/bench";
+import type { Outcome, Task } from "./load.ts";
 
+const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 5);
+const RUN_MS = Number(process.env.BENCH_MS ?? 3000);
 const CONCURRENCIES = [1, 16] as const;
-const ROUNDS = 5;
-const ROUND_MS = 2_500;
-const WARMUP_MS = 1_000;
-const HOST = "127.0.0.1";
-// Far above what the bench can reach: this measures the allowed path.
-const HUGE_LIMIT = { points: 1_000_000_000, durationSeconds: 60 };
+const here = import.meta.dirname;
+const children: ChildProcess[] = [];
+process.once("exit", () => {
+  for (const child of children) child.kill("SIGKILL");
+});
 
-type Contender = "direct" | "gateway";
-type Sample = { latencies: number[]; calls: number; elapsedMs: number; cpuMs: number };
-
-function startEchoBackend() {
-  return startBackend((server) => {
-    server.registerTool(
-      "echo",
-      { description: "Answers with its input", inputSchema: { text: z.string() } },
-      async ({ text }) => ({ content: [{ type: "text", text }] }),
+/** Starts one of bench/servers.mjs as a process; resolves with its URL. */
+function server(args: string[], env: Record<string, string> = {}): Promise<string> {
+  const child = spawn(process.execPath, [join(here, "servers.mjs"), ...args], {
+    env: { ...process.env, ...env, NODE_ENV: "production" },
+    stdio: ["ignore", "pipe", "inherit"],
+  });
+  children.push(child);
+  return new Promise((resolve, reject) => {
+    createInterface({ input: child.stdout as NonNullable<typeof child.stdout> }).once(
+      "line",
+      (line) => resolve((JSON.parse(line) as { url: string }).url),
     );
+    child.once("exit", (code) => reject(new Error(`${args[0]} exited (${code})`)));
   });
 }
 
-/** Calls `tool` on every client in parallel, each sequentially, until `ms` passed. */
-async function drive(clients: readonly Client[], tool: string, ms: number): Promise<Sample> {
-  const latencies: number[] = [];
-  const cpuBefore = process.cpuUsage();
-  const started = performance.now();
-  const deadline = started + ms;
-  await Promise.all(
-    clients.map(async (client, index) => {
-      for (let n = 0; performance.now() < deadline; n++) {
-        const text = `${index}:${n}`;
-        const before = performance.now();
-        const result = await call(client, tool, { text });
-        latencies.push(performance.now() - before);
-        if (result.isError || result.text !== text) {
-          throw new Error(`${tool} answered ${JSON.stringify(result)} to ${text}`);
-        }
-      }
+/** mcp-hub 4.2 in front of `backend`, its unified endpoint at /mcp. */
+async function mcpHub(backend: string): Promise<string> {
+  const cli = createRequire(import.meta.url).resolve("mcp-hub/dist/cli.js");
+  const dir = mkdtempSync(join(tmpdir(), "mcp-hub-bench-"));
+  const config = join(dir, "servers.json");
+  writeFileSync(config, JSON.stringify({ mcpServers: { echo: { url: backend } } }));
+  const port = 30_000 + Math.floor(Math.random() * 20_000);
+  const child = spawn(process.execPath, [cli, "--port", String(port), "--config", config], {
+    env: { ...process.env, XDG_STATE_HOME: dir, XDG_CONFIG_HOME: dir, HOME: dir },
+    stdio: ["ignore", "pipe", "pipe"],
+  });
+  children.push(child);
+  await new Promise<void>((resolve, reject) => {
+    createInterface({ input: child.stdout as NonNullable<typeof child.stdout> }).on(
+      "line",
+      (line) => {
+        if (line.includes("servers started")) resolve();
+      },
+    );
+    child.once("exit", (code) => reject(new Error(`mcp-hub exited (${code})`)));
+  });
+  return `http://127.0.0.1:${port}/mcp`;
+}
+
+const redisReachable = (url: string) =>
+  new Promise<boolean>((resolve) => {
+    const { hostname, port } = new URL(url);
+    const socket = connect({ host: hostname, port: Number(port || 6379) });
+    socket.once("connect", () => {
+      socket.destroy();
+      resolve(true);
+    });
+    socket.once("error", () => resolve(false));
+  });
+
+// The load generator: one process for every run.
+// The SDK's client adds an abort listener per request to its transport's signal (directly against
+// an SDK server too): its MaxListeners warning is the client's, not a finding of this benchmark.
+const load = fork(join(here, "load.ts"), [], { execArgv: ["--import", "tsx", "--no-warnings"] });
+children.push(load);
+let nextId = 0;
+const pending = new Map<number, { resolve(outcome: Outcome): void; reject(error: Error): void }>();
+load.on("message", (message: { id: number; outcome?: Outcome; error?: string }) => {
+  const waiting = pending.get(message.id);
+  pending.delete(message.id);
+  if (message.error) waiting?.reject(new Error(message.error));
+  else waiting?.resolve(message.outcome as Outcome);
+});
+function run(task: Task): Promise<Outcome> {
+  nextId += 1;
+  const id = nextId;
+  return new Promise((resolve, reject) => {
+    pending.set(id, { resolve, reject });
+    load.send({ id, task });
+  });
+}
+
+const redisUrl = process.env.REDIS_URL ?? "redis://127.0.0.1:6379";
+const withRedis = await redisReachable(redisUrl);
+const backend = await server(["backend"]);
+const urls: Record<string, string> = {
+  direct: backend,
+  hop: await server(["hop", backend]),
+  gateway: await server(["gateway", backend]),
+};
+if (withRedis) urls["gateway+redis"] = await server(["gateway", backend], { REDIS_URL: redisUrl });
+const hub = await mcpHub(backend);
+
+type Contender = { name: string; task: (connections: number) => Task };
+const autocannonContenders: Contender[] = [
+  {
+    name: "direct",
+    task: (c) => ({
+      type: "autocannon",
+      url: urls.direct as string,
+      connections: c,
+      durationMs: RUN_MS,
+      session: false,
     }),
-  );
-  const elapsedMs = performance.now() - started;
-  const cpu = process.cpuUsage(cpuBefore);
-  return { latencies, calls: latencies.length, elapsedMs, cpuMs: (cpu.user + cpu.system) / 1000 };
-}
-
-function percentile(sorted: readonly number[], p: number): number {
-  if (sorted.length === 0) return Number.NaN;
-  const rank = Math.min(sorted.length - 1, Math.max(0, Math.ceil((p / 100) * sorted.length) - 1));
-  return sorted[rank] as number;
-}
-
-function summarize(samples: readonly Sample[]) {
-  const sorted = samples.flatMap((sample) => sample.latencies).sort((a, b) => a - b);
-  const calls = samples.reduce((sum, sample) => sum + sample.calls, 0);
-  const elapsedMs = samples.reduce((sum, sample) => sum + sample.elapsedMs, 0);
-  const cpuMs = samples.reduce((sum, sample) => sum + sample.cpuMs, 0);
-  return {
-    cpuPerCall: cpuMs / calls,
-    cpuShare: cpuMs / elapsedMs,
-    calls,
-    perSecond: (calls / elapsedMs) * 1000,
-    p50: percentile(sorted, 50),
-    p99: percentile(sorted, 99),
-    roundP50s: samples.map((sample) =>
-      percentile(
-        [...sample.latencies].sort((a, b) => a - b),
-        50,
-      ),
+  },
+  {
+    name: "hop",
+    task: (c) => ({
+      type: "autocannon",
+      url: urls.hop as string,
+      connections: c,
+      durationMs: RUN_MS,
+      session: false,
+    }),
+  },
+  ...Object.keys(urls)
+    .filter((name) => name.startsWith("gateway"))
+    .flatMap((name) =>
+      [true, false].map((session) => ({
+        name: `${name} ${session ? "session" : "stateless"}`,
+        task: (c: number): Task => ({
+          type: "autocannon",
+          url: urls[name] as string,
+          connections: c,
+          durationMs: RUN_MS,
+          session,
+        }),
+      })),
     ),
-  };
-}
+];
+const peerContenders: Contender[] = [
+  {
+    name: "gateway (SDK clients)",
+    task: (c) => ({
+      type: "sdk",
+      url: urls.gateway as string,
+      transport: "http",
+      tool: "echo",
+      connections: c,
+      durationMs: RUN_MS,
+    }),
+  },
+  {
+    name: "mcp-hub 4.2 (SDK clients)",
+    task: (c) => ({
+      type: "sdk",
+      url: hub,
+      transport: "sse",
+      tool: "echo__echo",
+      connections: c,
+      durationMs: RUN_MS,
+    }),
+  },
+];
 
-const ms = (value: number) => value.toFixed(3);
-const load = () =>
-  loadavg()
-    .map((value) => value.toFixed(2))
-    .join(" ");
+/** Calls per second of each contender, per concurrency, one entry per round. */
+const results = new Map<string, Outcome[]>();
+const record = (key: string, outcome: Outcome) =>
+  results.set(key, [...(results.get(key) ?? []), outcome]);
 
-async function main(): Promise<void> {
-  const maxClients = Math.max(...CONCURRENCIES);
-  const backend = await startEchoBackend();
-  const keys = Array.from({ length: maxClients }, (_, index) => `bench-key-${index}`);
-  const gateway = await createGateway({
-    host: HOST,
-    port: 0,
-    backends: [{ prefix: "bench", url: backend.url }],
-    auth: { apiKeys: parseApiKeys(keys.map((key, index) => `${key}=client-${index}:*`).join(",")) },
-    telemetry: createTelemetry({ serviceName: "mcp-gateway", registry: new Registry() }),
-    toolRateLimit: HUGE_LIMIT,
-    requestRateLimit: HUGE_LIMIT,
-    rateLimitKeyPrefix: `bench-${randomUUID()}`,
-  });
+// Warm every path once (JIT, connection pools) before anything is measured.
+for (const contender of [...autocannonContenders, ...peerContenders])
+  await run({ ...contender.task(1), durationMs: 500 } as Task);
 
-  // One client per caller, each with its own API key at the gateway, as distinct clients would be.
-  const direct = await Promise.all(
-    keys.map(() => connectClient(backend.url.replace(/\/mcp$/, ""))),
-  );
-  const viaGateway = await Promise.all(
-    keys.map((key) => connectClient(gateway.url, { authorization: `Bearer ${key}` })),
-  );
-  const contenders: Record<Contender, { clients: Client[]; tool: string }> = {
-    direct: { clients: direct, tool: "echo" },
-    gateway: { clients: viaGateway, tool: "bench.echo" },
-  };
-
-  const loadBefore = load();
-  const rows: Record<string, string | number>[] = [];
-  const overhead: Record<string, string | number>[] = [];
-  try {
-    for (const concurrency of CONCURRENCIES) {
-      const samples: Record<Contender, Sample[]> = { direct: [], gateway: [] };
-      for (const { clients, tool } of Object.values(contenders)) {
-        await drive(clients.slice(0, concurrency), tool, WARMUP_MS);
+for (let round = 0; round < ROUNDS; round += 1) {
+  for (const connections of CONCURRENCIES) {
+    for (const group of [autocannonContenders, peerContenders]) {
+      const order = round % 2 === 0 ? group : [...group].reverse();
+      for (const contender of order) {
+        const outcome = await run(contender.task(connections));
+        if (outcome.errors > 0) throw new Error(`${contender.name}: ${outcome.errors} errors`);
+        record(`${contender.name}@${connections}`, outcome);
       }
-      for (let round = 0; round < ROUNDS; round++) {
-        const order: Contender[] = round % 2 === 0 ? ["direct", "gateway"] : ["gateway", "direct"];
-        for (const name of order) {
-          const { clients, tool } = contenders[name];
-          samples[name].push(await drive(clients.slice(0, concurrency), tool, ROUND_MS));
-        }
-      }
-      const d = summarize(samples.direct);
-      const g = summarize(samples.gateway);
-      for (const [name, summary] of [
-        ["direct", d],
-        ["gateway", g],
-      ] as const) {
-        rows.push({
-          concurrency,
-          contender: name,
-          calls: summary.calls,
-          "calls/s": Math.round(summary.perSecond),
-          "p50 ms": ms(summary.p50),
-          "p99 ms": ms(summary.p99),
-          "CPU ms/call": ms(summary.cpuPerCall),
-          "CPU used": `${Math.round(summary.cpuShare * 100)}%`,
-        });
-      }
-      const perRound = g.roundP50s.map((p50, index) => p50 - (d.roundP50s[index] ?? Number.NaN));
-      overhead.push({
-        concurrency,
-        "added p50 ms": ms(g.p50 - d.p50),
-        "added p99 ms": ms(g.p99 - d.p99),
-        "added CPU ms/call": ms(g.cpuPerCall - d.cpuPerCall),
-        "added p50 per round (min..max)": `${ms(Math.min(...perRound))}..${ms(Math.max(...perRound))}`,
-        "gateway/direct calls/s": (g.perSecond / d.perSecond).toFixed(2),
-      });
     }
-  } finally {
-    await Promise.all([...direct, ...viaGateway].map((client) => client.close()));
-    await gateway.close();
-    await backend.close();
   }
-
-  console.log(
-    `\n@mcp-prod/gateway: SDK Client over Streamable HTTP on loopback, ${ROUNDS} interleaved rounds × ${ROUND_MS} ms per contender, Node ${process.version}`,
-  );
-  console.log(`load average (1/5/15 min): before ${loadBefore}, after ${load()}\n`);
-  console.table(rows);
-  console.table(overhead);
+  console.error(`round ${round + 1}/${ROUNDS} done (load average ${loadavg()[0]?.toFixed(1)})`);
 }
 
-await main();
+const rps = (name: string, c: number) =>
+  (results.get(`${name}@${c}`) ?? []).map((o) => o.callsPerSecond);
+const fmt = (value: number, digits = 0) =>
+  value.toLocaleString("en-US", { maximumFractionDigits: digits, minimumFractionDigits: digits });
+/** Per round, milliseconds a contender adds per call over direct, at concurrency 1. */
+const added = (name: string) => {
+  const base = rps("direct", 1);
+  return median(
+    rps(name, 1).map((value, round) => 1000 / value - 1000 / (base[round] ?? Number.NaN)),
+  );
+};
+
+console.log(
+  `\nNode ${process.version}, ${ROUNDS} rounds of ${RUN_MS} ms per contender and concurrency, load average ${loadavg()[0]?.toFixed(1)}\n`,
+);
+console.log("| contender | c=1 calls/s | c=1 added per call | c=16 calls/s | c=16 vs direct |");
+console.log("|---|---|---|---|---|");
+for (const { name } of autocannonContenders) {
+  const extra = name === "direct" ? "—" : `${fmt(added(name), 2)} ms`;
+  const ratio =
+    name === "direct" ? "1.00×" : `${fmt(pairedRatio(rps(name, 16), rps("direct", 16)), 2)}×`;
+  console.log(
+    `| ${name} | ${fmt(median(rps(name, 1)))} | ${extra} | ${fmt(median(rps(name, 16)))} | ${ratio} |`,
+  );
+}
+
+const hopAdded = added("hop");
+const checks: Array<[string, boolean, string]> = [];
+for (const mode of ["session", "stateless"]) {
+  const name = `gateway ${mode}`;
+  checks.push([
+    `c=1, ${mode}: the gateway adds at most 1.5× what the bare hop adds`,
+    added(name) <= 1.5 * Math.max(hopAdded, 0),
+    hopAdded > 0
+      ? `${fmt(added(name) / hopAdded, 2)}× the hop (${fmt(added(name), 2)} ms vs ${fmt(hopAdded, 2)} ms)`
+      : `${fmt(added(name), 2)} ms vs ${fmt(hopAdded, 2)} ms (the hop within the noise)`,
+  ]);
+  const c16 = pairedRatio(rps(name, 16), rps("direct", 16));
+  checks.push([`c=16, ${mode}: at least 0.85× direct throughput`, c16 >= 0.85, `${fmt(c16, 2)}×`]);
+  if (withRedis) {
+    for (const c of CONCURRENCIES) {
+      const ratio = pairedRatio(rps(`gateway+redis ${mode}`, c), rps(name, c));
+      checks.push([
+        `c=${c}, ${mode}: with Redis within 10 % of without`,
+        ratio >= 0.9,
+        `${fmt(ratio, 2)}×`,
+      ]);
+    }
+  }
+}
+console.log("\n| target | met | measured |\n|---|---|---|");
+for (const [target, met, measured] of checks)
+  console.log(`| ${target} | ${met ? "yes" : "**no**"} | ${measured} |`);
+
+console.log("\n| SDK clients, calls/s | c=1 | c=16 |\n|---|---|---|");
+for (const { name } of peerContenders)
+  console.log(`| ${name} | ${fmt(median(rps(name, 1)))} | ${fmt(median(rps(name, 16)))} |`);
+const [ours, theirs] = peerContenders.map((contender) => contender.name) as [string, string];
+console.log(
+  `| gateway / mcp-hub | ${fmt(pairedRatio(rps(ours, 1), rps(theirs, 1)), 2)}× | ${fmt(pairedRatio(rps(ours, 16), rps(theirs, 16)), 2)}× |`,
+);
+
+// One 8 MB result, three times each way: passed through without being decoded, in linear time.
+const bigMs = async (url: string) => {
+  const times = [];
+  for (let index = 0; index < 3; index += 1)
+    times.push((await run({ type: "big", url, bytes: 8_000_000 })).p50Ms);
+  return median(times);
+};
+const bigDirect = await bigMs(urls.direct as string);
+const bigGateway = await bigMs(urls.gateway as string);
+console.log(
+  `\nAn 8 MB result: ${fmt(bigDirect)} ms direct, ${fmt(bigGateway)} ms through the gateway (median of 3).`,
+);
+
+for (const child of children) child.kill("SIGTERM");
+process.exit(0);

@@ -82,13 +82,40 @@ function scopesOf(payload: JWTPayload): string[] {
   return [];
 }
 
-// A usable identity: a non-empty string without control characters, short enough for a header.
+/** Whether `text` is well-formed UTF-16: a lone surrogate cannot be percent-encoded for the backend. */
+function wellFormed(text: string): boolean {
+  try {
+    encodeURIComponent(text);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+// A usable identity: a non-empty string without control characters, short enough for a header,
+// and well-formed UTF-16 (a lone surrogate cannot be percent-encoded for the backend).
 const usable = (value: unknown): value is string =>
   typeof value === "string" &&
   value.trim() !== "" &&
   value.length <= 256 &&
+  wellFormed(value) &&
   // biome-ignore lint/suspicious/noControlCharactersInRegex: control characters are what is refused
   !/[\u0000-\u001f\u007f]/.test(value);
+
+/** A scope that can travel to the backend intact: well-formed, no control characters. */
+const usableScope = (value: string): boolean =>
+  value.length <= 256 &&
+  wellFormed(value) &&
+  // biome-ignore lint/suspicious/noControlCharactersInRegex: control characters are what is refused
+  !/[\u0000-\u001f\u007f]/.test(value);
+
+/** Text for a quoted header parameter (RFC 6750 allows printable ASCII only): the rest percent-encoded. */
+const headerSafe = (text: string): string =>
+  text.replace(/[^\x20-\x7e]|["\\%]/gu, (character) => encodeURIComponent(character));
+
+/** 128 bits of the SHA-256 of `value`, base64url: an identity's name in keys and session ids. */
+const digestOf = (value: string): string =>
+  createHash("sha256").update(value).digest().subarray(0, 16).toString("base64url");
 
 /** The bearer token of a request; the scheme is case-insensitive (RFC 7235). */
 export function bearerToken(req: IncomingMessage): string | undefined {
@@ -96,8 +123,28 @@ export function bearerToken(req: IncomingMessage): string | undefined {
   return match?.[1];
 }
 
-/** What the gateway knows of a caller: the SDK's `AuthInfo` plus a key unique across identity kinds. */
-export type Caller = AuthInfo & { readonly identityKey: string };
+/**
+ * What the gateway knows of a caller: the SDK's `AuthInfo`, and its whole
+ * identity. `identityKey` names it (issuer, client and subject of a JWT; the
+ * client and the key itself for an API key), `identity` is that key's digest:
+ * what sessions, rate budgets, cancellations and shares are keyed by, so two
+ * users of one OAuth client, or two keys of one client id, never share any.
+ */
+export type Caller = AuthInfo & { readonly identityKey: string; readonly identity: string };
+
+const anonymous = new Map<string, Omit<Caller, keyof AuthInfo>>();
+
+/** The caller of an anonymous request, known by its address (the digest kept for the next request). */
+export function anonymousCaller(address: string): Omit<Caller, keyof AuthInfo> {
+  let caller = anonymous.get(address);
+  if (!caller) {
+    const identityKey = `anonymous:${address}`;
+    caller = { identityKey, identity: digestOf(identityKey) };
+    if (anonymous.size >= 10_000) anonymous.clear();
+    anonymous.set(address, caller);
+  }
+  return caller;
+}
 
 /**
  * Verifies who is calling: a bearer JWT checked against the issuer's JWKS
@@ -118,7 +165,12 @@ export function createAuthenticator(options: AuthOptions) {
         new URL(options.jwksUrl ?? `${issuer.replace(/\/$/, "")}/.well-known/jwks.json`),
       )
     : undefined;
-  const keys = apiKeys.map((apiKey) => ({ ...apiKey, digest: digest(apiKey.key) }));
+  const keys = apiKeys.map((apiKey) => {
+    const keyDigest = digest(apiKey.key);
+    // Two keys of one client id are two identities: the key's own digest is part of it.
+    const identityKey = `key:${encodeURIComponent(apiKey.clientId)}|${keyDigest.toString("base64url").slice(0, 16)}`;
+    return { ...apiKey, digest: keyDigest, identityKey, identity: digestOf(identityKey) };
+  });
 
   const refuse = (error: string | undefined, message: string): AuthFailure => ({
     status: 401,
@@ -145,7 +197,8 @@ export function createAuthenticator(options: AuthOptions) {
           token,
           clientId: apiKey.clientId,
           scopes: [...apiKey.scopes],
-          identityKey: `key:${apiKey.clientId}`,
+          identityKey: apiKey.identityKey,
+          identity: apiKey.identity,
           extra: { kind: "api-key" },
         };
       }
@@ -171,11 +224,18 @@ export function createAuthenticator(options: AuthOptions) {
       if (!usable(clientId) || (payload.sub !== undefined && !usable(payload.sub))) {
         return refuse("invalid_token", "token carries no usable client identity");
       }
+      const scopes = scopesOf(payload);
+      if (!scopes.every(usableScope))
+        return refuse("invalid_token", "token carries a scope that is not usable");
+      const identityKey = ["jwt", payload.iss ?? "", clientId, payload.sub ?? ""]
+        .map(encodeURIComponent)
+        .join("|");
       return {
         token,
         clientId,
-        scopes: scopesOf(payload),
-        identityKey: `jwt:${clientId}`,
+        scopes,
+        identityKey,
+        identity: digestOf(identityKey),
         ...(typeof payload.exp === "number" ? { expiresAt: payload.exp } : {}),
         extra: { kind: "jwt", ...(payload.sub !== undefined ? { subject: payload.sub } : {}) },
       };
@@ -195,7 +255,7 @@ export function createAuthenticator(options: AuthOptions) {
       return {
         status: 403,
         message: `${name} needs scope ${needed}`,
-        wwwAuthenticate: `Bearer realm="${realm}", error="insufficient_scope", scope="${needed}", error_description="${name} needs scope ${needed}"`,
+        wwwAuthenticate: `Bearer realm="${realm}", error="insufficient_scope", scope="${headerSafe(needed)}", error_description="${headerSafe(`${name} needs scope ${needed}`)}"`,
       };
     },
   };

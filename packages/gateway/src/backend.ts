@@ -1,24 +1,22 @@
+import { createBreaker } from "@mcp-prod/breaker";
 import { type Backoff, backoffDelay } from "@mcp-prod/internal";
-import { Client } from "@modelcontextprotocol/sdk/client/index.js";
-import {
-  StreamableHTTPClientTransport,
-  StreamableHTTPError,
-} from "@modelcontextprotocol/sdk/client/streamableHttp.js";
-import type { AuthInfo } from "@modelcontextprotocol/sdk/server/auth/types.js";
-import {
-  type ClientCapabilities,
-  ErrorCode,
-  McpError,
-  type Prompt,
-  type Resource,
-  type ResourceTemplate,
-  type ServerCapabilities,
-  type Tool,
+import type {
+  Prompt,
+  Resource,
+  ResourceTemplate,
+  ServerCapabilities,
+  Tool,
 } from "@modelcontextprotocol/sdk/types.js";
-import { identityHeaders } from "./identity.ts";
+import type { Clock, Timer } from "./clock.ts";
+import { Endpoint, type Target } from "./endpoint.ts";
+import { BackendError, isBackendFailure } from "./errors.ts";
+import { LATEST_PROTOCOL_VERSION, type Params } from "./json-rpc.ts";
+import { redactUrl } from "./redact.ts";
+import type { HeldStream, Upstream } from "./upstream.ts";
 
 // Reconnection waits grow from 250 ms to 10 s, jittered so that replicas spread apart.
 const RECONNECT: Backoff = { jitter: "equal", minDelayMs: 250, maxDelayMs: 10_000 };
+const CLIENT_INFO = { name: "mcp-prod-gateway", version: "0.0.0" };
 
 /**
  * A backend MCP server (Streamable HTTP). With a `prefix`, its tools and
@@ -46,63 +44,29 @@ export type BackendCatalog = {
 };
 
 const EMPTY: BackendCatalog = { tools: [], prompts: [], resources: [], templates: [] };
-const CLIENT_INFO = { name: "mcp-prod-gateway", version: "0.0.0" };
 
-/** The fetch every backend transport uses: adds the caller's identity headers when there is one. */
-function fetchWithIdentity(auth: AuthInfo | undefined): typeof fetch {
-  if (!auth) return fetch;
-  const identity = identityHeaders(auth);
-  return (input, init) => {
-    const headers = new Headers(init?.headers);
-    for (const [name, value] of Object.entries(identity)) headers.set(name, value);
-    return fetch(input, { ...init, headers });
+/** What a backend needs from its gateway. */
+export type BackendSettings = {
+  readonly upstream: Upstream;
+  readonly clock: Clock;
+  readonly timeoutMs: number;
+  readonly refreshIntervalMs: number;
+  readonly maxSockets: number;
+  readonly maxResultBytes: number;
+  readonly breaker: {
+    readonly resetTimeout: number;
+    readonly volumeThreshold: number;
+    readonly errorThresholdPercentage: number;
   };
-}
-
-/** Whether `error` says the backend itself failed (unreachable, timed out, 5xx), not the request. */
-export function isBackendFailure(error: unknown): boolean {
-  if (error instanceof StreamableHTTPError) return (error.code ?? 0) >= 500;
-  if (error instanceof McpError)
-    return error.code === ErrorCode.RequestTimeout || error.code === ErrorCode.ConnectionClosed;
-  return isConnectionError(error);
-}
-
-/** Whether `error` is the backend no longer knowing our session (it restarted): open a new one. */
-export function isSessionLost(error: unknown): boolean {
-  return error instanceof StreamableHTTPError && error.code === 404;
-}
-
-function isConnectionError(error: unknown): boolean {
-  const text = `${(error as Error)?.message ?? ""} ${String((error as { cause?: { code?: string } })?.cause?.code ?? "")}`;
-  return /fetch failed|ECONNREFUSED|ECONNRESET|EPIPE|socket hang up|other side closed|UND_ERR|terminated/i.test(
-    text,
-  );
-}
-
-/** Reads every page of a paginated list. */
-async function readAll<T>(
-  read: (
-    cursor: string | undefined,
-  ) => Promise<{ nextCursor?: string | undefined } & Record<string, unknown>>,
-  key: string,
-): Promise<T[]> {
-  const items: T[] = [];
-  let cursor: string | undefined;
-  // A bound on pages keeps a backend that cycles its cursors from stalling the gateway.
-  for (let page = 0; page < 1000; page += 1) {
-    const result = await read(cursor);
-    items.push(...((result[key] as T[] | undefined) ?? []));
-    cursor = result.nextCursor;
-    if (!cursor) break;
-  }
-  return items;
-}
+  /** Its lists or its state changed. */
+  readonly onChange: (backend: Backend) => void;
+};
 
 /**
- * The gateway's view of one backend: a catalog connection that reads its
- * capabilities and lists (refreshed on `list_changed` and on a timer), and the
- * factory of the per-client-session connections calls go through. A backend
- * that is down is retried in the background with capped exponential backoff.
+ * The gateway's view of one backend: its connection pool and breaker, and a
+ * catalog session of the gateway's own that reads its capabilities and lists
+ * (again on `list_changed` and on a timer). A backend that is down is retried
+ * in the background with capped exponential backoff.
  */
 export class Backend {
   readonly prefix: string | undefined;
@@ -110,31 +74,40 @@ export class Backend {
   readonly timeoutMs: number | undefined;
   /** A label for logs, metrics and errors: the prefix, or the URL's host and path. */
   readonly label: string;
-  #client: Client | undefined;
+  readonly endpoint: Endpoint;
+  /** Counts this backend's failures (unreachable, broken, timed out, 5xx) across every call. */
+  readonly breaker;
+  readonly #settings: BackendSettings;
   #catalog: BackendCatalog = EMPTY;
   #capabilities: ServerCapabilities | undefined;
   #instructions: string | undefined;
+  #protocolVersion: string = LATEST_PROTOCOL_VERSION;
   #stateful = false;
   #state: BackendState = "connecting";
-  #retryTimer: NodeJS.Timeout | undefined;
-  #refreshTimer: NodeJS.Timeout | undefined;
+  #catalogSession: string | undefined;
+  #catalogStream: HeldStream | undefined;
+  #retryTimer: Timer | undefined;
+  #refreshTick: { stop(): void } | undefined;
   #refreshing: Promise<void> | undefined;
   #attempt = 0;
   #closed = false;
-  #onChange: (backend: Backend) => void;
-  #refreshIntervalMs: number;
-  readonly #shared = new Map<string, Promise<Client>>();
 
-  constructor(
-    config: BackendConfig,
-    options: { onChange?: (backend: Backend) => void; refreshIntervalMs?: number } = {},
-  ) {
+  constructor(config: BackendConfig, settings: BackendSettings) {
     this.prefix = config.prefix;
     this.url = config.url;
     this.timeoutMs = config.timeoutMs;
-    this.label = config.prefix ?? new URL(config.url).host + new URL(config.url).pathname;
-    this.#onChange = options.onChange ?? (() => {});
-    this.#refreshIntervalMs = options.refreshIntervalMs ?? 60_000;
+    const url = new URL(config.url);
+    this.label = config.prefix ?? url.host + url.pathname;
+    this.#settings = settings;
+    this.endpoint = new Endpoint(this.label, config.url, settings.maxSockets);
+    this.breaker = createBreaker({
+      name: `backend:${this.label}`,
+      // The call's own timeout bounds it; the breaker never cuts a call itself.
+      timeout: false,
+      ...settings.breaker,
+      // Only the backend failing counts: its JSON-RPC errors, input errors and cancellations do not.
+      errorFilter: (error: unknown) => !isBackendFailure(error),
+    });
   }
 
   get state(): BackendState {
@@ -154,112 +127,193 @@ export class Backend {
   get stateful(): boolean {
     return this.#stateful;
   }
+  /** The protocol version the backend chose with the gateway. */
+  get protocolVersion(): string {
+    return this.#protocolVersion;
+  }
+  /** This backend's call timeout. */
+  get callTimeoutMs(): number {
+    return this.timeoutMs ?? this.#settings.timeoutMs;
+  }
+  /** The URL with its credentials and query hidden, for logs. */
+  get safeUrl(): string {
+    return redactUrl(this.url);
+  }
 
   /** Connects now; on failure schedules retries and resolves anyway (the gateway starts without it). */
   async start(): Promise<void> {
     await this.#connect();
-    if (this.#refreshIntervalMs > 0 && !this.#closed) {
-      this.#refreshTimer = setInterval(() => void this.refresh(), this.#refreshIntervalMs);
-      this.#refreshTimer.unref();
+    const { refreshIntervalMs, clock } = this.#settings;
+    if (refreshIntervalMs > 0 && !this.#closed) {
+      let timer: Timer | undefined;
+      const arm = () => {
+        timer = clock.setTimeout(() => {
+          void this.refresh().finally(() => {
+            if (!this.#closed) arm();
+          });
+        }, refreshIntervalMs);
+      };
+      arm();
+      this.#refreshTick = { stop: () => timer !== undefined && clock.clearTimeout(timer) };
     }
   }
 
   /**
-   * A new connection to the backend for one client session: it declares the
-   * client's capabilities and carries the caller's identity. `setup` installs
-   * the relays before the connection initializes.
+   * Opens a session on the backend (for a backend with sessions): its id and
+   * the protocol version it chose. `capabilities` are the client's, so the
+   * backend sees what the client can answer.
    */
-  async connect(options: {
-    auth: AuthInfo | undefined;
-    capabilities: ClientCapabilities | undefined;
-    setup?: (client: Client) => void;
-  }): Promise<Client> {
-    const client = new Client(CLIENT_INFO, { capabilities: options.capabilities ?? {} });
-    options.setup?.(client);
-    const transport = new StreamableHTTPClientTransport(new URL(this.url), {
-      fetch: fetchWithIdentity(options.auth),
+  async initialize(
+    identity: Target["identity"],
+    capabilities: Params,
+    signal: AbortSignal,
+  ): Promise<{ sessionId: string | undefined; protocolVersion: string; result: Params }> {
+    const base: Target = {
+      endpoint: this.endpoint,
+      protocolVersion: LATEST_PROTOCOL_VERSION,
+      identity,
+    };
+    const { result, sessionId } = await this.request(base, "initialize", signal, {
+      protocolVersion: LATEST_PROTOCOL_VERSION,
+      capabilities,
+      clientInfo: CLIENT_INFO,
     });
-    try {
-      await client.connect(transport);
-      return client;
-    } catch (error) {
-      await client.close().catch(() => {});
-      if (isBackendFailure(error)) this.markDown();
-      throw error;
-    }
+    const protocolVersion =
+      typeof result.protocolVersion === "string" ? result.protocolVersion : LATEST_PROTOCOL_VERSION;
+    await this.#settings.upstream.notify(
+      { ...base, protocolVersion, sessionId },
+      { jsonrpc: "2.0", method: "notifications/initialized" },
+      signal,
+    );
+    return { sessionId, protocolVersion, result };
   }
 
   /**
-   * A connection shared by every session with the same `key` (caller and
-   * capabilities), for a backend without sessions: it keeps no state per
-   * client, so one initialize serves them all. At most 1000 are kept.
+   * One request of the gateway's own (not a client's) to this backend: its
+   * decoded result, and the session id an initialize got. A JSON-RPC error
+   * is a refusal.
    */
-  shared(key: string, options: Parameters<Backend["connect"]>[0]): Promise<Client> {
-    let pending = this.#shared.get(key);
-    if (pending) return pending;
-    if (this.#shared.size >= 1000) {
-      const [oldest, client] = this.#shared.entries().next().value as [string, Promise<Client>];
-      this.#shared.delete(oldest);
-      void client.then((each) => each.close()).catch(() => {});
-    }
-    pending = this.connect(options);
-    this.#shared.set(key, pending);
-    const created = pending;
-    created.catch(() => {
-      if (this.#shared.get(key) === created) this.#shared.delete(key);
+  async request(
+    target: Target,
+    method: string,
+    signal: AbortSignal,
+    params?: Params,
+  ): Promise<{ result: Params; sessionId: string | undefined }> {
+    const answer = await this.#settings.upstream.call({
+      ...target,
+      id: `gw-${method}`,
+      method,
+      params,
+      signal,
+      onMessage: () => undefined,
+      maxBytes: this.#settings.maxResultBytes,
     });
-    return created;
+    if (answer.envelope.error)
+      throw new BackendError(
+        "EBACKENDSTATUS",
+        this.label,
+        `Backend ${this.label} refused ${method}`,
+      );
+    const result = (JSON.parse(answer.text) as { result?: Params }).result ?? {};
+    return { result, sessionId: answer.sessionId };
   }
 
   async #connect(): Promise<void> {
     if (this.#closed) return;
-    const client = new Client(CLIENT_INFO, { capabilities: {} });
-    const transport = new StreamableHTTPClientTransport(new URL(this.url));
-    client.fallbackNotificationHandler = async (notification) => {
-      if (notification.method.endsWith("/list_changed")) void this.refresh();
-    };
+    const signal = AbortSignal.timeout(this.callTimeoutMs);
     try {
-      await client.connect(transport);
-      const catalog = await this.#read(client);
+      const { sessionId, protocolVersion, result } = await this.initialize(undefined, {}, signal);
+      const target: Target = {
+        endpoint: this.endpoint,
+        sessionId,
+        protocolVersion,
+        identity: undefined,
+      };
+      const capabilities = (result.capabilities ?? {}) as ServerCapabilities;
+      const catalog = await this.#read(target, capabilities, signal);
       if (this.#closed) {
-        await client.close();
+        if (sessionId) await this.#settings.upstream.end(target);
         return;
       }
-      const previous = this.#client;
-      this.#client = client;
+      const previous = this.#catalogSession;
+      this.#catalogStream?.close();
+      this.#catalogStream = undefined;
+      this.#catalogSession = sessionId;
       this.#catalog = catalog;
-      this.#capabilities = client.getServerCapabilities();
-      this.#instructions = client.getInstructions();
-      this.#stateful = transport.sessionId !== undefined;
+      this.#capabilities = capabilities;
+      this.#instructions =
+        typeof result.instructions === "string" ? result.instructions : undefined;
+      this.#protocolVersion = protocolVersion;
+      this.#stateful = sessionId !== undefined;
       this.#state = "up";
       this.#attempt = 0;
-      if (previous && previous !== client) await previous.close().catch(() => {});
-      this.#onChange(this);
+      if (previous && previous !== sessionId)
+        void this.#settings.upstream.end({ ...target, sessionId: previous });
+      if (sessionId) void this.#watch(target);
+      this.#settings.onChange(this);
     } catch {
-      await client.close().catch(() => {});
       this.markDown();
     }
   }
 
-  async #read(client: Client): Promise<BackendCatalog> {
-    const capabilities = client.getServerCapabilities() ?? {};
-    const [tools, prompts, resources, templates] = await Promise.all([
-      capabilities.tools
-        ? readAll<Tool>((cursor) => client.listTools(cursor ? { cursor } : {}), "tools")
-        : [],
-      capabilities.prompts
-        ? readAll<Prompt>((cursor) => client.listPrompts(cursor ? { cursor } : {}), "prompts")
-        : [],
-      capabilities.resources
-        ? readAll<Resource>((cursor) => client.listResources(cursor ? { cursor } : {}), "resources")
-        : [],
-      capabilities.resources
-        ? readAll<ResourceTemplate>(
-            (cursor) => client.listResourceTemplates(cursor ? { cursor } : {}),
-            "resourceTemplates",
-          )
-        : [],
-    ]);
+  /** The catalog session's own stream: `list_changed` re-reads the lists. */
+  async #watch(target: Target): Promise<void> {
+    try {
+      const stream = await this.#settings.upstream.open(target, {
+        maxBytes: this.#settings.maxResultBytes,
+        onMessage: (_text, envelope) => {
+          if (envelope.method?.endsWith("/list_changed")) void this.refresh();
+          return undefined;
+        },
+      });
+      if (!stream) return;
+      if (this.#closed || this.#catalogSession !== target.sessionId) return stream.close();
+      this.#catalogStream = stream;
+      await stream.ended;
+      if (this.#catalogStream !== stream || this.#closed) return;
+      this.#catalogStream = undefined;
+      // The stream ended on its own (a restart, say): a refresh finds out and reconnects if needed.
+      this.#settings.clock.setTimeout(() => void this.refresh(), 250);
+    } catch {
+      // No stream: the refresh timer and the calls' own notifications keep the lists fresh.
+    }
+  }
+
+  async #read(
+    target: Target,
+    capabilities: ServerCapabilities,
+    signal: AbortSignal,
+  ): Promise<BackendCatalog> {
+    const page = async (method: string, key: string, cursor: string | undefined) => {
+      const { result } = await this.request(
+        target,
+        method,
+        signal,
+        cursor ? { cursor } : undefined,
+      );
+      return { items: (result[key] as unknown[] | undefined) ?? [], next: result.nextCursor };
+    };
+    const readAll = async <T>(method: string, key: string): Promise<T[]> => {
+      const items: T[] = [];
+      let cursor: string | undefined;
+      // A bound on pages keeps a backend that cycles its cursors from stalling the gateway.
+      for (let count = 0; count < 1000; count += 1) {
+        const { items: found, next } = await page(method, key, cursor);
+        items.push(...(found as T[]));
+        if (typeof next !== "string" || next === "") break;
+        cursor = next;
+      }
+      return items;
+    };
+    // One list at a time: a backend with sessions answers them in order anyway.
+    const tools = capabilities.tools ? await readAll<Tool>("tools/list", "tools") : [];
+    const prompts = capabilities.prompts ? await readAll<Prompt>("prompts/list", "prompts") : [];
+    const resources = capabilities.resources
+      ? await readAll<Resource>("resources/list", "resources")
+      : [];
+    const templates = capabilities.resources
+      ? await readAll<ResourceTemplate>("resources/templates/list", "resourceTemplates")
+      : [];
     return { tools, prompts, resources, templates };
   }
 
@@ -268,29 +322,40 @@ export class Backend {
     if (this.#closed) return;
     const changed = this.#state === "up";
     this.#state = "down";
-    if (changed) this.#onChange(this);
-    if (this.#retryTimer) return;
+    if (changed) this.#settings.onChange(this);
+    if (this.#retryTimer !== undefined) return;
     this.#attempt += 1;
-    const delay = backoffDelay(this.#attempt, RECONNECT);
-    this.#retryTimer = setTimeout(() => {
-      this.#retryTimer = undefined;
-      void this.#connect();
-    }, delay);
-    this.#retryTimer.unref();
+    this.#retryTimer = this.#settings.clock.setTimeout(
+      () => {
+        this.#retryTimer = undefined;
+        void this.#connect();
+      },
+      backoffDelay(this.#attempt, RECONNECT),
+    );
   }
 
   /** Re-reads the lists (on `list_changed`, on the timer, or after the backend came back). */
   refresh(): Promise<void> {
     if (this.#state !== "up" || this.#closed) return Promise.resolve();
     this.#refreshing ??= (async () => {
-      const client = this.#client;
+      const target: Target = {
+        endpoint: this.endpoint,
+        sessionId: this.#catalogSession,
+        protocolVersion: this.#protocolVersion,
+        identity: undefined,
+      };
       try {
-        if (!client) return;
-        this.#catalog = await this.#read(client);
-        this.#onChange(this);
+        this.#catalog = await this.#read(
+          target,
+          this.#capabilities ?? {},
+          AbortSignal.timeout(this.callTimeoutMs),
+        );
+        this.#settings.onChange(this);
       } catch (error) {
         // The catalog session may be gone (a restart): reconnect, which re-reads everything.
-        if (isSessionLost(error) || isBackendFailure(error)) await this.#connect();
+        if (BackendError.isInstance(error) && error.code === "EBACKENDSESSIONLOST")
+          await this.#connect();
+        else if (isBackendFailure(error)) this.markDown();
       } finally {
         this.#refreshing = undefined;
       }
@@ -315,15 +380,24 @@ export class Backend {
     }
   }
 
+  /** Stops the timers, ends the catalog session and closes every connection. */
   async close(): Promise<void> {
+    if (this.#closed) return;
     this.#closed = true;
-    clearTimeout(this.#retryTimer);
-    clearInterval(this.#refreshTimer);
-    this.#retryTimer = undefined;
-    await this.#client?.close().catch(() => {});
-    this.#client = undefined;
-    const shared = [...this.#shared.values()];
-    this.#shared.clear();
-    await Promise.allSettled(shared.map(async (pending) => (await pending).close()));
+    if (this.#retryTimer !== undefined) this.#settings.clock.clearTimeout(this.#retryTimer);
+    this.#refreshTick?.stop();
+    this.#catalogStream?.close();
+    if (this.#catalogSession)
+      await this.#settings.upstream.end(
+        {
+          endpoint: this.endpoint,
+          sessionId: this.#catalogSession,
+          protocolVersion: this.#protocolVersion,
+          identity: undefined,
+        },
+        AbortSignal.timeout(1000),
+      );
+    this.breaker.close();
+    this.endpoint.close();
   }
 }

@@ -2,8 +2,8 @@
 import { type ChildProcess, spawn } from "node:child_process";
 import { join } from "node:path";
 import { afterAll, describe, expect, it } from "vitest";
+import { post, startBackend } from "./gateway.test-helpers.ts";
 import { startFromEnv } from "./main.ts";
-import { post, startBackend } from "./test-helpers.ts";
 
 const cli = join(import.meta.dirname, "..", "dist", "cli.js");
 const children: ChildProcess[] = [];
@@ -75,6 +75,27 @@ describe("mcp-prod-gateway", () => {
     const localOrigin = await post(url, { origin: `http://localhost:${port}` }, init);
     expect(localOrigin.status).toBe(200);
     await backend.close();
+  });
+});
+
+describe("the command's log", () => {
+  it("shows backend URLs without their credentials, names the service once per line, and says replicas need Redis", async () => {
+    const { output } = await run(
+      {
+        SERVER_HOST: "0.0.0.0",
+        SERVER_PORT: "0",
+        GATEWAY_API_KEYS: "log-test-key=ops:*",
+        GATEWAY_BACKENDS: "users=http://app:hunter2@127.0.0.1:9/mcp?token=s3cr3t",
+        GATEWAY_REFRESH_INTERVAL_MS: "0",
+      },
+      "mcp-gateway ready",
+    );
+    expect(output).toContain("users=http://app:***@127.0.0.1:9/mcp?token=***");
+    expect(output).not.toMatch(/hunter2|s3cr3t/);
+    expect(output).toContain("no REDIS_URL");
+    const lines = output.split("\n").filter((line) => line.startsWith("{"));
+    expect(lines.length).toBeGreaterThan(1);
+    for (const line of lines) expect(line.match(/"service":/g) ?? [], line).toHaveLength(1);
   });
 });
 

@@ -86,7 +86,29 @@ export const gatewayConfigShape = {
     allowedOrigins: env("GATEWAY_ALLOWED_ORIGINS", list),
     maxBodyBytes: env("GATEWAY_MAX_BODY_BYTES", positive(1_048_576)),
     allowAnonymous: env("GATEWAY_ALLOW_ANONYMOUS", z.stringbool().default(false)),
+    trustedProxies: env("GATEWAY_TRUSTED_PROXIES", list),
+    /** A bearer token `/metrics` requires. */
+    metricsToken: secret("GATEWAY_METRICS_TOKEN", z.string().min(1).optional()),
   },
+  limits: {
+    maxResultBytes: env("GATEWAY_MAX_RESULT_BYTES", positive(16_777_216)),
+    maxCallMs: env("GATEWAY_MAX_CALL_MS", positive(900_000)),
+    maxArgumentDepth: env("GATEWAY_MAX_ARGUMENT_DEPTH", positive(64)),
+    sessionIdleMs: env("GATEWAY_SESSION_IDLE_MS", positive(1_800_000)),
+    maxSessions: env("GATEWAY_MAX_SESSIONS", positive(10_000)),
+    maxSessionsPerIdentity: env("GATEWAY_MAX_SESSIONS_PER_IDENTITY", positive(1000)),
+    maxBackendConnections: env("GATEWAY_MAX_BACKEND_CONNECTIONS", positive(256)),
+    maxBackendConnectionsPerIdentity: env(
+      "GATEWAY_MAX_BACKEND_CONNECTIONS_PER_IDENTITY",
+      positive(64),
+    ),
+    resumeMaxEvents: env("GATEWAY_RESUME_MAX_EVENTS", positive(1000)),
+    resumeMaxAgeMs: env("GATEWAY_RESUME_MAX_AGE_MS", positive(300_000)),
+  },
+  /** Seals session ids; replicas share it. At least 32 characters. */
+  sessionKey: secret("GATEWAY_SESSION_KEY", z.string().min(32).optional()),
+  /** The previous key, still accepted while a rotation rolls out. */
+  previousSessionKey: secret("GATEWAY_SESSION_KEY_PREVIOUS", z.string().min(32).optional()),
   oauth: {
     issuer: env("OAUTH_ISSUER", z.url().optional()),
     audience: env("OAUTH_AUDIENCE", z.string().min(1).default("mcp-gateway")),
@@ -102,12 +124,14 @@ export const gatewayConfigShape = {
     z.coerce.number().int().min(0).default(60_000),
   ),
   redisUrl: secret("REDIS_URL", z.string().startsWith("redis").optional()),
+  /** Prefix of every key the gateway keeps in Redis (sessions, streams, bus, rate limits). */
+  redisKeyPrefix: env("GATEWAY_REDIS_KEY_PREFIX", z.string().min(1).default("mcp-gateway")),
   rateLimit: {
     points: env("RATE_LIMIT_POINTS", positive(60)),
     durationSeconds: env("RATE_LIMIT_DURATION_SECONDS", positive(60)),
     requestPoints: env("RATE_LIMIT_REQUEST_POINTS", positive(600)),
     authFailurePoints: env("RATE_LIMIT_AUTH_FAILURE_POINTS", positive(10)),
-    storeTimeoutMs: env("RATE_LIMIT_STORE_TIMEOUT_MS", positive(5000)),
+    storeTimeoutMs: env("RATE_LIMIT_STORE_TIMEOUT_MS", positive(1000)),
   },
   auditArguments: env("GATEWAY_AUDIT_ARGUMENTS", z.stringbool().default(false)),
   shutdown: {

@@ -36,3 +36,94 @@ export class GatewayConfigError extends GatewayError {
     defineError(GatewayConfigError, "gateway", "GatewayConfigError", "GatewayConfigError");
   }
 }
+
+/** Why a call to a backend failed: branch on it, never on the message. */
+export type BackendErrorCode =
+  /** No connection: refused, reset before the answer, unknown host. */
+  | "EBACKENDUNAVAILABLE"
+  /** The answer's stream ended (or broke) before the answer. */
+  | "EBACKENDCLOSED"
+  /** The call outlived its timeout. */
+  | "EBACKENDTIMEOUT"
+  /** The backend answered with an HTTP status outside 2xx (`status` says which). */
+  | "EBACKENDSTATUS"
+  /** The backend no longer knows the backend session (it restarted): open a new one. */
+  | "EBACKENDSESSIONLOST"
+  /** A message from the backend was larger than `maxResultBytes`. */
+  | "EBACKENDTOOLARGE"
+  /** The backend's answer is not JSON-RPC. */
+  | "EBACKENDINVALID";
+
+/**
+ * A call to a backend failed at the HTTP level. Its message names the backend
+ * and never quotes what the backend sent, which may hold secrets.
+ */
+export class BackendError extends GatewayError {
+  override readonly name = "BackendError";
+  declare readonly code: BackendErrorCode;
+  /** The backend's label (its prefix, or its host and path). */
+  readonly backend: string;
+  /** The HTTP status, for `EBACKENDSTATUS` and `EBACKENDSESSIONLOST`. */
+  readonly status: number | undefined;
+  constructor(
+    code: BackendErrorCode,
+    backend: string,
+    message: string,
+    options?: ErrorOptions & { status?: number },
+  ) {
+    super(message, options);
+    (this as { code: string }).code = code;
+    this.backend = backend;
+    this.status = options?.status;
+  }
+  static {
+    defineError(BackendError, "gateway", "BackendError");
+  }
+}
+
+/**
+ * Whether the backend itself failed (unreachable, broken stream, timed out,
+ * 5xx): what the breaker counts and what marks a backend down. Its refusals
+ * (4xx), its JSON-RPC errors, a result too large and the caller's own
+ * mistakes or cancellations are not failures of the backend.
+ */
+export function isBackendFailure(error: unknown): boolean {
+  if (!BackendError.isInstance(error)) return false;
+  if (error.code === "EBACKENDSTATUS") return (error.status ?? 0) >= 500;
+  return (
+    error.code === "EBACKENDUNAVAILABLE" ||
+    error.code === "EBACKENDCLOSED" ||
+    error.code === "EBACKENDTIMEOUT"
+  );
+}
+
+// Network error codes that mean "no connection / the connection broke", read
+// from `error.code` (and its `cause`), never from the message.
+// TODO(internal): use internal's shared table of transient codes once it lands.
+const CONNECTION_CODES: ReadonlySet<string> = new Set([
+  "ECONNREFUSED",
+  "ECONNRESET",
+  "ECONNABORTED",
+  "EPIPE",
+  "ETIMEDOUT",
+  "EHOSTUNREACH",
+  "EHOSTDOWN",
+  "ENETUNREACH",
+  "ENETDOWN",
+  "ENOTFOUND",
+  "EAI_AGAIN",
+  "ERR_STREAM_PREMATURE_CLOSE",
+  "UND_ERR_SOCKET",
+  "UND_ERR_CLOSED",
+  "UND_ERR_CONNECT_TIMEOUT",
+]);
+
+/** Whether `error` (or its cause) carries a code of a refused, reset or unreachable connection. */
+export function isConnectionError(error: unknown): boolean {
+  for (let current = error, depth = 0; current && depth < 4; depth += 1) {
+    const code = (current as { code?: unknown }).code;
+    if (typeof code === "string" && CONNECTION_CODES.has(code)) return true;
+    current = (current as { cause?: unknown }).cause;
+  }
+  return false;
+}

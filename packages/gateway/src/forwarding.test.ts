@@ -1,233 +1,164 @@
 import { waitFor } from "@mcp-prod/testkit";
-import { completable } from "@modelcontextprotocol/sdk/server/completable.js";
-import { type McpServer, ResourceTemplate } from "@modelcontextprotocol/sdk/server/mcp.js";
 import {
   CallToolRequestSchema,
   CreateMessageRequestSchema,
-  CreateMessageResultSchema,
   ElicitRequestSchema,
-  ElicitResultSchema,
   ListRootsRequestSchema,
-  ListRootsResultSchema,
   ListToolsRequestSchema,
   LoggingMessageNotificationSchema,
   McpError,
   ResourceUpdatedNotificationSchema,
-  SubscribeRequestSchema,
-  UnsubscribeRequestSchema,
 } from "@modelcontextprotocol/sdk/types.js";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { z } from "zod";
-import { createGateway, type Gateway } from "./gateway.ts";
 import {
-  type BackendRecord,
   connectClient,
+  everything,
   startBackend,
   type TestBackend,
-} from "./test-helpers.ts";
+} from "./gateway.test-helpers.ts";
+import { createGateway, type Gateway } from "./gateway.ts";
 
 const cleanup: Array<() => Promise<unknown> | unknown> = [];
 afterAll(async () => {
   for (const step of cleanup.reverse()) await step();
 });
 
-/** A backend using every server feature, as the conformance suite's reference server does. */
-function everything(server: McpServer, record: BackendRecord): void {
-  server.registerTool(
-    "echo_meta",
-    { description: "Answers with the request's _meta" },
-    async (extra) => ({
-      content: [{ type: "text", text: JSON.stringify(extra._meta ?? {}) }],
-    }),
-  );
-  server.registerTool("fail", { description: "Raises a JSON-RPC error" }, async () => {
-    throw new McpError(-32042, "custom failure", { detail: 7 });
-  });
-  server.registerTool(
-    "ask_model",
-    { description: "Samples from the client's model" },
-    async (extra) => {
-      const result = await extra.sendRequest(
-        {
-          method: "sampling/createMessage",
-          params: {
-            messages: [{ role: "user", content: { type: "text", text: "2+2?" } }],
-            maxTokens: 10,
-          },
-        },
-        CreateMessageResultSchema,
-      );
-      return { content: [{ type: "text", text: JSON.stringify(result) }] };
-    },
-  );
-  server.registerTool("log_twice", { description: "Sends two log messages" }, async (extra) => {
-    for (const data of ["first", "second"]) {
-      await extra.sendNotification({
-        method: "notifications/message",
-        params: { level: "info", data },
-      });
-    }
-    return { content: [{ type: "text", text: "logged" }] };
-  });
-  server.registerResource(
-    "readme",
-    "file:///readme.txt",
-    { mimeType: "text/plain" },
-    async (uri) => ({
-      contents: [{ uri: uri.href, text: "read me" }],
-    }),
-  );
-  server.registerResource(
-    "item",
-    new ResourceTemplate("items://{id}", {
-      list: undefined,
-      complete: { id: (value) => ["alpha", "beta", "gamma"].filter((id) => id.startsWith(value)) },
-    }),
-    {},
-    async (uri, { id }) => ({ contents: [{ uri: uri.href, text: `item ${String(id)}` }] }),
-  );
-  server.registerPrompt(
-    "greet",
-    {
-      description: "Greets someone",
-      argsSchema: {
-        name: completable(z.string(), (value) =>
-          ["Ada", "Alan"].filter((name) => name.startsWith(value)),
-        ),
-      },
-    },
-    ({ name }) => ({
-      messages: [{ role: "user", content: { type: "text", text: `Hello ${name}` } }],
-    }),
-  );
-  server.registerTool(
-    "ask_user",
-    { description: "Elicits input, then lists roots" },
-    async (extra) => {
-      const answer = await extra.sendRequest(
-        {
-          method: "elicitation/create",
-          params: {
-            message: "Your name?",
-            requestedSchema: { type: "object", properties: { name: { type: "string" } } },
-          },
-        },
-        ElicitResultSchema,
-      );
-      const roots = await extra.sendRequest({ method: "roots/list" }, ListRootsResultSchema);
-      return { content: [{ type: "text", text: JSON.stringify({ answer, roots }) }] };
-    },
-  );
-  server.registerTool("touch", { description: "Marks the readme updated" }, async () => {
-    await server.server.sendResourceUpdated({ uri: "file:///readme.txt" });
-    return { content: [{ type: "text", text: "touched" }] };
-  });
-  server.server.setRequestHandler(SubscribeRequestSchema, async (request) => {
-    record.requests.push({ method: "subscribed", params: request.params.uri });
-    return {};
-  });
-  server.server.setRequestHandler(UnsubscribeRequestSchema, async () => ({}));
-}
+// The same suite against both ways the upstream talks to a backend: with its sessions, and without.
+describe.each(["stateful", "stateless"] as const)(
+  "forwarding through an unprefixed %s backend",
+  (kind) => {
+    const stateful = kind === "stateful";
+    let backend: TestBackend;
+    let gateway: Gateway;
 
-describe("forwarding through an unprefixed backend with sessions", () => {
+    beforeAll(async () => {
+      backend = await startBackend(everything, {
+        stateful,
+        instructions: "Use echo_meta to debug.",
+        capabilities: { logging: {}, resources: { subscribe: true } },
+      });
+      cleanup.push(() => backend.close());
+      gateway = await createGateway({ port: 0, backends: [{ url: backend.url }] });
+      cleanup.push(() => gateway.close());
+    });
+
+    it("initialize merges the backend's capabilities and instructions", async () => {
+      const client = await connectClient(gateway.url);
+      cleanup.push(() => client.close());
+      const capabilities = client.getServerCapabilities();
+      expect(capabilities?.tools).toBeDefined();
+      expect(capabilities?.prompts).toBeDefined();
+      expect(capabilities?.resources).toBeDefined();
+      expect(capabilities?.completions).toBeDefined();
+      expect(capabilities?.logging).toBeDefined();
+      expect(client.getInstructions()).toBe("Use echo_meta to debug.");
+      expect(await client.ping()).toEqual({});
+    });
+
+    it("lists and reads resources and templates, gets prompts and completes arguments under their own names", async () => {
+      const client = await connectClient(gateway.url);
+      cleanup.push(() => client.close());
+      expect((await client.listResources()).resources.map((resource) => resource.uri)).toEqual([
+        "file:///readme.txt",
+      ]);
+      expect((await client.readResource({ uri: "file:///readme.txt" })).contents).toEqual([
+        { uri: "file:///readme.txt", text: "read me" },
+      ]);
+      expect(
+        (await client.listResourceTemplates()).resourceTemplates.map(
+          (template) => template.uriTemplate,
+        ),
+      ).toEqual(["items://{id}"]);
+      expect(
+        ((await client.readResource({ uri: "items://beta" })).contents[0] as { text?: string })
+          ?.text,
+      ).toBe("item beta");
+      const prompt = await client.getPrompt({ name: "greet", arguments: { name: "Ada" } });
+      expect(prompt.messages[0]?.content).toEqual({ type: "text", text: "Hello Ada" });
+      const byPrompt = await client.complete({
+        ref: { type: "ref/prompt", name: "greet" },
+        argument: { name: "name", value: "A" },
+      });
+      expect(byPrompt.completion.values).toEqual(["Ada", "Alan"]);
+      const byTemplate = await client.complete({
+        ref: { type: "ref/resource", uri: "items://{id}" },
+        argument: { name: "id", value: "g" },
+      });
+      expect(byTemplate.completion.values).toEqual(["gamma"]);
+    });
+
+    it("forwards a backend's JSON-RPC error with its code, message and data", async () => {
+      const client = await connectClient(gateway.url);
+      cleanup.push(() => client.close());
+      const direct = await connectClient(backend.url.replace(/\/mcp$/, ""));
+      cleanup.push(() => direct.close());
+      const error = await client.callTool({ name: "fail" }).catch((caught: unknown) => caught);
+      const expected = await direct.callTool({ name: "fail" }).catch((caught: unknown) => caught);
+      expect(error).toBeInstanceOf(McpError);
+      expect(error).toMatchObject({ code: -32042, data: { detail: 7 } });
+      expect((error as Error).message).toBe((expected as Error).message);
+    });
+
+    it("forwards the request's _meta untouched, trace context included", async () => {
+      const client = await connectClient(gateway.url);
+      cleanup.push(() => client.close());
+      const _meta = {
+        traceparent: "00-0af7651916cd43dd8448eb211c80319c-b7ad6b7169203331-01",
+        tracestate: "vendor=opaque",
+        "example.com/custom": { nested: [1, 2] },
+      };
+      const result = await client.callTool({ name: "echo_meta", _meta });
+      const seen = JSON.parse((result.content as Array<{ text: string }>)[0]?.text ?? "{}");
+      expect(seen).toMatchObject(_meta);
+    });
+
+    it("relays log messages during a call and sets the level on the client's own backend session", async () => {
+      const client = await connectClient(gateway.url);
+      cleanup.push(() => client.close());
+      const messages: unknown[] = [];
+      client.setNotificationHandler(LoggingMessageNotificationSchema, async (notification) => {
+        messages.push(notification.params.data);
+      });
+      await client.setLoggingLevel("info");
+      const setLevel = backend.record.requests.filter(
+        (request) => request.method === "logging/setLevel",
+      );
+      expect(setLevel.at(-1)?.params).toMatchObject({ level: "info" });
+      await client.callTool({ name: "log_twice" });
+      await waitFor(() => messages.length === 2, { what: "both log messages" });
+      expect(messages).toEqual(["first", "second"]);
+    });
+
+    it("answers lists whole, without a cursor", async () => {
+      const client = await connectClient(gateway.url);
+      cleanup.push(() => client.close());
+      const { tools, nextCursor } = await client.listTools();
+      expect(nextCursor).toBeUndefined();
+      expect(tools.map((tool) => tool.name).sort()).toEqual([
+        "ask_model",
+        "ask_user",
+        "echo_meta",
+        "fail",
+        "log_twice",
+        "touch",
+      ]);
+    });
+  },
+);
+
+// A backend without sessions has no stream of its own and cannot wait for a client's answer.
+describe("what only a backend with sessions does", () => {
   let backend: TestBackend;
   let gateway: Gateway;
 
   beforeAll(async () => {
     backend = await startBackend(everything, {
       stateful: true,
-      instructions: "Use echo_meta to debug.",
       capabilities: { logging: {}, resources: { subscribe: true } },
     });
     cleanup.push(() => backend.close());
     gateway = await createGateway({ port: 0, backends: [{ url: backend.url }] });
     cleanup.push(() => gateway.close());
-  });
-
-  it("initialize merges the backend's capabilities and instructions", async () => {
-    const client = await connectClient(gateway.url);
-    cleanup.push(() => client.close());
-    const capabilities = client.getServerCapabilities();
-    expect(capabilities?.tools).toBeDefined();
-    expect(capabilities?.prompts).toBeDefined();
-    expect(capabilities?.resources).toBeDefined();
-    expect(capabilities?.completions).toBeDefined();
-    expect(capabilities?.logging).toBeDefined();
-    expect(client.getInstructions()).toBe("Use echo_meta to debug.");
-    expect(await client.ping()).toEqual({});
-  });
-
-  it("lists and reads resources and templates, gets prompts and completes arguments under their own names", async () => {
-    const client = await connectClient(gateway.url);
-    cleanup.push(() => client.close());
-    expect((await client.listResources()).resources.map((resource) => resource.uri)).toEqual([
-      "file:///readme.txt",
-    ]);
-    expect((await client.readResource({ uri: "file:///readme.txt" })).contents).toEqual([
-      { uri: "file:///readme.txt", text: "read me" },
-    ]);
-    expect(
-      (await client.listResourceTemplates()).resourceTemplates.map(
-        (template) => template.uriTemplate,
-      ),
-    ).toEqual(["items://{id}"]);
-    expect(
-      ((await client.readResource({ uri: "items://beta" })).contents[0] as { text?: string })?.text,
-    ).toBe("item beta");
-    const prompt = await client.getPrompt({ name: "greet", arguments: { name: "Ada" } });
-    expect(prompt.messages[0]?.content).toEqual({ type: "text", text: "Hello Ada" });
-    const byPrompt = await client.complete({
-      ref: { type: "ref/prompt", name: "greet" },
-      argument: { name: "name", value: "A" },
-    });
-    expect(byPrompt.completion.values).toEqual(["Ada", "Alan"]);
-    const byTemplate = await client.complete({
-      ref: { type: "ref/resource", uri: "items://{id}" },
-      argument: { name: "id", value: "g" },
-    });
-    expect(byTemplate.completion.values).toEqual(["gamma"]);
-  });
-
-  it("forwards a backend's JSON-RPC error with its code, message and data", async () => {
-    const client = await connectClient(gateway.url);
-    cleanup.push(() => client.close());
-    const direct = await connectClient(backend.url.replace(/\/mcp$/, ""));
-    cleanup.push(() => direct.close());
-    const error = await client.callTool({ name: "fail" }).catch((caught: unknown) => caught);
-    const expected = await direct.callTool({ name: "fail" }).catch((caught: unknown) => caught);
-    expect(error).toBeInstanceOf(McpError);
-    expect(error).toMatchObject({ code: -32042, data: { detail: 7 } });
-    expect((error as Error).message).toBe((expected as Error).message);
-  });
-
-  it("forwards the request's _meta untouched, trace context included", async () => {
-    const client = await connectClient(gateway.url);
-    cleanup.push(() => client.close());
-    const _meta = {
-      traceparent: "00-0af7651916cd43dd8448eb211c80319c-b7ad6b7169203331-01",
-      tracestate: "vendor=opaque",
-      "example.com/custom": { nested: [1, 2] },
-    };
-    const result = await client.callTool({ name: "echo_meta", _meta });
-    const seen = JSON.parse((result.content as Array<{ text: string }>)[0]?.text ?? "{}");
-    expect(seen).toMatchObject(_meta);
-  });
-
-  it("relays log messages during a call and sets the level on the client's own backend session", async () => {
-    const client = await connectClient(gateway.url);
-    cleanup.push(() => client.close());
-    const messages: unknown[] = [];
-    client.setNotificationHandler(LoggingMessageNotificationSchema, async (notification) => {
-      messages.push(notification.params.data);
-    });
-    await client.setLoggingLevel("info");
-    const setLevel = backend.record.requests.filter(
-      (request) => request.method === "logging/setLevel",
-    );
-    expect(setLevel.at(-1)?.params).toMatchObject({ level: "info" });
-    await client.callTool({ name: "log_twice" });
-    await waitFor(() => messages.length === 2, { what: "both log messages" });
-    expect(messages).toEqual(["first", "second"]);
   });
 
   it("relays a backend's sampling request to the calling client and its answer back", async () => {
@@ -248,22 +179,6 @@ describe("forwarding through an unprefixed backend with sessions", () => {
       content: { type: "text", text: "asked: 2+2?" },
     });
   });
-
-  it("answers lists whole, without a cursor", async () => {
-    const client = await connectClient(gateway.url);
-    cleanup.push(() => client.close());
-    const { tools, nextCursor } = await client.listTools();
-    expect(nextCursor).toBeUndefined();
-    expect(tools.map((tool) => tool.name).sort()).toEqual([
-      "ask_model",
-      "ask_user",
-      "echo_meta",
-      "fail",
-      "log_twice",
-      "touch",
-    ]);
-  });
-
   it("relays elicitation and roots requests to the client that declared them", async () => {
     const client = await connectClient(gateway.url, {}, { elicitation: {}, roots: {} });
     cleanup.push(() => client.close());
@@ -281,7 +196,6 @@ describe("forwarding through an unprefixed backend with sessions", () => {
       roots: { roots: [{ uri: "file:///work", name: "work" }] },
     });
   });
-
   it("forwards subscriptions and the backend's resource updates", async () => {
     const client = await connectClient(gateway.url);
     cleanup.push(() => client.close());
@@ -298,7 +212,6 @@ describe("forwarding through an unprefixed backend with sessions", () => {
     expect(updated).toEqual(["file:///readme.txt"]);
     await client.unsubscribeResource({ uri: "file:///readme.txt" });
   });
-
   it("gives each client session a backend session of its own, and reopens one the backend forgot", async () => {
     const before = backend.record.sessions;
     const first = await connectClient(gateway.url);
@@ -319,7 +232,7 @@ describe("forwarding through an unprefixed backend with sessions", () => {
 });
 
 describe("a backend without sessions", () => {
-  it("needs no backend session: a call is one HTTP exchange, and clients that take requests share one connection per caller", async () => {
+  it("needs no backend session: every call, from any client, is one HTTP exchange", async () => {
     const backend = await startBackend("analytics");
     cleanup.push(() => backend.close());
     const gateway = await createGateway({ port: 0, backends: [{ url: backend.url }] });
@@ -338,7 +251,7 @@ describe("a backend without sessions", () => {
       const result = await client.callTool({ name: "ping", arguments: { n: index } });
       expect((result.content as Array<{ text: string }>)[0]?.text).toBe(`pong ${index}`);
     }
-    expect(initializes()).toBe(before + 1);
+    expect(initializes()).toBe(before);
   });
 });
 

@@ -1,27 +1,36 @@
 import { waitFor } from "@mcp-prod/testkit";
+import type { McpServer } from "@modelcontextprotocol/sdk/server/mcp.js";
 import { ToolListChangedNotificationSchema } from "@modelcontextprotocol/sdk/types.js";
 import { afterAll, describe, expect, it } from "vitest";
 import { z } from "zod";
+import { call, connectClient, startBackend } from "./gateway.test-helpers.ts";
 import { createGateway } from "./gateway.ts";
-import { call, connectClient, startBackend } from "./test-helpers.ts";
 
 const cleanup: Array<() => Promise<unknown> | unknown> = [];
 afterAll(async () => {
   for (const step of cleanup.reverse()) await step();
 });
 
-describe("list freshness", () => {
+describe.each([true, false])("list freshness (backend with sessions: %s)", (stateful) => {
   it("re-reads a backend's tools on its list_changed and tells every client", async () => {
     let extra = false;
-    const backend = await startBackend((server) => {
-      server.registerTool("grow", { description: "Adds a tool" }, async (context) => {
-        extra = true;
-        await context.sendNotification({ method: "notifications/tools/list_changed" });
-        return { content: [{ type: "text", text: "grown" }] };
-      });
-      if (extra)
-        server.registerTool("added", { description: "Added later" }, async () => ({ content: [] }));
-    });
+    // Every server of the backend (one per session, or one per request) offers the new tool.
+    const servers: McpServer[] = [];
+    const add = (server: McpServer) =>
+      server.registerTool("added", { description: "Added later" }, async () => ({ content: [] }));
+    const backend = await startBackend(
+      (server) => {
+        servers.push(server);
+        server.registerTool("grow", { description: "Adds a tool" }, async (context) => {
+          if (!extra) for (const each of servers) add(each);
+          extra = true;
+          await context.sendNotification({ method: "notifications/tools/list_changed" });
+          return { content: [{ type: "text", text: "grown" }] };
+        });
+        if (extra) add(server);
+      },
+      { stateful },
+    );
     cleanup.push(() => backend.close());
     const gateway = await createGateway({
       port: 0,
@@ -47,10 +56,16 @@ describe("list freshness", () => {
 
   it("re-reads lists on a timer", async () => {
     let names = ["first"];
-    const backend = await startBackend((server) => {
-      for (const name of names)
-        server.registerTool(name, { description: name }, async () => ({ content: [] }));
-    });
+    const servers: McpServer[] = [];
+    const register = (server: McpServer, name: string) =>
+      server.registerTool(name, { description: name }, async () => ({ content: [] }));
+    const backend = await startBackend(
+      (server) => {
+        servers.push(server);
+        for (const name of names) register(server, name);
+      },
+      { stateful },
+    );
     cleanup.push(() => backend.close());
     const gateway = await createGateway({
       port: 0,
@@ -61,36 +76,40 @@ describe("list freshness", () => {
     const client = await connectClient(gateway.url);
     cleanup.push(() => client.close());
     names = ["first", "second"];
+    for (const server of servers) register(server, "second");
     await waitFor(async () => (await client.listTools()).tools.length === 2, {
       what: "the timer's refresh",
     });
   });
 });
 
-describe("call timeout", () => {
+describe.each([true, false])("call timeout (backend with sessions: %s)", (stateful) => {
   const slowBackend = () =>
-    startBackend((server) => {
-      server.registerTool(
-        "work",
-        {
-          description: "Works, reporting progress or not",
-          inputSchema: { ms: z.number(), progress: z.boolean() },
-        },
-        async ({ ms, progress }, extra) => {
-          const token = extra._meta?.progressToken;
-          const end = Date.now() + ms;
-          while (Date.now() < end) {
-            await new Promise((resolve) => setTimeout(resolve, 50));
-            if (progress && token !== undefined)
-              await extra.sendNotification({
-                method: "notifications/progress",
-                params: { progressToken: token, progress: Date.now() },
-              });
-          }
-          return { content: [{ type: "text", text: "done" }] };
-        },
-      );
-    });
+    startBackend(
+      (server) => {
+        server.registerTool(
+          "work",
+          {
+            description: "Works, reporting progress or not",
+            inputSchema: { ms: z.number(), progress: z.boolean() },
+          },
+          async ({ ms, progress }, extra) => {
+            const token = extra._meta?.progressToken;
+            const end = Date.now() + ms;
+            while (Date.now() < end) {
+              await new Promise((resolve) => setTimeout(resolve, 50));
+              if (progress && token !== undefined)
+                await extra.sendNotification({
+                  method: "notifications/progress",
+                  params: { progressToken: token, progress: Date.now() },
+                });
+            }
+            return { content: [{ type: "text", text: "done" }] };
+          },
+        );
+      },
+      { stateful },
+    );
 
   it("cuts a silent call at backendTimeoutMs, and a call reporting progress runs past it", async () => {
     const backend = await slowBackend();

@@ -5,7 +5,6 @@ import { Redis } from "ioredis";
 import { Registry } from "prom-client";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { parseApiKeys } from "./auth.ts";
-import { createGateway, type Gateway, type GatewayOptions } from "./gateway.ts";
 import {
   call,
   callWhoami,
@@ -16,7 +15,8 @@ import {
   startBackend,
   startIssuer,
   type TestBackend,
-} from "./test-helpers.ts";
+} from "./gateway.test-helpers.ts";
+import { createGateway, type Gateway, type GatewayOptions } from "./gateway.ts";
 
 type Issuer = Awaited<ReturnType<typeof startIssuer>>;
 

@@ -1,49 +1,52 @@
-import { BREAKER_META_KEY, BreakerOpenError, createBreaker } from "@mcp-prod/breaker";
 import { createHealth } from "@mcp-prod/health";
-import {
-  assertBoolean,
-  assertKnownKeys,
-  assertOptions,
-  assertPositiveInteger,
-  assertString,
-} from "@mcp-prod/internal";
-import { createRateLimiter, withRateLimit } from "@mcp-prod/ratelimit";
+import { createRateLimiter, type RateLimiter } from "@mcp-prod/ratelimit";
 import { createTelemetry } from "@mcp-prod/telemetry";
-import { type CallToolResult, ErrorCode, McpError } from "@modelcontextprotocol/sdk/types.js";
 import { createAuthenticator } from "./auth.ts";
-import { Backend, isBackendFailure } from "./backend.ts";
+import { Backend } from "./backend.ts";
+import { BackendSessions } from "./backend-sessions.ts";
+import { type Bus, LocalBus } from "./bus.ts";
+import { CallStopped } from "./call-context.ts";
+import { Routes } from "./catalog.ts";
+import { every } from "./clock.ts";
+import type { CoreSettings, GatewayCore } from "./core.ts";
+import { Dispatcher } from "./dispatch.ts";
 import { GatewayConfigError } from "./errors.ts";
-import { depthExceeds, ForwardedError } from "./forward.ts";
-import { serveGateway } from "./http.ts";
-import {
-  assertLimit,
-  FOREIGN_KEYS,
-  type Gateway,
-  type GatewayOptions,
-  isLoopback,
-  KNOWN_KEYS,
-  type Limit,
-  mergeCapabilities,
-  mergeInstructions,
-} from "./options.ts";
-import { type Route, Routes } from "./routes.ts";
-import type { Extra, Session, SessionHost } from "./session.ts";
+import { type EventStore, MemoryEventStore } from "./event-store.ts";
+import { ClientAddresses, HostRules } from "./guards.ts";
+import { serve } from "./http.ts";
+import { Shares } from "./limits.ts";
+import { McpEndpoint } from "./mcp-endpoint.ts";
+import { type Gateway, type GatewayOptions, isLoopback, readOptions } from "./options.ts";
+import { RedisBus } from "./redis-bus.ts";
+import { RedisEventStore } from "./redis-event-store.ts";
+import { RedisGate } from "./redis-gate.ts";
+import { RedisSessionStore } from "./redis-session-store.ts";
+import { relay } from "./relay.ts";
+import { sessionCodec } from "./session-codec.ts";
+import { MemorySessionStore, type SessionStore } from "./session-store.ts";
+import { type LocalSession, Sessions } from "./sessions.ts";
+import { ToolCalls } from "./tool-call.ts";
 import { ServerTracing } from "./tracing.ts";
+import { Upstream } from "./upstream.ts";
 
-/** Where a tool call is routed, carried through the wrappers under this key. */
-const CALL = Symbol("mcp-prod.gateway.call");
-type ToolCallContext = { session: Session; route: Route<unknown>; params: Record<string, unknown> };
-type ToolCallHandler = (
-  args: unknown,
-  extra: Extra & { [CALL]: ToolCallContext },
-) => Promise<CallToolResult>;
+const LIST_NOTIFICATIONS = {
+  tools: "notifications/tools/list_changed",
+  prompts: "notifications/prompts/list_changed",
+  resources: "notifications/resources/list_changed",
+} as const;
+
+/** A call still unanswered after this long answers as a (resumable) SSE stream. */
+const STREAM_AFTER_MS = 2000;
+const TICK_MS = 1000;
+const KEEP_ALIVE_TICKS = 15;
 
 /**
  * Starts an MCP gateway: one authenticated, rate-limited Streamable HTTP
  * endpoint (`/mcp`, with `/health*` and `/metrics`) in front of several
  * backend MCP servers, forwarding tools, prompts, resources, completions and
  * logging, their notifications and their requests to the client, with one
- * backend session per client session.
+ * backend session per client session. With `redis`, any replica serves any
+ * session.
  *
  * @example
  * ```ts
@@ -58,342 +61,340 @@ type ToolCallHandler = (
  * ```
  */
 export async function createGateway(options: GatewayOptions): Promise<Gateway> {
-  assertOptions(options);
-  assertKnownKeys(options, KNOWN_KEYS, "createGateway()", FOREIGN_KEYS);
-  const {
-    host = "127.0.0.1",
-    port = 3000,
-    auth = {},
-    allowAnonymous = false,
-    logger,
-    redis,
-    rateLimitStoreTimeoutMs = 5000,
-    toolRateLimit = { points: 60, durationSeconds: 60 },
-    requestRateLimit = { points: 600, durationSeconds: 60 },
-    authFailureRateLimit = { points: 10, durationSeconds: 60 },
-    rateLimitKeyPrefix = "mcp-gateway",
-    breaker = {},
-    backendTimeoutMs = 60_000,
-    refreshIntervalMs = 60_000,
-    maxBodyBytes = 1_048_576,
-    maxArgumentDepth = 64,
-    sessionIdleMs = 1_800_000,
-    maxSessions = 10_000,
-    auditArguments = false,
-  } = options;
-  if (!Array.isArray(options.backends) || options.backends.length === 0)
-    throw new TypeError(
-      `Expected \`backends\` to be a non-empty array, got ${JSON.stringify(options.backends)}`,
-    );
-  const prefixes = new Set<string>();
-  for (const [index, backend] of options.backends.entries()) {
-    assertOptions(backend, `backends[${index}]`);
-    assertKnownKeys(backend, ["prefix", "url", "timeoutMs"], "createGateway() backends");
-    if (typeof backend.url !== "string" || !URL.canParse(backend.url))
-      throw new TypeError(
-        `Expected \`backends[${index}].url\` to be a URL, got ${JSON.stringify(backend.url)}`,
-      );
-    if (backend.prefix !== undefined && !/^[a-z][a-z0-9_-]*$/.test(backend.prefix))
-      throw new TypeError(
-        `Expected \`backends[${index}].prefix\` to be lower-case letters, digits, - or _, starting with a letter, got ${JSON.stringify(backend.prefix)}`,
-      );
-    if (backend.prefix !== undefined && prefixes.has(backend.prefix))
-      throw new GatewayConfigError(`Two backends use the prefix ${backend.prefix}`);
-    if (backend.prefix !== undefined) prefixes.add(backend.prefix);
-    assertPositiveInteger(backend.timeoutMs, `backends[${index}].timeoutMs`, true);
-  }
-  assertString(host, "host");
-  if (!Number.isInteger(port) || port < 0 || port > 65_535)
-    throw new TypeError(`Expected \`port\` to be an integer from 0 to 65535, got ${String(port)}`);
-  assertBoolean(allowAnonymous, "allowAnonymous");
-  assertBoolean(auditArguments, "auditArguments");
-  for (const [name, value] of Object.entries({
-    rateLimitStoreTimeoutMs,
-    backendTimeoutMs,
-    maxBodyBytes,
-    maxArgumentDepth,
-    sessionIdleMs,
-    maxSessions,
-  }))
-    assertPositiveInteger(value, name);
-  if (!Number.isInteger(refreshIntervalMs) || refreshIntervalMs < 0)
-    throw new TypeError(
-      `Expected \`refreshIntervalMs\` to be a non-negative integer, got ${String(refreshIntervalMs)}`,
-    );
-  assertLimit(toolRateLimit, "toolRateLimit");
-  assertLimit(requestRateLimit, "requestRateLimit");
-  assertLimit(authFailureRateLimit, "authFailureRateLimit");
-  assertOptions(breaker, "breaker");
-  assertKnownKeys(
-    breaker,
-    ["resetTimeout", "volumeThreshold", "errorThresholdPercentage"],
-    "createGateway() breaker",
-    {
-      timeout: "use `backendTimeoutMs` of the gateway (the breaker never cuts a call itself)",
-    },
+  const settings = readOptions(options);
+  const { clock, logger, redis } = settings;
+  const authenticator = createAuthenticator(settings.auth);
+  const hosts = new HostRules(
+    isLoopback(settings.host),
+    settings.allowedHosts,
+    settings.allowedOrigins,
   );
-
-  const authenticator = createAuthenticator(auth);
-  const loopback = isLoopback(host);
-  if (!authenticator.enabled && !loopback && !allowAnonymous) {
+  const addresses = new ClientAddresses(settings.trustedProxies);
+  if (!authenticator.enabled && !isLoopback(settings.host) && !settings.allowAnonymous) {
     throw new GatewayConfigError(
-      `Refusing to serve without authentication on ${host}: set GATEWAY_API_KEYS or OAUTH_ISSUER (auth), bind to a loopback address, or set GATEWAY_ALLOW_ANONYMOUS=true (allowAnonymous) to accept it`,
+      `Refusing to serve without authentication on ${settings.host}: set GATEWAY_API_KEYS or OAUTH_ISSUER (auth), bind to a loopback address, or set GATEWAY_ALLOW_ANONYMOUS=true (allowAnonymous) to accept it`,
     );
   }
   if (!authenticator.enabled)
     logger?.warn(
-      { event: "anonymous", host },
+      { event: "anonymous", host: settings.host },
       "no credentials configured: every request is served without authentication",
     );
+  if (!isLoopback(settings.host) && !redis)
+    logger?.warn(
+      { event: "single_replica", host: settings.host },
+      "no REDIS_URL: sessions live in this process only, so replicas behind a load balancer cannot serve each other's sessions",
+    );
 
-  const telemetry = options.telemetry ?? createTelemetry({ serviceName: "mcp-gateway" });
-  const sessions = new Set<Session>();
-  const tracing = new ServerTracing();
+  const ownTelemetry = settings.telemetry === undefined;
+  const telemetry = settings.telemetry ?? createTelemetry({ serviceName: "mcp-gateway" });
+  const upstream = new Upstream(clock);
   let routes = new Routes([]);
+  let started = false;
+  const backends = settings.backends.map(
+    (config) =>
+      new Backend(config, {
+        upstream,
+        clock,
+        timeoutMs: settings.backendTimeoutMs,
+        refreshIntervalMs: settings.refreshIntervalMs,
+        maxSockets: settings.maxBackendConnections,
+        maxResultBytes: settings.maxResultBytes,
+        breaker: settings.breaker,
+        onChange: () => started && rebuild(),
+      }),
+  );
+  const byLabel = new Map(backends.map((backend) => [backend.label, backend]));
+  for (const backend of backends) telemetry.observeBreaker(backend.breaker);
+
+  // With Redis every replica shares sessions, stream events and a bus; without, this process holds them.
+  const gate = redis ? new RedisGate(redis, settings.rateLimitStoreTimeoutMs, clock) : undefined;
+  const prefix = settings.rateLimitKeyPrefix;
+  const eventLimits = { maxEvents: settings.resumeMaxEvents, maxAgeMs: settings.resumeMaxAgeMs };
+  const store: SessionStore = gate
+    ? new RedisSessionStore(gate, prefix, clock)
+    : new MemorySessionStore(clock);
+  const events: EventStore = gate
+    ? new RedisEventStore(gate, prefix, eventLimits, clock)
+    : new MemoryEventStore(eventLimits, clock);
+  const redisBus = gate ? new RedisBus(gate, prefix, () => void sessions.recover()) : undefined;
+  const bus: Bus = redisBus ?? new LocalBus();
+
+  const limiter = (name: string, limit: { points: number; durationSeconds: number }) =>
+    createRateLimiter({
+      name: `gateway-${name}`,
+      keyPrefix: `${settings.rateLimitKeyPrefix}:${name}`,
+      ...limit,
+      ...(gate
+        ? { redis: gate.limiterClient(), storeTimeoutMs: settings.rateLimitStoreTimeoutMs }
+        : {}),
+    });
+  const limiters = {
+    requests: limiter("requests", settings.requestRateLimit),
+    tools: limiter("tools", settings.toolRateLimit),
+    authFailures: limiter("auth-failures", settings.authFailureRateLimit),
+  };
+  gate?.onChange((up) => {
+    if (up) void sessions.recover();
+  });
+  for (const each of Object.values(limiters)) {
+    telemetry.observeRateLimiter(each);
+    // A limiter that timed out on Redis closes the gate: the next decisions are made at once.
+    if (gate) each.on("error", () => gate.fail());
+  }
+
+  const coreSettings: CoreSettings = {
+    maxCallMs: settings.maxCallMs,
+    maxResultBytes: settings.maxResultBytes,
+    maxArgumentDepth: settings.maxArgumentDepth,
+    maxBodyBytes: settings.maxBodyBytes,
+    retryMs: 1000,
+    streamAfterMs: STREAM_AFTER_MS,
+    auditArguments: settings.auditArguments,
+    sessionIdleMs: settings.sessionIdleMs,
+  };
+
+  const onEnd = (session: LocalSession, owner: boolean): Promise<void> | undefined => {
+    session.stream?.end();
+    for (const call of [...session.calls.values()])
+      call.abort(new CallStopped("ended", "The session ended"));
+    backendSessions.release(session);
+    events.drop(session.key);
+    return owner ? backendSessions.endAll(session) : undefined;
+  };
+  const sessions: Sessions = new Sessions({
+    store,
+    codec: sessionCodec(settings.sessionKeys),
+    bus,
+    clock,
+    idleMs: settings.sessionIdleMs,
+    max: settings.maxSessions,
+    maxPerIdentity: settings.maxSessionsPerIdentity,
+    onEnd,
+  });
+  const core: GatewayCore = {
+    clock,
+    settings: coreSettings,
+    backends,
+    backend: (label) => byLabel.get(label),
+    catalog: () => routes,
+    upstream,
+    sessions,
+    backendSessions: undefined as unknown as BackendSessions,
+    bus,
+    events,
+    shares: new Shares(settings.maxBackendConnectionsPerIdentity),
+    authenticator,
+    limiters,
+    telemetry,
+    tracing: new ServerTracing(),
+    logger,
+    onListChanged: (backend) => bus.publish({ type: "catalog", backend: backend.label }),
+  };
+  const backendSessions: BackendSessions = new BackendSessions({
+    upstream,
+    sessions,
+    clock,
+    maxResultBytes: settings.maxResultBytes,
+    backend: (label) => byLabel.get(label),
+    toStream: (session, backend, target, text, envelope) => {
+      const stream = session.stream;
+      if (!stream) return undefined;
+      return relay(
+        upstream,
+        {
+          capabilities: session.record.capabilities,
+          callId: null,
+          ownProgressToken: undefined,
+          backendTarget: target,
+          send: (message) => stream.send(message),
+          progressed: () => {},
+        },
+        backend,
+        text,
+        envelope,
+        core.onListChanged,
+      );
+    },
+  });
+  (core as { backendSessions: BackendSessions }).backendSessions = backendSessions;
+  const tools = new ToolCalls(core);
+  const dispatcher = new Dispatcher(core, tools);
+  const endpoint = new McpEndpoint(core, dispatcher, tools, addresses);
+
   const signatures = new Map<string, string>();
   const rebuild = () => {
     routes = new Routes(backends);
     for (const collision of routes.collisions) logger?.warn({ event: "name_collision" }, collision);
-    // Only what changed is announced, once per kind.
+    dispatcher.invalidate();
+    tools.retain(routes.tools);
+    core.tracing.retain(routes.prompts);
+    // Only what changed is announced, once per kind, to the GET streams held here.
     for (const kind of ["tools", "prompts", "resources"] as const) {
-      const map =
+      const entries =
         kind === "resources"
-          ? [...routes.resources.keys(), ...routes.templates.keys()]
-          : [...routes[kind].keys()];
-      const items =
-        kind === "resources"
-          ? [...routes.resources.values(), ...routes.templates.values()]
-          : [...routes[kind].values()];
-      const signature = JSON.stringify([map, items.map((route) => route.item)]);
+          ? [...routes.resources, ...routes.templates]
+          : [...(routes[kind] as Map<string, { item: unknown }>)];
+      const signature = JSON.stringify(entries.map(([name, route]) => [name, route.item]));
       if (signatures.get(kind) === signature) continue;
       const first = !signatures.has(kind);
       signatures.set(kind, signature);
-      if (!first) for (const session of sessions) session.notifyListChanged(kind);
-    }
-    for (const name of handlers.keys()) if (!routes.tools.has(name)) handlers.delete(name);
-    tracing.retain(routes.prompts);
-  };
-  const backends = options.backends.map(
-    (config) => new Backend(config, { refreshIntervalMs, onChange: () => started && rebuild() }),
-  );
-  let started = false;
-
-  const limiterStore = redis ? { redis, storeTimeoutMs: rateLimitStoreTimeoutMs } : {};
-  const limiter = (name: string, limit: Limit) =>
-    createRateLimiter({
-      name: `gateway-${name}`,
-      keyPrefix: `${rateLimitKeyPrefix}:${name}`,
-      ...limit,
-      ...limiterStore,
-    });
-  const requestLimiter = limiter("requests", requestRateLimit);
-  const toolLimiter = limiter("tools", toolRateLimit);
-  const authFailureLimiter = limiter("auth-failures", authFailureRateLimit);
-  for (const each of [requestLimiter, toolLimiter, authFailureLimiter])
-    telemetry.observeRateLimiter(each);
-
-  // One breaker per backend: backends are known, so the name is a bounded metric label.
-  const breakers = new Map(
-    backends.map((backend) => {
-      const instance = createBreaker(
-        async ({ signal }, run: (signal: AbortSignal) => Promise<unknown>) => run(signal),
-        {
-          name: `backend:${backend.label}`,
-          abortable: true,
-          // The call's own timeout (reset on progress) bounds it; the breaker never cuts it.
-          timeout: false,
-          resetTimeout: breaker.resetTimeout ?? 10_000,
-          volumeThreshold: breaker.volumeThreshold ?? 5,
-          errorThresholdPercentage: breaker.errorThresholdPercentage ?? 50,
-          // Only the backend failing counts: its JSON-RPC errors, input errors and cancellations do not.
-          errorFilter: (error) => !isBackendFailure(error),
-        },
-      );
-      telemetry.observeBreaker(instance);
-      return [backend, instance] as const;
-    }),
-  );
-  const guard = async <T>(
-    backend: Backend,
-    signal: AbortSignal,
-    run: (signal: AbortSignal) => Promise<T>,
-  ) => {
-    try {
-      return (await (
-        breakers.get(backend) as typeof breakers extends Map<Backend, infer B> ? B : never
-      ).fireWith({ signal }, run as (signal: AbortSignal) => Promise<unknown>)) as T;
-    } catch (error) {
-      // Unreachable, not merely slow: reconnect in the background.
-      if (isBackendFailure(error) && !(error instanceof McpError) && !signal.aborted)
-        backend.markDown();
-      throw error;
+      if (first) continue;
+      const text = JSON.stringify({ jsonrpc: "2.0", method: LIST_NOTIFICATIONS[kind] });
+      for (const session of sessions.values()) session.stream?.send(text);
     }
   };
 
-  const audit = (
-    session: Session,
-    tool: string,
-    outcome: string,
-    startedAt: number,
-    args: unknown,
-  ) =>
-    logger?.info(
-      {
-        event: "audit",
-        clientId: session.caller?.clientId,
-        subject: session.caller?.extra?.subject,
-        tool,
-        outcome,
-        durationMs: Math.round((performance.now() - startedAt) * 100) / 100,
-        ...(auditArguments ? { arguments: args } : {}),
-      },
-      "tool call",
-    );
-
-  // One wrapped handler per known tool name; names leave with the backend's list, so this stays bounded.
-  const handlers = new Map<string, ToolCallHandler>();
-  const forwardTool: ToolCallHandler = async (_args, extra) => {
-    const { session, route, params } = extra[CALL];
-    try {
-      return (await guard(route.backend, extra.signal, (signal) =>
-        session.forward(route.backend, "tools/call", params, extra, signal),
-      )) as CallToolResult;
-    } catch (error) {
-      if (BreakerOpenError.isInstance(error)) {
-        return {
-          content: [{ type: "text", text: "Service temporarily unavailable" }],
-          isError: true,
-          _meta: { [BREAKER_META_KEY]: { open: true, retryAfterMs: error.retryAfterMs } },
-        };
-      }
-      if (error instanceof ForwardedError || extra.signal.aborted || !isBackendFailure(error))
-        throw error;
-      // As an MCP server does for a failing handler: the model sees the failure as a result.
-      return {
-        content: [
-          {
-            type: "text",
-            text: `${params.name as string} failed: backend ${route.backend.label} ${
-              error instanceof McpError && error.code === ErrorCode.RequestTimeout
-                ? "did not answer in time"
-                : "is unavailable"
-            }`,
-          },
-        ],
-        isError: true,
-      };
-    }
-  };
-  const handlerFor = (name: string): ToolCallHandler => {
-    let handler = handlers.get(name);
-    if (!handler) {
-      handler = telemetry.wrap(
-        name,
-        withRateLimit(forwardTool, {
-          limiter: toolLimiter,
-          tool: name,
-          key: (_args, extra) =>
-            (extra as unknown as { [CALL]: ToolCallContext })[CALL].session.limitKey,
-        }),
-      );
-      handlers.set(name, handler);
-    }
-    return handler;
-  };
-
-  const host_: SessionHost = {
-    backends,
-    routes: () => routes,
-    capabilities: () => mergeCapabilities(backends),
-    instructions: () => mergeInstructions(backends),
-    allowed: (caller, name, backend) =>
-      !caller || authenticator.scopeFailure(caller, name, backend.prefix) === undefined,
-    timeoutMs: (backend) => backend.timeoutMs ?? backendTimeoutMs,
-    guard,
-    tracing,
-    callTool: async (session, route, exposed, params, extra) => {
-      const startedAt = performance.now();
-      const args = params.arguments;
-      if (depthExceeds(args, maxArgumentDepth))
-        throw new McpError(
-          ErrorCode.InvalidParams,
-          `Arguments of ${exposed} nest deeper than ${maxArgumentDepth} levels`,
-        );
-      if (JSON.stringify(params).length > maxBodyBytes)
-        throw new McpError(
-          ErrorCode.InvalidParams,
-          `Arguments of ${exposed} exceed ${maxBodyBytes} bytes once serialised`,
-        );
-      try {
-        const result = await handlerFor(exposed)(args, {
-          ...extra,
-          [CALL]: { session, route, params },
+  bus.on((message) => {
+    switch (message.type) {
+      case "ended":
+        sessions.forget(message.session);
+        return;
+      case "changed":
+        void sessions.refresh(message.session).then((session) => {
+          if (session?.stream) backendSessions.hold(session, session.streamCaller);
         });
-        audit(session, exposed, result.isError ? "error_result" : "success", startedAt, args);
-        return result;
-      } catch (error) {
-        audit(session, exposed, extra.signal.aborted ? "cancelled" : "error", startedAt, args);
-        throw error;
+        return;
+      case "stream": {
+        if (message.replica === bus.replica) return;
+        // The client's GET stream moved to another replica: this one lets its copy go.
+        const session = sessions.local(message.session);
+        session?.stream?.end();
+        return;
       }
-    },
-  };
-
-  const health = createHealth({
-    checks: Object.fromEntries(
-      backends.map((backend) => [
-        backend.label,
-        {
-          critical: false,
-          check: async ({ signal }) =>
-            breakers.get(backend)?.stats().state !== "open" && (await backend.ready(signal)),
-        },
-      ]),
-    ),
-    cacheMs: 500,
+      case "cancel":
+        endpoint.cancel(
+          message.scope,
+          message.id,
+          sessions.local(message.scope) !== undefined,
+          true,
+        );
+        return;
+      case "catalog":
+        void byLabel.get(message.backend)?.refresh();
+        return;
+    }
   });
 
-  await Promise.all(backends.map((backend) => backend.start()));
-  const initial = new Routes(backends);
-  try {
-    initial.assertNoCollisions();
-  } catch (error) {
+  const checks: Record<
+    string,
+    { critical: boolean; check: (context: { signal: AbortSignal }) => Promise<boolean> }
+  > = Object.fromEntries(
+    backends.map((backend) => [
+      backend.label,
+      {
+        critical: false,
+        check: async ({ signal }: { signal: AbortSignal }) =>
+          backend.breaker.stats().state !== "open" && (await backend.ready(signal)),
+      },
+    ]),
+  );
+  // The session store: while Redis does not answer, known sessions go on and others get 503.
+  if (gate) checks["session-store"] = { critical: false, check: async () => !gate.down };
+  const health = createHealth({ checks, cacheMs: 500 });
+
+  const endStreams = () => {
+    for (const session of sessions.values()) session.stream?.end();
+  };
+  // Idle streams end when the drain ends, so that the server can close and the clients reconnect elsewhere.
+  health.on("shutdownPhase", ({ phase }) => {
+    if (phase === "closing") endStreams();
+  });
+
+  /** Stops everything this gateway opened (the server aside); safe on a half-started gateway. */
+  const dispose = async () => {
+    housekeeping?.stop();
+    endStreams();
+    for (const exchange of endpoint.exchanges) exchange.end();
+    await sessions.closeAll();
     await Promise.all(backends.map((backend) => backend.close()));
+    upstream.close();
+    await Promise.all(Object.values(limiters).map((each: RateLimiter) => each.close()));
+    await Promise.all([store.close(), events.close(), bus.close()]);
+    gate?.close();
+    if (ownTelemetry) telemetry.close();
+    health.close?.();
+  };
+  let housekeeping: { stop(): void } | undefined;
+
+  await Promise.all([...backends.map((backend) => backend.start()), redisBus?.start()]);
+  try {
+    new Routes(backends).assertNoCollisions();
+  } catch (error) {
+    await dispose();
     throw error;
   }
   started = true;
   rebuild();
 
-  const served = await serveGateway({
-    host,
-    port,
-    loopback,
-    authenticator,
-    sessionHost: host_,
-    sessions,
-    requestLimiter,
-    authFailureLimiter,
-    healthHandler: health.nodeHandler(),
-    metricsHandler: telemetry.metricsHandler(),
-    maxBodyBytes,
-    allowedHosts: options.allowedHosts,
-    allowedOrigins: options.allowedOrigins ?? [],
-    sessionIdleMs,
-    maxSessions,
-    logger,
+  let ticks = 0;
+  const sweepEvery = Math.max(1, Math.round(Math.min(settings.sessionIdleMs, 60_000) / TICK_MS));
+  housekeeping = every(clock, TICK_MS, () => {
+    ticks += 1;
+    const now = clock.now();
+    for (const exchange of endpoint.exchanges) {
+      if (exchange.waitingAsJson && now - exchange.startedAt >= STREAM_AFTER_MS) exchange.stream();
+      else if (ticks % KEEP_ALIVE_TICKS === 0) exchange.keepAlive();
+    }
+    if (ticks % KEEP_ALIVE_TICKS === 0)
+      for (const session of sessions.values()) session.stream?.keepAlive();
+    upstream.sweep();
+    if (ticks % sweepEvery === 0) void sessions.sweep();
   });
 
+  let served: Awaited<ReturnType<typeof serve>>;
+  try {
+    served = await serve({
+      host: settings.host,
+      port: settings.port,
+      hosts,
+      mcp: (req, res) => endpoint.handle(req, res),
+      health: health.nodeHandler(),
+      metrics: () => telemetry.metrics(),
+      metricsContentType: telemetry.contentType,
+      metricsToken: settings.metricsToken,
+      logger,
+    });
+  } catch (error) {
+    await dispose();
+    throw error;
+  }
+  const { server, url } = served;
+
+  let closing: Promise<void> | undefined;
   return {
-    url: served.url,
-    server: served.server,
+    url,
+    server,
     health,
     backends,
-    close: async () => {
-      await served.close();
-      await Promise.all(backends.map((backend) => backend.close()));
-      for (const instance of breakers.values()) instance.close();
-      health.close?.();
+    stats: () => {
+      let streams = 0;
+      let calls = 0;
+      for (const session of sessions.values()) {
+        if (session.stream) streams += 1;
+        calls += session.calls.size;
+      }
+      return { sessions: sessions.size, streams, calls };
+    },
+    close: () => {
+      closing ??= (async () => {
+        server.closeAllConnections();
+        const stopped = new Promise<void>((resolve) => server.close(() => resolve()));
+        await dispose();
+        server.closeAllConnections();
+        await stopped;
+      })();
+      return closing;
     },
   };
 }
 
-export type { Gateway, GatewayLogger, GatewayOptions, Limit } from "./options.ts";
+export type {
+  Gateway,
+  GatewayLogger,
+  GatewayOptions,
+  GatewayRedis,
+  GatewayRedisSubscriber,
+  GatewayStats,
+  Limit,
+} from "./options.ts";

@@ -7,8 +7,15 @@ import { Redis } from "ioredis";
 import { Registry } from "prom-client";
 import { afterAll, describe, expect, it } from "vitest";
 import { parseApiKeys } from "./auth.ts";
+import {
+  call,
+  connectClient,
+  get,
+  post,
+  startBackend,
+  startIssuer,
+} from "./gateway.test-helpers.ts";
 import { createGateway, type GatewayOptions } from "./gateway.ts";
-import { call, connectClient, get, post, startBackend, startIssuer } from "./test-helpers.ts";
 
 const cleanup: Array<() => Promise<unknown> | unknown> = [];
 afterAll(async () => {
@@ -221,6 +228,33 @@ describe("authentication", () => {
     }
     expect(statuses).toEqual([401, 401, 401, 429, 429]);
     expect(Number(retryAfter)).toBeGreaterThan(0);
+  });
+
+  it("believes X-Forwarded-For only from a trusted proxy: a client cannot pick its own address", async () => {
+    const failures = (gatewayUrl: string, forwardedFor: string) =>
+      post(
+        gatewayUrl,
+        { authorization: "Bearer wrong", "x-forwarded-for": forwardedFor },
+        callBody("analytics.ping"),
+      );
+    // No trusted proxy: a new X-Forwarded-For per attempt changes nothing, the socket's address is limited.
+    const { gateway: direct } = await world({
+      authFailureRateLimit: { points: 2, durationSeconds: 60 },
+    });
+    const spoofed = [];
+    for (let attempt = 0; attempt < 3; attempt += 1)
+      spoofed.push((await failures(direct.url, `203.0.113.${attempt}`)).status);
+    expect(spoofed).toEqual([401, 401, 429]);
+    // Behind a trusted proxy (this loopback peer), each client address gets its own budget.
+    const { gateway: proxied } = await world({
+      authFailureRateLimit: { points: 2, durationSeconds: 60 },
+      trustedProxies: ["127.0.0.0/8", "::1"],
+    });
+    const first = [];
+    for (let attempt = 0; attempt < 3; attempt += 1)
+      first.push((await failures(proxied.url, "203.0.113.7")).status);
+    expect(first).toEqual([401, 401, 429]);
+    expect((await failures(proxied.url, "198.51.100.9, 127.0.0.1")).status).toBe(401);
   });
 
   it("keeps a JWT identity and an API-key client of the same name apart", async () => {

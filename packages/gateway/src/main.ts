@@ -1,6 +1,6 @@
 import { loadConfigOrExit } from "@mcp-prod/config";
 import type { CleanupHook } from "@mcp-prod/health";
-import { assertFunction, assertKnownKeys, assertOptions } from "@mcp-prod/internal";
+import { assertFunction, assertKnownKeys, assertOptions, optionKeys } from "@mcp-prod/internal";
 import { createLogger, createTelemetry } from "@mcp-prod/telemetry";
 import { parseApiKeys } from "./auth.ts";
 import { gatewayConfigShape, parseBackends, parseTimeouts } from "./config.ts";
@@ -23,6 +23,8 @@ export type StartFromEnvOptions = {
   readonly cleanup?: readonly CleanupHook[] | undefined;
 };
 
+const START_KEYS = optionKeys<StartFromEnvOptions>({ cleanup: true });
+
 /**
  * Starts the gateway from environment variables (what `mcp-prod-gateway`
  * runs): listens, marks itself ready, and shuts down gracefully on SIGTERM.
@@ -39,25 +41,36 @@ export async function startFromEnv(
   options: StartFromEnvOptions = {},
 ): Promise<Gateway> {
   assertOptions(options);
-  assertKnownKeys(options, ["cleanup"], "startFromEnv()");
+  assertKnownKeys(options, START_KEYS, "startFromEnv()");
   const { cleanup = [] } = options;
   if (!Array.isArray(cleanup))
     throw new TypeError(`Expected \`cleanup\` to be an array, got ${typeof cleanup}`);
   for (const [index, hook] of cleanup.entries()) assertFunction(hook, `cleanup[${index}]`);
   const config = loadConfigOrExit(gatewayConfigShape, { env: environment });
-  const logger = createLogger({
-    level: config.logLevel === "silent" ? "error" : config.logLevel,
-  }).child({
-    service: "mcp-gateway",
-  });
-  const telemetry = createTelemetry({ serviceName: "mcp-gateway", logger });
+  const base = createLogger({ level: config.logLevel === "silent" ? "error" : config.logLevel });
+  // Telemetry names the service on its own lines; the gateway's own lines get it here, once.
+  const logger = base.child({ service: "mcp-gateway" });
+  const telemetry = createTelemetry({ serviceName: "mcp-gateway", logger: base });
   const timeouts = parseTimeouts(config.backendTimeouts);
   let redis: import("ioredis").Redis | undefined;
   if (config.redisUrl) {
     const { Redis } = await import("ioredis");
     redis = new Redis(config.redisUrl, { maxRetriesPerRequest: 1, enableOfflineQueue: false });
-    // The rate limiter decides alone while Redis is unreachable and reports it through its events.
+    // The gateway decides alone while Redis is unreachable and reports it through readiness.
     redis.on("error", () => {});
+    // A replica that serves before its connection is up would answer 503 for every session
+    // it does not hold yet: wait for it (briefly: a Redis that is down must not stop the start).
+    const client = redis;
+    await new Promise<void>((resolve) => {
+      const done = () => {
+        clearTimeout(timer);
+        client.off("ready", done);
+        resolve();
+      };
+      const timer = setTimeout(done, 5000);
+      client.once("ready", done);
+      if (client.status === "ready") done();
+    });
   }
   const gateway = await createGateway({
     host: config.server.host,
@@ -72,9 +85,16 @@ export async function startFromEnv(
       apiKeys: parseApiKeys(config.apiKeys),
     },
     allowAnonymous: config.server.allowAnonymous,
+    ...(config.server.trustedProxies ? { trustedProxies: config.server.trustedProxies } : {}),
+    metricsToken: config.server.metricsToken,
+    sessionKeys: [config.sessionKey, config.previousSessionKey].filter(
+      (key): key is string => key !== undefined,
+    ),
+    ...config.limits,
     telemetry,
     logger,
     ...(redis ? { redis } : {}),
+    rateLimitKeyPrefix: config.redisKeyPrefix,
     rateLimitStoreTimeoutMs: config.rateLimit.storeTimeoutMs,
     toolRateLimit: {
       points: config.rateLimit.points,
@@ -98,7 +118,12 @@ export async function startFromEnv(
     servers: [gateway.server],
     drainMs: config.shutdown.drainMs,
     timeoutMs: 20_000,
-    cleanup: [() => gateway.close(), async () => redis?.disconnect(), ...cleanup],
+    cleanup: [
+      () => gateway.close(),
+      async () => redis?.disconnect(),
+      () => telemetry.close(),
+      ...cleanup,
+    ],
   });
   gateway.health.markReady();
   logger.info(
@@ -108,7 +133,7 @@ export async function startFromEnv(
       health: `${gateway.url}/health`,
       metrics: `${gateway.url}/metrics`,
       backends: gateway.backends.map(
-        (backend) => `${backend.label}=${backend.url} (${backend.state})`,
+        (backend) => `${backend.label}=${backend.safeUrl} (${backend.state})`,
       ),
       auth: config.oauth.issuer
         ? `JWT from ${config.oauth.issuer} + API keys`

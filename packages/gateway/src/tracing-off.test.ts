@@ -1,7 +1,7 @@
 import { trace } from "@opentelemetry/api";
 import { afterAll, describe, expect, it } from "vitest";
+import { connectClient, startBackend } from "./gateway.test-helpers.ts";
 import { createGateway } from "./gateway.ts";
-import { connectClient, startBackend } from "./test-helpers.ts";
 
 // No OpenTelemetry SDK is registered in this file: the application that has none.
 const cleanup: Array<() => Promise<unknown>> = [];

@@ -5,8 +5,8 @@ import { McpError } from "@modelcontextprotocol/sdk/types.js";
 import { SpanKind, SpanStatusCode } from "@opentelemetry/api";
 import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
 import { z } from "zod";
+import { connectClient, startBackend, type TestBackend } from "./gateway.test-helpers.ts";
 import { createGateway, type Gateway } from "./gateway.ts";
-import { connectClient, startBackend, type TestBackend } from "./test-helpers.ts";
 
 const sdk = registerTestSdk();
 type ReadableSpan = ReturnType<typeof sdk.finished>[number];

@@ -67,36 +67,39 @@ export function traceForward<Result>(
   );
 }
 
-const FORWARD = Symbol("mcp-prod.gateway.forward");
 type Forward = () => Promise<unknown>;
-type Handler = (target: unknown, extra: { [FORWARD]: Forward }) => Promise<unknown>;
-const runForward: Handler = (_target, extra) => extra[FORWARD]();
+/** The step each traced request runs, by its call context, for the traced handler to find. */
+const steps = new WeakMap<object, Forward>();
+const runStep = (_target: unknown, ctx: object): Promise<unknown> => (steps.get(ctx) as Forward)();
 
 /**
  * SERVER spans of the prompts and resource reads the gateway answers, through
  * telemetry's `tracePrompt` and `traceResource` (a tool call's comes from
  * `telemetry.wrap`): the client's `_meta` trace context as parent, the
- * request id, session id and transport as attributes.
+ * request id, session id and transport as attributes, read from the call
+ * context as from an SDK handler's `extra`.
  */
 export class ServerTracing {
-  readonly #prompts = new Map<string, Handler>();
-  readonly #resources = traceResource("resources", runForward);
+  readonly #prompts = new Map<string, typeof runStep>();
+  readonly #resources = traceResource("resources", runStep);
 
   /** Runs `forward` in a SERVER span `prompts/get <name>` (the name the client used). */
-  prompt<Extra extends object>(name: string, extra: Extra, forward: Forward): Promise<unknown> {
+  prompt(name: string, ctx: object, forward: Forward): Promise<unknown> {
     if (!observed()) return forward();
     let traced = this.#prompts.get(name);
     if (!traced) {
-      traced = tracePrompt(name, runForward);
+      traced = tracePrompt(name, runStep);
       this.#prompts.set(name, traced);
     }
-    return traced(undefined, { ...extra, [FORWARD]: forward });
+    steps.set(ctx, forward);
+    return traced(undefined, ctx);
   }
 
   /** Runs `forward` in a SERVER span `resources/read`, `mcp.resource.uri` the URI the client used. */
-  resource<Extra extends object>(uri: string, extra: Extra, forward: Forward): Promise<unknown> {
+  resource(uri: string, ctx: object, forward: Forward): Promise<unknown> {
     if (!observed()) return forward();
-    return this.#resources(uri, { ...extra, [FORWARD]: forward });
+    steps.set(ctx, forward);
+    return this.#resources(uri, ctx);
   }
 
   /** Forgets the prompts no longer offered, so the cache stays as large as the catalog. */

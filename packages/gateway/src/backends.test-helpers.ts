@@ -1,59 +1,23 @@
-// Shared by this package's tests: an OAuth issuer, backend MCP servers (real SDK McpServer over
-// Streamable HTTP, with or without sessions) that record what reaches them, and clients.
+// Backends the gateway's tests put behind it: real SDK McpServers over Streamable HTTP (with or
+// without sessions) that record what reaches them, and raw node:http ones for what no SDK
+// server does.
 import { randomUUID } from "node:crypto";
-import { createServer, type IncomingMessage, type Server, type ServerResponse } from "node:http";
-import { Client } from "@modelcontextprotocol/sdk/client/index.js";
-import { StreamableHTTPClientTransport } from "@modelcontextprotocol/sdk/client/streamableHttp.js";
+import { createServer, type IncomingMessage, type ServerResponse } from "node:http";
 import type { AuthInfo } from "@modelcontextprotocol/sdk/server/auth/types.js";
-import { McpServer } from "@modelcontextprotocol/sdk/server/mcp.js";
+import { completable } from "@modelcontextprotocol/sdk/server/completable.js";
+import { McpServer, ResourceTemplate } from "@modelcontextprotocol/sdk/server/mcp.js";
 import { StreamableHTTPServerTransport } from "@modelcontextprotocol/sdk/server/streamableHttp.js";
-import type {
-  CallToolResult,
-  ClientCapabilities,
-  ServerCapabilities,
+import {
+  CreateMessageResultSchema,
+  ElicitResultSchema,
+  ListRootsResultSchema,
+  McpError,
+  type ServerCapabilities,
+  SubscribeRequestSchema,
+  UnsubscribeRequestSchema,
 } from "@modelcontextprotocol/sdk/types.js";
-import { exportJWK, generateKeyPair, SignJWT } from "jose";
 import { z } from "zod";
 import { IDENTITY_HEADERS } from "./identity.ts";
-
-/** An OAuth issuer of the test's own: a key pair and its JWKS served on loopback. */
-export async function startIssuer() {
-  const { publicKey, privateKey } = await generateKeyPair("RS256");
-  const jwk = { ...(await exportJWK(publicKey)), kid: "test-key", alg: "RS256", use: "sig" };
-  const server: Server = createServer((req, res) => {
-    if (req.url === "/.well-known/jwks.json") {
-      res
-        .writeHead(200, { "content-type": "application/json" })
-        .end(JSON.stringify({ keys: [jwk] }));
-    } else res.writeHead(404).end();
-  });
-  await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
-  const address = server.address();
-  const issuer = `http://127.0.0.1:${typeof address === "object" && address ? address.port : 0}`;
-  const other = await generateKeyPair("RS256");
-  return {
-    issuer,
-    token: (
-      claims: Record<string, unknown>,
-      options: {
-        audience?: string;
-        issuer?: string;
-        expiresIn?: string | number | null;
-        issuedAt?: number;
-        foreignKey?: boolean;
-      } = {},
-    ) => {
-      const jwt = new SignJWT(claims)
-        .setProtectedHeader({ alg: "RS256", kid: "test-key" })
-        .setIssuer(options.issuer ?? issuer)
-        .setAudience(options.audience ?? "mcp-gateway")
-        .setIssuedAt(options.issuedAt ?? Math.floor(Date.now() / 1000) - 120);
-      if (options.expiresIn !== null) jwt.setExpirationTime(options.expiresIn ?? "5m");
-      return jwt.sign(options.foreignKey ? other.privateKey : privateKey);
-    },
-    close: () => new Promise<void>((resolve) => server.close(() => resolve())),
-  };
-}
 
 /** The identity a backend received from the gateway, decoded. */
 export function identityFrom(req: IncomingMessage): AuthInfo | undefined {
@@ -83,6 +47,12 @@ export type BackendRecord = {
   started: number;
   sessions: number;
   requests: Array<{ method: string; params: unknown }>;
+  /** Session ids the gateway ended with DELETE. */
+  deleted: string[];
+  /** Session ids the backend issued, in order. */
+  sessionIds: string[];
+  /** GET streams open right now. */
+  streams: number;
 };
 
 type Build = (server: McpServer, record: BackendRecord) => void;
@@ -171,6 +141,9 @@ export async function startBackend(
     started: 0,
     sessions: 0,
     requests: [],
+    deleted: [],
+    sessionIds: [],
+    streams: 0,
   };
   const create = () => {
     const server = new McpServer(
@@ -226,6 +199,13 @@ export async function startBackend(
       return;
     }
     const id = req.headers["mcp-session-id"];
+    if (req.method === "DELETE" && typeof id === "string") record.deleted.push(id);
+    if (req.method === "GET") {
+      record.streams += 1;
+      res.once("close", () => {
+        record.streams -= 1;
+      });
+    }
     let transport = typeof id === "string" ? transports.get(id) : undefined;
     if (typeof id === "string" && !transport) {
       res.writeHead(404, { "content-type": "application/json" }).end(
@@ -242,6 +222,7 @@ export async function startBackend(
         sessionIdGenerator: randomUUID,
         onsessioninitialized: (sessionId) => {
           record.sessions += 1;
+          record.sessionIds.push(sessionId);
           transports.set(sessionId, created);
         },
         onsessionclosed: (sessionId) => {
@@ -281,81 +262,162 @@ export async function startBackend(
 
 export type TestBackend = Awaited<ReturnType<typeof startBackend>>;
 
-/** An SDK client connected to the gateway over Streamable HTTP. */
-export async function connectClient(
-  url: string,
-  headers: Record<string, string> = {},
-  capabilities: ClientCapabilities = {},
-): Promise<Client> {
-  const client = new Client({ name: "test-client", version: "0.0.0" }, { capabilities });
-  await client.connect(
-    new StreamableHTTPClientTransport(new URL(`${url}/mcp`), { requestInit: { headers } }),
-  );
-  return client;
-}
+/** How a raw backend answers one `tools/call`: it writes the whole HTTP answer itself. */
+export type RawTool = (res: ServerResponse, id: unknown, params: Record<string, unknown>) => void;
 
-/** Calls a tool and returns its result with the text parts joined. */
-export async function call(
-  client: Client,
-  name: string,
-  args?: Record<string, unknown>,
-  options: { signal?: AbortSignal } = {},
-): Promise<CallToolResult & { text: string }> {
-  const result = (await client.callTool(
-    { name, ...(args ? { arguments: args } : {}) },
-    undefined,
-    options,
-  )) as CallToolResult;
-  const text = result.content.map((part) => (part.type === "text" ? part.text : "")).join("");
-  return { ...result, text };
-}
-
-/** POSTs one JSON-RPC body to the gateway's `/mcp`. */
-export async function post(url: string, headers: Record<string, string>, body: unknown) {
-  const response = await fetch(`${url}/mcp`, {
-    method: "POST",
-    headers: {
-      "content-type": "application/json",
-      accept: "application/json, text/event-stream",
-      ...headers,
-    },
-    body: JSON.stringify(body),
+/**
+ * A backend without sessions written by hand on `node:http`: it answers
+ * `initialize` and `tools/list` itself, and each tool call with the tool's own
+ * raw HTTP answer, for what no SDK server does (answers that never end, bodies
+ * with secrets, floods).
+ */
+export async function startRawBackend(tools: Record<string, RawTool>) {
+  const open = new Set<ServerResponse>();
+  const http = createServer(async (req, res) => {
+    open.add(res);
+    res.once("close", () => open.delete(res));
+    if (req.method !== "POST") return void res.writeHead(405).end();
+    const chunks: Buffer[] = [];
+    for await (const chunk of req) chunks.push(chunk as Buffer);
+    const message = JSON.parse(Buffer.concat(chunks).toString("utf8"));
+    const json = (body: unknown) =>
+      res.writeHead(200, { "content-type": "application/json" }).end(JSON.stringify(body));
+    if (message.id === undefined) return void res.writeHead(202).end();
+    if (message.method === "initialize")
+      return json({
+        jsonrpc: "2.0",
+        id: message.id,
+        result: {
+          protocolVersion: "2025-06-18",
+          capabilities: { tools: {} },
+          serverInfo: { name: "raw", version: "0" },
+        },
+      });
+    if (message.method === "tools/list")
+      return json({
+        jsonrpc: "2.0",
+        id: message.id,
+        result: {
+          tools: Object.keys(tools).map((name) => ({ name, inputSchema: { type: "object" } })),
+        },
+      });
+    const tool = tools[message.params?.name];
+    if (message.method === "tools/call" && tool) return tool(res, message.id, message.params);
+    json({ jsonrpc: "2.0", id: message.id, error: { code: -32601, message: "no" } });
   });
+  await new Promise<void>((resolve) => http.listen(0, "127.0.0.1", resolve));
+  const address = http.address();
+  const port = typeof address === "object" && address ? address.port : 0;
   return {
-    status: response.status,
-    wwwAuthenticate: response.headers.get("www-authenticate"),
-    retryAfter: response.headers.get("retry-after"),
-    text: await response.text(),
+    url: `http://127.0.0.1:${port}/mcp`,
+    /** Answers still open (their connection too). */
+    open: () => open.size,
+    close: () =>
+      new Promise<void>((resolve) => {
+        http.closeAllConnections();
+        http.close(() => resolve());
+      }),
   };
 }
 
-/** GET a path, with status and parsed JSON (or text). */
-export async function get(url: string): Promise<{ status: number; body: unknown; text: string }> {
-  const response = await fetch(url);
-  const text = await response.text();
-  let body: unknown = text;
-  try {
-    body = JSON.parse(text);
-  } catch {
-    // Prometheus text, not JSON
-  }
-  return { status: response.status, body, text };
+/** A tool result's whole SSE event, as a backend writes it. */
+export const sseResult = (id: unknown, text: string) =>
+  `event: message\ndata: ${JSON.stringify({ jsonrpc: "2.0", id, result: { content: [{ type: "text", text }] } })}\n\n`;
+
+/** A backend using every server feature, as the conformance suite's reference server does. */
+export function everything(server: McpServer, record: BackendRecord): void {
+  server.registerTool(
+    "echo_meta",
+    { description: "Answers with the request's _meta" },
+    async (extra) => ({
+      content: [{ type: "text", text: JSON.stringify(extra._meta ?? {}) }],
+    }),
+  );
+  server.registerTool("fail", { description: "Raises a JSON-RPC error" }, async () => {
+    throw new McpError(-32042, "custom failure", { detail: 7 });
+  });
+  server.registerTool(
+    "ask_model",
+    { description: "Samples from the client's model" },
+    async (extra) => {
+      const result = await extra.sendRequest(
+        {
+          method: "sampling/createMessage",
+          params: {
+            messages: [{ role: "user", content: { type: "text", text: "2+2?" } }],
+            maxTokens: 10,
+          },
+        },
+        CreateMessageResultSchema,
+      );
+      return { content: [{ type: "text", text: JSON.stringify(result) }] };
+    },
+  );
+  server.registerTool("log_twice", { description: "Sends two log messages" }, async (extra) => {
+    for (const data of ["first", "second"]) {
+      await extra.sendNotification({
+        method: "notifications/message",
+        params: { level: "info", data },
+      });
+    }
+    return { content: [{ type: "text", text: "logged" }] };
+  });
+  server.registerResource(
+    "readme",
+    "file:///readme.txt",
+    { mimeType: "text/plain" },
+    async (uri) => ({
+      contents: [{ uri: uri.href, text: "read me" }],
+    }),
+  );
+  server.registerResource(
+    "item",
+    new ResourceTemplate("items://{id}", {
+      list: undefined,
+      complete: { id: (value) => ["alpha", "beta", "gamma"].filter((id) => id.startsWith(value)) },
+    }),
+    {},
+    async (uri, { id }) => ({ contents: [{ uri: uri.href, text: `item ${String(id)}` }] }),
+  );
+  server.registerPrompt(
+    "greet",
+    {
+      description: "Greets someone",
+      argsSchema: {
+        name: completable(z.string(), (value) =>
+          ["Ada", "Alan"].filter((name) => name.startsWith(value)),
+        ),
+      },
+    },
+    ({ name }) => ({
+      messages: [{ role: "user", content: { type: "text", text: `Hello ${name}` } }],
+    }),
+  );
+  server.registerTool(
+    "ask_user",
+    { description: "Elicits input, then lists roots" },
+    async (extra) => {
+      const answer = await extra.sendRequest(
+        {
+          method: "elicitation/create",
+          params: {
+            message: "Your name?",
+            requestedSchema: { type: "object", properties: { name: { type: "string" } } },
+          },
+        },
+        ElicitResultSchema,
+      );
+      const roots = await extra.sendRequest({ method: "roots/list" }, ListRootsResultSchema);
+      return { content: [{ type: "text", text: JSON.stringify({ answer, roots }) }] };
+    },
+  );
+  server.registerTool("touch", { description: "Marks the readme updated" }, async () => {
+    await server.server.sendResourceUpdated({ uri: "file:///readme.txt" });
+    return { content: [{ type: "text", text: "touched" }] };
+  });
+  server.server.setRequestHandler(SubscribeRequestSchema, async (request) => {
+    record.requests.push({ method: "subscribed", params: request.params.uri });
+    return {};
+  });
+  server.server.setRequestHandler(UnsubscribeRequestSchema, async () => ({}));
 }
-
-export const initialize = {
-  jsonrpc: "2.0",
-  id: 1,
-  method: "initialize",
-  params: {
-    protocolVersion: "2025-06-18",
-    capabilities: {},
-    clientInfo: { name: "raw", version: "0" },
-  },
-};
-
-export const callWhoami = {
-  jsonrpc: "2.0",
-  id: 2,
-  method: "tools/call",
-  params: { name: "users.whoami", arguments: {} },
-};

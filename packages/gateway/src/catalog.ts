@@ -115,6 +115,29 @@ export class Routes {
     return only ? { backend: only, uri } : undefined;
   }
 
+  /**
+   * Whether `scopes` reach anything of `backend`: `*`, its prefix, a name
+   * under its prefix, or (a backend without a prefix) one of its names. Only
+   * such backends get a caller's log level, backend sessions, or instructions.
+   */
+  reaches(scopes: readonly string[], backend: Backend): boolean {
+    for (const scope of scopes) {
+      if (scope === "*") return true;
+      if (backend.prefix !== undefined) {
+        if (scope === backend.prefix || scope.startsWith(`${backend.prefix}.`)) return true;
+        if (scope.startsWith(`${backend.prefix}+`)) return true;
+      } else {
+        const route =
+          this.tools.get(scope) ??
+          this.prompts.get(scope) ??
+          this.resources.get(scope) ??
+          this.templates.get(scope);
+        if (route?.backend === backend) return true;
+      }
+    }
+    return false;
+  }
+
   /** The backend of a prefixed or unprefixed name (tool or prompt), when it can be told from the name alone. */
   backendOfName(name: string): { backend: Backend; name: string } | undefined {
     for (const backend of this.#backends) {
