@@ -12,8 +12,8 @@
 //   `option-keys.ts`); its own test helpers only in `*.test-helpers.ts`
 //   beside its tests, fixtures in src/fixtures; unknown option keys checked
 //   against a list from `optionKeys<T>()`, never a hand-written literal;
-//   no hand-written cleanup arrays in tests (onTestFinished or testkit's
-//   `cleanup()` instead).
+//   no hand-written cleanup arrays in tests (onTestFinished, or one helper
+//   that registers it).
 // - The pieces internal owns are declared nowhere else.
 import { existsSync, readdirSync, readFileSync, statSync } from "node:fs";
 import { join, relative } from "node:path";
@@ -28,9 +28,7 @@ const fail = (file, message) => problems.push(`${relative(root, file)}: ${messag
  * Packages whose rewrite is in progress elsewhere: checked for the rules that
  * already hold there, and listed here until the rest do.
  */
-const PENDING = new Map([
-  ["gateway", new Set(["test-helpers", "duplicates", "option-literals", "cleanup-arrays"])],
-]);
+const PENDING = new Map([["gateway", new Set(["duplicates", "cleanup-arrays"])]]);
 const skips = (pkg, rule) => PENDING.get(pkg)?.has(rule) === true;
 
 function files(dir) {
@@ -107,7 +105,7 @@ for (const pkg of readdirSync(packagesDir).sort()) {
     }
   }
 
-  // Cleanup through onTestFinished or testkit's cleanup(), never an array of closers.
+  // Cleanup through onTestFinished, never an array of closers.
   if (!skips(pkg, "cleanup-arrays")) {
     for (const path of tests) {
       const text = read(path);
@@ -115,10 +113,7 @@ for (const pkg of readdirSync(packagesDir).sort()) {
         /(?:const|let)\s+\w+\s*:\s*Array<\s*\(\)\s*=>\s*(?:unknown|void|Promise<[^>]*>)[^>]*>\s*=\s*\[\]/g,
       )) {
         const line = text.slice(0, match.index).split("\n").length;
-        fail(
-          path,
-          `line ${line}: a hand-written cleanup array; use onTestFinished() or testkit's cleanup()`,
-        );
+        fail(path, `line ${line}: a hand-written cleanup array; use onTestFinished()`);
       }
     }
   }

@@ -34,6 +34,12 @@ import type {
   CacheStats,
 } from "./types.ts";
 
+/** The option names of `cache.clear()`. */
+const CLEAR_KEYS = optionKeys<{ readonly prefix?: string; readonly signal?: AbortSignal }>({
+  prefix: true,
+  signal: true,
+});
+
 /**
  * Creates a two-tier cache: a bounded in-process LRU in front of Redis, one
  * factory call per key however many requests arrive at once, stale values
@@ -50,12 +56,6 @@ import type {
  * });
  * ```
  */
-/** The option names of `cache.clear()`. */
-const CLEAR_KEYS = optionKeys<{ readonly prefix?: string; readonly signal?: AbortSignal }>({
-  prefix: true,
-  signal: true,
-});
-
 export function createCache(options?: CacheOptions): Cache {
   return new TwoTierCache(options);
 }

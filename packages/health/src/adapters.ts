@@ -23,6 +23,8 @@ export type QueryablePool = {
   query(text: string): Promise<unknown>;
 };
 
+const PG_CHECK_KEYS = optionKeys<{ readonly query?: string }>({ query: true });
+
 /**
  * A check that runs `SELECT 1` (or `options.query`) on a pg pool. It imports
  * nothing from `pg`: any object with `query(text)` works.
@@ -34,8 +36,6 @@ export type QueryablePool = {
  * const health = createHealth({ checks: { database: pgCheck(pool) } });
  * ```
  */
-const PG_CHECK_KEYS = optionKeys<{ readonly query?: string }>({ query: true });
-
 export function pgCheck(pool: QueryablePool, options?: { readonly query?: string }): CheckFunction {
   if (typeof pool?.query !== "function")
     throw new TypeError("Expected `pool` to have a query(text) method");

@@ -6,8 +6,9 @@
  */
 
 /**
- * Socket and DNS codes (Node's `net`/`dns`) and undici's (`fetch`): the
- * network or the peer went away, the request itself was not wrong. Undici's
+ * Socket and DNS codes (Node's `net`/`dns`, a stream closed early) and
+ * undici's (`fetch`): the network or the peer went away, or its name does not
+ * resolve yet (a service still starting); the request itself was not wrong. Undici's
  * `TypeError: fetch failed` carries one of these as its `cause`.
  */
 export const NETWORK_ERROR_CODES: ReadonlySet<string> = new Set([
@@ -21,7 +22,9 @@ export const NETWORK_ERROR_CODES: ReadonlySet<string> = new Set([
   "ENETUNREACH",
   "ENETDOWN",
   "ENETRESET",
+  "ENOTFOUND",
   "EAI_AGAIN",
+  "ERR_STREAM_PREMATURE_CLOSE",
   "UND_ERR_CONNECT_TIMEOUT",
   "UND_ERR_HEADERS_TIMEOUT",
   "UND_ERR_BODY_TIMEOUT",

@@ -101,6 +101,12 @@ export type CreateLoggerOptions = {
   readonly destination?: DestinationStream;
 };
 
+const LOGGER_KEYS = optionKeys<CreateLoggerOptions>({
+  level: true,
+  redact: true,
+  destination: true,
+});
+
 /**
  * A pino logger in a production shape: JSON lines with ISO
  * timestamps, the level as its label (`"level":"info"`), the level from
@@ -115,12 +121,6 @@ export type CreateLoggerOptions = {
  * const telemetry = createTelemetry({ serviceName: "analytics-mcp", logger });
  * ```
  */
-const LOGGER_KEYS = optionKeys<CreateLoggerOptions>({
-  level: true,
-  redact: true,
-  destination: true,
-});
-
 export function createLogger(options: CreateLoggerOptions = {}): Logger {
   assertOptions(options);
   assertKnownKeys(options, LOGGER_KEYS, "createLogger()", {

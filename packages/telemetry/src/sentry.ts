@@ -41,6 +41,8 @@ export type SentryReporterOptions = {
   readonly tags?: Readonly<Record<string, string>>;
 };
 
+const SENTRY_KEYS = optionKeys<SentryReporterOptions>({ includeArgs: true, tags: true });
+
 /**
  * An `onError` reporter that sends each thrown tool error to Sentry, tagged
  * with the tool and the service, with the request id as extra.
@@ -54,8 +56,6 @@ export type SentryReporterOptions = {
  * const telemetry = createTelemetry({ serviceName: "analytics-mcp", onError: sentryReporter(Sentry) });
  * ```
  */
-const SENTRY_KEYS = optionKeys<SentryReporterOptions>({ includeArgs: true, tags: true });
-
 export function sentryReporter(
   sentry: SentryLike,
   options: SentryReporterOptions = {},
