@@ -740,6 +740,66 @@ if (!only || only === "root-readme") {
   }
 }
 
+// examples/README's MCP Inspector command, on every Node it says it needs, against a
+// stand-in for the gateway that answers only with the gateway's key.
+const inspectorNodes = nodes.filter((node) => atLeast(node.version, "22.7.5"));
+if ((!only || only === "root-readme") && inspectorNodes.length > 0) {
+  const name = "examples README";
+  const project = join(workDir, "root-readme");
+  const examplesReadme = readFileSync(join(root, "examples", "README.md"), "utf8");
+  const block = [...examplesReadme.matchAll(/```sh\n([\s\S]*?)```/g)]
+    .map((match) => match[1].replace(/\\\n\s*/g, " ").trim())
+    .find((code) => code.includes("@modelcontextprotocol/inspector"));
+  for (const node of inspectorNodes) {
+    await record(
+      name,
+      `the MCP Inspector command sends the gateway's key on Node ${node.version}`,
+      async () => {
+        if (!block) throw new Error("examples/README has no ```sh block running the MCP Inspector");
+        if (!/inspector@\d+\.\d+\.\d+/.test(block))
+          throw new Error(`the Inspector command names no version: ${block}`);
+        if (!existsSync(project)) throw new Error("the root README's project was not made");
+        writeFileSync(
+          join(project, "gateway-stand-in.mts"),
+          readFileSync(
+            join(root, "scripts", "consumers", "inspector", "gateway-stand-in.mts"),
+            "utf8",
+          ),
+        );
+        const standIn = spawn("npx", ["tsx", "gateway-stand-in.mts"], {
+          cwd: project,
+          env: userEnv,
+          stdio: ["ignore", "pipe", "inherit"],
+          detached: true,
+        });
+        try {
+          const url = await new Promise((resolve, reject) => {
+            let out = "";
+            standIn.stdout.on("data", (chunk) => {
+              out += chunk;
+              const line = /http:\/\/\S+\/mcp/.exec(out);
+              if (line) resolve(line[0]);
+            });
+            standIn.once("exit", (code) => reject(new Error(`the stand-in exited with ${code}`)));
+          });
+          const command = block.replace("http://127.0.0.1:3000/mcp", url);
+          const listed = execFileSync("sh", ["-c", command], {
+            cwd: project,
+            env: { ...userEnv, PATH: node.path },
+            encoding: "utf8",
+            timeout: 180_000,
+            stdio: ["ignore", "pipe", "pipe"],
+          });
+          if (!listed.includes("users.search_users"))
+            throw new Error(`the Inspector listed no tools through the key:\n${listed}`);
+        } finally {
+          process.kill(-standIn.pid, "SIGTERM");
+        }
+      },
+    );
+  }
+}
+
 console.log("\npackage                 packed    install footprint   installed with");
 for (const row of rows) {
   const deps = row.footprint === 0 ? "no runtime deps" : `${row.footprint} transitive deps`;
