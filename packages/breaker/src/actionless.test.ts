@@ -1,4 +1,4 @@
-import { afterEach, beforeEach, describe, expect, it, vi } from "vitest";
+import { beforeEach, describe, expect, it, onTestFinished, vi } from "vitest";
 import {
   BreakerOpenError,
   type BreakerOptions,
@@ -9,10 +9,9 @@ import {
 } from "./index.ts";
 import { activeRotationClocks } from "./rotation.ts";
 
-const breakers: SharedBreaker[] = [];
 function shared(options: BreakerOptions = {}): SharedBreaker {
   const breaker = createBreaker({ name: "upstream", timeout: false, ...options });
-  breakers.push(breaker);
+  onTestFinished(() => breaker.close());
   return breaker;
 }
 
@@ -20,11 +19,9 @@ const fail = () => Promise.reject(new Error("upstream down"));
 
 beforeEach(() => {
   vi.useFakeTimers();
-});
-
-afterEach(() => {
-  for (const breaker of breakers.splice(0)) breaker.close();
-  vi.useRealTimers();
+  onTestFinished(() => {
+    vi.useRealTimers();
+  });
 });
 
 describe("createBreaker(options) without an action", () => {
@@ -41,7 +38,7 @@ describe("createBreaker(options) without an action", () => {
 
   it("is named `breaker` when no name is given and takes no `abortable`", () => {
     const breaker = createBreaker();
-    breakers.push(breaker);
+    onTestFinished(() => breaker.close());
     expect(breaker.name).toBe("breaker");
     expect(() => createBreaker({ abortable: true } as never)).toThrow(
       /^Unknown option `abortable` in createBreaker\(\)/,

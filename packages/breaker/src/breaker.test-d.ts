@@ -11,7 +11,6 @@ import {
   type SharedBreaker,
   type ToolHandler,
   withBreaker,
-  withTimeout,
 } from "./index.ts";
 
 type Forecast = { city: string; celsius: number };
@@ -67,11 +66,11 @@ describe("types", () => {
       "forecast",
       { inputSchema: { city: z.string() } },
       withBreaker(
-        withTimeout(async ({ city }, extra) => {
+        async ({ city }, extra) => {
           expectTypeOf(city).toEqualTypeOf<string>();
           expectTypeOf(extra.signal).toEqualTypeOf<AbortSignal>();
           return { content: [{ type: "text", text: city }] };
-        }, 5000),
+        },
         { timeout: 5000 },
       ),
     );
@@ -92,7 +91,6 @@ describe("types", () => {
       content: [{ type: "text" as const, text: args.id + extra.signal.aborted }],
     });
     expectTypeOf(withBreaker(handler)).toEqualTypeOf<typeof handler>();
-    expectTypeOf(withTimeout(handler, 10)).toEqualTypeOf<typeof handler>();
     expectTypeOf(handler).toExtend<ToolHandler>();
     // @ts-expect-error a handler must be a function
     withBreaker(42);

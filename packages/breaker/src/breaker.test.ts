@@ -1,5 +1,6 @@
 import { getEventListeners } from "node:events";
-import { afterEach, beforeEach, describe, expect, it, vi } from "vitest";
+import { type Deferred, deferred } from "@mcp-prod/testkit";
+import { beforeEach, describe, expect, it, onTestFinished, vi } from "vitest";
 import {
   type Breaker,
   type BreakerCall,
@@ -12,24 +13,8 @@ import {
 } from "./index.ts";
 import { activeRotationClocks } from "./rotation.ts";
 
-type Deferred<T> = {
-  promise: Promise<T>;
-  resolve: (value: T) => void;
-  reject: (error: unknown) => void;
-};
-function deferred<T = string>(): Deferred<T> {
-  let resolve!: (value: T) => void;
-  let reject!: (error: unknown) => void;
-  const promise = new Promise<T>((res, rej) => {
-    resolve = res;
-    reject = rej;
-  });
-  return { promise, resolve, reject };
-}
-
-const breakers: Breaker<never[], unknown>[] = [];
 function track<B extends Breaker<never[], unknown>>(breaker: B): B {
-  breakers.push(breaker);
+  onTestFinished(() => breaker.close());
   return breaker;
 }
 
@@ -56,11 +41,9 @@ function recordStates(breaker: Breaker<never[], unknown>): BreakerState[] {
 
 beforeEach(() => {
   vi.useFakeTimers();
-});
-
-afterEach(() => {
-  for (const breaker of breakers.splice(0)) breaker.close();
-  vi.useRealTimers();
+  onTestFinished(() => {
+    vi.useRealTimers();
+  });
 });
 
 describe("closed → open", () => {
@@ -152,7 +135,7 @@ describe("open → half-open → closed / open", () => {
       createBreaker(
         (fail: boolean) => {
           if (fail) return Promise.reject(new Error("down"));
-          const gate = deferred();
+          const gate = deferred<string>();
           gates.push(gate);
           return gate.promise;
         },
@@ -178,7 +161,7 @@ describe("open → half-open → closed / open", () => {
     const breaker = track(
       createBreaker(
         () => {
-          const gate = deferred();
+          const gate = deferred<string>();
           gates.push(gate);
           return gate.promise;
         },
@@ -197,7 +180,7 @@ describe("open → half-open → closed / open", () => {
   });
 
   it("does not close on the success of a call started before it opened", async () => {
-    const slow = deferred();
+    const slow = deferred<string>();
     const breaker = track(
       createBreaker(
         (mode: "slow" | "fail") =>
@@ -329,7 +312,7 @@ describe("timeouts and cancellation", () => {
       createBreaker(
         ({ signal }, _label: string) => {
           signals.push(signal);
-          const gate = deferred();
+          const gate = deferred<string>();
           gates.push(gate);
           return gate.promise;
         },
@@ -393,7 +376,7 @@ describe("timeouts and cancellation", () => {
   });
 
   it("rejects with the caller's reason once an action that ignores the signal settles, counted as neither", async () => {
-    const gate = deferred();
+    const gate = deferred<string>();
     const breaker = track(createBreaker(() => gate.promise, { timeout: 5000 }));
     const controller = new AbortController();
     const pending = breaker
@@ -413,7 +396,7 @@ describe("timeouts and cancellation", () => {
       createBreaker(
         (call: BreakerCall) => {
           void call.signal;
-          const gate = deferred();
+          const gate = deferred<string>();
           gates.push(gate);
           return gate.promise;
         },
@@ -422,7 +405,7 @@ describe("timeouts and cancellation", () => {
     );
     const ignores = track(
       createBreaker(() => {
-        const gate = deferred();
+        const gate = deferred<string>();
         gates.push(gate);
         return gate.promise;
       }),

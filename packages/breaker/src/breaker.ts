@@ -1,4 +1,10 @@
-import { abortReason, DeadlineQueue, EventSource } from "@mcp-prod/internal";
+import {
+  abortReason,
+  DeadlineQueue,
+  EventSource,
+  type ToolResult,
+  ToolResultError,
+} from "@mcp-prod/internal";
 import {
   type BreakerCall,
   Call,
@@ -12,13 +18,11 @@ import {
   BreakerReentrantError,
   BreakerShutdownError,
   BreakerTimeoutError,
-  ToolResultError,
 } from "./errors.ts";
 import {
   type BreakerOptions,
   type BreakerSettings,
-  type BreakerSnapshot,
-  type BreakerState,
+  CREATE_BREAKER_KEYS,
   isAbortableAction,
   readBreakerOptions,
 } from "./options.ts";
@@ -27,6 +31,8 @@ import type {
   Breaker,
   BreakerEvents,
   BreakerHealth,
+  BreakerSnapshot,
+  BreakerState,
   BreakerStats,
   ExecuteOptions,
   SharedBreaker,
@@ -72,7 +78,7 @@ export class BreakerCore<Args extends unknown[], Result>
     options: BreakerOptions | undefined,
     abortable: boolean,
     where = "createBreaker()",
-    extraKeys: readonly string[] = ["abortable"],
+    extraKeys: readonly string[] = CREATE_BREAKER_KEYS,
   ) {
     super();
     const settings = readBreakerOptions(
@@ -259,7 +265,7 @@ export class BreakerCore<Args extends unknown[], Result>
     if (latency < 0) return;
     const verdict = call.isFailure ? verdictOf(call.isFailure, value) : false;
     if (verdict === "excused") this.#releaseProbe(call);
-    else if (verdict) this.#recordFailure(call, new ToolResultError(this.name, value), latency);
+    else if (verdict) this.#recordFailure(call, new ToolResultError(value as ToolResult), latency);
     else this.#recordSuccess(call, latency);
     call.resolve(value);
   }

@@ -1,5 +1,5 @@
 import { testToolWrapper } from "@mcp-prod/testkit/wrapper";
-import { BREAKER_META_KEY, compose, createBreaker, withBreaker, withTimeout } from "./index.ts";
+import { BREAKER_META_KEY, compose, createBreaker, withBreaker } from "./index.ts";
 
 testToolWrapper("withBreaker", (handler, breaker) => withBreaker(handler, { breaker }), {
   context: () => createBreaker({ timeout: false }),
@@ -13,15 +13,9 @@ testToolWrapper("withBreaker without a breaker", (handler) => withBreaker(handle
   spreadKeepsSignal: true,
 });
 
-testToolWrapper("withTimeout", (handler) => withTimeout(handler, { timeoutMs: 10_000 }), {
-  metaKey: BREAKER_META_KEY,
-  spreadKeepsSignal: true,
-});
-
 testToolWrapper(
-  "withBreaker and withTimeout as policies",
-  (handler, breaker) =>
-    compose("weather", handler, withBreaker({ breaker }), withTimeout({ timeoutMs: 10_000 })),
+  "withBreaker as a policy",
+  (handler, breaker) => compose("weather", handler, withBreaker({ breaker })),
   {
     context: () => createBreaker({ timeout: false }),
     close: (breaker) => breaker.close(),

@@ -1,5 +1,7 @@
+import { connectInMemory as connect } from "@mcp-prod/testkit";
 import { McpServer } from "@modelcontextprotocol/sdk/server/mcp.js";
-import { afterEach, beforeEach, describe, expect, it, vi } from "vitest";
+import { beforeEach, describe, expect, it, onTestFinished, vi } from "vitest";
+import { textOf } from "./breaker.test-helpers.ts";
 import {
   type Breaker,
   type BreakerCall,
@@ -11,15 +13,12 @@ import {
   createBreakerGroup,
   withBreaker,
 } from "./index.ts";
-import { connect, textOf } from "./mcp.test-helpers.ts";
 
-const breakers: Array<{ close(): void }> = [];
-afterEach(() => {
-  for (const breaker of breakers.splice(0)) breaker.close();
-  vi.useRealTimers();
-});
 beforeEach(() => {
   vi.useFakeTimers();
+  onTestFinished(() => {
+    vi.useRealTimers();
+  });
 });
 
 class ValidationError extends Error {}
@@ -41,7 +40,7 @@ function streak(options: BreakerOptions = {}) {
       ...options,
     },
   );
-  breakers.push(breaker);
+  onTestFinished(() => breaker.close());
   const run = (outcome: "ok" | "fail" | "invalid") =>
     breaker.fire(outcome).catch((error: unknown) => error);
   return { breaker, run, states: recordStates(breaker) };
@@ -88,7 +87,7 @@ describe("consecutiveFailures: closed → open", () => {
       },
       { abortable: true, timeout: false, consecutiveFailures: 2 },
     );
-    breakers.push(cancelled);
+    onTestFinished(() => cancelled.close());
     await cancelled.fire(true).catch(() => undefined);
     const controller = new AbortController();
     const pending = cancelled.fireWith({ signal: controller.signal }, false);
@@ -113,7 +112,7 @@ describe("consecutiveFailures: closed → open", () => {
       timeout: 100,
       consecutiveFailures: 2,
     });
-    breakers.push(slow);
+    onTestFinished(() => slow.close());
     const first = slow.fire().catch((error: unknown) => error);
     await vi.advanceTimersByTimeAsync(100);
     expect(await first).toBeInstanceOf(BreakerTimeoutError);
@@ -124,7 +123,7 @@ describe("consecutiveFailures: closed → open", () => {
     expect(slow.stats()).toMatchObject({ timeouts: 2, failures: 2 });
 
     const results = createBreaker(() => undefined, { consecutiveFailures: 2 });
-    breakers.push(results);
+    onTestFinished(() => results.close());
     for (let index = 0; index < 2; index++)
       await results.execute(() => ({ isError: true }), { isFailure: (value) => value.isError });
     expect(results.state).toBe("open");
@@ -229,7 +228,7 @@ describe("consecutiveFailures: options", () => {
       },
       { name: "tenants", timeout: false, consecutiveFailures: 2 },
     );
-    breakers.push(group);
+    onTestFinished(() => group.close());
     await group.fire("a", true).catch(() => undefined);
     await group.fire("b", true).catch(() => undefined);
     expect([group.for("a").state, group.for("b").state]).toEqual(["closed", "closed"]);

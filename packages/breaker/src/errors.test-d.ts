@@ -4,6 +4,7 @@ import {
   type BreakerErrorCode,
   BreakerOpenError,
   BreakerTimeoutError,
+  type ToolResult,
   ToolResultError,
 } from "./index.ts";
 
@@ -28,7 +29,7 @@ describe("isInstance", () => {
       expectTypeOf(error.timeoutMs).toEqualTypeOf<number>();
     }
     if (ToolResultError.isInstance(error)) {
-      expectTypeOf(error.result).toEqualTypeOf<unknown>();
+      expectTypeOf(error.result).toEqualTypeOf<ToolResult>();
       expectTypeOf(error.code).toEqualTypeOf<"ETOOLRESULT">();
     }
   });

@@ -4,7 +4,6 @@ import {
   BreakerOpenError,
   BreakerShutdownError,
   BreakerTimeoutError,
-  ToolResultError,
 } from "./errors.ts";
 
 describe("errors", () => {
@@ -24,13 +23,11 @@ describe("errors", () => {
       new BreakerOpenError("api", 5),
       new BreakerTimeoutError("api", 100),
       new BreakerShutdownError("api"),
-      new ToolResultError("api", { isError: true }),
     ];
     expect(errors.map((error) => [error.name, error.code, error.breakerName])).toEqual([
       ["BreakerOpenError", "EOPENBREAKER", "api"],
       ["BreakerTimeoutError", "ETIMEDOUT", "api"],
       ["BreakerShutdownError", "ESHUTDOWN", "api"],
-      ["ToolResultError", "ETOOLRESULT", "api"],
     ]);
     expect(errors.every((error) => BreakerError.isInstance(error))).toBe(true);
     expect(BreakerError.isInstance(new Error("Breaker is open"))).toBe(false);

@@ -1,12 +1,7 @@
 import { defineError, McpProdError } from "@mcp-prod/internal";
 
 /** Every `code` a {@link BreakerError} can carry. */
-export type BreakerErrorCode =
-  | "EOPENBREAKER"
-  | "ETIMEDOUT"
-  | "ESHUTDOWN"
-  | "ETOOLRESULT"
-  | "EREENTRANT";
+export type BreakerErrorCode = "EOPENBREAKER" | "ETIMEDOUT" | "ESHUTDOWN" | "EREENTRANT";
 
 /**
  * The base of every error this package raises. Detect it with
@@ -118,35 +113,6 @@ export class BreakerShutdownError extends BreakerError {
 
   static {
     defineError(BreakerShutdownError, "breaker", "BreakerShutdownError", "BreakerShutdownError");
-  }
-}
-
-/**
- * The failure a breaker records when a call resolves with a value its
- * `isFailure` check rejects, such as a tool result with `isError: true`. It
- * reaches `failure` listeners only: the caller still receives the value.
- *
- * @example
- * ```ts
- * import { ToolResultError } from "@mcp-prod/breaker";
- * breaker.on("failure", ({ error }) => {
- *   if (ToolResultError.isInstance(error)) countToolErrors(error.result);
- * });
- * ```
- */
-export class ToolResultError extends BreakerError {
-  override readonly name = "ToolResultError";
-  override readonly code = "ETOOLRESULT" as const;
-  /** The value that was classified as a failure. */
-  readonly result: unknown;
-
-  constructor(breakerName: string, result: unknown) {
-    super("ETOOLRESULT", `Breaker "${breakerName}" counted a result as a failure`, breakerName);
-    this.result = result;
-  }
-
-  static {
-    defineError(ToolResultError, "breaker", "ToolResultError", "breaker.ToolResultError");
   }
 }
 

@@ -1,7 +1,7 @@
 import { assertPositiveInteger, EventSource } from "@mcp-prod/internal";
 import { BreakerCore } from "./breaker.ts";
 import type { BreakerCall } from "./call.ts";
-import { type BreakerOptions, isAbortableAction } from "./options.ts";
+import { type BreakerOptions, CREATE_GROUP_KEYS, isAbortableAction } from "./options.ts";
 import type { Breaker } from "./types.ts";
 
 /** Options of {@link createBreakerGroup}: every breaker of the group gets the breaker options. */
@@ -153,7 +153,7 @@ export function createBreakerGroup(
     breakerOptions,
     abortable,
     "createBreakerGroup()",
-    ["abortable", "maxBreakers"],
+    CREATE_GROUP_KEYS,
   );
   first.close();
   return new Group(

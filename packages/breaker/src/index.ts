@@ -6,6 +6,7 @@ export {
   type ToolHandler,
   type ToolPolicy,
   type ToolResult,
+  ToolResultError,
 } from "@mcp-prod/internal";
 export { createBreaker } from "./breaker.ts";
 export type { BreakerCall } from "./call.ts";
@@ -16,7 +17,6 @@ export {
   BreakerReentrantError,
   BreakerShutdownError,
   BreakerTimeoutError,
-  ToolResultError,
 } from "./errors.ts";
 export {
   type BreakerGroup,
@@ -24,19 +24,15 @@ export {
   type BreakerGroupOptions,
   createBreakerGroup,
 } from "./group.ts";
-export type { BreakerOptions, BreakerSnapshot, BreakerState } from "./options.ts";
-export { withBreaker, withTimeout } from "./policy.ts";
+export type { BreakerOptions, ToolBreakerOptions, WithBreakerOptions } from "./options.ts";
 export type {
   Breaker,
   BreakerEvents,
   BreakerHealth,
+  BreakerSnapshot,
+  BreakerState,
   BreakerStats,
   ExecuteOptions,
   SharedBreaker,
 } from "./types.ts";
-export {
-  BREAKER_META_KEY,
-  type ToolBreakerOptions,
-  type WithBreakerOptions,
-} from "./with-breaker.ts";
-export type { WithTimeoutOptions } from "./with-timeout.ts";
+export { BREAKER_META_KEY, withBreaker } from "./with-breaker.ts";

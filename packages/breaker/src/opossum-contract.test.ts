@@ -7,7 +7,7 @@
  */
 import { createRequire } from "node:module";
 import CircuitBreaker from "opossum";
-import { afterEach, beforeEach, describe, expect, it, vi } from "vitest";
+import { beforeEach, describe, expect, it, onTestFinished, vi } from "vitest";
 import { type BreakerOptions, type BreakerState, createBreaker } from "./index.ts";
 
 type Outcome = "ok" | "fail";
@@ -59,14 +59,13 @@ function ourSide(options: BreakerOptions = {}): Side {
   };
 }
 
-const open: Side[] = [];
 function both(
   theirs: OpossumOptions = {},
   ours: BreakerOptions = theirs as BreakerOptions,
 ): [Side, Side] {
   // Copies: opossum writes its defaults into the options object it is given.
   const pair: [Side, Side] = [opossumSide({ ...theirs }), ourSide({ ...ours })];
-  open.push(...pair);
+  for (const side of pair) onTestFinished(() => side.close());
   return pair;
 }
 
@@ -81,11 +80,9 @@ function expectSame(sides: [Side, Side], state: BreakerState, states: string[]):
 
 beforeEach(() => {
   vi.useFakeTimers();
-});
-
-afterEach(() => {
-  for (const side of open.splice(0)) side.close();
-  vi.useRealTimers();
+  onTestFinished(() => {
+    vi.useRealTimers();
+  });
 });
 
 describe("opossum contract", () => {

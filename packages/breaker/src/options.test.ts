@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { createBreaker, createBreakerGroup, withBreaker, withTimeout } from "./index.ts";
+import { createBreaker, createBreakerGroup, withBreaker } from "./index.ts";
 
 const action = async () => "ok";
 const handler = async () => ({ content: [{ type: "text" as const, text: "ok" }] });
@@ -56,19 +56,5 @@ describe("unknown options are refused at once, naming the key and the right one"
     expect(() =>
       createBreaker(action, loose({ initialState: { state: "open", openedAtt: 1 } })),
     ).toThrow(/`openedAtt` in createBreaker\(\) `initialState`; did you mean `openedAt`\?/);
-  });
-
-  it("withTimeout refuses `timeoutMS` and names `timeoutMs`", () => {
-    expect(() => withTimeout(handler, loose({ timeoutMS: 1000 }))).toThrow(
-      new TypeError("Unknown option `timeoutMS` in withTimeout(); did you mean `timeoutMs`?"),
-    );
-  });
-
-  it("withTimeout(handler) without a deadline is a clear TypeError", () => {
-    expect(() => (withTimeout as (h: unknown) => unknown)(handler)).toThrow(
-      new TypeError(
-        "Expected `timeout` to be milliseconds or `{ timeoutMs }`, got undefined: withTimeout(handler, 5000)",
-      ),
-    );
   });
 });

@@ -9,22 +9,13 @@ import {
   assertPositiveInteger,
   assertPositiveNumber,
   assertString,
-  type BreakerState,
   describeValue,
   type ForeignKeys,
+  type OpossumBreaker,
   optionKeys,
 } from "@mcp-prod/internal";
 import { readConsecutiveFailures } from "./consecutive.ts";
-
-export type { BreakerState };
-
-/** A breaker's state as saved by `toJSON()` and restored by the `initialState` option. */
-export type BreakerSnapshot = {
-  readonly name: string;
-  readonly state: BreakerState;
-  /** When the breaker opened (ms since the epoch); present while it is open. */
-  readonly openedAt?: number;
-};
+import type { Breaker, BreakerSnapshot } from "./types.ts";
 
 /** Options of `createBreaker`; the names and defaults are opossum's where opossum has them. */
 export type BreakerOptions = {
@@ -234,6 +225,17 @@ export function readBreakerOptions(
   };
 }
 
+/** `createBreaker`'s own option beside the breaker options. */
+export const CREATE_BREAKER_KEYS = optionKeys<{ readonly abortable?: boolean }>({
+  abortable: true,
+});
+
+/** `createBreakerGroup`'s own options beside the breaker options. */
+export const CREATE_GROUP_KEYS = optionKeys<{
+  readonly abortable?: boolean;
+  readonly maxBreakers?: number;
+}>({ abortable: true, maxBreakers: true });
+
 /** Whether the action takes a signal (`abortable: true`); throws a TypeError when the action or options are not what `createBreaker` and `createBreakerGroup` take. */
 export function isAbortableAction(action: unknown, options: unknown): boolean {
   assertFunction(action, "action");
@@ -241,4 +243,61 @@ export function isAbortableAction(action: unknown, options: unknown): boolean {
   const abortable = (options as { abortable?: unknown } | undefined)?.abortable;
   assertBoolean(abortable, "abortable", true);
   return abortable === true;
+}
+
+/** What `withBreaker` does with the tool's results. */
+export type ToolBreakerOptions = {
+  /**
+   * Text of the `isError` result returned while the circuit is open.
+   * @default "Service temporarily unavailable"
+   */
+  readonly openMessage?: string;
+  /**
+   * Count a result with `isError: true` as a failure (MCP tools report failure
+   * in the result); the result itself still reaches the client.
+   * @default true
+   */
+  readonly countErrorResults?: boolean;
+};
+
+/**
+ * Options of {@link withBreaker}: either the breaker options for a breaker of
+ * its own, or `breaker` to share one (for example one per upstream, guarding
+ * several tools).
+ */
+export type WithBreakerOptions =
+  | (BreakerOptions & ToolBreakerOptions & { readonly breaker?: undefined })
+  | (ToolBreakerOptions & {
+      /**
+       * A breaker shared with other tools: one from `createBreaker()`, or an
+       * opossum `CircuitBreaker` (8.x or 9.x) the code already has, which then
+       * guards the tool while opossum counts its own `fire()` calls.
+       */
+      readonly breaker: Pick<Breaker, "execute" | "name"> | OpossumBreaker;
+    });
+
+const TOOL_KEYS = [
+  ...optionKeys<ToolBreakerOptions>({ openMessage: true, countErrorResults: true }),
+  "breaker",
+];
+
+/** A shared breaker carries its own options; naming one here would be silently ignored. */
+const SHARED_BREAKER_KEYS = Object.fromEntries(
+  BREAKER_OPTION_KEYS.map((key) => [key, "set it in the shared breaker's own options"]),
+);
+
+/** Refuses unknown keys of `withBreaker`'s options, and breaker options next to a shared `breaker`. */
+export function checkWithBreakerKeys(options: WithBreakerOptions | undefined): void {
+  if (options?.breaker !== undefined)
+    assertKnownKeys(options, TOOL_KEYS, "withBreaker()", {
+      ...BREAKER_FOREIGN_KEYS,
+      ...SHARED_BREAKER_KEYS,
+    });
+  else
+    assertKnownKeys(
+      options,
+      [...TOOL_KEYS, ...BREAKER_OPTION_KEYS],
+      "withBreaker()",
+      BREAKER_FOREIGN_KEYS,
+    );
 }

@@ -1,8 +1,8 @@
+import { connectInMemory as connect } from "@mcp-prod/testkit";
 import { McpServer } from "@modelcontextprotocol/sdk/server/mcp.js";
 import { describe, expect, it } from "vitest";
 import { z } from "zod";
 import { BreakerOpenError, BreakerReentrantError, createBreaker, withBreaker } from "./index.ts";
-import { connect } from "./mcp.test-helpers.ts";
 
 const upstream = async (city: string) => `sunny in ${city}`;
 

@@ -2,7 +2,7 @@ import { execFile } from "node:child_process";
 import { fileURLToPath } from "node:url";
 import { describe, expect, it } from "vitest";
 
-const fixture = fileURLToPath(new URL("../test/fixtures/exit-after-shutdown.ts", import.meta.url));
+const fixture = fileURLToPath(new URL("./fixtures/exit-after-shutdown.ts", import.meta.url));
 
 describe("shutdown", () => {
   it("leaves no timer or listener behind: the process exits by itself", async () => {

@@ -1,8 +1,15 @@
-import type { BreakerEvents } from "@mcp-prod/internal";
+import type { BreakerEvents, BreakerState } from "@mcp-prod/internal";
 import type { BreakerCall } from "./call.ts";
-import type { BreakerSnapshot, BreakerState } from "./options.ts";
 
-export type { BreakerEvents };
+export type { BreakerEvents, BreakerState };
+
+/** A breaker's state as saved by `toJSON()` and restored by the `initialState` option. */
+export type BreakerSnapshot = {
+  readonly name: string;
+  readonly state: BreakerState;
+  /** When the breaker opened (ms since the epoch); present while it is open. */
+  readonly openedAt?: number;
+};
 
 /** What {@link Breaker.healthCheck} reports: closed, half-open, open. */
 export type BreakerHealth = "healthy" | "degraded" | "unhealthy";

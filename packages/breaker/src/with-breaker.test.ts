@@ -1,7 +1,9 @@
+import { connectInMemory as connect, connectInMemory2 as connect2 } from "@mcp-prod/testkit";
 import { McpServer } from "@modelcontextprotocol/sdk/server/mcp.js";
 import { McpServer as McpServer2 } from "@modelcontextprotocol/server";
-import { afterEach, describe, expect, it, vi } from "vitest";
+import { afterEach, describe, expect, it, onTestFinished, vi } from "vitest";
 import { z } from "zod";
+import { textOf } from "./breaker.test-helpers.ts";
 import {
   BREAKER_META_KEY,
   type Breaker,
@@ -9,11 +11,8 @@ import {
   createBreaker,
   withBreaker,
 } from "./index.ts";
-import { connect, connect2, textOf } from "./mcp.test-helpers.ts";
 
-const cleanups: Array<() => unknown> = [];
 afterEach(async () => {
-  for (const cleanup of cleanups.splice(0).reverse()) await cleanup();
   vi.useRealTimers();
 });
 
@@ -24,7 +23,7 @@ function server(): McpServer {
 /** A shared breaker the test can inspect; created here so it is closed after the test. */
 function sharedBreaker(options: BreakerOptions = {}): Breaker {
   const breaker = createBreaker(async () => undefined, { timeout: false, ...options });
-  cleanups.push(() => breaker.close());
+  onTestFinished(() => breaker.close());
   return breaker as Breaker;
 }
 
@@ -45,7 +44,7 @@ describe("withBreaker on an SDK 1.x McpServer", () => {
       ),
     );
     const { client, close } = await connect(mcp);
-    cleanups.push(close);
+    onTestFinished(close);
 
     const first = await client.callTool({ name: "api_call", arguments: { id: "a" } });
     expect(first.isError).toBe(true);
@@ -80,7 +79,7 @@ describe("withBreaker on an SDK 1.x McpServer", () => {
       withBreaker(failing, { breaker: ignored, countErrorResults: false }),
     );
     const { client, close } = await connect(mcp);
-    cleanups.push(close);
+    onTestFinished(close);
 
     const result = await client.callTool({ name: "counted" });
     expect(textOf(result)).toBe("quota exceeded");
@@ -101,7 +100,7 @@ describe("withBreaker on an SDK 1.x McpServer", () => {
     });
     mcp.registerTool("busy", {}, withBreaker(handler, { breaker }));
     const { client, close } = await connect(mcp);
-    cleanups.push(close);
+    onTestFinished(close);
 
     for (let i = 0; i < 5; i++) {
       expect(textOf(await client.callTool({ name: "busy" }))).toBe("busy, try again");
@@ -134,7 +133,7 @@ describe("withBreaker on an SDK 1.x McpServer", () => {
       }),
     );
     const { client, close } = await connect(mcp);
-    cleanups.push(close);
+    onTestFinished(close);
     expect(textOf(await client.callTool({ name: "status" }))).toBe("up");
     expect(textOf(await client.callTool({ name: "echo", arguments: { words: ["a", "b"] } }))).toBe(
       "a b",
@@ -157,7 +156,7 @@ describe("withBreaker on an SDK 1.x McpServer", () => {
       const mcp = server();
       mcp.registerTool("flaky", {}, handler);
       const connection = await connect(mcp);
-      cleanups.push(connection.close);
+      onTestFinished(connection.close);
       return connection.client;
     };
     await (await perRequest()).callTool({ name: "flaky" });
@@ -193,7 +192,7 @@ describe("withBreaker on an SDK 1.x McpServer", () => {
       ),
     );
     const { client, close } = await connect(mcp);
-    cleanups.push(close);
+    onTestFinished(close);
     const controller = new AbortController();
     const call = client.callTool({ name: "slow" }, undefined, { signal: controller.signal });
     await handlerStarted;
@@ -221,7 +220,7 @@ describe("withBreaker on an SDK 1.x McpServer", () => {
     );
     mcp.registerTool("slow_tool", {}, wrapped);
     const { client, close } = await connect(mcp);
-    cleanups.push(close);
+    onTestFinished(close);
     const call = client.callTool({ name: "slow_tool" });
     await vi.advanceTimersByTimeAsync(1000);
     const result = await call;
@@ -242,7 +241,7 @@ describe("withBreaker on an SDK 1.x McpServer", () => {
       }),
     );
     const { client, close } = await connect(mcp);
-    cleanups.push(close);
+    onTestFinished(close);
     const result = await client.callTool({ name: "typed" });
     expect(result).toMatchObject({
       isError: true,
@@ -288,7 +287,7 @@ describe("withBreaker on an SDK 2.x McpServer", () => {
       }),
     );
     const { client, close } = await connect2(mcp);
-    cleanups.push(close);
+    onTestFinished(close);
     expect(textOf(await client.callTool({ name: "lookup", arguments: { id: "7" } }))).toBe(
       "found 7",
     );
@@ -328,7 +327,7 @@ describe("withBreaker on an SDK 2.x McpServer", () => {
       );
     });
     const { client, close } = await connect2(mcp);
-    cleanups.push(close);
+    onTestFinished(close);
     const controller = new AbortController();
     const call = client.callTool({ name: "wait" }, { signal: controller.signal });
     await handlerStarted;

@@ -1,14 +1,19 @@
 import {
   assertBoolean,
   assertFunction,
-  assertKnownKeys,
   assertOptions,
   assertString,
   asToolHandler,
   callToolHandler,
-  optionKeys,
+  defineWrapper,
+  errorCode,
+  isErrorResult,
+  isOpossumBreaker,
+  type OpossumBreaker,
+  opossumRetryAfterMs,
   readToolCall,
   type ToolHandler,
+  type ToolPolicy,
   type ToolResult,
   textResult,
   withResultMeta,
@@ -16,35 +21,126 @@ import {
 } from "@mcp-prod/internal";
 import { BreakerCore } from "./breaker.ts";
 import { BreakerOpenError } from "./errors.ts";
-import { BREAKER_FOREIGN_KEYS, BREAKER_OPTION_KEYS, type BreakerOptions } from "./options.ts";
+import {
+  type BreakerOptions,
+  checkWithBreakerKeys,
+  type ToolBreakerOptions,
+  type WithBreakerOptions,
+} from "./options.ts";
 import type { Breaker } from "./types.ts";
 
 /** The `_meta` key under which the breaker marks the results it produced. */
 export const BREAKER_META_KEY = "mcp-prod/breaker";
 
-/** What `withBreaker` does with the tool's results. */
-export type ToolBreakerOptions = {
-  /**
-   * Text of the `isError` result returned while the circuit is open.
-   * @default "Service temporarily unavailable"
-   */
-  readonly openMessage?: string;
-  /**
-   * Count a result with `isError: true` as a failure (MCP tools report failure
-   * in the result); the result itself still reaches the client.
-   * @default true
-   */
-  readonly countErrorResults?: boolean;
-};
+/**
+ * The handler form of {@link withBreaker}: wraps `handler` in a breaker of its
+ * own (named after the handler unless `name` says otherwise), or in the
+ * shared `breaker`.
+ */
+export function wrapWithBreaker<H extends ToolHandler>(
+  handler: H,
+  options?: WithBreakerOptions,
+): H {
+  assertFunction(handler, "handler");
+  assertOptions(options);
+  checkWithBreakerKeys(options);
+  const {
+    openMessage = "Service temporarily unavailable",
+    countErrorResults = true,
+    breaker: shared,
+    ...breakerOptions
+  } = (options ?? {}) as BreakerOptions &
+    ToolBreakerOptions & { breaker?: Pick<Breaker, "execute" | "name"> | OpossumBreaker };
+  assertString(openMessage, "openMessage");
+  assertBoolean(countErrorResults, "countErrorResults");
+  if (isOpossumBreaker(shared)) {
+    if (options?.countErrorResults !== undefined)
+      throw new TypeError(
+        "Expected no `countErrorResults` with an opossum breaker: opossum counts its own fire() calls; use a breaker from createBreaker() to count isError results",
+      );
+    return guardWithOpossum(handler, shared, openMessage);
+  }
+  if (shared !== undefined) assertFunction(shared?.execute, "breaker.execute");
+  const breaker =
+    shared ??
+    new BreakerCore<unknown[], unknown>(
+      undefined,
+      { name: handler.name || "tool", ...breakerOptions },
+      false,
+    );
+  const isFailure = countErrorResults ? failedResult : undefined;
+
+  const wrapped = async (...params: unknown[]): Promise<unknown> => {
+    const { signal } = readToolCall(params);
+    try {
+      return await breaker.execute(
+        (breakerCall) => callToolHandler(handler, withToolSignal(params, breakerCall)),
+        { signal, isFailure },
+      );
+    } catch (error) {
+      if (!BreakerOpenError.isInstance(error)) throw error;
+      return openResult(openMessage, error.retryAfterMs);
+    }
+  };
+  return asToolHandler<H>(wrapped);
+}
+
+/** The result a tool answers while its circuit is open. */
+function openResult(openMessage: string, retryAfterMs: number): ToolResult {
+  return withResultMeta(textResult(openMessage, true), BREAKER_META_KEY, {
+    open: true,
+    retryAfterMs,
+  });
+}
 
 /**
- * Options of {@link withBreaker}: either the breaker options for a breaker of
- * its own, or `breaker` to share one (for example one per upstream, guarding
- * several tools).
+ * An opossum breaker guards the tool: its action is the team's own upstream
+ * call, fired from inside the handler, so opossum counts those calls itself.
+ * While it is open (or half-open with its probe already out) the tool answers
+ * at once with the open result, as it does with ours; a handler whose own
+ * `breaker.fire()` is refused (opossum's `EOPENBREAKER`) answers the same.
  */
-export type WithBreakerOptions =
-  | (BreakerOptions & ToolBreakerOptions & { readonly breaker?: undefined })
-  | (ToolBreakerOptions & { readonly breaker: Pick<Breaker, "execute" | "name"> });
+function guardWithOpossum<H extends ToolHandler>(
+  handler: H,
+  breaker: OpossumBreaker,
+  openMessage: string,
+): H {
+  const refused = () => openResult(openMessage, opossumRetryAfterMs(breaker));
+  const wrapped = async (...params: unknown[]): Promise<unknown> => {
+    if (breaker.opened) return refused();
+    try {
+      return await callToolHandler(handler, params);
+    } catch (error) {
+      if (errorCode(error) === "EOPENBREAKER") return refused();
+      throw error;
+    }
+  };
+  return asToolHandler<H>(wrapped);
+}
+
+/**
+ * An `isError` result is a failure, except a bulkhead's refusal inside the
+ * breaker (`_meta["mcp-prod/bulkhead"].rejected`, read structurally): shedding
+ * load says nothing of the upstream's health, so it counts as neither.
+ */
+function failedResult(result: unknown): boolean | "excused" {
+  if (!isErrorResult(result)) return false;
+  const shed = result._meta?.["mcp-prod/bulkhead"] as { rejected?: unknown } | undefined;
+  return shed?.rejected === true ? "excused" : true;
+}
+
+const dispatch = defineWrapper({
+  kind: "breaker",
+  wrap: wrapWithBreaker,
+  policy: (options?: WithBreakerOptions) => {
+    assertOptions(options);
+    // Checked now, so a wrong option fails where the policy is written.
+    checkWithBreakerKeys(options);
+    const named = options?.breaker === undefined && options?.name === undefined;
+    return (handler, { name }) =>
+      wrapWithBreaker(handler, named ? ({ ...options, name } as WithBreakerOptions) : options);
+  },
+});
 
 /**
  * Wraps an MCP tool handler in a circuit breaker and returns a handler of the
@@ -72,85 +168,27 @@ export type WithBreakerOptions =
  * );
  * ```
  */
-export function withBreaker<H extends ToolHandler>(handler: H, options?: WithBreakerOptions): H {
-  assertFunction(handler, "handler");
-  assertOptions(options);
-  checkKeys(options);
-  const {
-    openMessage = "Service temporarily unavailable",
-    countErrorResults = true,
-    breaker: shared,
-    ...breakerOptions
-  } = (options ?? {}) as BreakerOptions &
-    ToolBreakerOptions & { breaker?: Pick<Breaker, "execute" | "name"> };
-  assertString(openMessage, "openMessage");
-  assertBoolean(countErrorResults, "countErrorResults");
-  if (shared !== undefined) assertFunction(shared?.execute, "breaker.execute");
-  const breaker =
-    shared ??
-    new BreakerCore<unknown[], unknown>(
-      undefined,
-      { name: handler.name || "tool", ...breakerOptions },
-      false,
-    );
-  const isFailure = countErrorResults ? isErrorResult : undefined;
-
-  const wrapped = async (...params: unknown[]): Promise<unknown> => {
-    const { signal } = readToolCall(params);
-    try {
-      return await breaker.execute(
-        (breakerCall) => callToolHandler(handler, withToolSignal(params, breakerCall)),
-        {
-          signal,
-          isFailure,
-        },
-      );
-    } catch (error) {
-      if (!BreakerOpenError.isInstance(error)) throw error;
-      return withResultMeta(textResult(openMessage, true), BREAKER_META_KEY, {
-        open: true,
-        retryAfterMs: error.retryAfterMs,
-      });
-    }
-  };
-  return asToolHandler<H>(wrapped);
-}
-
-const TOOL_KEYS = [
-  ...optionKeys<ToolBreakerOptions>({ openMessage: true, countErrorResults: true }),
-  "breaker",
-];
-
-/** A shared breaker carries its own options; naming one here would be silently ignored. */
-const SHARED_BREAKER_KEYS = Object.fromEntries(
-  BREAKER_OPTION_KEYS.map((key) => [key, "set it in the shared breaker's own options"]),
-);
-
-function checkKeys(options: WithBreakerOptions | undefined): void {
-  if (options?.breaker !== undefined)
-    assertKnownKeys(options, TOOL_KEYS, "withBreaker()", {
-      ...BREAKER_FOREIGN_KEYS,
-      ...SHARED_BREAKER_KEYS,
-    });
-  else
-    assertKnownKeys(
-      options,
-      [...TOOL_KEYS, ...BREAKER_OPTION_KEYS],
-      "withBreaker()",
-      BREAKER_FOREIGN_KEYS,
-    );
-}
-
+export function withBreaker<H extends ToolHandler>(handler: H, options?: WithBreakerOptions): H;
 /**
- * An `isError` result is a failure, except a bulkhead's refusal inside the
- * breaker (`_meta["mcp-prod/bulkhead"].rejected`, read structurally): shedding
- * load says nothing of the upstream's health, so it counts as neither.
+ * The breaker as a policy for `compose(name, handler, ...policies)`: the
+ * breaker is created when the policy is applied, named after the tool unless
+ * `name` (or a shared `breaker`) is given. Its place in the order is after
+ * fallback and retry, before bulkhead, timeout and cache.
+ *
+ * @example
+ * ```ts
+ * import { compose, withBreaker } from "@mcp-prod/breaker";
+ *
+ * server.registerTool(
+ *   "forecast",
+ *   { inputSchema: { city: z.string() } },
+ *   compose("forecast", forecastHandler, withBreaker({ consecutiveFailures: 5 })),
+ * );
+ * ```
  */
-function isErrorResult(result: unknown): boolean | "excused" {
-  if (typeof result !== "object" || result === null || (result as ToolResult).isError !== true)
-    return false;
-  const shed = (result as ToolResult)._meta?.["mcp-prod/bulkhead"] as
-    | { rejected?: unknown }
-    | undefined;
-  return shed?.rejected === true ? "excused" : true;
+export function withBreaker<H extends ToolHandler = ToolHandler>(
+  options?: WithBreakerOptions,
+): ToolPolicy<H>;
+export function withBreaker(...params: unknown[]): unknown {
+  return dispatch(params);
 }

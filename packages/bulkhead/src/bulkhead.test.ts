@@ -1,4 +1,4 @@
-import { gate } from "@mcp-prod/testkit/mcp";
+import { deferred } from "@mcp-prod/testkit";
 import { afterEach, describe, expect, it, vi } from "vitest";
 import {
   BulkheadError,
@@ -14,12 +14,12 @@ afterEach(() => {
 describe("createBulkhead", () => {
   it("runs up to limit calls at once, queues the next and refuses the rest at once", async () => {
     const bulkhead = createBulkhead({ name: "reports", limit: 2, queue: 1 });
-    const gates = [gate(), gate(), gate()];
+    const gates = [deferred(), deferred(), deferred()];
     const started: number[] = [];
     const calls = gates.map((item, index) =>
       bulkhead.execute(async () => {
         started.push(index);
-        await item.opened;
+        await item.promise;
         return index;
       }),
     );
@@ -36,12 +36,12 @@ describe("createBulkhead", () => {
       stats: { active: 2, queued: 1, rejected: 1, timedOut: 0, limit: 2, queue: 1 },
     });
 
-    gates[0]?.open();
+    gates[0]?.resolve();
     await expect(calls[0]).resolves.toBe(0);
     expect(started).toEqual([0, 1, 2]);
     expect(bulkhead.stats()).toMatchObject({ active: 2, queued: 0 });
-    gates[1]?.open();
-    gates[2]?.open();
+    gates[1]?.resolve();
+    gates[2]?.resolve();
     await expect(Promise.all(calls)).resolves.toEqual([0, 1, 2]);
     expect(bulkhead.stats()).toMatchObject({ active: 0, queued: 0, rejected: 1 });
   });
@@ -62,8 +62,8 @@ describe("createBulkhead", () => {
 
   it("takes a queued call whose signal aborts out of the queue at once, freeing nothing it did not take", async () => {
     const bulkhead = createBulkhead({ limit: 1, queue: 1 });
-    const running = gate();
-    const first = bulkhead.execute(() => running.opened);
+    const running = deferred();
+    const first = bulkhead.execute(() => running.promise);
     const controller = new AbortController();
     const queuedFn = vi.fn(async () => "ran");
     const queued = bulkhead.execute(queuedFn, { signal: controller.signal });
@@ -80,7 +80,7 @@ describe("createBulkhead", () => {
     expect(later).not.toHaveBeenCalled();
     expect(bulkhead.stats()).toMatchObject({ active: 1, queued: 1 });
 
-    running.open();
+    running.resolve();
     await first;
     await expect(laterCall).resolves.toBe("later");
     expect(queuedFn).not.toHaveBeenCalled();
@@ -92,8 +92,8 @@ describe("createBulkhead", () => {
     const bulkhead = createBulkhead({ name: "pdf", limit: 1, queue: 2, queueTimeoutMs: 500 });
     const timeouts: unknown[] = [];
     bulkhead.on("queueTimeout", (event) => timeouts.push(event));
-    const running = gate();
-    const first = bulkhead.execute(() => running.opened);
+    const running = deferred();
+    const first = bulkhead.execute(() => running.promise);
     const queuedFn = vi.fn(async () => "ran");
     const queued = bulkhead.execute(queuedFn).catch((error: unknown) => error);
 
@@ -109,7 +109,7 @@ describe("createBulkhead", () => {
     const later = vi.fn(async () => "later");
     const laterCall = bulkhead.execute(later);
     expect(later).not.toHaveBeenCalled();
-    running.open();
+    running.resolve();
     await first;
     await expect(laterCall).resolves.toBe("later");
     expect(queuedFn).not.toHaveBeenCalled();
@@ -123,11 +123,11 @@ describe("createBulkhead", () => {
     const controller = new AbortController();
     const add = vi.spyOn(controller.signal, "addEventListener");
     const remove = vi.spyOn(controller.signal, "removeEventListener");
-    const running = gate();
-    const first = bulkhead.execute(() => running.opened);
+    const running = deferred();
+    const first = bulkhead.execute(() => running.promise);
     const second = bulkhead.execute(({ signal }) => signal, { signal: controller.signal });
     expect(vi.getTimerCount()).toBe(1);
-    running.open();
+    running.resolve();
     await first;
     await expect(second).resolves.toBe(controller.signal);
     expect(vi.getTimerCount()).toBe(0);
@@ -139,11 +139,11 @@ describe("createBulkhead", () => {
     const bulkhead = createBulkhead({ name: "one", limit: 1 });
     const events: unknown[] = [];
     bulkhead.on("reject", (event) => events.push(event));
-    const running = gate();
-    const first = bulkhead.execute(() => running.opened);
+    const running = deferred();
+    const first = bulkhead.execute(() => running.promise);
     await bulkhead.execute(() => 1).catch(() => undefined);
     expect(events).toEqual([{ name: "one", active: 1, queued: 0 }]);
-    running.open();
+    running.resolve();
     await first;
   });
 
@@ -160,9 +160,9 @@ describe("createBulkhead", () => {
   it("close() rejects queued calls, refuses new ones and lets running ones finish", async () => {
     vi.useFakeTimers();
     const bulkhead = createBulkhead({ limit: 1, queue: 2, queueTimeoutMs: 10_000 });
-    const running = gate();
+    const running = deferred();
     const first = bulkhead.execute(async () => {
-      await running.opened;
+      await running.promise;
       return "finished";
     });
     const queued = [bulkhead.execute(() => 1), bulkhead.execute(() => 2)].map((call) =>
@@ -175,7 +175,7 @@ describe("createBulkhead", () => {
     }
     expect(vi.getTimerCount()).toBe(0);
     await expect(bulkhead.execute(() => 3)).rejects.toMatchObject({ code: "EBULKHEADCLOSED" });
-    running.open();
+    running.resolve();
     await expect(first).resolves.toBe("finished");
     expect(bulkhead.stats()).toMatchObject({ active: 0, queued: 0 });
   });

@@ -9,32 +9,10 @@ import {
   type BulkheadEvents,
   EventSource,
   noop,
-  onAbort,
+  withDeadline,
 } from "@mcp-prod/internal";
 import { BulkheadError, BulkheadQueueTimeoutError, BulkheadRejectedError } from "./errors.ts";
-
-/** Options of {@link createBulkhead}. */
-export type BulkheadOptions = {
-  /**
-   * Reported in errors, events and results.
-   * @default "bulkhead"
-   */
-  readonly name?: string;
-  /** Calls allowed to run at once. Required. */
-  readonly limit: number;
-  /**
-   * Calls allowed to wait for a slot when all are busy; beyond that a call is
-   * refused at once with `BulkheadRejectedError`.
-   * @default 0
-   */
-  readonly queue?: number;
-  /**
-   * How long a queued call waits for a slot, in ms, before it leaves the
-   * queue with `BulkheadQueueTimeoutError`.
-   * @default undefined (waits until a slot frees or its signal aborts)
-   */
-  readonly queueTimeoutMs?: number | undefined;
-};
+import { BULKHEAD_FOREIGN_KEYS, BULKHEAD_KEYS, type BulkheadOptions } from "./options.ts";
 
 /** A bulkhead's state, for metrics, health checks and tests. */
 export type BulkheadStats = {
@@ -67,36 +45,21 @@ export type ExecuteOptions = {
   readonly signal?: AbortSignal | undefined;
 };
 
+/** A slot given to a queued call: its run, in an object so that it is not awaited as the grant. */
+type Slot = { readonly run: Promise<unknown> };
+
 type Waiter = {
   readonly fn: (context: BulkheadContext) => unknown;
   readonly signal: AbortSignal | undefined;
-  resolve: (value: unknown) => void;
-  reject: (error: unknown) => void;
-  timer: ReturnType<typeof setTimeout> | undefined;
-  removeListener: () => void;
+  grant: (slot: Slot) => void;
+  refuse: (error: unknown) => void;
   previous: Waiter | undefined;
   next: Waiter | undefined;
 };
 
-const KNOWN_KEYS = new Set(["name", "limit", "queue", "queueTimeoutMs"]);
-const FOREIGN_KEYS = {
-  maxConcurrentCalls: "use `limit`",
-  maxConcurrent: "use `limit`",
-  concurrency: "use `limit`",
-  capacity: "use `limit`",
-  maxParallelization: "use `limit`",
-  PermitLimit: "use `limit`",
-  maxQueueSize: "use `queue`",
-  maxQueuingActions: "use `queue`",
-  QueueLimit: "use `queue`",
-  queueSize: "use `queue`",
-  maxWait: "use `queueTimeoutMs` (milliseconds)",
-  maxWaitDuration: "use `queueTimeoutMs` (milliseconds)",
-  timeout:
-    "no counterpart: `queueTimeoutMs` bounds the wait for a slot; a call's own deadline is the breaker's `timeout` or `withTimeout`",
-};
-
 const NEVER_ABORTED: BulkheadContext = { signal: new AbortController().signal };
+
+const runOf = (slot: Slot): Promise<unknown> => slot.run;
 
 /**
  * A concurrency limit with a bounded queue (the bulkhead of resilience4j,
@@ -129,7 +92,7 @@ export class Bulkhead extends EventSource<BulkheadEvents> {
   constructor(options: BulkheadOptions) {
     super();
     assertOptions(options);
-    assertKnownKeys(options, KNOWN_KEYS, "createBulkhead()", FOREIGN_KEYS);
+    assertKnownKeys(options, BULKHEAD_KEYS, "createBulkhead()", BULKHEAD_FOREIGN_KEYS);
     const { name = "bulkhead", limit, queue = 0, queueTimeoutMs } = options;
     assertString(name, "name");
     assertPositiveInteger(limit, "limit");
@@ -187,7 +150,7 @@ export class Bulkhead extends EventSource<BulkheadEvents> {
     this.#closed = true;
     for (let waiter = this.#head; waiter !== undefined; waiter = waiter.next) {
       this.#unlink(waiter);
-      waiter.reject(
+      waiter.refuse(
         new BulkheadError("EBULKHEADCLOSED", this.name, `Bulkhead "${this.name}" is closed`),
       );
     }
@@ -217,53 +180,53 @@ export class Bulkhead extends EventSource<BulkheadEvents> {
     fn: (context: BulkheadContext) => unknown,
     signal: AbortSignal | undefined,
   ): Promise<unknown> {
-    return new Promise((resolve, reject) => {
-      const waiter: Waiter = {
-        fn,
-        signal,
-        resolve,
-        reject,
-        timer: undefined,
-        removeListener: noop,
-        previous: this.#tail,
-        next: undefined,
-      };
-      if (this.#tail === undefined) this.#head = waiter;
-      else this.#tail.next = waiter;
-      this.#tail = waiter;
-      this.#queued += 1;
-      const queueTimeoutMs = this.#queueTimeoutMs;
-      if (queueTimeoutMs !== undefined) {
-        waiter.timer = setTimeout(() => {
-          this.#unlink(waiter);
-          this.#timedOut += 1;
-          if (this.hasListeners("queueTimeout"))
-            this.emit("queueTimeout", {
-              name: this.name,
-              queueTimeoutMs,
-              active: this.#active,
-              queued: this.#queued,
-            });
-          reject(new BulkheadQueueTimeoutError(this.name, queueTimeoutMs));
-        }, queueTimeoutMs);
-      }
-      if (signal !== undefined)
-        waiter.removeListener = onAbort(signal, () => {
-          this.#unlink(waiter);
-          reject(abortReason(signal));
-        });
+    const waiter: Waiter = {
+      fn,
+      signal,
+      grant: noop,
+      refuse: noop,
+      previous: this.#tail,
+      next: undefined,
+    };
+    const granted = new Promise<Slot>((grant, refuse) => {
+      waiter.grant = grant;
+      waiter.refuse = refuse;
     });
+    if (this.#tail === undefined) this.#head = waiter;
+    else this.#tail.next = waiter;
+    this.#tail = waiter;
+    this.#queued += 1;
+    const queueTimeoutMs = this.#queueTimeoutMs ?? 0;
+    // The wait for a slot ends at queueTimeoutMs or when the caller's signal aborts.
+    return withDeadline(granted, queueTimeoutMs, {
+      signal,
+      unref: false,
+      onTimeout: () => new BulkheadQueueTimeoutError(this.name, queueTimeoutMs),
+      onGiveUp: (reason) => this.#leave(waiter, reason),
+    }).then(runOf);
   }
 
-  /** Takes `waiter` out of the queue, with its timer and listener. */
+  /** Takes `waiter` out of the queue. */
   #unlink(waiter: Waiter): void {
     if (waiter.previous === undefined) this.#head = waiter.next;
     else waiter.previous.next = waiter.next;
     if (waiter.next === undefined) this.#tail = waiter.previous;
     else waiter.next.previous = waiter.previous;
     this.#queued -= 1;
-    if (waiter.timer !== undefined) clearTimeout(waiter.timer);
-    waiter.removeListener();
+  }
+
+  /** A queued call stopped waiting (its queueTimeoutMs passed, or its caller left) without a slot. */
+  #leave(waiter: Waiter, reason: unknown): void {
+    this.#unlink(waiter);
+    if (!BulkheadQueueTimeoutError.isInstance(reason)) return;
+    this.#timedOut += 1;
+    if (this.hasListeners("queueTimeout"))
+      this.emit("queueTimeout", {
+        name: this.name,
+        queueTimeoutMs: reason.queueTimeoutMs,
+        active: this.#active,
+        queued: this.#queued,
+      });
   }
 
   #release(): void {
@@ -271,7 +234,7 @@ export class Bulkhead extends EventSource<BulkheadEvents> {
     const waiter = this.#head;
     if (waiter === undefined) return;
     this.#unlink(waiter);
-    waiter.resolve(this.#run(waiter.fn, waiter.signal));
+    waiter.grant({ run: this.#run(waiter.fn, waiter.signal) });
   }
 }
 

@@ -1,9 +1,16 @@
-export { compose, type PolicyContext, type ToolPolicy } from "@mcp-prod/internal";
+export {
+  compose,
+  POLICY_ORDER,
+  type PolicyContext,
+  type PolicyKind,
+  type ToolHandler,
+  type ToolPolicy,
+  type ToolResult,
+} from "@mcp-prod/internal";
 export {
   Bulkhead,
   type BulkheadContext,
   type BulkheadEvents,
-  type BulkheadOptions,
   type BulkheadStats,
   createBulkhead,
   type ExecuteOptions,
@@ -14,10 +21,10 @@ export {
   BulkheadQueueTimeoutError,
   BulkheadRejectedError,
 } from "./errors.ts";
+export type { BulkheadOptions, WithBulkheadOptions } from "./options.ts";
 export {
   BULKHEAD_BUSY_MESSAGE,
   BULKHEAD_META_KEY,
   type BulkheadMeta,
-  type WithBulkheadOptions,
   withBulkhead,
 } from "./with-bulkhead.ts";

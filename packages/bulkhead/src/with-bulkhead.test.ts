@@ -1,4 +1,4 @@
-import { gate, inMemoryMcp, textResult as text } from "@mcp-prod/testkit/mcp";
+import { deferred, serveInMemory, serveInMemory2, textResult as text } from "@mcp-prod/testkit";
 import { afterEach, describe, expect, expectTypeOf, it, vi } from "vitest";
 import { z } from "zod";
 import {
@@ -9,25 +9,22 @@ import {
   withBulkhead,
 } from "./index.ts";
 
-const mcp = inMemoryMcp("bulkhead-test");
-const connect = mcp.connect;
 afterEach(async () => {
   vi.useRealTimers();
-  await mcp.closeAll();
 });
 
 describe("withBulkhead", () => {
   it("answers 'Server busy' marked rejected when every slot is taken, and runs again once one frees", async () => {
-    const running = gate();
+    const running = deferred();
     let started = 0;
-    const client = await connect((server) => {
+    const { client } = await serveInMemory((server) => {
       server.registerTool(
         "report",
         { inputSchema: { id: z.string() } },
         withBulkhead(
           async ({ id }) => {
             started += 1;
-            if (started === 1) await running.opened;
+            if (started === 1) await running.promise;
             return text(`report ${id}`);
           },
           { limit: 1 },
@@ -43,7 +40,7 @@ describe("withBulkhead", () => {
       _meta: { [BULKHEAD_META_KEY]: { rejected: true, reason: "full", active: 1, queued: 0 } },
     });
     expect(started).toBe(1);
-    running.open();
+    running.resolve();
     expect((await first).content).toEqual([{ type: "text", text: "report a" }]);
     const later = await client.callTool({ name: "report", arguments: { id: "c" } });
     expect(later.content).toEqual([{ type: "text", text: "report c" }]);
@@ -51,14 +48,14 @@ describe("withBulkhead", () => {
 
   it("shares one bulkhead across tools", async () => {
     const bulkhead = createBulkhead({ name: "upstream", limit: 1 });
-    const running = gate();
-    const client = await connect((server) => {
+    const running = deferred();
+    const { client } = await serveInMemory((server) => {
       server.registerTool(
         "slow",
         {},
         withBulkhead(
           async () => {
-            await running.opened;
+            await running.promise;
             return text("slow done");
           },
           { bulkhead },
@@ -75,17 +72,17 @@ describe("withBulkhead", () => {
     const fast = await client.callTool({ name: "fast" });
     expect(fast.isError).toBe(true);
     expect(bulkhead.stats().rejected).toBe(1);
-    running.open();
+    running.resolve();
     await slow;
   });
 
   it("answers 'Server busy' with reason queueTimeout after queueTimeoutMs", async () => {
     vi.useFakeTimers({ toFake: ["setTimeout", "clearTimeout"] });
-    const running = gate();
+    const running = deferred();
     const bulkhead = createBulkhead({ limit: 1, queue: 1, queueTimeoutMs: 1000 });
     const handler = withBulkhead(
       async (_extra: { signal: AbortSignal }) => {
-        await running.opened;
+        await running.promise;
         return text("done");
       },
       { bulkhead },
@@ -101,17 +98,17 @@ describe("withBulkhead", () => {
         [BULKHEAD_META_KEY]: { rejected: true, reason: "queueTimeout", active: 1, queued: 0 },
       },
     });
-    running.open();
+    running.resolve();
     expect(await first).toEqual(text("done"));
     expect(bulkhead.stats()).toMatchObject({ active: 0, queued: 0, timedOut: 1 });
   });
 
   it("takes a cancelled request out of the queue at once", async () => {
-    const running = gate();
+    const running = deferred();
     const bulkhead = createBulkhead({ limit: 1, queue: 1 });
     const handler = withBulkhead(
       async (_extra: { signal: AbortSignal }) => {
-        await running.opened;
+        await running.promise;
         return text("done");
       },
       { bulkhead },
@@ -123,7 +120,7 @@ describe("withBulkhead", () => {
     controller.abort(new Error("request cancelled"));
     await expect(queued).rejects.toThrow("request cancelled");
     expect(bulkhead.stats()).toMatchObject({ active: 1, queued: 0 });
-    running.open();
+    running.resolve();
     await first;
   });
 
@@ -153,16 +150,16 @@ describe("withBulkhead", () => {
   });
 
   it("runs on an SDK 2.x McpServer", async () => {
-    const running = gate();
+    const running = deferred();
     let started = 0;
-    const client = await mcp.connect2((server) => {
+    const { client } = await serveInMemory2((server) => {
       server.registerTool(
         "report",
         { inputSchema: z.object({ id: z.string() }) },
         withBulkhead(
           async ({ id }, ctx) => {
             started += 1;
-            if (started === 1) await running.opened;
+            if (started === 1) await running.promise;
             return text(`report ${id} via ${ctx.mcpReq.method}`);
           },
           { limit: 1 },
@@ -179,7 +176,7 @@ describe("withBulkhead", () => {
       active: 1,
       queued: 0,
     });
-    running.open();
+    running.resolve();
     expect((await first).content).toEqual([{ type: "text", text: "report a via tools/call" }]);
   });
 
@@ -188,9 +185,9 @@ describe("withBulkhead", () => {
       args: { id: string },
       extra: { signal: AbortSignal },
     ) => Promise<ReturnType<typeof text>>;
-    const running = gate();
+    const running = deferred();
     const handler: Handler = async ({ id }) => {
-      await running.opened;
+      await running.promise;
       return text(id);
     };
     const composed = compose("report", handler, withBulkhead({ limit: 1 }));
@@ -198,7 +195,7 @@ describe("withBulkhead", () => {
     const extra = { signal: new AbortController().signal };
     const first = composed({ id: "a" }, extra);
     expect(await composed({ id: "b" }, extra)).toMatchObject({ isError: true });
-    running.open();
+    running.resolve();
     expect(await first).toEqual(text("a"));
   });
 });

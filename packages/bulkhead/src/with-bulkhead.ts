@@ -3,7 +3,7 @@ import {
   assertKnownKeys,
   asToolHandler,
   callToolHandler,
-  definePolicy,
+  defineWrapper,
   readToolCall,
   type ToolHandler,
   type ToolPolicy,
@@ -11,8 +11,15 @@ import {
   textResult,
   withResultMeta,
 } from "@mcp-prod/internal";
-import { Bulkhead, type BulkheadOptions } from "./bulkhead.ts";
+import { Bulkhead } from "./bulkhead.ts";
 import { BulkheadQueueTimeoutError, BulkheadRejectedError } from "./errors.ts";
+import {
+  BULKHEAD_FOREIGN_KEYS,
+  type BulkheadOptions,
+  SHARED_BULKHEAD_KEYS,
+  type SharedBulkheadOptions,
+  type WithBulkheadOptions,
+} from "./options.ts";
 
 /** The `_meta` key under which a tool refused by its bulkhead is marked. */
 export const BULKHEAD_META_KEY = "mcp-prod/bulkhead";
@@ -32,12 +39,68 @@ export type BulkheadMeta = {
   readonly queued: number;
 };
 
+function isShared(options: unknown): options is SharedBulkheadOptions {
+  return typeof options === "object" && options !== null && "bulkhead" in options;
+}
+
 /**
- * Options of {@link withBulkhead}: a bulkhead of the tool's own
- * (`{ limit, queue, queueTimeoutMs }`, named after the tool under `compose`),
- * or a shared one (`{ bulkhead }`) that also limits the other tools given it.
+ * The handler form of {@link withBulkhead}: wraps `handler` in its own
+ * bulkhead (named `toolName` unless the options name it) or the shared one.
  */
-export type WithBulkheadOptions = BulkheadOptions | { readonly bulkhead: Bulkhead };
+export function wrapWithBulkhead<H extends ToolHandler>(
+  handler: H,
+  options: WithBulkheadOptions,
+  toolName?: string,
+): H {
+  return wrapInBulkhead(handler, toBulkhead(options, toolName));
+}
+
+function toBulkhead(options: unknown, toolName: string | undefined): Bulkhead {
+  if (isShared(options)) {
+    assertKnownKeys(options, SHARED_BULKHEAD_KEYS, "withBulkhead()", BULKHEAD_FOREIGN_KEYS);
+    if (typeof (options.bulkhead as { execute?: unknown } | null)?.execute !== "function")
+      throw new TypeError("Expected `bulkhead` to be a bulkhead from createBulkhead()");
+    return options.bulkhead;
+  }
+  const bulkheadOptions = options as BulkheadOptions;
+  return new Bulkhead(
+    toolName !== undefined && bulkheadOptions?.name === undefined
+      ? { ...bulkheadOptions, name: toolName }
+      : bulkheadOptions,
+  );
+}
+
+function wrapInBulkhead<H extends ToolHandler>(handler: H, bulkhead: Bulkhead): H {
+  assertFunction(handler, "handler");
+  const refused = (error: unknown) => busyResult(error, bulkhead);
+  const wrapped = (...params: unknown[]): Promise<ToolResult> => {
+    const { signal } = readToolCall(params);
+    return bulkhead.execute(() => callToolHandler(handler, params), { signal }).catch(refused);
+  };
+  return asToolHandler<H>(wrapped);
+}
+
+function busyResult(error: unknown, bulkhead: Bulkhead): ToolResult {
+  let reason: BulkheadMeta["reason"];
+  if (BulkheadRejectedError.isInstance(error)) reason = "full";
+  else if (BulkheadQueueTimeoutError.isInstance(error)) reason = "queueTimeout";
+  else throw error;
+  const { active, queued } = bulkhead.stats();
+  const meta: BulkheadMeta = { rejected: true, reason, active, queued };
+  return withResultMeta(textResult(BULKHEAD_BUSY_MESSAGE, true), BULKHEAD_META_KEY, meta);
+}
+
+const dispatch = defineWrapper({
+  kind: "bulkhead",
+  wrap: wrapWithBulkhead,
+  policy: (options: WithBulkheadOptions) => {
+    // Checked now, so a wrong option fails where the policy is written.
+    const shared = toBulkhead(options, undefined);
+    return isShared(options)
+      ? (handler) => wrapInBulkhead(handler, shared)
+      : (handler, { name }) => wrapWithBulkhead(handler, options, name);
+  },
+});
 
 /**
  * Wraps a tool handler in a bulkhead: at most `limit` calls of it run at
@@ -47,8 +110,6 @@ export type WithBulkheadOptions = BulkheadOptions | { readonly bulkhead: Bulkhea
  * (see {@link BulkheadMeta}). A client that cancels while queued leaves the
  * queue at once. Returns a handler of the same type, for both SDK
  * generations.
- *
- * Called with options only, it returns the policy for `compose`.
  *
  * @example
  * ```ts
@@ -68,59 +129,23 @@ export type WithBulkheadOptions = BulkheadOptions | { readonly bulkhead: Bulkhea
  * ```
  */
 export function withBulkhead<H extends ToolHandler>(handler: H, options: WithBulkheadOptions): H;
+/**
+ * The bulkhead as a policy for `compose(name, handler, ...policies)`: a
+ * bulkhead of the tool's own, named after the tool, or a shared one. Its
+ * place in the order is inside the breaker (load shed is not counted as the
+ * upstream failing) and outside the timeout (the clock starts once a slot is
+ * held).
+ *
+ * @example
+ * ```ts
+ * import { compose, withBulkhead } from "@mcp-prod/bulkhead";
+ *
+ * server.registerTool("render_report", config, compose("render_report", handler, withBulkhead({ limit: 4 })));
+ * ```
+ */
 export function withBulkhead<H extends ToolHandler = ToolHandler>(
   options: WithBulkheadOptions,
 ): ToolPolicy<H>;
-export function withBulkhead<H extends ToolHandler>(
-  handlerOrOptions: H | WithBulkheadOptions,
-  maybeOptions?: WithBulkheadOptions,
-): H | ToolPolicy<H> {
-  if (typeof handlerOrOptions === "function")
-    return wrap(handlerOrOptions, toBulkhead(maybeOptions, undefined));
-  const options = handlerOrOptions;
-  // Checked now, so a wrong option fails where the policy is written.
-  const shared = isShared(options) ? toBulkhead(options, undefined) : undefined;
-  if (shared === undefined) toBulkhead(options, undefined);
-  return definePolicy<H>("bulkhead", (handler, { name }) =>
-    wrap(handler, shared ?? toBulkhead(options, name)),
-  );
-}
-
-function isShared(options: unknown): options is { bulkhead: Bulkhead } {
-  return typeof options === "object" && options !== null && "bulkhead" in options;
-}
-
-function toBulkhead(options: unknown, toolName: string | undefined): Bulkhead {
-  if (isShared(options)) {
-    assertKnownKeys(options, ["bulkhead"], "withBulkhead()");
-    if (typeof (options.bulkhead as { execute?: unknown } | null)?.execute !== "function")
-      throw new TypeError("Expected `bulkhead` to be a bulkhead from createBulkhead()");
-    return options.bulkhead;
-  }
-  const bulkheadOptions = options as BulkheadOptions;
-  return new Bulkhead(
-    toolName !== undefined && bulkheadOptions?.name === undefined
-      ? { ...bulkheadOptions, name: toolName }
-      : bulkheadOptions,
-  );
-}
-
-function wrap<H extends ToolHandler>(handler: H, bulkhead: Bulkhead): H {
-  assertFunction(handler, "handler");
-  const refused = (error: unknown) => busyResult(error, bulkhead);
-  const wrapped = (...params: unknown[]): Promise<ToolResult> => {
-    const { signal } = readToolCall(params);
-    return bulkhead.execute(() => callToolHandler(handler, params), { signal }).catch(refused);
-  };
-  return asToolHandler<H>(wrapped);
-}
-
-function busyResult(error: unknown, bulkhead: Bulkhead): ToolResult {
-  let reason: BulkheadMeta["reason"];
-  if (BulkheadRejectedError.isInstance(error)) reason = "full";
-  else if (BulkheadQueueTimeoutError.isInstance(error)) reason = "queueTimeout";
-  else throw error;
-  const { active, queued } = bulkhead.stats();
-  const meta: BulkheadMeta = { rejected: true, reason, active, queued };
-  return withResultMeta(textResult(BULKHEAD_BUSY_MESSAGE, true), BULKHEAD_META_KEY, meta);
+export function withBulkhead(...params: unknown[]): unknown {
+  return dispatch(params);
 }

@@ -6,6 +6,7 @@ import {
   type CacheOperation,
   type CacheTier,
   EventSource,
+  optionKeys,
   throwIfAborted,
 } from "@mcp-prod/internal";
 import { CacheClosedError, CacheSerializationError } from "./errors.ts";
@@ -14,7 +15,14 @@ import { Invalidation } from "./invalidation.ts";
 import { normalizeKey } from "./keys.ts";
 import { CrossProcessLock } from "./lock.ts";
 import { MemoryTier, type StoredEntry } from "./memory-tier.ts";
-import { callSettings, resolveCacheOptions, type Settings } from "./options.ts";
+import {
+  type CacheOptions,
+  callSettings,
+  type GetOrSetOptions,
+  resolveCacheOptions,
+  type SetOptions,
+  type Settings,
+} from "./options.ts";
 import { RedisTier } from "./redis-tier.ts";
 import type { Serializer } from "./serializer.ts";
 import type {
@@ -22,12 +30,15 @@ import type {
   CacheEvents,
   CacheFactory,
   CacheHealth,
-  CacheOptions,
   CacheResult,
   CacheStats,
-  GetOrSetOptions,
-  SetOptions,
 } from "./types.ts";
+
+/** The option names of `cache.clear()`. */
+const CLEAR_KEYS = optionKeys<{ readonly prefix?: string; readonly signal?: AbortSignal }>({
+  prefix: true,
+  signal: true,
+});
 
 /**
  * Creates a two-tier cache: a bounded in-process LRU in front of Redis, one
@@ -171,7 +182,7 @@ class TwoTierCache extends EventSource<CacheEvents> implements Cache {
   ): Promise<void> {
     this.#assertOpen();
     assertOptions(options);
-    assertKnownKeys(options, ["prefix", "signal"], "cache.clear()");
+    assertKnownKeys(options, CLEAR_KEYS, "cache.clear()");
     const { prefix = "", signal } = options;
     if (typeof prefix !== "string") {
       throw new TypeError(`Expected \`prefix\` to be a string, got ${typeof prefix}`);

@@ -1,5 +1,5 @@
 import { randomUUID } from "node:crypto";
-import { createTcpProxy, redisUrl } from "@mcp-prod/testkit";
+import { createTcpProxy, deferred, redisUrl } from "@mcp-prod/testkit";
 import { Redis } from "ioredis";
 import { afterAll, beforeAll, describe, expect, it, vi } from "vitest";
 import { cachedFetch } from "./index.ts";
@@ -30,14 +30,18 @@ describe("cachedFetch (the read-through helper)", () => {
   it("makes one fetch call for 1000 concurrent requests on a cold key (a naive read-through makes 1000)", async () => {
     const key = `test:cached-fetch:${randomUUID()}`;
     let calls = 0;
+    const origin = deferred();
     const fetch = async () => {
       calls++;
-      await new Promise((resolve) => setTimeout(resolve, 20));
+      await origin.promise;
       return "origin";
     };
-    const values = await Promise.all(
-      Array.from({ length: 1000 }, () => cachedFetch(redis, key, fetch)),
-    );
+    const pending = Promise.all(Array.from({ length: 1000 }, () => cachedFetch(redis, key, fetch)));
+    // Redis answers one connection's commands in order: once this PING is back, every
+    // request's read of the cold key has been answered, and the origin may answer.
+    await redis.ping();
+    origin.resolve();
+    const values = await pending;
     expect(calls).toBe(1);
     expect(new Set(values)).toEqual(new Set(["origin"]));
     await redis.del(key);

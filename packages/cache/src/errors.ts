@@ -1,4 +1,4 @@
-import { defineError, McpProdError } from "@mcp-prod/internal";
+import { defineError, describeError, McpProdError } from "@mcp-prod/internal";
 
 /** The codes a {@link CacheError} carries; match on these, never on messages. */
 export type CacheErrorCode =
@@ -76,7 +76,7 @@ export class CacheSerializationError extends CacheError {
 
   constructor(key: string, value: unknown, options?: ErrorOptions) {
     const valueType = typeOfValue(value);
-    const reason = options?.cause instanceof Error ? `: ${options.cause.message}` : "";
+    const reason = options?.cause instanceof Error ? `: ${describeError(options.cause)}` : "";
     super(
       "ECACHESERIALIZATION",
       `Cache value of key ${JSON.stringify(key)} (${valueType}) cannot be serialized${reason}`,

@@ -6,23 +6,19 @@ import {
   waitFor,
 } from "@mcp-prod/testkit";
 import { Redis } from "ioredis";
-import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from "vitest";
+import { afterAll, afterEach, beforeAll, describe, expect, it, onTestFinished, vi } from "vitest";
 import { type Cache, CacheError, type CacheOptions, createCache } from "./index.ts";
 
 let server: PrivateRedis;
-const clients: Redis[] = [];
-const caches: Cache[] = [];
 let keyCounter = 0;
 
 beforeAll(async () => {
   server = await startRedis();
 });
 
-afterEach(async () => {
+afterEach(() => {
   vi.useRealTimers();
   server.resume();
-  await Promise.all(caches.splice(0).map((cache) => cache.close()));
-  for (const client of clients.splice(0)) client.disconnect();
 });
 
 afterAll(async () => {
@@ -33,13 +29,15 @@ function client(port = server.port): Redis {
   const redis = new Redis({ host: "127.0.0.1", port, retryStrategy: () => 50 });
   // A client whose server is being killed reports connection errors; the test owns it.
   redis.on("error", () => {});
-  clients.push(redis);
+  onTestFinished(() => {
+    redis.disconnect();
+  });
   return redis;
 }
 
 function instance(redis: Redis, options: CacheOptions = {}): Cache {
   const cache = createCache({ redis, prefix: "fault:", redisTimeoutMs: 100, ...options });
-  caches.push(cache);
+  onTestFinished(() => cache.close());
   return cache;
 }
 

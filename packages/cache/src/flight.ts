@@ -1,4 +1,4 @@
-import { abortReason, LazySignal, onAbort, throwIfAborted } from "@mcp-prod/internal";
+import { abortReason, LazySignal, onAbort, throwIfAborted, withDeadline } from "@mcp-prod/internal";
 import { CacheSerializationError, CacheTimeoutError } from "./errors.ts";
 import type { StoredEntry } from "./memory-tier.ts";
 import type { Settings } from "./options.ts";
@@ -103,49 +103,38 @@ export class Flights {
         ? { value: stale.entry.value, stale: true, source: stale.tier }
         : undefined;
 
-    return new Promise<CacheResult<unknown>>((resolve, reject) => {
-      let timer: ReturnType<typeof setTimeout> | undefined;
-      if (settings.timeoutMs !== undefined) {
-        const timeoutMs = settings.timeoutMs;
-        timer = setTimeout(() => {
-          const fallback = staleResult();
-          if (fallback !== undefined) {
-            // Soft timeout: answer with the stale value, let the refresh finish.
-            flight.answered = true;
-            resolve(fallback);
-            return;
-          }
-          const error = new CacheTimeoutError(key, timeoutMs);
-          flight.abort(error);
-          this.end(flight);
-          reject(error);
-        }, timeoutMs);
+    this.#factoryCalls++;
+    const work = (async (): Promise<CacheResult<unknown>> => {
+      try {
+        throwIfAborted(signal);
+        const value = await factory({ signal, key });
+        throwIfAborted(signal);
+        await store(value);
+        return { value, stale: false, source: "origin" };
+      } catch (error) {
+        const fallback = CacheSerializationError.isInstance(error) ? undefined : staleResult();
+        if (fallback !== undefined) return fallback;
+        throw error;
+      } finally {
+        // Released after the value is written, so waiting processes find it.
+        if (unlock !== undefined) await unlock();
+        this.end(flight);
       }
-
-      this.#factoryCalls++;
-      const work = (async () => {
-        try {
-          throwIfAborted(signal);
-          const value = await factory({ signal, key });
-          throwIfAborted(signal);
-          await store(value);
-          return value;
-        } finally {
-          // Released after the value is written, so waiting processes find it.
-          if (unlock !== undefined) await unlock();
-          clearTimeout(timer);
-          this.end(flight);
-        }
-      })();
-
-      work.then(
-        (value) => resolve({ value, stale: false, source: "origin" }),
-        (error: unknown) => {
-          const fallback = CacheSerializationError.isInstance(error) ? undefined : staleResult();
-          if (fallback !== undefined) resolve(fallback);
-          else reject(error);
-        },
-      );
+    })();
+    const timeoutMs = settings.timeoutMs ?? 0;
+    return withDeadline(work, timeoutMs, {
+      // Soft when a stale value can answer: the refresh goes on and stores its value.
+      softTimeout: () => {
+        const fallback = staleResult();
+        if (fallback === undefined) return undefined;
+        flight.answered = true;
+        return { value: fallback };
+      },
+      onTimeout: () => new CacheTimeoutError(key, timeoutMs),
+      onGiveUp: (reason) => {
+        flight.abort(reason);
+        this.end(flight);
+      },
     });
   }
 

@@ -16,7 +16,7 @@ export {
   CacheSerializationError,
   CacheTimeoutError,
 } from "./errors.ts";
-export { withCache } from "./policy.ts";
+export type { CacheOptions, GetOrSetOptions, SetOptions, WithCacheOptions } from "./options.ts";
 export type { RedisClientLike } from "./redis-client.ts";
 export { jsonSerializer, type Serializer } from "./serializer.ts";
 export type {
@@ -25,16 +25,9 @@ export type {
   CacheFactory,
   CacheHealth,
   CacheOperation,
-  CacheOptions,
   CacheResult,
   CacheSource,
   CacheStats,
   FactoryContext,
-  GetOrSetOptions,
-  SetOptions,
 } from "./types.ts";
-export {
-  CACHE_META_KEY,
-  type CacheResultMeta,
-  type WithCacheOptions,
-} from "./with-cache.ts";
+export { CACHE_META_KEY, type CacheResultMeta, withCache } from "./with-cache.ts";

@@ -1,4 +1,4 @@
-import { onAbort, throwIfAborted } from "@mcp-prod/internal";
+import { noop, throwIfAborted, withDeadline } from "@mcp-prod/internal";
 import type { StoredEntry } from "./memory-tier.ts";
 import type { RedisTier } from "./redis-tier.ts";
 
@@ -74,23 +74,26 @@ export class CrossProcessLock {
 
   /** Sleeps `ms`, or less when an invalidation for the key arrives or the signal aborts. */
   #sleepUntilWoken(storageKey: string, ms: number, signal: AbortSignal): Promise<void> {
-    return new Promise((resolve) => {
-      let wakers = this.#wakers.get(storageKey);
-      if (wakers === undefined) {
-        wakers = new Set();
-        this.#wakers.set(storageKey, wakers);
-      }
-      const set = wakers;
-      const wake = () => {
-        clearTimeout(timer);
-        removeAbort();
+    let wakers = this.#wakers.get(storageKey);
+    if (wakers === undefined) {
+      wakers = new Set();
+      this.#wakers.set(storageKey, wakers);
+    }
+    const set = wakers;
+    let wake = noop;
+    const woken = new Promise<void>((resolve) => {
+      wake = resolve;
+    });
+    set.add(wake);
+    // A soft deadline: at `ms` the poll goes on; an abort ends the sleep too
+    // (the caller checks its signal next).
+    return withDeadline(woken, ms, { signal, softTimeout: AWAKE, unref: false })
+      .catch(noop)
+      .finally(() => {
         set.delete(wake);
         if (set.size === 0 && this.#wakers.get(storageKey) === set) this.#wakers.delete(storageKey);
-        resolve();
-      };
-      const timer = setTimeout(wake, ms);
-      set.add(wake);
-      const removeAbort = onAbort(signal, wake);
-    });
+      });
   }
 }
+
+const AWAKE = () => ({ value: undefined });

@@ -1,21 +1,17 @@
 import { randomUUID } from "node:crypto";
-import { redisUrl, waitFor } from "@mcp-prod/testkit";
+import { deferred, redisUrl, waitFor } from "@mcp-prod/testkit";
 import { Redis } from "ioredis";
-import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from "vitest";
+import { afterAll, afterEach, beforeAll, describe, expect, it, onTestFinished, vi } from "vitest";
 import { type Cache, type CacheOptions, createCache } from "./index.ts";
 
 let raw: Redis;
-const clients: Redis[] = [];
-const caches: Cache[] = [];
 
 beforeAll(() => {
   raw = new Redis(redisUrl());
 });
 
-afterEach(async () => {
+afterEach(() => {
   vi.useRealTimers();
-  await Promise.all(caches.splice(0).map((cache) => cache.close()));
-  for (const client of clients.splice(0)) client.disconnect();
 });
 
 afterAll(async () => {
@@ -29,9 +25,11 @@ function uniquePrefix(): string {
 /** A cache with its own ioredis client, as another server instance would have. */
 function instance(prefix: string, options: CacheOptions = {}): Cache {
   const redis = new Redis(redisUrl());
-  clients.push(redis);
+  onTestFinished(() => {
+    redis.disconnect();
+  });
   const cache = createCache({ redis, prefix, ...options });
-  caches.push(cache);
+  onTestFinished(() => cache.close());
   return cache;
 }
 
@@ -193,16 +191,23 @@ describe("cross-process lock", () => {
     const prefix = uniquePrefix();
     const instances = [instance(prefix), instance(prefix), instance(prefix)];
     let calls = 0;
+    const origin = deferred();
     const factory = async () => {
       calls++;
-      await new Promise((resolve) => setTimeout(resolve, 100));
+      await origin.promise;
       return { computed: true };
     };
-    const results = await Promise.all(
+    const pending = Promise.all(
       instances.flatMap((cache) =>
         Array.from({ length: 20 }, () => cache.getOrSet("cold", factory)),
       ),
     );
+    // The origin answers once every instance has found Redis empty and gone for the lock.
+    await vi.waitFor(() => {
+      for (const cache of instances) expect(cache.stats().misses.l2).toBeGreaterThanOrEqual(1);
+    });
+    origin.resolve();
+    const results = await pending;
     expect(calls).toBe(1);
     expect(results.every((value) => value.computed)).toBe(true);
     expect(instances.map((cache) => cache.stats().factoryCalls).sort()).toEqual([0, 0, 1]);

@@ -3,19 +3,13 @@ import { randomUUID } from "node:crypto";
 import { fileURLToPath } from "node:url";
 import { redisUrl } from "@mcp-prod/testkit";
 import { Redis } from "ioredis";
-import { afterEach, describe, expect, it } from "vitest";
+import { describe, expect, it, onTestFinished } from "vitest";
 
 const WORKER = fileURLToPath(new URL("./fixtures/stampede-worker.ts", import.meta.url));
-const children: ChildProcess[] = [];
-
-afterEach(() => {
-  for (const child of children.splice(0)) {
-    if (child.exitCode === null && child.signalCode === null) child.kill("SIGKILL");
-  }
-});
 
 type Report =
   | { type: "ready" }
+  | { type: "missed" }
   | { type: "done"; factoryCalls: number; distinct: number[]; count: number }
   | { type: "failed"; error: string };
 
@@ -36,7 +30,9 @@ describe("multi-process stampede", () => {
     const counterKey = `${prefix}origin-calls`;
     const workers = Array.from({ length: 4 }, () => {
       const child = fork(WORKER, [], { execArgv: ["--import", "tsx"], stdio: "inherit" });
-      children.push(child);
+      onTestFinished(() => {
+        if (child.exitCode === null && child.signalCode === null) child.kill("SIGKILL");
+      });
       return child;
     });
     const ready = workers.map((child) => nextMessage(child));
@@ -47,8 +43,13 @@ describe("multi-process stampede", () => {
       Array(4).fill("ready"),
     );
 
-    const done = workers.map((child) => nextMessage(child));
+    const missed = workers.map((child) => nextMessage(child));
     for (const child of workers) child.send("go");
+    expect((await Promise.all(missed)).map((message) => message.type)).toEqual(
+      Array(4).fill("missed"),
+    );
+    const done = workers.map((child) => nextMessage(child));
+    for (const child of workers) child.send("release");
     const reports = await Promise.all(done);
 
     const redis = new Redis(redisUrl());

@@ -1,20 +1,17 @@
 import { connectInMemory } from "@mcp-prod/testkit";
 import type { Client } from "@modelcontextprotocol/sdk/client/index.js";
 import { McpServer } from "@modelcontextprotocol/sdk/server/mcp.js";
-import { afterEach, describe, expect, it, vi } from "vitest";
+import { afterEach, describe, expect, it, onTestFinished, vi } from "vitest";
 import { z } from "zod";
 import { CACHE_META_KEY, CacheTimeoutError, createCache, withCache } from "./index.ts";
 
-const closers: Array<() => Promise<void>> = [];
-
 afterEach(async () => {
   vi.useRealTimers();
-  for (const close of closers.splice(0).reverse()) await close();
 });
 
 async function connect(server: McpServer): Promise<Client> {
   const { client, close } = await connectInMemory(server);
-  closers.push(close);
+  onTestFinished(close);
   return client;
 }
 
@@ -29,7 +26,7 @@ function weatherServer(
   options: { ttlSeconds?: number; staleIfErrorSeconds?: number } = {},
 ) {
   const cache = createCache({ name: "weather" });
-  closers.push(() => cache.close());
+  onTestFinished(() => cache.close());
   const server = new McpServer({ name: "weather", version: "1.0.0" });
   server.registerTool(
     "weather",

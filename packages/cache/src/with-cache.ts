@@ -5,31 +5,15 @@ import {
   assertOptions,
   assertPositiveNumber,
   asToolHandler,
-  optionKeys,
+  defineWrapper,
   readToolCall,
   type ToolHandler,
+  type ToolPolicy,
   type ToolResult,
   withResultMeta,
 } from "@mcp-prod/internal";
-import type { Cache, CacheSource } from "./types.ts";
-
-/** Options of {@link withCache}. */
-export type WithCacheOptions<H extends ToolHandler = ToolHandler> = {
-  /** The cache the results live in (state outside the handler, shared across server instances). */
-  readonly cache: Cache;
-  /**
-   * The cache key of one call. It receives the handler's own parameters
-   * (`args, extra` for a tool with an `inputSchema`), typed like the handler.
-   * Return `undefined` to skip the cache for this call.
-   */
-  readonly key: (...params: Parameters<H>) => string | undefined;
-  /** Time to live of a cached result; defaults to the cache's `defaultTtlSeconds`. */
-  readonly ttlSeconds?: number;
-  /** Stale window after expiry; defaults to the cache's `staleIfErrorSeconds`. */
-  readonly staleIfErrorSeconds?: number;
-  /** Handler timeout; defaults to the cache's `timeoutMs`. */
-  readonly timeoutMs?: number;
-};
+import { WITH_CACHE_FOREIGN_KEYS, WITH_CACHE_KEYS, type WithCacheOptions } from "./options.ts";
+import type { CacheSource } from "./types.ts";
 
 /** What `withCache` records in the result's `_meta["mcp-prod/cache"]`. */
 export type CacheResultMeta = {
@@ -43,40 +27,13 @@ export type CacheResultMeta = {
 /** The `_meta` key `withCache` writes. */
 export const CACHE_META_KEY = "mcp-prod/cache";
 
-const WITH_CACHE_KEYS = optionKeys<WithCacheOptions>({
-  cache: true,
-  key: true,
-  ttlSeconds: true,
-  staleIfErrorSeconds: true,
-  timeoutMs: true,
-});
-
 /** Carries an `isError` result through the cache without caching it. */
 class UncacheableResult {
   constructor(readonly result: ToolResult) {}
 }
 
-/**
- * Caches a tool handler's results. A thrown error or an `isError` result is
- * never cached (with a stale result at hand, that is served instead and marked
- * `stale` in `_meta`); concurrent calls with the same key run the handler
- * once. The handler receives its parameters unchanged, `extra.signal`
- * included, and a cancelled call stops waiting at once.
- *
- * @example
- * ```ts
- * server.registerTool(
- *   "weather",
- *   { inputSchema: { city: z.string() } },
- *   withCache(async ({ city }) => textResult(await forecast(city)), {
- *     cache,
- *     key: ({ city }) => `weather:${city}`,
- *     ttlSeconds: 60,
- *   }),
- * );
- * ```
- */
-export function withCache<H extends ToolHandler>(
+/** The handler form of {@link withCache}: caches `handler`'s results in `options.cache`. */
+export function wrapWithCache<H extends ToolHandler>(
   handler: H,
   options: WithCacheOptions<NoInfer<H>>,
 ): H {
@@ -84,10 +41,7 @@ export function withCache<H extends ToolHandler>(
   assertOptions(options);
   if (options === undefined)
     throw new TypeError("Expected `options` to be an object, got undefined");
-  assertKnownKeys(options, WITH_CACHE_KEYS, "withCache()", {
-    ttl: "use `ttlSeconds` (seconds)",
-    grace: "use `staleIfErrorSeconds`",
-  });
+  assertKnownKeys(options, WITH_CACHE_KEYS, "withCache()", WITH_CACHE_FOREIGN_KEYS);
   const { cache, key, ttlSeconds, staleIfErrorSeconds, timeoutMs } = options;
   if (typeof cache !== "object" || cache === null || typeof cache.getOrSetEntry !== "function") {
     throw new TypeError("Expected `cache` to be a cache from createCache()");
@@ -129,4 +83,63 @@ export function withCache<H extends ToolHandler>(
     }
   };
   return asToolHandler<H>(wrapped);
+}
+
+const dispatch = defineWrapper({
+  kind: "cache",
+  wrap: wrapWithCache,
+  policy: (options: WithCacheOptions) => {
+    if (options === undefined)
+      throw new TypeError("Expected `options` to be an object, got undefined");
+    assertOptions(options);
+    assertKnownKeys(options, WITH_CACHE_KEYS, "withCache()", WITH_CACHE_FOREIGN_KEYS);
+    return (handler) => wrapWithCache(handler, options);
+  },
+});
+
+/**
+ * Caches a tool handler's results. A thrown error or an `isError` result is
+ * never cached (with a stale result at hand, that is served instead and marked
+ * `stale` in `_meta`); concurrent calls with the same key run the handler
+ * once. The handler receives its parameters unchanged, `extra.signal`
+ * included, and a cancelled call stops waiting at once.
+ *
+ * @example
+ * ```ts
+ * server.registerTool(
+ *   "weather",
+ *   { inputSchema: { city: z.string() } },
+ *   withCache(async ({ city }) => textResult(await forecast(city)), {
+ *     cache,
+ *     key: ({ city }) => `weather:${city}`,
+ *     ttlSeconds: 60,
+ *   }),
+ * );
+ * ```
+ */
+export function withCache<H extends ToolHandler>(
+  handler: H,
+  options: WithCacheOptions<NoInfer<H>>,
+): H;
+/**
+ * The cache as a policy for `compose(name, handler, ...policies)`; `key`'s
+ * parameters are typed from the handler it ends up wrapping. Its place in the
+ * order is inside the breaker and the timeout, next to the handler.
+ *
+ * @example
+ * ```ts
+ * import { compose, withCache } from "@mcp-prod/cache";
+ *
+ * server.registerTool(
+ *   "weather",
+ *   { inputSchema: { city: z.string() } },
+ *   compose("weather", weatherHandler, withCache({ cache, key: ({ city }) => `weather:${city}` })),
+ * );
+ * ```
+ */
+export function withCache<H extends ToolHandler = ToolHandler>(
+  options: WithCacheOptions<H>,
+): ToolPolicy<H>;
+export function withCache(...params: unknown[]): unknown {
+  return dispatch(params);
 }

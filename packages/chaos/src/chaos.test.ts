@@ -47,6 +47,31 @@ describe("createChaos", () => {
     expect(createChaos({ enabled: true, allowInProduction: true }).enabled()).toBe(true);
   });
 
+  it.each([
+    ["Production"],
+    ["PRODUCTION"],
+    ["production "],
+    [" production"],
+    ["prod"],
+    ["PROD"],
+    ["Prod\n"],
+  ])("refuses to enable where NODE_ENV is %j, naming the value", (environment) => {
+    vi.stubEnv("NODE_ENV", environment);
+    const chaos = createChaos({ error: { rate: 1 } });
+    expect(() => chaos.enable()).toThrow(ChaosProductionError);
+    expect(() => chaos.enable()).toThrow(`NODE_ENV is ${JSON.stringify(environment)}`);
+    expect(chaos.enabled()).toBe(false);
+    expect(createChaos({ enabled: true, allowInProduction: true }).enabled()).toBe(true);
+  });
+
+  it.each([["development"], ["test"], ["staging"], ["production-like"], [""]])(
+    "enables where NODE_ENV is %j",
+    (environment) => {
+      vi.stubEnv("NODE_ENV", environment);
+      expect(createChaos({ enabled: true }).enabled()).toBe(true);
+    },
+  );
+
   it("draws the same faults from the same seed, at about the configured rate", async () => {
     const outcomes = (seed: number) => {
       const chaos = createChaos({ enabled: true, seed, error: { rate: 0.3 } });

@@ -10,58 +10,24 @@ import {
   delay,
   describeValue,
   EventSource,
+  isProductionEnvironment,
   readToolCall,
   seededRandom,
 } from "@mcp-prod/internal";
 import { ChaosFaultError, ChaosProductionError } from "./errors.ts";
-
-/** Options of {@link createChaos}. Each fault's `rate` is the share of calls it hits, from 0 to 1. */
-export type ChaosOptions = {
-  /**
-   * Whether faults are injected from the start; `enable()`/`disable()` toggle it.
-   * @default false
-   */
-  readonly enabled?: boolean;
-  /**
-   * Allow enabling where `NODE_ENV` is `production` (a game day in production).
-   * @default false
-   */
-  readonly allowInProduction?: boolean;
-  /**
-   * Delay `rate` of calls by `ms` before they run. The wait ends early, with
-   * the signal's reason, when the call's signal aborts.
-   * @default undefined (no latency)
-   */
-  readonly latency?: { readonly rate: number; readonly ms: number } | undefined;
-  /**
-   * Fail `rate` of calls with `error` (an error, or a function returning a
-   * fresh one per call) instead of running them.
-   * @default undefined (no errors); `error` defaults to a ChaosFaultError (code ECHAOS)
-   */
-  readonly error?: { readonly rate: number; readonly error?: unknown } | undefined;
-  /**
-   * Answer `rate` of tool calls with an `isError` result holding `text`
-   * instead of running the handler (tool handlers only; `wrap` ignores it).
-   * @default undefined (none); `text` defaults to "Injected fault"
-   */
-  readonly errorResult?: { readonly rate: number; readonly text?: string } | undefined;
-  /**
-   * Cut `rate` of calls off before they run, as a reset connection would:
-   * they reject with a ChaosFaultError whose code is ECONNRESET.
-   * @default undefined (none)
-   */
-  readonly abort?: { readonly rate: number } | undefined;
-  /**
-   * Seed of the random source, so a run can be replayed.
-   * @default undefined (Math.random)
-   */
-  readonly seed?: number | undefined;
-  /**
-   * The random source itself, a function returning numbers in [0, 1).
-   * @default Math.random
-   */
-  readonly random?: (() => number) | undefined;
-};
+import {
+  ABORT_KEYS,
+  type AbortFault,
+  CHAOS_FOREIGN_KEYS,
+  CHAOS_KEYS,
+  type ChaosOptions,
+  ERROR_KEYS,
+  ERROR_RESULT_KEYS,
+  type ErrorFault,
+  type ErrorResultFault,
+  LATENCY_KEYS,
+  type LatencyFault,
+} from "./options.ts";
 
 /** How many calls chaos saw while enabled, and how many of each fault it injected. */
 export type ChaosStats = { readonly calls: number } & Readonly<Record<ChaosFaultKind, number>>;
@@ -72,25 +38,6 @@ export type { ChaosEvents, ChaosFaultKind };
 type ChaosPlan = {
   readonly latencyMs: number;
   readonly outcome: "run" | "error" | "errorResult" | "abort";
-};
-
-const KNOWN_KEYS = new Set([
-  "enabled",
-  "allowInProduction",
-  "latency",
-  "error",
-  "errorResult",
-  "abort",
-  "seed",
-  "random",
-]);
-const FOREIGN_KEYS = {
-  injectionRate: "use the `rate` of each fault: `{ latency: { rate, ms } }`",
-  InjectionRate: "use the `rate` of each fault: `{ latency: { rate, ms } }`",
-  fault: "use `error: { rate, error }`",
-  outcome: "use `errorResult: { rate, text }`",
-  Latency: "use `latency: { rate, ms }`",
-  Enabled: "use `enabled`",
 };
 
 const RUN: ChaosPlan = { latencyMs: 0, outcome: "run" };
@@ -122,8 +69,8 @@ export let chaosInternals: {
  */
 export class Chaos extends EventSource<ChaosEvents> {
   readonly #allowInProduction: boolean;
-  readonly #latency: { readonly rate: number; readonly ms: number } | undefined;
-  readonly #error: { readonly rate: number; readonly error?: unknown } | undefined;
+  readonly #latency: LatencyFault | undefined;
+  readonly #error: ErrorFault | undefined;
   readonly #errorResult: { readonly rate: number; readonly text: string } | undefined;
   readonly #abortRate: number;
   readonly #random: () => number;
@@ -142,7 +89,7 @@ export class Chaos extends EventSource<ChaosEvents> {
   constructor(options: ChaosOptions = {}) {
     super();
     assertOptions(options);
-    assertKnownKeys(options, KNOWN_KEYS, "createChaos()", FOREIGN_KEYS);
+    assertKnownKeys(options, CHAOS_KEYS, "createChaos()", CHAOS_FOREIGN_KEYS);
     const {
       enabled = false,
       allowInProduction = false,
@@ -155,19 +102,16 @@ export class Chaos extends EventSource<ChaosEvents> {
     } = options;
     assertBoolean(enabled, "enabled");
     assertBoolean(allowInProduction, "allowInProduction");
-    this.#latency = readFault<{ rate: number; ms: number }>(latency, "latency", ["rate", "ms"]);
+    this.#latency = readFault<LatencyFault>(latency, "latency", LATENCY_KEYS);
     if (this.#latency !== undefined) assertNonNegativeNumber(this.#latency.ms, "latency.ms");
-    this.#error = readFault<{ rate: number; error?: unknown }>(error, "error", ["rate", "error"]);
-    const resultFault = readFault<{ rate: number; text?: string }>(errorResult, "errorResult", [
-      "rate",
-      "text",
-    ]);
+    this.#error = readFault<ErrorFault>(error, "error", ERROR_KEYS);
+    const resultFault = readFault<ErrorResultFault>(errorResult, "errorResult", ERROR_RESULT_KEYS);
     if (resultFault !== undefined) {
       const { rate, text = "Injected fault" } = resultFault;
       assertString(text, "errorResult.text");
       this.#errorResult = { rate, text };
     }
-    this.#abortRate = readFault(abort, "abort", ["rate"])?.rate ?? 0;
+    this.#abortRate = readFault<AbortFault>(abort, "abort", ABORT_KEYS)?.rate ?? 0;
     if (seed !== undefined && random !== undefined)
       throw new TypeError("Expected one of `seed` and `random`, got both");
     if (seed !== undefined && (typeof seed !== "number" || !Number.isFinite(seed)))
@@ -178,10 +122,15 @@ export class Chaos extends EventSource<ChaosEvents> {
     if (enabled) this.enable();
   }
 
-  /** Starts injecting faults. Throws {@link ChaosProductionError} where `NODE_ENV` is `production` without `allowInProduction`. */
+  /**
+   * Starts injecting faults. Throws {@link ChaosProductionError} where
+   * `NODE_ENV` names production (`production` or `prod`, in any case, spaces
+   * around it ignored) without `allowInProduction`.
+   */
   enable(): void {
-    if (process.env.NODE_ENV === "production" && !this.#allowInProduction)
-      throw new ChaosProductionError();
+    const environment = process.env.NODE_ENV;
+    if (isProductionEnvironment(environment) && !this.#allowInProduction)
+      throw new ChaosProductionError(environment as string);
     this.#enabled = true;
   }
 

@@ -38,8 +38,9 @@ export class ChaosFaultError extends McpProdError<"ECHAOS" | "ECONNRESET"> {
 }
 
 /**
- * Chaos was asked to turn on where `NODE_ENV` is `production` without
- * `allowInProduction: true` (code `ECHAOSPRODUCTION`).
+ * Chaos was asked to turn on where `NODE_ENV` names production (`production`
+ * or `prod`, in any case) without `allowInProduction: true` (code
+ * `ECHAOSPRODUCTION`).
  *
  * @example
  * ```ts
@@ -55,11 +56,15 @@ export class ChaosFaultError extends McpProdError<"ECHAOS" | "ECONNRESET"> {
 export class ChaosProductionError extends McpProdError<"ECHAOSPRODUCTION"> {
   override readonly name = "ChaosProductionError";
 
-  constructor() {
+  /** The `NODE_ENV` that was refused, as it was spelt. */
+  readonly environment: string;
+
+  constructor(environment = "production") {
     super(
       "ECHAOSPRODUCTION",
-      "Refusing to enable chaos: NODE_ENV is production; pass `allowInProduction: true` to createChaos() for a game day in production",
+      `Refusing to enable chaos: NODE_ENV is ${JSON.stringify(environment)}, a production environment; pass \`allowInProduction: true\` to createChaos() for a game day in production`,
     );
+    this.environment = environment;
   }
 
   static {

@@ -1,11 +1,25 @@
-export { compose, type PolicyContext, type ToolPolicy } from "@mcp-prod/internal";
+export {
+  compose,
+  POLICY_ORDER,
+  type PolicyContext,
+  type PolicyKind,
+  type ToolHandler,
+  type ToolPolicy,
+  type ToolResult,
+} from "@mcp-prod/internal";
 export {
   Chaos,
   type ChaosEvents,
   type ChaosFaultKind,
-  type ChaosOptions,
   type ChaosStats,
   createChaos,
 } from "./chaos.ts";
 export { type ChaosFault, ChaosFaultError, ChaosProductionError } from "./errors.ts";
+export type {
+  AbortFault,
+  ChaosOptions,
+  ErrorFault,
+  ErrorResultFault,
+  LatencyFault,
+} from "./options.ts";
 export { CHAOS_META_KEY, withChaos } from "./with-chaos.ts";

@@ -1,15 +1,12 @@
 import { createBulkhead, withBulkhead } from "@mcp-prod/bulkhead";
 import { createRetryBudget, RETRY_META_KEY, withRetry } from "@mcp-prod/retry";
-import { inMemoryMcp, textResult as text } from "@mcp-prod/testkit/mcp";
+import { serveInMemory, serveInMemory2, textResult as text } from "@mcp-prod/testkit";
 import { afterEach, describe, expect, expectTypeOf, it, vi } from "vitest";
 import { z } from "zod";
 import { CHAOS_META_KEY, compose, createChaos, withChaos } from "./index.ts";
 
-const mcp = inMemoryMcp("chaos-test");
-const connect = mcp.connect;
 afterEach(async () => {
   vi.useRealTimers();
-  await mcp.closeAll();
 });
 
 describe("withChaos", () => {
@@ -17,7 +14,7 @@ describe("withChaos", () => {
     const results = createChaos({ errorResult: { rate: 1, text: "chaos says no" } });
     const errors = createChaos({ enabled: true, error: { rate: 1 } });
     let calls = 0;
-    const client = await connect((server) => {
+    const { client } = await serveInMemory((server) => {
       server.registerTool(
         "forecast",
         { inputSchema: { city: z.string() } },
@@ -50,7 +47,7 @@ describe("withChaos", () => {
   it("ends injected latency when the client cancels the request", async () => {
     const chaos = createChaos({ enabled: true, latency: { rate: 1, ms: 60_000 } });
     const handler = vi.fn(async () => text("late"));
-    const client = await connect((server) => {
+    const { client } = await serveInMemory((server) => {
       server.registerTool("slow", {}, withChaos(handler, chaos));
     });
     const controller = new AbortController();
@@ -63,7 +60,7 @@ describe("withChaos", () => {
 
   it("runs on an SDK 2.x McpServer", async () => {
     const chaos = createChaos({ enabled: true, errorResult: { rate: 1 } });
-    const client = await mcp.connect2((server) => {
+    const { client } = await serveInMemory2((server) => {
       server.registerTool(
         "forecast",
         { inputSchema: z.object({ city: z.string() }) },

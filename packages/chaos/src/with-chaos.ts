@@ -2,7 +2,7 @@ import {
   assertFunction,
   asToolHandler,
   callToolHandler,
-  definePolicy,
+  defineWrapper,
   readToolCall,
   type ToolHandler,
   type ToolPolicy,
@@ -10,55 +10,23 @@ import {
   textResult,
   withResultMeta,
 } from "@mcp-prod/internal";
-import { Chaos, type ChaosOptions, chaosInternals } from "./chaos.ts";
+import { Chaos, chaosInternals } from "./chaos.ts";
+import type { ChaosOptions } from "./options.ts";
 
 /** The `_meta` key under which an injected error result is marked: `{ injected: "errorResult" }`. */
 export const CHAOS_META_KEY = "mcp-prod/chaos";
-
-/**
- * Wraps a tool handler with fault injection: while `chaos` is enabled, its
- * calls suffer the configured latency (ended early by the client's
- * cancellation), thrown errors, `isError` results (marked
- * `_meta["mcp-prod/chaos"] = { injected: "errorResult" }`) and dropped calls.
- * While disabled the handler is called directly. Takes a shared
- * {@link Chaos} (toggled at run time) or the options of a new one.
- *
- * Called without a handler, it returns the policy for `compose`, innermost:
- * chaos stands in for the handler's own faults.
- *
- * @example
- * ```ts
- * import { McpServer } from "@modelcontextprotocol/sdk/server/mcp.js";
- * import { createChaos, withChaos } from "@mcp-prod/chaos";
- *
- * const chaos = createChaos({ enabled: process.env.CHAOS === "1", errorResult: { rate: 0.5 } });
- * const server = new McpServer({ name: "weather", version: "1.0.0" });
- * server.registerTool(
- *   "status",
- *   {},
- *   withChaos(async () => ({ content: [{ type: "text", text: "all good" }] }), chaos),
- * );
- * ```
- */
-export function withChaos<H extends ToolHandler>(handler: H, chaos: Chaos | ChaosOptions): H;
-export function withChaos<H extends ToolHandler = ToolHandler>(
-  chaos: Chaos | ChaosOptions,
-): ToolPolicy<H>;
-export function withChaos<H extends ToolHandler>(
-  handlerOrChaos: H | Chaos | ChaosOptions,
-  maybeChaos?: Chaos | ChaosOptions,
-): H | ToolPolicy<H> {
-  if (typeof handlerOrChaos === "function") return wrap(handlerOrChaos, toChaos(maybeChaos));
-  const chaos = toChaos(handlerOrChaos);
-  return definePolicy<H>("chaos", (handler) => wrap(handler, chaos));
-}
 
 function toChaos(value: unknown): Chaos {
   return value instanceof Chaos ? value : new Chaos(value as ChaosOptions);
 }
 
-function wrap<H extends ToolHandler>(handler: H, chaos: Chaos): H {
+/** The handler form of {@link withChaos}: wraps `handler` with a shared {@link Chaos} or a new one. */
+export function wrapWithChaos<H extends ToolHandler>(handler: H, chaos: Chaos | ChaosOptions): H {
   assertFunction(handler, "handler");
+  return wrapInChaos(handler, toChaos(chaos));
+}
+
+function wrapInChaos<H extends ToolHandler>(handler: H, chaos: Chaos): H {
   const wrapped = (...params: unknown[]): ToolResult | Promise<ToolResult> => {
     const plan = chaosInternals.plan(chaos, true);
     if (plan.outcome === "run" && plan.latencyMs === 0) return callToolHandler(handler, params);
@@ -76,4 +44,57 @@ function wrap<H extends ToolHandler>(handler: H, chaos: Chaos): H {
     return chaosInternals.apply(chaos, plan, signal, () => callToolHandler(handler, params));
   };
   return asToolHandler<H>(wrapped);
+}
+
+const dispatch = defineWrapper({
+  kind: "chaos",
+  wrap: wrapWithChaos,
+  policy: (options: Chaos | ChaosOptions) => {
+    // Built now, so a wrong option fails where the policy is written; every tool composed with it shares it.
+    const chaos = toChaos(options);
+    return (handler) => wrapInChaos(handler, chaos);
+  },
+});
+
+/**
+ * Wraps a tool handler with fault injection: while `chaos` is enabled, its
+ * calls suffer the configured latency (ended early by the client's
+ * cancellation), thrown errors, `isError` results (marked
+ * `_meta["mcp-prod/chaos"] = { injected: "errorResult" }`) and dropped calls.
+ * While disabled the handler is called directly. Takes a shared
+ * {@link Chaos} (toggled at run time) or the options of a new one.
+ *
+ * @example
+ * ```ts
+ * import { McpServer } from "@modelcontextprotocol/sdk/server/mcp.js";
+ * import { createChaos, withChaos } from "@mcp-prod/chaos";
+ *
+ * const chaos = createChaos({ enabled: process.env.CHAOS === "1", errorResult: { rate: 0.5 } });
+ * const server = new McpServer({ name: "weather", version: "1.0.0" });
+ * server.registerTool(
+ *   "status",
+ *   {},
+ *   withChaos(async () => ({ content: [{ type: "text", text: "all good" }] }), chaos),
+ * );
+ * ```
+ */
+export function withChaos<H extends ToolHandler>(handler: H, chaos: Chaos | ChaosOptions): H;
+/**
+ * Chaos as a policy for `compose(name, handler, ...policies)`, innermost:
+ * chaos stands in for the handler's own faults, so every policy outside it
+ * (breaker, retry, fallback) meets them.
+ *
+ * @example
+ * ```ts
+ * import { compose, createChaos, withChaos } from "@mcp-prod/chaos";
+ *
+ * const chaos = createChaos({ enabled: process.env.CHAOS === "1", error: { rate: 0.2 } });
+ * server.registerTool("status", {}, compose("status", statusHandler, withChaos(chaos)));
+ * ```
+ */
+export function withChaos<H extends ToolHandler = ToolHandler>(
+  chaos: Chaos | ChaosOptions,
+): ToolPolicy<H>;
+export function withChaos(...params: unknown[]): unknown {
+  return dispatch(params);
 }

@@ -1,7 +1,7 @@
 import { afterAll, describe, expect, it } from "vitest";
 import { z } from "zod";
+import { createTempFolder } from "./config.test-helpers.ts";
 import { describeConfig, env, loadConfig, secret } from "./index.ts";
-import { createTempFolder } from "./test-support.ts";
 
 const temp = createTempFolder();
 afterAll(() => {

@@ -1,5 +1,6 @@
 import { describe, expectTypeOf, it } from "vitest";
 import { z } from "zod";
+import { serverShape } from "./config.test-helpers.ts";
 import {
   type ConfigVariable,
   env,
@@ -8,7 +9,6 @@ import {
   loadConfigOrExit,
   secret,
 } from "./index.ts";
-import { serverShape } from "./test-support.ts";
 
 describe("inferred config type", () => {
   it("infers a server's configuration shape, nested objects included, as readonly", () => {

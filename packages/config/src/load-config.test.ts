@@ -1,7 +1,12 @@
 import { describe, expect, it } from "vitest";
 import { z } from "zod";
+import {
+  captureConfigError,
+  createTempFolder,
+  serverShape,
+  validEnv,
+} from "./config.test-helpers.ts";
 import { ConfigError, env, loadConfig, secret } from "./index.ts";
-import { captureConfigError, createTempFolder, serverShape, validEnv } from "./test-support.ts";
 
 describe("loadConfig", () => {
   it("parses the shape into typed, nested values with schema defaults", () => {
@@ -148,18 +153,19 @@ describe("loadConfig", () => {
       expect(loadConfig(shape, { env: { NODE_ENV: "test" } }).logLevel).toBe("debug");
     });
 
-    it("never applies in production, where the variable is then required", () => {
-      const error = captureConfigError(() =>
-        loadConfig(shape, { env: { NODE_ENV: "production" } }),
-      );
-      expect(error.issues).toEqual([
-        {
-          variable: "LOG_LEVEL",
-          path: "logLevel",
-          message: "is required but not set (set LOG_LEVEL or LOG_LEVEL_FILE)",
-        },
-      ]);
-    });
+    it.each([["production"], ["Production"], ["PRODUCTION"], ["production "], ["prod"]])(
+      "never applies where NODE_ENV is %j, where the variable is then required",
+      (nodeEnv) => {
+        const error = captureConfigError(() => loadConfig(shape, { env: { NODE_ENV: nodeEnv } }));
+        expect(error.issues).toEqual([
+          {
+            variable: "LOG_LEVEL",
+            path: "logLevel",
+            message: "is required but not set (set LOG_LEVEL or LOG_LEVEL_FILE)",
+          },
+        ]);
+      },
+    );
 
     it("yields to a value that is set", () => {
       expect(loadConfig(shape, { env: { LOG_LEVEL: "info" } }).logLevel).toBe("info");

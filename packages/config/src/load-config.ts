@@ -4,6 +4,7 @@ import {
   assertOptions,
   assertString,
   describeValue,
+  isProductionEnvironment,
   optionKeys,
 } from "@mcp-prod/internal";
 import type { z } from "zod";
@@ -283,7 +284,7 @@ export function loadConfig<Shape extends ConfigShape>(
   } = options ?? {};
   const leaves = collectLeaves(shape, [], []);
   const environment = new Environment(env, envFiles);
-  const production = environment.plain("NODE_ENV") === "production";
+  const production = isProductionEnvironment(environment.plain("NODE_ENV"));
 
   const issues: ConfigIssue[] = environment.fileProblems.map((message) => ({
     variable: "",

@@ -3,8 +3,8 @@ import { Writable } from "node:stream";
 import { format, inspect, types } from "node:util";
 import { describe, expect, it } from "vitest";
 import { z } from "zod";
+import { serverShape, validEnv } from "./config.test-helpers.ts";
 import { ConfigError, describeConfig, loadConfig, secret } from "./index.ts";
-import { serverShape, validEnv } from "./test-support.ts";
 
 const config = loadConfig(serverShape, { env: validEnv });
 const secrets = [validEnv.OAUTH_CLIENT_SECRET, validEnv.DATABASE_URL];

@@ -1,8 +1,8 @@
 // biome-ignore-all lint/suspicious/noTemplateCurlyInString: ${VAR} in these strings is .env syntax under test, not a template
 import { describe, expect, it } from "vitest";
 import { z } from "zod";
+import { captureConfigError, useTempFolder } from "./config.test-helpers.ts";
 import { describeConfig, env, loadConfig, secret } from "./index.ts";
-import { captureConfigError, useTempFolder } from "./test-support.ts";
 
 const useTemp = useTempFolder();
 const issuesOf = (run: () => unknown) => captureConfigError(run).issues;

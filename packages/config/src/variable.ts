@@ -1,4 +1,10 @@
-import { assertKnownKeys, assertOptions, assertString, describeValue } from "@mcp-prod/internal";
+import {
+  assertKnownKeys,
+  assertOptions,
+  assertString,
+  describeValue,
+  optionKeys,
+} from "@mcp-prod/internal";
 import type { z } from "zod";
 
 const variableMarker: unique symbol = Symbol.for("mcp-prod.config.variable");
@@ -22,6 +28,8 @@ export type VariableOptions<Schema extends z.ZodType> = {
    */
   readonly devDefault?: z.input<Schema>;
 };
+
+const VARIABLE_KEYS = optionKeys<VariableOptions<z.ZodType>>({ devDefault: true });
 
 /**
  * One declared environment variable: what {@link env} and {@link secret}
@@ -79,7 +87,7 @@ function declare<Schema extends z.ZodType>(
       `Expected the schema of ${name} not to be z.coerce.boolean(), which reads "false" and "0" as true: use z.stringbool() ("true"/"false", "1"/"0", "yes"/"no", "on"/"off")`,
     );
   assertOptions(options);
-  assertKnownKeys(options, ["devDefault"], `${secret ? "secret" : "env"}("${name}")`, {
+  assertKnownKeys(options, VARIABLE_KEYS, `${secret ? "secret" : "env"}("${name}")`, {
     default: "give the schema a `.default(value)`",
     docs: "not supported: describe the variable in a comment or your README",
   });

@@ -11,8 +11,8 @@
  * Run: pnpm --filter @mcp-prod/fallback bench
  */
 import { interleaved, type Contender as Measured } from "@mcp-prod/testkit/bench";
+import { countAbortControllers } from "../src/fallback.test-helpers.ts";
 import type * as Built from "../src/index.ts";
-import { countAbortControllers } from "../src/test-support.ts";
 
 // The built dist/index.js users import: tsx compiles src/ with esbuild's
 // keepNames, which wraps every closure created per call in a `__name` call and

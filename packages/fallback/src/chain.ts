@@ -1,16 +1,12 @@
 import {
   abortReason,
-  assertFunction,
-  assertKnownKeys,
-  assertOptions,
-  assertPositiveNumber,
   describeValue,
   LazySignal,
-  optionKeys,
   warnCallbackFailure,
   withLazyDeadline,
 } from "@mcp-prod/internal";
 import { FallbackError, FallbackTimeoutError } from "./errors.ts";
+import type { ChainSettings } from "./options.ts";
 
 /** What every attempt (the primary and each fallback) is called with. */
 export type AttemptContext = {
@@ -34,86 +30,6 @@ export type FallbackInfo = {
   /** The attempt about to run: 1 for the first fallback. */
   readonly attempt: number;
 };
-
-/** Options of {@link fetchWithFallback} and {@link fallbackChain}. */
-export type FallbackOptions = {
-  /**
-   * Decides whether an attempt's error is answered by the next attempt. Return
-   * `false` for errors a fallback must not hide (input validation, 4xx-style
-   * client errors): they are rethrown as they are. A caller's cancellation is
-   * never answered by a fallback, whatever this returns.
-   * @default () => true
-   */
-  readonly when?: (error: unknown) => boolean;
-  /**
-   * Deadline in milliseconds for each attempt that has a fallback after it.
-   * When it passes, the attempt's signal is aborted with a
-   * {@link FallbackTimeoutError} and the next attempt starts at once. The last
-   * attempt has no deadline of its own: it runs under the caller's `signal`.
-   * @default undefined (no deadline)
-   */
-  readonly timeoutMs?: number;
-  /**
-   * Called with the error just before a fallback runs: the place to log or
-   * count degradations. A hook that throws does not break the call (the throw
-   * becomes a process warning).
-   * @default undefined
-   */
-  readonly onFallback?: (error: unknown, info: FallbackInfo) => void;
-  /**
-   * Cancels the whole call: the call rejects with `signal.reason` and no
-   * fallback runs. The running attempt sees the abort on its own signal and is
-   * expected to stop; the call rejects as soon as it settles (with
-   * `timeoutMs`, at once if the attempt has read its signal, and at the latest
-   * at the deadline). No listener is added per call just in case: on Node 20
-   * one costs about a microsecond.
-   * @default undefined
-   */
-  readonly signal?: AbortSignal;
-};
-
-/** The validated settings one chain run needs. */
-export type ChainSettings = {
-  readonly when: ((error: unknown) => boolean) | undefined;
-  readonly timeoutMs: number | undefined;
-  readonly onFallback: ((error: unknown, info: FallbackInfo) => void) | undefined;
-};
-
-const defaultSettings: ChainSettings = {
-  when: undefined,
-  timeoutMs: undefined,
-  onFallback: undefined,
-};
-
-/** The option names of {@link FallbackOptions}. */
-export const FALLBACK_KEYS = optionKeys<FallbackOptions>({
-  when: true,
-  timeoutMs: true,
-  onFallback: true,
-  signal: true,
-});
-
-const FALLBACK_FOREIGN_KEYS = {
-  shouldFallback: "use `when` (return false for errors a fallback must not hide)",
-  fallbackOn: "use `when` (return false for errors a fallback must not hide)",
-  onFailure: "use `onFallback`",
-};
-
-/** Validates the options shared by every entry point and fills their defaults. */
-export function readSettings(
-  options: Omit<FallbackOptions, "signal"> | undefined,
-  where: string,
-  known: readonly string[] = FALLBACK_KEYS,
-): ChainSettings {
-  if (options === undefined) return defaultSettings;
-  assertOptions(options);
-  assertKnownKeys(options, known, where, FALLBACK_FOREIGN_KEYS);
-  const { when, timeoutMs, onFallback } = options;
-  assertFunction(when, "when", true);
-  assertPositiveNumber(timeoutMs, "timeoutMs", true);
-  assertFunction(onFallback, "onFallback", true);
-  return { when, timeoutMs, onFallback };
-}
 
 export function assertSignal(
   value: unknown,

@@ -1,4 +1,4 @@
-import { defineError, McpProdError, redactSecrets, type ToolResult } from "@mcp-prod/internal";
+import { defineError, describeError, McpProdError } from "@mcp-prod/internal";
 
 /**
  * Every attempt failed: the primary and each fallback after it. `errors`
@@ -66,52 +66,4 @@ export class FallbackTimeoutError extends McpProdError<"EFALLBACKTIMEOUT"> {
   static {
     defineError(FallbackTimeoutError, "fallback", "FallbackTimeoutError", "FallbackTimeoutError");
   }
-}
-
-/**
- * A wrapped tool handler returned an `isError: true` result. MCP tools report
- * failure in the result rather than by throwing, so `withFallback` turns such
- * a result into this error (kept in `result`) and falls back, unless
- * `fallbackOnErrorResult` is `false`.
- *
- * @example
- * ```ts
- * import { ToolResultError, withFallback } from "@mcp-prod/fallback";
- *
- * const tool = withFallback(handler, cachedHandler, {
- *   // fall back on thrown errors and timeouts, not on the tool's own "not found" answer
- *   when: (error) => !ToolResultError.isInstance(error),
- * });
- * ```
- */
-export class ToolResultError extends McpProdError<"ETOOLRESULT"> {
-  override readonly name = "ToolResultError";
-  /** The `isError` result the handler returned. */
-  readonly result: ToolResult;
-
-  constructor(result: ToolResult) {
-    super(
-      "ETOOLRESULT",
-      `Tool returned an error result: ${redactSecrets(firstText(result) ?? "(no text content)")}`,
-    );
-    this.result = result;
-  }
-
-  static {
-    defineError(ToolResultError, "fallback", "ToolResultError", "fallback.ToolResultError");
-  }
-}
-
-function describeError(error: unknown): string {
-  return redactSecrets(error instanceof Error ? error.message : String(error));
-}
-
-function firstText(result: ToolResult): string | undefined {
-  for (const block of result.content ?? []) {
-    if (typeof block === "object" && block !== null) {
-      const { type, text } = block as { type?: unknown; text?: unknown };
-      if (type === "text" && typeof text === "string") return text;
-    }
-  }
-  return undefined;
 }

@@ -1,5 +1,6 @@
 import { getEventListeners } from "node:events";
 import { afterEach, describe, expect, it, vi } from "vitest";
+import { countAbortControllers } from "./fallback.test-helpers.ts";
 import {
   type AttemptContext,
   FallbackError,
@@ -7,7 +8,6 @@ import {
   fallbackChain,
   fetchWithFallback,
 } from "./index.ts";
-import { countAbortControllers } from "./test-support.ts";
 
 class ValidationError extends Error {}
 

@@ -1,12 +1,6 @@
 import { assertFunction, describeValue } from "@mcp-prod/internal";
-import {
-  type Attempt,
-  assertSignal,
-  type ChainSettings,
-  type FallbackOptions,
-  readSettings,
-  runChain,
-} from "./chain.ts";
+import { type Attempt, assertSignal, runChain } from "./chain.ts";
+import { type ChainSettings, type FallbackOptions, readSettings } from "./options.ts";
 
 const neverFallBack = (): boolean => false;
 const noFallbackSettings: ChainSettings = {

@@ -1,28 +1,11 @@
-import { Client } from "@modelcontextprotocol/sdk/client/index.js";
-import { InMemoryTransport } from "@modelcontextprotocol/sdk/inMemory.js";
+import { serveInMemory as connect, deferred } from "@mcp-prod/testkit";
 import type { AuthInfo } from "@modelcontextprotocol/sdk/server/auth/types.js";
-import { McpServer } from "@modelcontextprotocol/sdk/server/mcp.js";
-import { afterEach, describe, expect, it } from "vitest";
+import { describe, expect, it } from "vitest";
+import { text } from "./fallback.test-helpers.ts";
 import { withFallback } from "./index.ts";
-import { deferred, inMemoryPairs, text } from "./test-support.ts";
 
+// The in-memory transport hands the server the authInfo the client side sends with.
 const authInfo: AuthInfo = { token: "token-1", clientId: "client-1", scopes: ["forecast"] };
-
-const pairs = inMemoryPairs({
-  server: () => new McpServer({ name: "fallback-extra-test", version: "1.0.0" }),
-  client: () => new Client({ name: "fallback-extra-test-client", version: "1.0.0" }),
-  link: () => {
-    // The in-memory transport hands the server whatever authInfo the client side sends with.
-    const [clientTransport, serverTransport] = InMemoryTransport.createLinkedPair();
-    const send = clientTransport.send.bind(clientTransport);
-    clientTransport.send = (message, options) => send(message, { ...options, authInfo });
-    return [clientTransport, serverTransport] as [InMemoryTransport, InMemoryTransport];
-  },
-});
-
-afterEach(async () => {
-  await pairs.closeAll();
-});
 
 describe("withFallback's handler extra", () => {
   it("keeps extra.signal and every other field in a spread of extra when timeoutMs gives the call its own signal", async () => {
@@ -30,29 +13,32 @@ describe("withFallback's handler extra", () => {
     const handlerAborted = deferred();
     let extra: Record<string, unknown> | undefined;
     let copy: Record<string, unknown> | undefined;
-    const { client } = await pairs.connect((server) => {
-      server.registerTool(
-        "slow",
-        {},
-        withFallback(
-          async (received) => {
-            extra = received;
-            copy = { ...received };
-            const { signal } = copy as { signal: AbortSignal };
-            started.resolve();
-            await new Promise((_, reject) =>
-              signal.addEventListener("abort", () => {
-                handlerAborted.resolve();
-                reject(signal.reason);
-              }),
-            );
-            return text("never");
-          },
-          text("cached"),
-          { timeoutMs: 60_000 },
-        ),
-      );
-    });
+    const { client } = await connect(
+      (server) => {
+        server.registerTool(
+          "slow",
+          {},
+          withFallback(
+            async (received) => {
+              extra = received;
+              copy = { ...received };
+              const { signal } = copy as { signal: AbortSignal };
+              started.resolve();
+              await new Promise((_, reject) =>
+                signal.addEventListener("abort", () => {
+                  handlerAborted.resolve();
+                  reject(signal.reason);
+                }),
+              );
+              return text("never");
+            },
+            text("cached"),
+            { timeoutMs: 60_000 },
+          ),
+        );
+      },
+      { authInfo },
+    );
     const controller = new AbortController();
     const pending = client.callTool({ name: "slow", _meta: { traceId: "trace-1" } }, undefined, {
       signal: controller.signal,

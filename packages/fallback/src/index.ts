@@ -6,21 +6,24 @@ export {
   type ToolHandler,
   type ToolPolicy,
   type ToolResult,
+  ToolResultError,
 } from "@mcp-prod/internal";
-export type { Attempt, AttemptContext, FallbackInfo, FallbackOptions } from "./chain.ts";
-export { FallbackError, FallbackTimeoutError, ToolResultError } from "./errors.ts";
+export type { Attempt, AttemptContext, FallbackInfo } from "./chain.ts";
+export { FallbackError, FallbackTimeoutError } from "./errors.ts";
 export { fallbackChain, fetchWithFallback } from "./fallback.ts";
-export { type FallbackPolicyOptions, withFallback } from "./policy.ts";
+export type { FallbackOptions, FallbackPolicyOptions, WithFallbackOptions } from "./options.ts";
+export type {
+  ContentAnnotations,
+  ContentBlock,
+  FixedToolResult,
+  OutputOf,
+  OutputSchema,
+  ToolFallback,
+} from "./tool-fallback.ts";
 export {
-  type ContentAnnotations,
-  type ContentBlock,
   FALLBACK_META_KEY,
   type FallbackMeta,
   type FallbackReason,
-  type FixedToolResult,
   getFallbackMeta,
-  type OutputOf,
-  type OutputSchema,
-  type ToolFallback,
-  type WithFallbackOptions,
+  withFallback,
 } from "./with-fallback.ts";

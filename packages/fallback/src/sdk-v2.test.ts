@@ -1,20 +1,11 @@
-import { Client } from "@modelcontextprotocol/client";
-import { InMemoryTransport, McpServer } from "@modelcontextprotocol/server";
+import { serveInMemory2 as connect, deferred } from "@mcp-prod/testkit";
 import { afterEach, describe, expect, it, vi } from "vitest";
 import { z } from "zod";
+import { text } from "./fallback.test-helpers.ts";
 import { FALLBACK_META_KEY, FallbackTimeoutError, withFallback } from "./index.ts";
-import { deferred, inMemoryPairs, text } from "./test-support.ts";
-
-const pairs = inMemoryPairs({
-  server: () => new McpServer({ name: "fallback-test-v2", version: "1.0.0" }),
-  client: () => new Client({ name: "fallback-test-v2-client", version: "1.0.0" }),
-  link: () => InMemoryTransport.createLinkedPair(),
-});
-const connect = pairs.connect;
 
 afterEach(async () => {
   vi.useRealTimers();
-  await pairs.closeAll();
 });
 
 describe("withFallback on an SDK 2.x McpServer", () => {

@@ -1,8 +1,7 @@
-import { Client } from "@modelcontextprotocol/sdk/client/index.js";
-import { InMemoryTransport } from "@modelcontextprotocol/sdk/inMemory.js";
-import { McpServer } from "@modelcontextprotocol/sdk/server/mcp.js";
+import { serveInMemory as connect, deferred } from "@mcp-prod/testkit";
 import { afterEach, describe, expect, it, vi } from "vitest";
 import { z } from "zod";
+import { countAbortControllers, text } from "./fallback.test-helpers.ts";
 import {
   FALLBACK_META_KEY,
   FallbackTimeoutError,
@@ -10,18 +9,9 @@ import {
   ToolResultError,
   withFallback,
 } from "./index.ts";
-import { countAbortControllers, deferred, inMemoryPairs, text } from "./test-support.ts";
-
-const pairs = inMemoryPairs({
-  server: () => new McpServer({ name: "fallback-test", version: "1.0.0" }),
-  client: () => new Client({ name: "fallback-test-client", version: "1.0.0" }),
-  link: () => InMemoryTransport.createLinkedPair(),
-});
-const connect = pairs.connect;
 
 afterEach(async () => {
   vi.useRealTimers();
-  await pairs.closeAll();
 });
 
 describe("withFallback on an SDK 1.x McpServer", () => {

@@ -1,23 +1,29 @@
 import {
   assertBoolean,
   assertFunction,
+  assertOptions,
   asToolHandler,
   callToolHandler,
+  defineWrapper,
+  isErrorResult,
   isToolResult,
   readToolCall,
   type ToolHandler,
+  type ToolPolicy,
   type ToolResult,
+  ToolResultError,
   withResultMeta,
   withToolSignal,
 } from "@mcp-prod/internal";
+import { type AttemptContext, runChain } from "./chain.ts";
+import { FallbackTimeoutError } from "./errors.ts";
 import {
-  type AttemptContext,
-  FALLBACK_KEYS,
-  type FallbackOptions,
+  type FallbackPolicyOptions,
   readSettings,
-  runChain,
-} from "./chain.ts";
-import { FallbackTimeoutError, ToolResultError } from "./errors.ts";
+  WITH_FALLBACK_KEYS,
+  type WithFallbackOptions,
+} from "./options.ts";
+import type { OutputSchema, ToolFallback } from "./tool-fallback.ts";
 
 /**
  * The `_meta` key under which a result served by a fallback is marked:
@@ -42,138 +48,12 @@ export type FallbackMeta = {
   readonly attempt: number;
 };
 
-/**
- * A Standard Schema (zod ≥ 3.24, valibot, arktype): the tool's `outputSchema`,
- * used to check what a fallback returns, at build time, at run time and in
- * the types of a fixed fallback result.
- */
-export type OutputSchema<Output = unknown> = {
-  readonly "~standard": {
-    readonly validate: (
-      value: unknown,
-    ) =>
-      | { readonly issues?: ReadonlyArray<{ readonly message: string }> | undefined }
-      | PromiseLike<{ readonly issues?: ReadonlyArray<{ readonly message: string }> | undefined }>;
-    readonly types?: { readonly output: Output } | undefined;
-  };
-};
-
-/** The value type an {@link OutputSchema} accepts. */
-export type OutputOf<Schema> = Schema extends OutputSchema<infer Output> ? Output : unknown;
-
-/** Options of `withFallback`. */
-export type WithFallbackOptions<
-  Schema extends OutputSchema | undefined = OutputSchema | undefined,
-> = Omit<FallbackOptions, "signal"> & {
-  /**
-   * Treat an `isError: true` result of the handler (or of a fallback with
-   * another after it) as a failure and fall back. MCP tools report failure in
-   * the result rather than by throwing; `when` receives it as a
-   * {@link ToolResultError}.
-   * @default true
-   */
-  readonly fallbackOnErrorResult?: boolean;
-  /**
-   * The tool's `outputSchema` (a Standard Schema such as `z.object(...)`). The
-   * SDK rejects a non-error result without matching `structuredContent`, so
-   * with this set a static fallback result is checked when the wrapper is
-   * built (a `TypeError` if it does not match) and a fallback handler's result
-   * when it is returned (a mismatch counts as that fallback failing).
-   * @default undefined
-   */
-  readonly outputSchema?: Schema;
-};
-
-/** Who a content block is for, and how much it matters (MCP's `Annotations`). */
-export type ContentAnnotations = {
-  readonly audience?: ReadonlyArray<"user" | "assistant">;
-  readonly priority?: number;
-  readonly lastModified?: string;
-};
-
-type BlockExtras = {
-  readonly annotations?: ContentAnnotations;
-  readonly _meta?: Record<string, unknown>;
-};
-
-/**
- * One block of a tool result's `content`, as the MCP specification defines
- * it (the SDK's `ContentBlock`): a typo such as `{ type: "txt" }` fails to
- * compile instead of reaching a client as `Invalid tools/call result` during
- * the outage the fallback is for.
- *
- * @example
- * ```ts
- * const unavailable: ContentBlock = { type: "text", text: "Forecast temporarily unavailable" };
- * ```
- */
-export type ContentBlock =
-  | (BlockExtras & { readonly type: "text"; readonly text: string })
-  | (BlockExtras & { readonly type: "image"; readonly data: string; readonly mimeType: string })
-  | (BlockExtras & { readonly type: "audio"; readonly data: string; readonly mimeType: string })
-  | (BlockExtras & {
-      readonly type: "resource_link";
-      readonly uri: string;
-      readonly name: string;
-      readonly title?: string;
-      readonly description?: string;
-      readonly mimeType?: string;
-      readonly size?: number;
-    })
-  | (BlockExtras & {
-      readonly type: "resource";
-      readonly resource:
-        | { readonly uri: string; readonly mimeType?: string; readonly text: string }
-        | { readonly uri: string; readonly mimeType?: string; readonly blob: string };
-    });
-
-/**
- * A fixed fallback result: the SDK's `CallToolResult`, its content blocks
- * checked by the compiler.
- *
- * @example
- * ```ts
- * const degraded: FixedToolResult = { content: [{ type: "text", text: "Try again later" }], isError: true };
- * ```
- */
-export type FixedToolResult = {
-  readonly content: ReadonlyArray<ContentBlock>;
-  readonly structuredContent?: Record<string, unknown>;
-  readonly isError?: boolean;
-  readonly _meta?: Record<string, unknown>;
-};
-
-/**
- * A fallback for handler `H`: a handler taking the same parameters, or a fixed
- * result. With an `outputSchema`, a fixed result must be an `isError` result
- * or carry `structuredContent` of the schema's type.
- */
-export type ToolFallback<
-  H extends ToolHandler,
-  Schema extends OutputSchema | undefined = undefined,
-> =
-  | ((...params: Parameters<H>) => ToolResult | Promise<ToolResult>)
-  | (Schema extends OutputSchema
-      ?
-          | (FixedToolResult & { readonly isError: true })
-          | (Omit<FixedToolResult, "structuredContent"> & {
-              readonly structuredContent: OutputOf<Schema>;
-            })
-      : FixedToolResult);
-
-const WITH_FALLBACK_KEYS = [
-  ...FALLBACK_KEYS.filter((key) => key !== "signal"),
-  "fallbackOnErrorResult",
-  "outputSchema",
-];
-
 /** A handler as the wrapper calls it: with the parameters it was given. */
 type FallbackStep = (params: ReadonlyArray<unknown>) => ToolResult | Promise<ToolResult>;
 
 /**
- * The handler form of `withFallback` (its public overloads and documentation
- * are in policy.ts): wraps `handler` so that a fallback answers when it
- * throws, times out or returns an `isError` result.
+ * The handler form of {@link withFallback}: wraps `handler` so that a
+ * fallback answers when it throws, times out or returns an `isError` result.
  */
 export function wrapWithFallback<H extends ToolHandler>(
   handler: H,
@@ -221,7 +101,7 @@ export function wrapWithFallback<H extends ToolHandler>(
       if (outputSchema !== undefined) await checkOutput(result, outputSchema);
     }
     const produced = index === 0 ? result : markDegraded(result, context.error, index);
-    if (index < lastIndex && fallbackOnErrorResult && result?.isError === true) {
+    if (index < lastIndex && fallbackOnErrorResult && isErrorResult(result)) {
       const error = new ToolResultError(produced);
       // Declined by `when`: the result goes back as it was returned, not as a thrown error.
       if (userWhen !== undefined && !userWhen(error)) return produced;
@@ -339,4 +219,127 @@ async function checkOutput(result: ToolResult, schema: OutputSchema): Promise<vo
       `The fallback's \`structuredContent\` does not match \`outputSchema\`: ${issues.map((issue) => issue.message).join("; ")}`,
     );
   }
+}
+
+const dispatch = defineWrapper({
+  kind: "fallback",
+  wrap: wrapWithFallback,
+  // A handler alone is the fallback of a policy: `withFallback(async () => …)`.
+  functionAlone: "policy",
+  policy: (given: unknown) => {
+    if (given === undefined)
+      throw new TypeError(
+        "Expected a fallback (a handler, a result or a list of them) or `{ fallback, …options }`, got undefined",
+      );
+    let fallback = given;
+    let options: WithFallbackOptions | undefined;
+    if (isPolicyOptions(given)) {
+      assertOptions(given);
+      const { fallback: listed, ...rest } = given;
+      fallback = listed;
+      options = rest;
+    }
+    return (handler) => wrapWithFallback(handler, fallback, options);
+  },
+});
+
+/**
+ * Wraps a tool handler so that when it throws, times out or returns an
+ * `isError` result, a fallback answers instead: another handler called with
+ * the same parameters, a fixed result, or a list of them tried in turn. The
+ * fallback's result carries `_meta["mcp-prod/fallback"]` (see
+ * `FallbackMeta`) so clients and metrics can tell it is degraded.
+ *
+ * Returns a handler of the same type, for both SDK generations and both
+ * arities. A client's cancellation (`extra.signal`, or `ctx.mcpReq.signal`
+ * in 2.x) is never answered by a fallback. With `timeoutMs`, the handler gets
+ * a signal that is also aborted at the deadline. When every fallback fails
+ * too, the call throws a `FallbackError`, which the SDK turns into an
+ * `isError` result.
+ *
+ * @example
+ * ```ts
+ * import { McpServer } from "@modelcontextprotocol/sdk/server/mcp.js";
+ * import { withFallback } from "@mcp-prod/fallback";
+ * import { z } from "zod";
+ *
+ * const server = new McpServer({ name: "weather", version: "1.0.0" });
+ * server.registerTool(
+ *   "forecast",
+ *   { inputSchema: { city: z.string() } },
+ *   withFallback(
+ *     async ({ city }, { signal }) => ({ content: [{ type: "text", text: await liveForecast(city, signal) }] }),
+ *     { content: [{ type: "text", text: "Forecast temporarily unavailable" }] },
+ *     { timeoutMs: 3000 },
+ *   ),
+ * );
+ * ```
+ */
+export function withFallback<H extends ToolHandler>(
+  handler: H,
+  fallback: NoInfer<ToolFallback<H> | ReadonlyArray<ToolFallback<H>>>,
+  options?: WithFallbackOptions<undefined>,
+): H;
+export function withFallback<H extends ToolHandler, Schema extends OutputSchema>(
+  handler: H,
+  fallback: NoInfer<ToolFallback<H, Schema> | ReadonlyArray<ToolFallback<H, Schema>>>,
+  options: WithFallbackOptions<Schema> & { readonly outputSchema: Schema },
+): H;
+/**
+ * The fallback as a policy for `compose(name, handler, ...policies)`, with
+ * options: `{ fallback, timeoutMs, when, outputSchema, … }` (recognised by its
+ * `fallback` key). A fallback handler's parameters are typed from the handler
+ * it ends up wrapping. Its place in the order is inside telemetry and the rate
+ * limit, outside retry and the breaker, so it answers for their refusals too.
+ *
+ * @example
+ * ```ts
+ * import { compose, withFallback } from "@mcp-prod/fallback";
+ *
+ * server.registerTool(
+ *   "forecast",
+ *   { inputSchema: { city: z.string() } },
+ *   compose(
+ *     "forecast",
+ *     forecastHandler,
+ *     withFallback({ fallback: async ({ city }) => lastKnownForecast(city), timeoutMs: 3000 }),
+ *   ),
+ * );
+ * ```
+ */
+export function withFallback<
+  H extends ToolHandler = ToolHandler,
+  Schema extends OutputSchema | undefined = undefined,
+>(options: FallbackPolicyOptions<H, Schema>): ToolPolicy<H>;
+/**
+ * The fallback as a policy for `compose(name, handler, ...policies)`, given
+ * the fallback alone: a handler of the same parameters, a fixed result or a
+ * list of them.
+ *
+ * @example
+ * ```ts
+ * import { compose, withFallback } from "@mcp-prod/fallback";
+ *
+ * server.registerTool(
+ *   "forecast",
+ *   { inputSchema: { city: z.string() } },
+ *   compose("forecast", forecastHandler, withFallback({ content: [{ type: "text", text: "Forecast unavailable" }] })),
+ * );
+ * ```
+ */
+export function withFallback<H extends ToolHandler = ToolHandler>(
+  // Without `fallback?: never`, options whose `fallback` fails the first form would pass as a fixed result.
+  fallback: (ToolFallback<H> | ReadonlyArray<ToolFallback<H>>) & { readonly fallback?: never },
+): ToolPolicy<H>;
+export function withFallback(...params: unknown[]): unknown {
+  return dispatch(params);
+}
+
+function isPolicyOptions(value: unknown): value is FallbackPolicyOptions {
+  return (
+    typeof value === "object" &&
+    value !== null &&
+    !Array.isArray(value) &&
+    Object.hasOwn(value, "fallback")
+  );
 }

@@ -1,18 +1,13 @@
 import { createTcpProxy, databaseUrl, startRedis, waitFor } from "@mcp-prod/testkit";
 import Redis from "ioredis";
 import pg from "pg";
-import { afterEach, describe, expect, it } from "vitest";
+import { describe, expect, it, onTestFinished } from "vitest";
 import { breakerCheck, pgCheck, redisCheck } from "./adapters.ts";
 import { createHealth } from "./health.ts";
 
-const open: Array<() => unknown> = [];
-afterEach(async () => {
-  for (const close of open.splice(0).reverse()) await close();
-});
-
 function statusOf(check: ReturnType<typeof pgCheck>, timeoutMs = 2000) {
   const health = createHealth({ checks: { dependency: check }, cacheMs: 0, timeoutMs });
-  open.push(() => health.close());
+  onTestFinished(() => health.close());
   return async () => (await health.check()).checks.dependency;
 }
 
@@ -23,13 +18,13 @@ describe("pgCheck", () => {
       host: target.hostname,
       port: Number(target.port || 5432),
     });
-    open.push(() => proxy.close());
+    onTestFinished(() => proxy.close());
     const url = new URL(databaseUrl());
     url.hostname = "127.0.0.1";
     url.port = String(proxy.port);
     const pool = new pg.Pool({ connectionString: url.href, max: 2, connectionTimeoutMillis: 1000 });
     pool.on("error", () => {});
-    open.push(() => pool.end());
+    onTestFinished(() => pool.end());
     const status = statusOf(pgCheck(pool));
 
     expect(await status()).toMatchObject({ status: "healthy" });
@@ -43,7 +38,7 @@ describe("pgCheck", () => {
 
   it("runs the given query and reports its error", async () => {
     const pool = new pg.Pool({ connectionString: databaseUrl(), max: 1 });
-    open.push(() => pool.end());
+    onTestFinished(() => pool.end());
     const seen: string[] = [];
     const spy = {
       query: (text: string) => {
@@ -64,10 +59,10 @@ describe("pgCheck", () => {
 describe("redisCheck", () => {
   it("turns unhealthy at once when Redis is gone and healthy again after it restarts", async () => {
     const redis = await startRedis();
-    open.push(() => redis.stop());
+    onTestFinished(() => redis.stop());
     const client = new Redis(redis.url, { maxRetriesPerRequest: 1, retryStrategy: () => 50 });
     client.on("error", () => {});
-    open.push(() => client.disconnect());
+    onTestFinished(() => client.disconnect());
     // A 10 s timeout: the answer must come from the client's state, not from waiting it out.
     const status = statusOf(redisCheck(client), 10_000);
 

@@ -3,6 +3,10 @@ import {
   assertOptions,
   assertString,
   type BreakerState,
+  isOpossumBreaker,
+  type OpossumBreaker,
+  opossumState,
+  optionKeys,
 } from "@mcp-prod/internal";
 import type { CheckFunction, HealthStatus } from "./checks.ts";
 import { HealthError } from "./errors.ts";
@@ -19,6 +23,8 @@ export type QueryablePool = {
   query(text: string): Promise<unknown>;
 };
 
+const PG_CHECK_KEYS = optionKeys<{ readonly query?: string }>({ query: true });
+
 /**
  * A check that runs `SELECT 1` (or `options.query`) on a pg pool. It imports
  * nothing from `pg`: any object with `query(text)` works.
@@ -34,7 +40,7 @@ export function pgCheck(pool: QueryablePool, options?: { readonly query?: string
   if (typeof pool?.query !== "function")
     throw new TypeError("Expected `pool` to have a query(text) method");
   assertOptions(options);
-  assertKnownKeys(options, ["query"], "pgCheck()");
+  assertKnownKeys(options, PG_CHECK_KEYS, "pgCheck()");
   const { query = "SELECT 1" } = options ?? {};
   assertString(query, "query");
   return async () => {
@@ -100,7 +106,8 @@ export type { BreakerState };
  */
 export type BreakerLike =
   | { healthCheck(): HealthStatus | Promise<HealthStatus> }
-  | { stats(): { readonly state: BreakerState } };
+  | { stats(): { readonly state: BreakerState } }
+  | OpossumBreaker;
 
 const stateStatus: Readonly<Record<BreakerState, HealthStatus>> = {
   closed: "healthy",
@@ -121,6 +128,8 @@ const stateStatus: Readonly<Record<BreakerState, HealthStatus>> = {
  * ```
  */
 export function breakerCheck(breaker: BreakerLike): CheckFunction {
+  // An opossum CircuitBreaker: its opened/halfOpen flags, read at each check.
+  if (isOpossumBreaker(breaker)) return () => stateStatus[opossumState(breaker)];
   const candidate = breaker as Partial<{
     healthCheck: () => HealthStatus | Promise<HealthStatus>;
     stats: () => { readonly state: BreakerState };

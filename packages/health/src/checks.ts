@@ -1,6 +1,5 @@
-import { withDeadline } from "@mcp-prod/internal";
+import { describeError, withDeadline } from "@mcp-prod/internal";
 import { HealthError } from "./errors.ts";
-import { redactSecrets } from "./redact.ts";
 
 /**
  * The three states of a check and of the service as a whole.
@@ -159,10 +158,6 @@ function toStatus(outcome: CheckOutcome): HealthStatus {
   return "healthy";
 }
 
-function message(error: unknown): string {
-  return redactSecrets(error instanceof Error ? error.message : String(error));
-}
-
 /**
  * Runs one check under its timeout. It never rejects: a timeout, a throw or
  * a bad outcome each become an unhealthy result, and a check that settles
@@ -196,7 +191,7 @@ export function runCheck(check: NormalizedCheck): Promise<CheckResult> {
     (error: unknown) =>
       timeout !== undefined && error === timeout
         ? result("unhealthy", "timeout", timeout.message)
-        : result("unhealthy", "error", message(error)),
+        : result("unhealthy", "error", describeError(error)),
   );
 }
 

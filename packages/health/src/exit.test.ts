@@ -1,14 +1,9 @@
-import { type ChildProcess, spawn } from "node:child_process";
+import { spawn } from "node:child_process";
 import { fileURLToPath } from "node:url";
-import { afterEach, describe, expect, it } from "vitest";
-import { request } from "../test/helpers.ts";
+import { httpGet as request } from "@mcp-prod/testkit";
+import { describe, expect, it, onTestFinished } from "vitest";
 
-const fixture = fileURLToPath(new URL("../test/fixtures/shutdown-server.ts", import.meta.url));
-const children = new Set<ChildProcess>();
-afterEach(() => {
-  for (const child of children) if (child.exitCode === null) child.kill("SIGKILL");
-  children.clear();
-});
+const fixture = fileURLToPath(new URL("./fixtures/shutdown-server.ts", import.meta.url));
 
 type Service = {
   readonly url: string;
@@ -24,7 +19,9 @@ async function startService(env: Record<string, string>): Promise<Service> {
     env: { ...process.env, ...env },
     stdio: ["ignore", "pipe", "inherit"],
   });
-  children.add(child);
+  onTestFinished(() => {
+    if (child.exitCode === null) child.kill("SIGKILL");
+  });
   const output: string[] = [];
   const waiters: Array<{ line: string; resolve: () => void }> = [];
   let buffered = "";
@@ -55,7 +52,11 @@ async function startService(env: Record<string, string>): Promise<Service> {
 
 describe("process exit code", () => {
   it("exits 0 on SIGTERM after answering the in-flight request and running cleanup", async () => {
-    const service = await startService({ SLOW_MS: "300", DRAIN_MS: "100", TIMEOUT_MS: "10000" });
+    const service = await startService({
+      SLOW: "until-shutdown",
+      DRAIN_MS: "100",
+      TIMEOUT_MS: "10000",
+    });
     expect((await request(`${service.url}/health/ready`)).status).toBe(200);
     const slow = request(`${service.url}/slow`);
     await service.printed("arrived");
@@ -67,7 +68,7 @@ describe("process exit code", () => {
   });
 
   it("exits 1 when an in-flight request outlives timeoutMs", async () => {
-    const service = await startService({ SLOW_MS: "never", DRAIN_MS: "0", TIMEOUT_MS: "300" });
+    const service = await startService({ SLOW: "never", DRAIN_MS: "0", TIMEOUT_MS: "300" });
     const slow = request(`${service.url}/slow`);
     await service.printed("arrived");
     service.signal("SIGINT");

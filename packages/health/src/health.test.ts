@@ -1,19 +1,17 @@
 import { Agent, request as httpRequest } from "node:http";
-import { afterEach, describe, expect, it, vi } from "vitest";
-import { deferred, type Listening, listen, request } from "../test/helpers.ts";
+import { deferred, type Listening, listen, httpGet as request } from "@mcp-prod/testkit";
+import { afterEach, describe, expect, it, onTestFinished, vi } from "vitest";
 import { HealthError } from "./errors.ts";
 import { createHealth, type Health } from "./health.ts";
 
-const open: Array<{ close(): unknown }> = [];
-afterEach(async () => {
-  for (const item of open.splice(0).reverse()) await item.close();
+afterEach(() => {
   vi.useRealTimers();
 });
 
 async function serve(health: Health): Promise<Listening> {
-  open.push(health);
+  onTestFinished(() => health.close());
   const listening = await listen(health.nodeHandler());
-  open.push(listening);
+  onTestFinished(() => listening.close());
   return listening;
 }
 
@@ -88,7 +86,7 @@ describe("/health", () => {
       if (arrived === 1000) gate.resolve();
     });
     const agent = new Agent({ keepAlive: false, maxSockets: Number.POSITIVE_INFINITY });
-    open.push({ close: () => agent.destroy() });
+    onTestFinished(() => agent.destroy());
     const answers = await Promise.all(
       Array.from({ length: 1000 }, () => request(`${url}/health/ready`, agent)),
     );
@@ -204,7 +202,7 @@ describe("probe routes", () => {
 
   it("passes other paths to next() as express middleware and answers 404 without it", async () => {
     const health = createHealth();
-    open.push(health);
+    onTestFinished(() => health.close());
     const handler = health.nodeHandler();
     const passed: string[] = [];
     const mounted = await listen((incoming, response) => {
@@ -216,7 +214,7 @@ describe("probe routes", () => {
         response.end("next");
       });
     });
-    open.push(mounted);
+    onTestFinished(() => mounted.close());
     expect((await request(`${mounted.url}/health/live?verbose=1`)).status).toBe(200);
     expect((await request(`${mounted.url}/other`)).text).toBe("next");
     expect(passed).toEqual(["/other"]);
@@ -256,25 +254,25 @@ describe("probe routes", () => {
   });
 
   it("answers 503 on /health/live when the event loop was blocked past maxEventLoopDelayMs", async () => {
+    // Only the clock is fake: moving it on by 300 ms while the monitor's
+    // interval (real, due every 20 ms) has not fired in between is exactly
+    // what a loop stuck for 300 ms looks like to it.
+    vi.useFakeTimers({ toFake: ["performance"] });
     const health = createHealth({ maxEventLoopDelayMs: 100 });
     const { url } = await serve(health);
-    await request(`${url}/health/live`);
-    const blockedUntil = Date.now() + 300;
-    while (Date.now() < blockedUntil) {
-      // a stuck event loop
-    }
-    await new Promise((resolve) => setTimeout(resolve, 30));
+    expect((await request(`${url}/health/live`)).status).toBe(200);
+    vi.advanceTimersByTime(300);
     const blocked = await request(`${url}/health/live`);
     expect(blocked.status).toBe(503);
     expect(blocked.json.checks).toEqual({ server: "unhealthy" });
-    expect(blocked.json.details.server.eventLoopDelayMs).toBeGreaterThan(100);
+    expect(blocked.json.details.server.eventLoopDelayMs).toBe(280);
   });
 });
 
 describe("fetchHandler", () => {
   it("serves the routes to fetch-API frameworks, HEAD without a body, 405 for other methods", async () => {
     const health = createHealth({ checks: { database: () => true } });
-    open.push(health);
+    onTestFinished(() => health.close());
     const handler = health.fetchHandler();
     expect(health.fetchHandler()).toBe(handler);
     const ok = await handler(new Request("http://localhost/health"));
@@ -302,7 +300,7 @@ describe("fetchHandler", () => {
         },
       },
     });
-    open.push(health);
+    onTestFinished(() => health.close());
     const answer = await health.fetchHandler()(new Request("http://localhost/health"));
     expect(answer.status).toBe(200);
     expect(answer.headers.get("content-type")).toBe("application/health+json");
@@ -319,7 +317,7 @@ describe("fetchHandler", () => {
 
   it("says fail with the readiness as output when not ready in health+json", async () => {
     const health = createHealth({ format: "health+json", checks: { database: () => true } });
-    open.push(health);
+    onTestFinished(() => health.close());
     const answer = await health.probe("ready");
     expect(answer.statusCode).toBe(503);
     expect(JSON.parse(answer.body)).toEqual({ status: "fail", output: "starting" });
@@ -331,7 +329,7 @@ describe("check()", () => {
     vi.useFakeTimers();
     let runs = 0;
     const health = createHealth({ cacheMs: 1000, checks: { database: () => ++runs > 0 } });
-    open.push(health);
+    onTestFinished(() => health.close());
     await health.check();
     await health.check();
     expect(runs).toBe(1);
@@ -346,7 +344,7 @@ describe("check()", () => {
   it("emits check results and status changes between runs", async () => {
     let up = true;
     const health = createHealth({ cacheMs: 0, checks: { database: () => up } });
-    open.push(health);
+    onTestFinished(() => health.close());
     const results: string[] = [];
     const changes: string[] = [];
     health.on("check", (result) => results.push(`${result.name}:${result.status}`));
@@ -365,7 +363,7 @@ describe("check()", () => {
   it("rejects with the signal's reason when the caller aborts, without cancelling the shared run", async () => {
     const gate = deferred();
     const health = createHealth({ checks: { database: () => gate.promise } });
-    open.push(health);
+    onTestFinished(() => health.close());
     const controller = new AbortController();
     const aborted = health.check({ signal: controller.signal });
     const shared = health.check();

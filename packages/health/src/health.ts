@@ -8,7 +8,6 @@ import {
 } from "./checks.ts";
 import { HealthError } from "./errors.ts";
 import { type HealthFormat, type ProbeResponse, type Readiness, renderProbe } from "./format.ts";
-import { type HealthOptions, readHealthOptions } from "./health-options.ts";
 import {
   createFetchHandler,
   createNodeHandler,
@@ -16,6 +15,7 @@ import {
   type NodeHealthHandler,
 } from "./http-handlers.ts";
 import { LoopDelayMonitor } from "./loop-delay.ts";
+import { type HealthOptions, readHealthOptions } from "./options.ts";
 import type { ProbeRoute, ProbeRouter } from "./probe-routes.ts";
 import {
   type GracefulShutdown,

@@ -5,6 +5,7 @@ import {
   assertOptions,
   assertPositiveNumber,
   optionKeys,
+  withDeadline,
 } from "@mcp-prod/internal";
 import type { CheckFunction, CheckOutcome } from "./checks.ts";
 import { HealthError } from "./errors.ts";
@@ -95,12 +96,21 @@ export function httpCheck(url: string | URL, options?: HttpCheckOptions): CheckF
   assertFunction(fetchImpl, "fetch");
 
   return async ({ signal }) => {
-    const response = await fetchImpl(target, {
-      method,
-      headers: requestHeaders,
-      redirect: "manual",
-      signal: AbortSignal.any([signal, AbortSignal.timeout(timeoutMs)]),
-    });
+    // The toolkit's deadline, not AbortSignal.any() with AbortSignal.timeout(): a
+    // timeout signal held only by AbortSignal.any() can be collected before it fires.
+    const response = await withDeadline(
+      (own) =>
+        fetchImpl(target, { method, headers: requestHeaders, redirect: "manual", signal: own }),
+      timeoutMs,
+      {
+        signal,
+        onTimeout: () =>
+          new HealthError(
+            "ECHECKTIMEOUT",
+            `${method} ${shown} did not answer within its timeout (${timeoutMs} ms)`,
+          ),
+      },
+    );
     await response.body?.cancel();
     const outcome = expect(response.status);
     if (outcome === false || outcome === "unhealthy")

@@ -21,9 +21,9 @@ export type {
 export { HealthError, type HealthErrorCode } from "./errors.ts";
 export type { HealthFormat, ProbeResponse, Readiness } from "./format.ts";
 export { createHealth, type Health, type HealthEvents } from "./health.ts";
-export type { HealthOptions } from "./health-options.ts";
 export { type HttpCheckOptions, httpCheck } from "./http-check.ts";
 export type { FetchHealthHandler, NodeHealthHandler } from "./http-handlers.ts";
+export type { HealthOptions } from "./options.ts";
 export type { ProbeRoute } from "./probe-routes.ts";
 export { redactSecrets } from "./redact.ts";
 export type {

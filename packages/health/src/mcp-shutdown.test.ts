@@ -1,21 +1,16 @@
+import { deferred, listen, httpGet as request } from "@mcp-prod/testkit";
 import { Client } from "@modelcontextprotocol/sdk/client/index.js";
 import { StreamableHTTPClientTransport } from "@modelcontextprotocol/sdk/client/streamableHttp.js";
 import { McpServer } from "@modelcontextprotocol/sdk/server/mcp.js";
 import { StreamableHTTPServerTransport } from "@modelcontextprotocol/sdk/server/streamableHttp.js";
-import { afterEach, describe, expect, it } from "vitest";
+import { describe, expect, it, onTestFinished } from "vitest";
 import { z } from "zod";
-import { deferred, listen, request } from "../test/helpers.ts";
 import { createHealth } from "./health.ts";
-
-const open: Array<{ close(): unknown }> = [];
-afterEach(async () => {
-  for (const item of open.splice(0).reverse()) await item.close();
-});
 
 describe("graceful shutdown of an MCP server over Streamable HTTP", () => {
   it("finishes a tool call in flight while refusing new connections, then exits 0", async () => {
     const health = createHealth();
-    open.push(health);
+    onTestFinished(() => health.close());
     const started = deferred();
     const release = deferred();
     const probes = health.nodeHandler();
@@ -51,7 +46,7 @@ describe("graceful shutdown of an MCP server over Streamable HTTP", () => {
         });
       })();
     });
-    open.push(listening);
+    onTestFinished(() => listening.close());
     health.markReady();
     const shutdown = health.gracefulShutdown({
       servers: [listening.server],
@@ -62,7 +57,7 @@ describe("graceful shutdown of an MCP server over Streamable HTTP", () => {
     });
 
     const client = new Client({ name: "test-client", version: "1.0.0" });
-    open.push(client);
+    onTestFinished(() => client.close());
     await client.connect(new StreamableHTTPClientTransport(new URL(`${listening.url}/mcp`)));
     const call = client.callTool({ name: "report", arguments: { topic: "uptime" } });
     await started.promise;

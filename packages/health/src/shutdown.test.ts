@@ -1,20 +1,18 @@
 import { Agent, type Server } from "node:http";
 import type { Socket } from "node:net";
-import { afterEach, describe, expect, it, vi } from "vitest";
-import { deferred, type Listening, listen, request } from "../test/helpers.ts";
+import { deferred, type Listening, listen, httpGet as request } from "@mcp-prod/testkit";
+import { afterEach, describe, expect, it, onTestFinished, vi } from "vitest";
 import { createHealth, type Health } from "./health.ts";
 import type { ShutdownPhase } from "./shutdown.ts";
 
-const open: Array<{ close(): unknown }> = [];
 afterEach(async () => {
   vi.useRealTimers();
-  for (const item of open.splice(0).reverse()) await item.close();
 });
 
 /** An app with the probe routes and a /slow route held until the test releases it. */
 async function app() {
   const health = createHealth();
-  open.push(health);
+  onTestFinished(() => health.close());
   const gate = deferred();
   const arrived = deferred();
   const handler = health.nodeHandler();
@@ -26,7 +24,7 @@ async function app() {
     }
     handler(incoming, response);
   });
-  open.push(listening);
+  onTestFinished(() => listening.close());
   const phases: ShutdownPhase[] = [];
   health.on("shutdownPhase", ({ phase }) => phases.push(phase));
   health.markReady();
@@ -100,7 +98,7 @@ describe("gracefulShutdown", () => {
     fakeTimeouts();
     const { health, server, url } = await app();
     const agent = new Agent({ keepAlive: true });
-    open.push({ close: () => agent.destroy() });
+    onTestFinished(() => agent.destroy());
     expect((await request(`${url}/health/live`, agent)).status).toBe(200);
     const idle = Object.values(agent.freeSockets).flat()[0] as Socket | undefined;
     expect(idle).toBeDefined();
@@ -117,7 +115,7 @@ describe("gracefulShutdown", () => {
     fakeTimeouts();
     const { health, gate, slowArrived, server, url } = await app();
     const agent = new Agent({ keepAlive: true });
-    open.push({ close: () => agent.destroy() });
+    onTestFinished(() => agent.destroy());
     const shutdown = stopWithoutDrain(health, server, 60_000);
     const slow = request(`${url}/slow`, agent);
     await slowArrived;
@@ -146,7 +144,7 @@ describe("gracefulShutdown", () => {
 
   it("runs cleanup hooks in order, reports a throwing one, still runs the rest and exits 1", async () => {
     const health = createHealth();
-    open.push(health);
+    onTestFinished(() => health.close());
     const order: string[] = [];
     const errors: Array<{ index: number; message: string }> = [];
     health.on("cleanupError", ({ index, error }) =>
@@ -175,10 +173,29 @@ describe("gracefulShutdown", () => {
     expect(errors).toEqual([{ index: 1, message: "cache close failed" }]);
   });
 
+  it("exits 0 when a cleanup hook closes the health itself, as a server's own close() does", async () => {
+    const health = createHealth();
+    const errors: unknown[] = [];
+    health.on("cleanupError", ({ error }) => errors.push(error));
+    const shutdown = health.gracefulShutdown({
+      drainMs: 0,
+      signals: [],
+      exit: false,
+      cleanup: [
+        async () => {
+          health.close();
+          await new Promise((resolve) => setImmediate(resolve));
+        },
+      ],
+    });
+    expect(await shutdown()).toBe(0);
+    expect(errors).toEqual([]);
+  });
+
   it("exits 0 after clean cleanup, and aborts a hook and skips the rest once cleanupTimeoutMs is spent", async () => {
     fakeTimeouts();
     const health = createHealth();
-    open.push(health);
+    onTestFinished(() => health.close());
     const clean = health.gracefulShutdown({
       drainMs: 0,
       signals: [],
@@ -188,7 +205,7 @@ describe("gracefulShutdown", () => {
     expect(await clean()).toBe(0);
 
     const other = createHealth();
-    open.push(other);
+    onTestFinished(() => other.close());
     let hookSignal: AbortSignal | undefined;
     let skippedRan = false;
     const codes: string[] = [];
@@ -222,7 +239,7 @@ describe("gracefulShutdown", () => {
   it("starts on its signal, and a second signal forces exit 1", async () => {
     fakeTimeouts();
     const health = createHealth();
-    open.push(health);
+    onTestFinished(() => health.close());
     const exits: Array<{ code: number; forced: boolean }> = [];
     health.on("exit", (info) => exits.push(info));
     const calls: number[] = [];

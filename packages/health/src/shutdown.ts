@@ -7,7 +7,11 @@ import {
   assertOptions,
   assertPositiveNumber,
   assertString,
+  delay,
+  isProductionEnvironment,
+  noop,
   optionKeys,
+  withDeadline,
 } from "@mcp-prod/internal";
 import { HealthError } from "./errors.ts";
 
@@ -209,19 +213,14 @@ class TrackedServer {
   }
 }
 
-function wait(ms: number, timers: Set<NodeJS.Timeout>): Promise<"timeout"> {
-  return new Promise((resolve) => {
-    const timer = setTimeout(() => {
-      timers.delete(timer);
-      resolve("timeout");
-    }, ms);
-    timers.add(timer);
-  });
-}
+const TIMED_OUT = () => ({ value: true });
 
 /** Where a drain wait is worth its delay: Kubernetes, or an explicit production run. */
 function behindLoadBalancer(): boolean {
-  return process.env.KUBERNETES_SERVICE_HOST !== undefined || process.env.NODE_ENV === "production";
+  return (
+    process.env.KUBERNETES_SERVICE_HOST !== undefined ||
+    isProductionEnvironment(process.env.NODE_ENV)
+  );
 }
 
 const SHUTDOWN_KEYS = optionKeys<GracefulShutdownOptions>({
@@ -277,7 +276,8 @@ export function installGracefulShutdown(
   if (exit !== false) assertFunction(exit, "exit");
 
   const tracked = servers.map((server) => new TrackedServer(server));
-  const timers = new Set<NodeJS.Timeout>();
+  // Aborted by dispose(): ends every wait of a shutdown in progress and clears its timers.
+  let stop = new AbortController();
   let phase: ShutdownPhase = "running";
   let running: Promise<0 | 1> | undefined;
   let settle: (code: 0 | 1) => void = () => {};
@@ -291,8 +291,8 @@ export function installGracefulShutdown(
   const dispose = () => {
     for (const signal of signals) process.off(signal, onSignal);
     for (const server of tracked) server.detach();
-    for (const timer of timers) clearTimeout(timer);
-    timers.clear();
+    stop.abort();
+    stop = new AbortController();
   };
 
   const finish = (code: 0 | 1, forced: boolean) => {
@@ -306,30 +306,38 @@ export function installGracefulShutdown(
   };
 
   const runCleanup = async (): Promise<0 | 1> => {
-    const controller = new AbortController();
-    const budget = wait(cleanupTimeoutMs, timers);
     let code: 0 | 1 = 0;
-    for (const [index, hook] of cleanup.entries()) {
-      const outcome = await Promise.race([
-        (async () => hook({ signal: controller.signal }))().then(
-          () => "done" as const,
-          (error: unknown) => {
-            host.emit("cleanupError", { index, error });
-            return "failed" as const;
-          },
-        ),
-        budget,
-      ]);
-      if (outcome === "failed") code = 1;
-      if (outcome === "timeout") {
-        const error = new HealthError(
-          "ESHUTDOWNTIMEOUT",
-          `Cleanup did not finish within cleanupTimeoutMs (${cleanupTimeoutMs} ms)`,
-        );
-        controller.abort(error);
+    let index = 0;
+    try {
+      // One budget for every hook; at its end the hooks' signal aborts with the timeout.
+      await withDeadline(
+        async (signal) => {
+          for (const [position, hook] of cleanup.entries()) {
+            index = position;
+            try {
+              await hook({ signal });
+            } catch (error) {
+              if (HealthError.isInstance(error) && error.code === "ESHUTDOWNTIMEOUT") throw error;
+              host.emit("cleanupError", { index, error });
+              code = 1;
+            }
+          }
+        },
+        cleanupTimeoutMs,
+        {
+          // Not stopped by dispose(): a hook (a server's own close) may dispose the health it belongs to.
+          unref: false,
+          onTimeout: () =>
+            new HealthError(
+              "ESHUTDOWNTIMEOUT",
+              `Cleanup did not finish within cleanupTimeoutMs (${cleanupTimeoutMs} ms)`,
+            ),
+        },
+      );
+    } catch (error) {
+      if (HealthError.isInstance(error) && error.code === "ESHUTDOWNTIMEOUT")
         host.emit("cleanupError", { index, error });
-        return 1;
-      }
+      return 1;
     }
     return code;
   };
@@ -338,15 +346,20 @@ export function installGracefulShutdown(
     host.beginShutdown();
     host.emit("shutdown", { reason });
     enter("draining");
-    if (drainMs > 0) await wait(drainMs, timers);
+    if (drainMs > 0) await delay(drainMs, stop.signal).catch(noop);
     if (finished) return 1;
 
     enter("closing");
     let code: 0 | 1 = 0;
-    const closed = Promise.all(tracked.map((server) => server.close())).then(
-      () => "closed" as const,
-    );
-    if ((await Promise.race([closed, wait(timeoutMs, timers)])) === "timeout") {
+    const closed = Promise.all(tracked.map((server) => server.close())).then(() => false);
+    // A soft deadline: at `timeoutMs` the connections still open are destroyed. After
+    // dispose() the close is awaited without one, as the timers dispose() clears allow.
+    const timedOut = await withDeadline(closed, timeoutMs, {
+      signal: stop.signal,
+      softTimeout: TIMED_OUT,
+      unref: false,
+    }).catch(() => closed);
+    if (timedOut) {
       code = 1;
       for (const server of tracked) server.destroyConnections();
     }

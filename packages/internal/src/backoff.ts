@@ -13,6 +13,14 @@
  */
 export type Jitter = "decorrelated" | "full" | "equal" | "none";
 
+/** Every {@link Jitter}, for validating an option. */
+export const JITTERS = [
+  "decorrelated",
+  "full",
+  "equal",
+  "none",
+] as const satisfies readonly Jitter[];
+
 /** What {@link backoffDelay} needs besides the retry number. */
 export type Backoff = {
   readonly jitter: Jitter;

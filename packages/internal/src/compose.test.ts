@@ -1,11 +1,6 @@
 import { describe, expect, expectTypeOf, it } from "vitest";
-import {
-  compose,
-  definePolicy,
-  type PolicyKind,
-  type ToolHandler,
-  type ToolPolicy,
-} from "./index.ts";
+import { definePolicy } from "./compose.ts";
+import { compose, type PolicyKind, type ToolHandler, type ToolPolicy } from "./index.ts";
 
 type Handler = (args: { city: string }, extra: object) => Promise<{ content: string[] }>;
 

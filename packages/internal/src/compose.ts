@@ -67,7 +67,7 @@ export function definePolicy<H extends ToolHandler>(
 }
 
 /** The kind of a policy made by {@link definePolicy}, or `undefined` for anything else. */
-export function policyKind(value: unknown): PolicyKind | undefined {
+function policyKind(value: unknown): PolicyKind | undefined {
   if (typeof value !== "function") return undefined;
   const kind = (value as { [POLICY]?: unknown })[POLICY];
   return POLICY_ORDER.includes(kind as PolicyKind) ? (kind as PolicyKind) : undefined;

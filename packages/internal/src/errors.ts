@@ -74,7 +74,9 @@ function markersOf(errorClass: abstract new (...args: never[]) => unknown): read
  * `legacyName` also sets, and accepts, the `Symbol.for("mcp-prod.error.<legacyName>")`
  * marker that earlier releases put on each error, before markers were named
  * after their package, so an older installed copy and this one still
- * recognise each other's errors.
+ * recognise each other's errors. A class that several packages used to
+ * declare each on their own (one shared class now) lists every package and
+ * every legacy name, and carries all their markers.
  *
  * @example
  * ```ts
@@ -87,15 +89,18 @@ function markersOf(errorClass: abstract new (...args: never[]) => unknown): read
  */
 export function defineError(
   errorClass: abstract new (...args: never[]) => McpProdError,
-  packageName: string,
+  packageName: string | readonly string[],
   name: string,
-  legacyName?: string,
+  legacyName?: string | readonly string[],
 ): void {
+  const packages = typeof packageName === "string" ? [packageName] : packageName;
   if (registered.has(errorClass)) {
-    throw new TypeError(`Error class ${packageName}.${name} is already registered`);
+    throw new TypeError(`Error class ${packages[0]}.${name} is already registered`);
   }
-  const markers = [Symbol.for(`mcp-prod.${packageName}.${name}`)];
-  if (legacyName !== undefined) markers.push(Symbol.for(`mcp-prod.error.${legacyName}`));
+  const markers = packages.map((owner) => Symbol.for(`mcp-prod.${owner}.${name}`));
+  const legacy =
+    legacyName === undefined ? [] : typeof legacyName === "string" ? [legacyName] : legacyName;
+  for (const old of legacy) markers.push(Symbol.for(`mcp-prod.error.${old}`));
   for (const marker of markers) {
     Object.defineProperty(errorClass.prototype, marker, { value: true, enumerable: false });
   }

@@ -1,18 +1,25 @@
 export { abortReason, noop, onAbort, raceAbort, throwIfAborted } from "./abort.ts";
-export { type Backoff, backoffDelay, type Jitter } from "./backoff.ts";
+export { type Backoff, backoffDelay, JITTERS, type Jitter } from "./backoff.ts";
+export {
+  type CallContext,
+  readCallContext,
+  readRequestHeader,
+  readToolCall,
+  type ToolCall,
+} from "./call-context.ts";
 export {
   compose,
-  definePolicy,
   POLICY_ORDER,
   type PolicyContext,
   type PolicyKind,
-  policyKind,
   type ToolPolicy,
 } from "./compose.ts";
 export { type DeadlineEntry, DeadlineQueue } from "./deadline-queue.ts";
+export { defineWrapper } from "./define-wrapper.ts";
 export { delay } from "./delay.ts";
+export { isProductionEnvironment } from "./environment.ts";
 export { defineError, McpProdError } from "./errors.ts";
-export { Emitter, type EventMap, EventSource, type Listener } from "./event-source.ts";
+export { Emitter, EventSource } from "./event-source.ts";
 export type {
   BreakerEvents,
   BreakerState,
@@ -25,14 +32,15 @@ export type {
   PoolEvents,
   RateLimiterEvents,
 } from "./events.ts";
-export {
-  assertKnownKeys,
-  closestKey,
-  editDistance,
-  type ForeignKeys,
-  optionKeys,
-} from "./known-keys.ts";
+export { assertKnownKeys, type ForeignKeys, optionKeys } from "./known-keys.ts";
 export { LazySignal } from "./lazy-signal.ts";
+export {
+  isOpossumBreaker,
+  type OpossumBreaker,
+  observeOpossum,
+  opossumRetryAfterMs,
+  opossumState,
+} from "./opossum.ts";
 export {
   assertBoolean,
   assertFunction,
@@ -51,7 +59,6 @@ export {
   type Context,
   endSpan,
   errorType,
-  type Meter,
   meterSource,
   type OpenTelemetryApi,
   openTelemetry,
@@ -60,19 +67,26 @@ export {
   tracerSource,
 } from "./otel.ts";
 export { seededRandom } from "./random.ts";
-export { redactSecrets } from "./redact.ts";
+export { describeError, redactSecrets } from "./redact.ts";
 export { traceRedis } from "./redis-span.ts";
 export { RedisReadiness } from "./redis-status.ts";
 export {
   isToolResult,
-  readToolCall,
-  type ToolCall,
   type ToolHandler,
   type ToolResult,
   textResult,
   withResultMeta,
 } from "./tool-handler.ts";
-export { type SignalSource, withToolSignal } from "./tool-signal.ts";
+export { isErrorResult, ToolResultError } from "./tool-result-error.ts";
+export { withToolSignal } from "./tool-signal.ts";
 export { asToolHandler, callToolHandler } from "./tool-wrapper.ts";
+export {
+  errorCode,
+  findInCauses,
+  isNetworkError,
+  NETWORK_ERROR_CODES,
+  TOOLKIT_TRANSIENT_CODES,
+  TRANSIENT_HTTP_STATUSES,
+} from "./transient.ts";
 export { callSite, warnCallbackFailure, warnOnce } from "./warnings.ts";
-export { type WithDeadlineOptions, withDeadline, withLazyDeadline } from "./with-deadline.ts";
+export { withDeadline, withLazyDeadline } from "./with-deadline.ts";

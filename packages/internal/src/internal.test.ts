@@ -3,6 +3,7 @@ import {
   assertPositiveNumber,
   Emitter,
   EventSource,
+  isProductionEnvironment,
   raceAbort,
   readToolCall,
   withResultMeta,
@@ -120,5 +121,25 @@ describe("raceAbort", () => {
     const pending = raceAbort(new Promise(() => {}), controller.signal);
     controller.abort(new Error("cancelled"));
     await expect(pending).rejects.toThrow("cancelled");
+  });
+});
+
+describe("isProductionEnvironment", () => {
+  it("is true for production and prod in any case and with spaces around them", () => {
+    for (const value of ["production", "Production", "PRODUCTION", "production ", " prod", "Prod"])
+      expect(isProductionEnvironment(value), value).toBe(true);
+  });
+
+  it("is false for anything else, unset included", () => {
+    for (const value of [
+      undefined,
+      "",
+      "development",
+      "test",
+      "staging",
+      "production-like",
+      "preprod",
+    ])
+      expect(isProductionEnvironment(value), String(value)).toBe(false);
   });
 });

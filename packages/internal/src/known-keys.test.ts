@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { assertKnownKeys, closestKey, editDistance } from "./index.ts";
+import { assertKnownKeys } from "./index.ts";
 
 const known = ["timeoutMs", "resetTimeout", "errorThresholdPercentage", "name"] as const;
 
@@ -44,11 +44,19 @@ describe("assertKnownKeys", () => {
   });
 });
 
-describe("closestKey", () => {
-  it("counts an adjacent swap as one edit and ignores case", () => {
-    expect(editDistance("chekcs", "checks")).toBe(1);
-    expect(editDistance("DrainMS", "drainMs")).toBe(0);
-    expect(closestKey("critcal", ["critical", "timeoutMs"])).toBe("critical");
-    expect(closestKey("host", ["connectionString", "connection"])).toBeUndefined();
+describe("assertKnownKeys suggestions", () => {
+  it("counts an adjacent swap as one edit, ignores case, and suggests nothing far off", () => {
+    expect(() => assertKnownKeys({ chekcs: 1 }, ["checks"], "f()")).toThrow(
+      "did you mean `checks`?",
+    );
+    expect(() => assertKnownKeys({ DrainMS: 1 }, ["drainMs"], "f()")).toThrow(
+      "did you mean `drainMs`?",
+    );
+    expect(() => assertKnownKeys({ critcal: 1 }, ["critical", "timeoutMs"], "f()")).toThrow(
+      "did you mean `critical`?",
+    );
+    expect(() => assertKnownKeys({ host: 1 }, ["connectionString", "connection"], "f()")).toThrow(
+      "expected one of `connectionString`, `connection`",
+    );
   });
 });

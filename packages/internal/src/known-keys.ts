@@ -13,7 +13,7 @@
 export type ForeignKeys = Readonly<Record<string, string>>;
 
 /** Optimal string alignment distance (Damerau-Levenshtein with adjacent swaps), case-insensitive. */
-export function editDistance(left: string, right: string): number {
+function editDistance(left: string, right: string): number {
   const a = left.toLowerCase();
   const b = right.toLowerCase();
   const rows = a.length + 1;
@@ -42,7 +42,7 @@ export function editDistance(left: string, right: string): number {
  * a third of the longer name's length (at least 2 edits), or the same name in
  * another case or with another unit suffix (`timeoutMS` → `timeoutMs`).
  */
-export function closestKey(key: string, known: Iterable<string>): string | undefined {
+function closestKey(key: string, known: Iterable<string>): string | undefined {
   let best: string | undefined;
   let bestDistance = Number.POSITIVE_INFINITY;
   for (const candidate of known) {

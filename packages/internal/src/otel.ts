@@ -1,12 +1,13 @@
 import { createRequire } from "node:module";
 import type * as OpenTelemetryApiModule from "@opentelemetry/api";
+import { describeError } from "./redact.ts";
 
 /** The `@opentelemetry/api` module, as the application installed it. */
 export type OpenTelemetryApi = typeof OpenTelemetryApiModule;
 export type Tracer = OpenTelemetryApiModule.Tracer;
 export type Span = OpenTelemetryApiModule.Span;
 export type Context = OpenTelemetryApiModule.Context;
-export type Meter = OpenTelemetryApiModule.Meter;
+type Meter = OpenTelemetryApiModule.Meter;
 export type Attributes = OpenTelemetryApiModule.Attributes;
 
 let api: OpenTelemetryApi | null | undefined;
@@ -115,7 +116,7 @@ export function endSpan(
     if (error !== undefined) span.recordException(error as Error);
     span.setStatus({
       code: otel.SpanStatusCode.ERROR,
-      ...(error instanceof Error ? { message: error.message } : {}),
+      ...(error instanceof Error ? { message: describeError(error) } : {}),
     });
   }
   span.end();

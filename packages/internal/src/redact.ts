@@ -31,3 +31,17 @@ export function redactSecrets(message: string): string {
   for (const [pattern, replacement] of patterns) result = result.replace(pattern, replacement);
   return result;
 }
+
+/**
+ * What an error says, for a message, a log line or a health response: its
+ * `message` (or the thrown value as a string), with {@link redactSecrets}
+ * applied. The one way the toolkit quotes an error it did not raise.
+ *
+ * @example
+ * ```ts
+ * throw new FallbackError(`the last attempt failed with: ${describeError(cause)}`);
+ * ```
+ */
+export function describeError(error: unknown): string {
+  return redactSecrets(error instanceof Error ? error.message : String(error));
+}

@@ -27,37 +27,6 @@ export type ToolResult = {
  */
 export type ToolHandler = (...params: never) => object | Promise<object>;
 
-/** One call of a tool handler, read from its parameters whatever the arity or SDK generation. */
-export type ToolCall = {
-  /** The validated arguments, or `undefined` for a tool without an `inputSchema`. */
-  readonly args: unknown;
-  /** The SDK's `extra` (1.x) or `ctx` (2.x). */
-  readonly extra: Record<string, unknown> | undefined;
-  /** The request's signal: aborted when the client cancels. */
-  readonly signal: AbortSignal | undefined;
-};
-
-export function readToolCall(params: ReadonlyArray<unknown>): ToolCall {
-  const extra = params.length > 0 ? params[params.length - 1] : undefined;
-  const args = params.length > 1 ? params[0] : undefined;
-  if (typeof extra !== "object" || extra === null) {
-    return { args, extra: undefined, signal: undefined };
-  }
-  const context = extra as { signal?: unknown; mcpReq?: { signal?: unknown } };
-  const signal = isSignal(context.signal)
-    ? context.signal
-    : isSignal(context.mcpReq?.signal)
-      ? context.mcpReq.signal
-      : undefined;
-  return { args, extra: extra as Record<string, unknown>, signal };
-}
-
-function isSignal(value: unknown): value is AbortSignal {
-  return (
-    typeof value === "object" && value !== null && "aborted" in value && "addEventListener" in value
-  );
-}
-
 /** A text result, the shape the SDK itself builds for an error. */
 export function textResult(text: string, isError = false): ToolResult {
   return isError

@@ -1,3 +1,5 @@
+import { describeError } from "./redact.ts";
+
 const warned = new Set<string>();
 
 /**
@@ -17,8 +19,7 @@ const warned = new Set<string>();
 export function warnCallbackFailure(error: unknown, type: string): void {
   // Node ignores `type` when handed an Error, so the warning is a new Error
   // named `type`, with what the callback threw as its cause.
-  const message = error instanceof Error ? error.message : String(error);
-  const warning = new Error(message, { cause: error });
+  const warning = new Error(describeError(error), { cause: error });
   warning.name = type;
   process.emitWarning(warning);
 }

@@ -242,3 +242,114 @@ describe("LazySignal", () => {
     expect(signal.aborted).toBe(true);
   });
 });
+
+describe("withDeadline's soft timeout", () => {
+  it("resolves with the soft value at the deadline and leaves the work running, its signal not aborted", async () => {
+    let workSignal: AbortSignal | undefined;
+    let finish: (value: string) => void = () => {};
+    const onGiveUp = vi.fn();
+    const pending = withDeadline(
+      (signal) => {
+        workSignal = signal;
+        return new Promise<string>((resolve) => {
+          finish = resolve;
+        });
+      },
+      100,
+      { softTimeout: () => ({ value: "stale" }), onTimeout, onGiveUp },
+    );
+    await vi.advanceTimersByTimeAsync(100);
+    await expect(pending).resolves.toBe("stale");
+    expect(workSignal?.aborted).toBe(false);
+    expect(onGiveUp).not.toHaveBeenCalled();
+    finish("fresh");
+    expect(vi.getTimerCount()).toBe(0);
+  });
+
+  it("is hard when the soft answer is undefined", async () => {
+    const pending = withDeadline(new Promise<string>(() => {}), 100, {
+      softTimeout: () => undefined,
+      onTimeout,
+    });
+    const outcome = expect(pending).rejects.toBeInstanceOf(TimeoutError);
+    await vi.advanceTimersByTimeAsync(100);
+    await outcome;
+  });
+
+  it("rejects with a TimeoutError DOMException when no onTimeout is given", async () => {
+    const pending = withDeadline(new Promise<string>(() => {}), 50);
+    const outcome = expect(pending).rejects.toMatchObject({ name: "TimeoutError" });
+    await vi.advanceTimersByTimeAsync(50);
+    await outcome;
+  });
+});
+
+describe("withDeadline's progress reset", () => {
+  it("gives the work its timeout again at each progress, until it finishes", async () => {
+    let progress: () => void = () => {};
+    let finish: (value: number) => void = () => {};
+    const pending = withDeadline(
+      (_signal, onProgress) => {
+        progress = onProgress;
+        return new Promise<number>((resolve) => {
+          finish = resolve;
+        });
+      },
+      100,
+      { onTimeout },
+    );
+    for (let step = 0; step < 5; step++) {
+      await vi.advanceTimersByTimeAsync(90);
+      progress();
+    }
+    finish(42);
+    await expect(pending).resolves.toBe(42);
+    expect(vi.getTimerCount()).toBe(0);
+  });
+
+  it("times out when the work stops making progress", async () => {
+    let progress: () => void = () => {};
+    const pending = withDeadline(
+      (_signal, onProgress) => {
+        progress = onProgress;
+        return new Promise<number>(() => {});
+      },
+      100,
+      { onTimeout },
+    );
+    const outcome = expect(pending).rejects.toBeInstanceOf(TimeoutError);
+    await vi.advanceTimersByTimeAsync(90);
+    progress();
+    await vi.advanceTimersByTimeAsync(99);
+    expect(vi.getTimerCount()).toBe(1);
+    await vi.advanceTimersByTimeAsync(1);
+    await outcome;
+  });
+
+  it("never lets progress carry the wait past maxTotalMs", async () => {
+    let progress: () => void = () => {};
+    let timedOutAt = -1;
+    const pending = withDeadline(
+      (_signal, onProgress) => {
+        progress = onProgress;
+        return new Promise<number>(() => {});
+      },
+      100,
+      {
+        maxTotalMs: 250,
+        onTimeout: () => {
+          timedOutAt = Date.now();
+          return new TimeoutError("total");
+        },
+      },
+    );
+    const outcome = expect(pending).rejects.toBeInstanceOf(TimeoutError);
+    const startedAt = Date.now();
+    for (let step = 0; step < 4; step++) {
+      await vi.advanceTimersByTimeAsync(80);
+      progress();
+    }
+    await outcome;
+    expect(timedOutAt - startedAt).toBe(250);
+  });
+});

@@ -2,11 +2,28 @@ import { abortReason, noop, onAbort } from "./abort.ts";
 import { LazySignal } from "./lazy-signal.ts";
 
 /** Options of {@link withDeadline}. */
-export type WithDeadlineOptions = {
+export type WithDeadlineOptions<T = unknown> = {
   /** Stops waiting with the signal's reason when it aborts. */
   readonly signal?: AbortSignal | undefined;
-  /** The error to reject with once `timeoutMs` has passed. */
-  readonly onTimeout: () => unknown;
+  /**
+   * The error to reject with once `timeoutMs` has passed.
+   * @default a `DOMException` named `"TimeoutError"`, like `AbortSignal.timeout()`'s
+   */
+  readonly onTimeout?: () => unknown;
+  /**
+   * A soft deadline: asked first when `timeoutMs` passes. When it returns
+   * `{ value }` the deadline resolves with that value and leaves the work
+   * running (its signal is not aborted and `onGiveUp` is not called), as a
+   * cache answers with a stale value and lets the refresh finish; when it
+   * returns `undefined` the deadline is hard as usual.
+   */
+  readonly softTimeout?: () => { readonly value: T } | undefined;
+  /**
+   * With progress resets (the work calls `progress()`), the most the whole
+   * wait may last from its start, however often it progresses.
+   * @default no bound
+   */
+  readonly maxTotalMs?: number | undefined;
   /**
    * Learns that the caller stopped waiting (timeout or abort) while the work
    * may still run, with the reason it was given; e.g. to release what the
@@ -23,13 +40,22 @@ export type WithDeadlineOptions = {
 };
 
 /**
+ * Restarts the deadline: the work made progress (a progress notification,
+ * a chunk of a stream), so it gets `timeoutMs` again, within `maxTotalMs`.
+ */
+export type Progress = () => void;
+
+/**
  * Settles with `work`, or rejects with `onTimeout()` once `timeoutMs` has
  * passed, or with the signal's reason once it aborts, whichever comes first.
  * Given a function, it is called with a signal of its own that aborts with the
- * same reason, so the work can stop. The timer is cleared and the abort
- * listener removed however it ends; a late failure of abandoned work is
- * swallowed. A `timeoutMs` of 0 (or less, or not finite) means no timeout.
- * The timer is `unref()`'d: the work's own I/O holds the process open.
+ * same reason, so the work can stop, and with `progress`, which restarts the
+ * deadline (bounded by `maxTotalMs`). With `softTimeout`, the deadline may
+ * answer with a value instead and leave the work running. The timer is
+ * cleared and the abort listener removed however it ends; a late failure of
+ * abandoned work is swallowed. A `timeoutMs` of 0 (or less, or not finite)
+ * means no timeout. The timer is `unref()`'d: the work's own I/O holds the
+ * process open.
  *
  * @example
  * ```ts
@@ -37,15 +63,21 @@ export type WithDeadlineOptions = {
  *   signal,
  *   onTimeout: () => new QueryTimeoutError(2000),
  * });
+ * // A wait that ends early on an event, and resolves at the deadline:
+ * await withDeadline(written, pollMs, { signal, softTimeout: () => ({ value: undefined }) });
+ * // A call whose deadline restarts with each progress notification:
+ * await withDeadline((signal, progress) => callTool({ signal, onprogress: progress }), 10_000, {
+ *   maxTotalMs: 60_000,
+ * });
  * ```
  */
 export function withDeadline<T>(
-  work: PromiseLike<T> | ((signal: AbortSignal) => T | PromiseLike<T>),
+  work: PromiseLike<T> | ((signal: AbortSignal, progress: Progress) => T | PromiseLike<T>),
   timeoutMs: number,
-  options: WithDeadlineOptions,
+  options: WithDeadlineOptions<T> = {},
 ): Promise<T> {
   if (typeof work !== "function") return race(work, timeoutMs, options, false);
-  return race((own) => work(own.signal), timeoutMs, options, false);
+  return race((own, progress) => work(own.signal, progress), timeoutMs, options, false);
 }
 
 /**
@@ -65,9 +97,9 @@ export function withDeadline<T>(
  * ```
  */
 export function withLazyDeadline<T>(
-  work: (own: LazySignal) => T | PromiseLike<T>,
+  work: (own: LazySignal, progress: Progress) => T | PromiseLike<T>,
   timeoutMs: number,
-  options: WithDeadlineOptions,
+  options: WithDeadlineOptions<T> = {},
 ): Promise<T> {
   return race(work, timeoutMs, options, true);
 }
@@ -79,12 +111,19 @@ export function withLazyDeadline<T>(
  * when the work first reads that signal, else at once.
  */
 function race<T>(
-  work: PromiseLike<T> | ((own: LazySignal) => T | PromiseLike<T>),
+  work: PromiseLike<T> | ((own: LazySignal, progress: Progress) => T | PromiseLike<T>),
   timeoutMs: number,
-  options: WithDeadlineOptions,
+  options: WithDeadlineOptions<T>,
   linkOnRead: boolean,
 ): Promise<T> {
-  const { signal, onTimeout, onGiveUp, unref = true } = options;
+  const {
+    signal,
+    onTimeout = timeoutError,
+    softTimeout,
+    maxTotalMs,
+    onGiveUp,
+    unref = true,
+  } = options;
   const timed = timeoutMs > 0 && Number.isFinite(timeoutMs);
   if (typeof work !== "function") {
     // Nothing to race: the promise itself, with no closure or listener.
@@ -121,14 +160,32 @@ function race<T>(
       removeAbort = onAbort(signal, () => giveUp(abortReason(signal)));
     };
     if (!linkOnRead) link();
-    if (timed) {
-      timer = setTimeout(() => giveUp(onTimeout()), timeoutMs);
+    const expire = (): void => {
+      const soft = softTimeout?.();
+      if (soft === undefined) giveUp(onTimeout());
+      else if (finish()) resolve(soft.value);
+    };
+    const arm = (ms: number): void => {
+      timer = setTimeout(expire, ms);
       if (unref) timer.unref();
+    };
+    let progress: Progress = noop;
+    if (timed) {
+      arm(maxTotalMs === undefined ? timeoutMs : Math.min(timeoutMs, maxTotalMs));
+      if (typeof work === "function") {
+        const endsAt =
+          maxTotalMs === undefined ? Number.POSITIVE_INFINITY : Date.now() + maxTotalMs;
+        progress = () => {
+          if (settled) return;
+          clearTimeout(timer);
+          arm(Math.max(0, Math.min(timeoutMs, endsAt - Date.now())));
+        };
+      }
     }
     if (typeof work === "function") {
       own = new LazySignal(linkOnRead ? link : undefined);
       try {
-        pending = Promise.resolve(work(own));
+        pending = Promise.resolve(work(own, progress));
       } catch (error) {
         if (finish()) reject(error);
         return;
@@ -143,4 +200,8 @@ function race<T>(
       },
     );
   });
+}
+
+function timeoutError(): DOMException {
+  return new DOMException("The operation timed out", "TimeoutError");
 }

@@ -1,6 +1,7 @@
 import {
   abortReason,
   delay,
+  errorCode,
   noop,
   onAbort,
   throwIfAborted,
@@ -9,7 +10,7 @@ import {
 import type pg from "pg";
 import type { PoolClient } from "pg";
 import { connectRetryDelay } from "./backoff.ts";
-import { type PoolError, PoolTimeoutError, QueryTimeoutError } from "./errors.ts";
+import { connectionLost, type PoolError, PoolTimeoutError, QueryTimeoutError } from "./errors.ts";
 import type { Lease, Leases } from "./leases.ts";
 import { isConnectionError } from "./transient.ts";
 import type { QueryText } from "./types.ts";
@@ -35,15 +36,6 @@ export type AcquireHost = {
 };
 
 type FirstTry = { error: unknown } | { client: PoolClient };
-
-/** pg's own timeout messages: the queue wait or the connect itself ran out of time. */
-export function isPgTimeout(error: unknown): boolean {
-  if (!(error instanceof Error) || (error as { code?: unknown }).code !== undefined) return false;
-  return (
-    error.message === "timeout exceeded when trying to connect" ||
-    error.message.startsWith("Connection terminated due to connection timeout")
-  );
-}
 
 /**
  * Waits for a connection: pg's queue, connect retries with backoff within
@@ -217,14 +209,20 @@ export class Acquirer {
       if (signal?.aborted) throw abortReason(signal);
       if (this.#host.isClosed()) throw this.#host.closedError();
       if (PoolTimeoutError.isInstance(error)) throw error;
-      if (isPgTimeout(error)) throw this.#host.timeoutError(lastError ?? error);
+      const waitMs = connectRetryDelay(attempt);
+      const outOfTime = performance.now() - started + waitMs >= this.#host.connectTimeoutMs;
+      // pg gives no code to its own connect timeouts (the queue wait, the
+      // handshake) nor to a connection the server closed during startup. A
+      // connect that failed so is a lost connection, or, once the budget is
+      // spent, the pool's timeout itself: no message is read to tell them apart.
+      if (errorCode(error) === undefined) {
+        if (outOfTime) throw this.#host.timeoutError(lastError ?? error);
+        error = connectionLost(error);
+      }
       this.#host.recordError(error);
       if (!isConnectionError(error)) throw error;
       lastError = error;
-      const waitMs = connectRetryDelay(attempt);
-      if (performance.now() - started + waitMs >= this.#host.connectTimeoutMs) {
-        throw this.#host.timeoutError(error);
-      }
+      if (outOfTime) throw this.#host.timeoutError(error);
       await delay(waitMs, signal);
     }
   }

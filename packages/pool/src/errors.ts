@@ -1,4 +1,4 @@
-import { defineError, McpProdError, redactSecrets } from "@mcp-prod/internal";
+import { defineError, describeError, McpProdError } from "@mcp-prod/internal";
 
 /**
  * What went wrong, for callers that branch on it (never on the message).
@@ -13,7 +13,8 @@ export type PoolErrorCode =
   | "EQUERYTIMEOUT"
   | "EPOOLCLOSED"
   | "ERELEASED"
-  | "EROLLEDBACK";
+  | "EROLLEDBACK"
+  | "ECONNECTIONLOST";
 
 /**
  * The numbers a {@link PoolTimeoutError} carries, the same shape as `pool.stats()`.
@@ -71,6 +72,19 @@ export class PoolError extends McpProdError<PoolErrorCode> {
 }
 
 /**
+ * The `ECONNECTIONLOST` error the pool gives a failure pg reports with a
+ * message and no code: a connection closed under a statement or during its
+ * startup. `cause` is pg's error.
+ */
+export function connectionLost(cause: unknown): PoolError {
+  return new PoolError(
+    "ECONNECTIONLOST",
+    `The connection to the database was lost: ${describeError(cause)}`,
+    { cause },
+  );
+}
+
+/**
  * No connection could be had within `connectionTimeoutMillis`: the pool was
  * exhausted, or the database could not be reached (then `cause` is the last
  * connection error). The message and `stats` say how the pool stood.
@@ -98,7 +112,7 @@ export class PoolTimeoutError extends PoolError {
   constructor(poolName: string, timeoutMs: number, stats: PoolStats, options?: ErrorOptions) {
     const reason =
       options?.cause instanceof Error
-        ? ` (last connection error: ${redactSecrets(options.cause.message)})`
+        ? ` (last connection error: ${describeError(options.cause)})`
         : "";
     super(
       "EPOOLTIMEOUT",

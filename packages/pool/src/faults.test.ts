@@ -1,22 +1,20 @@
 import { databaseUrl, freePort, type PrivatePostgres, startPostgres } from "@mcp-prod/testkit";
-import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from "vitest";
+import { afterAll, beforeAll, describe, expect, it, onTestFinished, vi } from "vitest";
 import { PoolTimeoutError, QueryTimeoutError } from "./errors.ts";
+import type { PoolOptions } from "./options.ts";
+import { proxiedPool } from "./pool.test-helpers.ts";
 import { createPool, type Pool } from "./pool.ts";
-import { proxiedPool } from "./test-support.ts";
 import { isTransientError } from "./transient.ts";
-import type { PoolOptions } from "./types.ts";
 
 const schema = `pool_faults_${process.pid}_${Date.now()}`;
 const admin = createPool({ connectionString: databaseUrl(), name: "admin" });
-const pools: Pool[] = [];
-const cleanup: Array<() => Promise<unknown>> = [];
 let appCounter = 0;
 
 function open(options: PoolOptions = {}): Pool & { readonly applicationName: string } {
   appCounter += 1;
   const applicationName = `pool_faults_${process.pid}_${appCounter}`;
   const pool = createPool({ connectionString: databaseUrl(), applicationName, ...options });
-  pools.push(pool);
+  onTestFinished(() => pool.close({ timeoutMs: 1000 }));
   return Object.assign(pool, { applicationName });
 }
 
@@ -36,11 +34,6 @@ async function terminate(pids: ReadonlyArray<number>): Promise<void> {
 beforeAll(async () => {
   await admin.query(`CREATE SCHEMA ${schema}`);
   await admin.query(`CREATE TABLE ${schema}.doctors (name text PRIMARY KEY, on_call boolean)`);
-});
-
-afterEach(async () => {
-  for (const pool of pools.splice(0)) await pool.close({ timeoutMs: 1000 });
-  for (const step of cleanup.splice(0).reverse()) await step();
 });
 
 afterAll(async () => {
@@ -230,7 +223,7 @@ describe("the database going away and coming back", () => {
       min: 1,
       connectionTimeoutMillis: 1000,
     });
-    pools.push(pool);
+    onTestFinished(() => pool.close({ timeoutMs: 1000 }));
     await pool.ready();
     expect((await pool.query("SELECT 1 AS one")).rows).toEqual([{ one: 1 }]);
     await postgres.stopServer();
@@ -249,8 +242,6 @@ describe("the database going away and coming back", () => {
 
   it("recovers after a TCP proxy is taken down and brought back mid-run", async () => {
     const { pool, proxy } = await proxiedPool({ connectionTimeoutMillis: 1000 });
-    cleanup.push(() => proxy.close());
-    pools.push(pool);
     expect((await pool.query("SELECT 1 AS one")).rows).toEqual([{ one: 1 }]);
     proxy.down();
     await vi.waitFor(() => expect(pool.stats().total).toBe(0));
@@ -262,11 +253,25 @@ describe("the database going away and coming back", () => {
   });
 });
 
+describe("a connection lost without a code", () => {
+  it("gives a statement whose socket is cut PoolError ECONNECTIONLOST, transient, with pg's error as its cause", async () => {
+    const { pool, proxy } = await proxiedPool({ connectionTimeoutMillis: 1000 });
+    const running = pool.query("SELECT pg_sleep(30)").catch((caught: unknown) => caught);
+    await vi.waitFor(() => expect(pool.stats().checkedOut).toBe(1));
+    proxy.cut();
+    const error = await running;
+    expect(error).toMatchObject({
+      name: "PoolError",
+      code: "ECONNECTIONLOST",
+      cause: { message: "Connection terminated unexpectedly" },
+    });
+    expect(isTransientError(error)).toBe(true);
+  });
+});
+
 describe("connect retries", () => {
   it("retries a refused connect with backoff and succeeds once the server is back, within the budget", async () => {
     const { pool, proxy } = await proxiedPool({ connectionTimeoutMillis: 5000 });
-    cleanup.push(() => proxy.close());
-    pools.push(pool);
     proxy.down();
     const errors: unknown[] = [];
     pool.on("error", ({ error }) => {
@@ -289,7 +294,7 @@ describe("bad input fails clearly within the connect timeout", () => {
       connectionString: `postgres://postgres@127.0.0.1:${port}/test`,
       connectionTimeoutMillis: 300,
     });
-    pools.push(pool);
+    onTestFinished(() => pool.close({ timeoutMs: 1000 }));
     const error = await pool.query("SELECT 1").catch((caught: unknown) => caught);
     expect(PoolTimeoutError.isInstance(error)).toBe(true);
     expect((error as Error).cause).toMatchObject({ code: "ECONNREFUSED" });
@@ -302,7 +307,7 @@ describe("bad input fails clearly within the connect timeout", () => {
       min: 1,
       connectionTimeoutMillis: 300,
     });
-    pools.push(pool);
+    onTestFinished(() => pool.close({ timeoutMs: 1000 }));
     await expect(pool.ready()).rejects.toMatchObject({ code: "ECONNREFUSED" });
     await vi.waitFor(() => expect(pool.stats().errors).toBeGreaterThanOrEqual(2));
   });
@@ -312,7 +317,7 @@ describe("bad input fails clearly within the connect timeout", () => {
     const target = new URL(databaseUrl());
     target.username = "no_such_role";
     const pool = createPool({ connectionString: target.href, connectionTimeoutMillis: 2000 });
-    pools.push(pool);
+    onTestFinished(() => pool.close({ timeoutMs: 1000 }));
     const errors: unknown[] = [];
     pool.on("error", ({ error }) => errors.push(error));
     const error = await pool.query("SELECT 1").catch((caught: unknown) => caught);
@@ -325,7 +330,7 @@ describe("bad input fails clearly within the connect timeout", () => {
     const target = new URL(databaseUrl());
     target.pathname = "/no_such_database";
     const pool = createPool({ connectionString: target.href });
-    pools.push(pool);
+    onTestFinished(() => pool.close({ timeoutMs: 1000 }));
     await expect(pool.query("SELECT 1")).rejects.toMatchObject({ code: "3D000" });
   });
 });

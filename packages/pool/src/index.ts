@@ -5,6 +5,13 @@ export {
   PoolTimeoutError,
   QueryTimeoutError,
 } from "./errors.ts";
+export type {
+  ConnectionOptions,
+  PoolOptions,
+  QueryOptions,
+  StatementOptions,
+  TransactionOptions,
+} from "./options.ts";
 export { createPool, type Pool } from "./pool.ts";
 export { isTransientError } from "./transient.ts";
 export type {
@@ -12,12 +19,8 @@ export type {
   PoolConnection,
   PoolEvents,
   PoolHealth,
-  PoolOptions,
   Queryable,
-  QueryOptions,
   QueryText,
-  StatementOptions,
   Transaction,
   TransactionContext,
-  TransactionOptions,
 } from "./types.ts";

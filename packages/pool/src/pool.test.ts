@@ -1,37 +1,35 @@
 import { databaseUrl } from "@mcp-prod/testkit";
-import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from "vitest";
+import { afterAll, afterEach, beforeAll, describe, expect, it, onTestFinished, vi } from "vitest";
 import { PoolError } from "./errors.ts";
+import type { PoolOptions } from "./options.ts";
+import { proxiedPool } from "./pool.test-helpers.ts";
 import { createPool, type Pool } from "./pool.ts";
-import { proxiedPool } from "./test-support.ts";
-import type { PoolOptions } from "./types.ts";
 
 const schema = `pool_test_${process.pid}_${Date.now()}`;
-const pools: Pool[] = [];
+/** The pool that sets up and drops the test schema, open for the whole file. */
+const admin = createPool({ connectionString: databaseUrl(), name: "admin" });
 
+/** A pool for one test, closed when it finishes. */
 function open(options: PoolOptions = {}): Pool {
   const pool = createPool({ connectionString: databaseUrl(), ...options });
-  pools.push(pool);
+  onTestFinished(() => pool.close({ timeoutMs: 1000 }));
   return pool;
 }
 
 beforeAll(async () => {
-  const admin = open({ name: "admin" });
   await admin.query(`CREATE SCHEMA ${schema}`);
   await admin.query(`CREATE TABLE ${schema}.users (id int PRIMARY KEY, name text NOT NULL)`);
   await admin.query(`INSERT INTO ${schema}.users VALUES (1, 'ada'), (2, 'grace')`);
   await admin.query(`CREATE TABLE ${schema}.ledger (id serial PRIMARY KEY, amount int NOT NULL)`);
 });
 
-afterEach(async () => {
+afterEach(() => {
   vi.useRealTimers();
-  // Close every pool but the admin one after each test, so nothing leaks between tests.
-  for (const pool of pools.splice(1)) await pool.close({ timeoutMs: 1000 });
 });
 
 afterAll(async () => {
-  const admin = pools[0];
-  await admin?.query(`DROP SCHEMA ${schema} CASCADE`);
-  await admin?.close();
+  await admin.query(`DROP SCHEMA ${schema} CASCADE`);
+  await admin.close();
 });
 
 describe("createPool options", () => {
@@ -173,7 +171,7 @@ describe("transaction", () => {
       { signal: controller.signal },
     );
     await vi.waitFor(async () => {
-      const { rows } = await (pools[0] as Pool).query<{ count: string }>(
+      const { rows } = await admin.query<{ count: string }>(
         "SELECT count(*) AS count FROM pg_stat_activity WHERE query = 'SELECT pg_sleep(30)' AND state = 'active' AND application_name = $1",
         [applicationName],
       );
@@ -401,7 +399,6 @@ describe("freshness", () => {
   it("validates a connection idle past validateAfterIdleMs, and only then", async () => {
     vi.useFakeTimers({ toFake: ["performance"] });
     const pool = open({ max: 1, validateAfterIdleMs: 10_000 });
-    const admin = pools[0] as Pool;
     const lastQuery = async (pid: number | undefined) =>
       (
         await admin.query<{ query: string }>("SELECT query FROM pg_stat_activity WHERE pid = $1", [
@@ -420,26 +417,21 @@ describe("freshness", () => {
   it("replaces a connection that fails validation and reports the failure", async () => {
     vi.useFakeTimers({ toFake: ["performance"] });
     const { pool, proxy } = await proxiedPool({ max: 1, validateAfterIdleMs: 10_000 });
-    pools.push(pool);
-    try {
-      const errors: unknown[] = [];
-      pool.on("error", ({ error }) => errors.push(error));
-      const pid = async () =>
-        (await pool.query<{ pid: number }>("SELECT pg_backend_pid() AS pid")).rows[0]?.pid;
-      const first = await pid();
-      // The network goes silent: nothing tells the idle connection it is gone.
-      proxy.freeze();
-      vi.advanceTimersByTime(11_000);
-      const second = pid();
-      await vi.waitFor(() => expect(pool.stats().idle).toBe(0));
-      proxy.cut();
-      proxy.unfreeze();
-      expect(await second).not.toBe(first);
-      expect(errors).toHaveLength(1);
-      expect(pool.stats().errors).toBe(1);
-    } finally {
-      await proxy.close();
-    }
+    const errors: unknown[] = [];
+    pool.on("error", ({ error }) => errors.push(error));
+    const pid = async () =>
+      (await pool.query<{ pid: number }>("SELECT pg_backend_pid() AS pid")).rows[0]?.pid;
+    const first = await pid();
+    // The network goes silent: nothing tells the idle connection it is gone.
+    proxy.freeze();
+    vi.advanceTimersByTime(11_000);
+    const second = pid();
+    await vi.waitFor(() => expect(pool.stats().idle).toBe(0));
+    proxy.cut();
+    proxy.unfreeze();
+    expect(await second).not.toBe(first);
+    expect(errors).toHaveLength(1);
+    expect(pool.stats().errors).toBe(1);
   });
 });
 

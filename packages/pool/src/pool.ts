@@ -4,7 +4,6 @@ import {
   assertPositiveNumber,
   EventSource,
   noop,
-  onAbort,
   withDeadline,
 } from "@mcp-prod/internal";
 import type { PoolConfig, QueryResult, QueryResultRow } from "pg";
@@ -13,7 +12,13 @@ import { Acquirer } from "./acquire.ts";
 import { hideProperty } from "./connection-string.ts";
 import { PoolError, type PoolStats, PoolTimeoutError, QueryTimeoutError } from "./errors.ts";
 import { type Lease, Leases } from "./leases.ts";
-import { type PoolSettings, resolvePoolOptions } from "./options.ts";
+import {
+  type PoolOptions,
+  type PoolSettings,
+  type QueryOptions,
+  resolvePoolOptions,
+  type TransactionOptions,
+} from "./options.ts";
 import { NO_OPTIONS, type QueryHost, runQuery } from "./query.ts";
 import { Refill } from "./refill.ts";
 import { Statements } from "./statements.ts";
@@ -23,13 +28,12 @@ import type {
   PoolConnection,
   PoolEvents,
   PoolHealth,
-  PoolOptions,
-  QueryOptions,
   QueryText,
   Transaction,
   TransactionContext,
-  TransactionOptions,
 } from "./types.ts";
+
+const DRAIN_OVER = { value: undefined } as const;
 
 /**
  * A node-postgres pool with production behaviour around it. Create one with
@@ -303,16 +307,16 @@ export class Pool extends EventSource<PoolEvents> {
     if (this.#leakTimer) clearInterval(this.#leakTimer);
     this.#closing = (async () => {
       if (this.#leases.checkedOut > 0 || this.#acquirer.pending > 0) {
-        let timer: NodeJS.Timeout | undefined;
-        let removeAbort = noop;
-        await new Promise<void>((resolve) => {
+        const drained = new Promise<void>((resolve) => {
           this.#drained = resolve;
-          timer = setTimeout(resolve, timeoutMs);
-          // An aborted signal (a shutdown running out of time) ends the drain at once.
-          removeAbort = onAbort(signal, resolve);
         });
-        clearTimeout(timer);
-        removeAbort();
+        // A soft deadline: at `timeoutMs` the close goes on with what is still out;
+        // an aborted signal (a shutdown running out of time) goes on at once.
+        await withDeadline(drained, timeoutMs, {
+          signal,
+          softTimeout: () => DRAIN_OVER,
+          unref: false,
+        }).catch(noop);
         this.#drained = undefined;
       }
       for (const lease of this.#leases.snapshot()) {

@@ -3,11 +3,12 @@ import type { QueryResult, QueryResultRow } from "pg";
 import type { Acquirer } from "./acquire.ts";
 import { connectRetryDelay } from "./backoff.ts";
 import type { Lease } from "./leases.ts";
-import { QUERY_KEYS } from "./option-keys.ts";
+import type { QueryOptions } from "./options.ts";
+import { QUERY_KEYS } from "./options.ts";
 import type { Statements } from "./statements.ts";
 import { startStatementSpan, traced } from "./tracing.ts";
 import { isConnectionError } from "./transient.ts";
-import type { QueryOptions, QueryText } from "./types.ts";
+import type { QueryText } from "./types.ts";
 
 /** The options of a `pool.query()` given none: no keys to check. */
 export const NO_OPTIONS: QueryOptions = Object.freeze({});

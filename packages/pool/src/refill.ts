@@ -1,6 +1,5 @@
-import { type Backoff, backoffDelay } from "@mcp-prod/internal";
+import { type Backoff, backoffDelay, errorCode } from "@mcp-prod/internal";
 import type pg from "pg";
-import { isPgTimeout } from "./acquire.ts";
 import type { PoolTimeoutError } from "./errors.ts";
 
 const REFILL_RETRY: Backoff = { jitter: "equal", minDelayMs: 100, maxDelayMs: 5000 };
@@ -87,7 +86,9 @@ export class Refill {
       }
       if (failure !== undefined) {
         this.#host.recordError(failure);
-        throw isPgTimeout(failure) ? this.#host.timeoutError(failure) : failure;
+        // pg's code-less connect failures (its timeouts, a connection closed during
+        // startup) all mean no connection could be had: the pool's timeout error.
+        throw errorCode(failure) === undefined ? this.#host.timeoutError(failure) : failure;
       }
       this.#attempt = 0;
     } finally {

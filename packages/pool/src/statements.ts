@@ -4,17 +4,19 @@ import {
   assertKnownKeys,
   type DeadlineEntry,
   DeadlineQueue,
+  errorCode,
   noop,
   onAbort,
 } from "@mcp-prod/internal";
 import type { QueryResult, QueryResultRow } from "pg";
 import { type CancellableClient, sendCancelRequest } from "./cancel-request.ts";
-import { PoolError, QueryTimeoutError } from "./errors.ts";
+import { connectionLost, PoolError, QueryTimeoutError } from "./errors.ts";
 import type { Lease } from "./leases.ts";
-import { STATEMENT_KEYS } from "./option-keys.ts";
+import type { StatementOptions } from "./options.ts";
+import { STATEMENT_KEYS } from "./options.ts";
 import { startStatementSpan, traced } from "./tracing.ts";
 import { isConnectionError } from "./transient.ts";
-import type { Queryable, QueryText, StatementOptions } from "./types.ts";
+import type { Queryable, QueryText } from "./types.ts";
 
 function isFatal(error: unknown): boolean {
   const severity = (error as { severity?: unknown } | null)?.severity;
@@ -162,10 +164,16 @@ export class Statements {
         callback(undefined, result);
         return;
       }
+      // pg reported the connection dead (its `error` event came first and broke
+      // the lease) and fails the statement with a message but no code: give it one.
+      const failure =
+        lease.broken !== undefined && errorCode(error) === undefined
+          ? connectionLost(error)
+          : error;
       // After a FATAL error (pg_terminate_backend, shutdown) or a lost socket the
       // server is closing this connection; pg may not know yet, so never reuse it.
-      if (isFatal(error)) this.#breakLease(lease, error);
-      callback(error);
+      if (isFatal(failure)) this.#breakLease(lease, failure);
+      callback(failure);
     };
     try {
       lease.client.query<Row>(text as string, values as unknown[], done);

@@ -12,10 +12,11 @@ import type { Acquirer } from "./acquire.ts";
 import { connectRetryDelay } from "./backoff.ts";
 import { PoolError } from "./errors.ts";
 import type { Lease } from "./leases.ts";
-import { TRANSACTION_KEYS } from "./option-keys.ts";
+import type { TransactionOptions } from "./options.ts";
+import { TRANSACTION_KEYS } from "./options.ts";
 import type { Statements } from "./statements.ts";
 import { isSerializationError } from "./transient.ts";
-import type { Transaction, TransactionContext, TransactionOptions } from "./types.ts";
+import type { Transaction, TransactionContext } from "./types.ts";
 
 const ISOLATION_LEVELS = ["read committed", "repeatable read", "serializable"] as const;
 

@@ -50,9 +50,16 @@ describe("isTransientError", () => {
     },
   );
 
-  it("is true for pg's lost-connection errors, which carry no code", () => {
-    expect(isTransientError(new Error("Connection terminated unexpectedly"))).toBe(true);
-    expect(isTransientError(new Error("timeout exceeded when trying to connect"))).toBe(true);
+  it("is true for a connection pg reported lost without a code, once the pool gave it ECONNECTIONLOST", () => {
+    const lost = new PoolError("ECONNECTIONLOST", "The connection to the database was lost", {
+      cause: new Error("Connection terminated unexpectedly"),
+    });
+    expect(isTransientError(lost)).toBe(true);
+  });
+
+  it("reads codes, never message text", () => {
+    expect(isTransientError(new Error("Connection terminated unexpectedly"))).toBe(false);
+    expect(isTransientError(new Error("connect ECONNREFUSED 127.0.0.1:5432"))).toBe(false);
   });
 
   it("is true for PoolTimeoutError and for an error caused by a connection failure", () => {

@@ -1,4 +1,4 @@
-import { PoolTimeoutError } from "./errors.ts";
+import { errorCode, findInCauses, isNetworkError } from "@mcp-prod/internal";
 
 /** SQLSTATEs worth retrying: the database said "not now", not "never". */
 const TRANSIENT_SQLSTATES = new Set([
@@ -10,54 +10,27 @@ const TRANSIENT_SQLSTATES = new Set([
   "53300", // too_many_connections
 ]);
 
-/** Socket errors that say the network or the server went away, not that the request was wrong. */
-const NETWORK_CODES = new Set([
-  "ECONNREFUSED",
-  "ECONNRESET",
-  "ECONNABORTED",
-  "EPIPE",
-  "ETIMEDOUT",
-  "EHOSTUNREACH",
-  "ENETUNREACH",
-  "ENETDOWN",
-  "EAI_AGAIN",
-]);
+/** SQLSTATEs saying the server is going away or cannot take the connection now. */
+const CONNECTION_SQLSTATES = new Set(["57P01", "57P02", "57P03", "53300"]);
 
 /**
- * pg reports a lost or timed-out connection with a plain `Error` and no code;
- * these are its messages (kept in one place so callers never match strings).
+ * True when `error` says the connection itself failed or was lost (the
+ * statement's fate is unknown), read from codes only: a network code
+ * (internal's table), SQLSTATE class 08 or a server going away, the pool's
+ * own timeout, or `ECONNECTIONLOST`, which the pool gives a connection pg
+ * reported lost without a code.
  */
-const PG_CONNECTION_MESSAGES = [
-  "Connection terminated",
-  "timeout exceeded when trying to connect",
-  "Client has encountered a connection error and is not queryable",
-];
-
-function codeOf(error: unknown): unknown {
-  return typeof error === "object" && error !== null
-    ? (error as { code?: unknown }).code
-    : undefined;
-}
-
-/** True when `error` says the connection itself failed or was lost (the statement's fate is unknown). */
 export function isConnectionError(error: unknown): boolean {
-  for (let current = error, depth = 0; current && depth < 5; depth += 1) {
-    const code = codeOf(current);
-    if (typeof code === "string") {
-      if (NETWORK_CODES.has(code) || code.startsWith("08")) return true;
-      if (code === "57P01" || code === "57P02" || code === "57P03" || code === "53300") return true;
-    }
-    if (PoolTimeoutError.isInstance(current)) return true;
-    if (
-      current instanceof Error &&
-      code === undefined &&
-      PG_CONNECTION_MESSAGES.some((text) => (current as Error).message.startsWith(text))
-    ) {
-      return true;
-    }
-    current = current instanceof Error ? current.cause : undefined;
-  }
-  return false;
+  if (isNetworkError(error)) return true;
+  return (
+    findInCauses(error, (candidate) => {
+      const code = errorCode(candidate);
+      if (code === undefined) return undefined;
+      if (code.startsWith("08") || CONNECTION_SQLSTATES.has(code)) return true;
+      if (code === "ECONNECTIONLOST" || code === "EPOOLTIMEOUT") return true;
+      return undefined;
+    }) === true
+  );
 }
 
 /**
@@ -81,13 +54,13 @@ export function isConnectionError(error: unknown): boolean {
  * ```
  */
 export function isTransientError(error: unknown): boolean {
-  const code = codeOf(error);
-  if (typeof code === "string" && TRANSIENT_SQLSTATES.has(code)) return true;
+  const code = errorCode(error);
+  if (code !== undefined && TRANSIENT_SQLSTATES.has(code)) return true;
   return isConnectionError(error);
 }
 
 /** A transaction may be re-run whole after these: the database rolled it back for a retry. */
 export function isSerializationError(error: unknown): boolean {
-  const code = codeOf(error);
+  const code = errorCode(error);
   return code === "40001" || code === "40P01";
 }

@@ -4,13 +4,8 @@ import { Client } from "@modelcontextprotocol/sdk/client/index.js";
 import { StreamableHTTPClientTransport } from "@modelcontextprotocol/sdk/client/streamableHttp.js";
 import { McpServer } from "@modelcontextprotocol/sdk/server/mcp.js";
 import { StreamableHTTPServerTransport } from "@modelcontextprotocol/sdk/server/streamableHttp.js";
-import { afterEach, describe, expect, it } from "vitest";
+import { describe, expect, it, onTestFinished } from "vitest";
 import { createRateLimiter, type RateLimiter, withRateLimit } from "./index.ts";
-
-const closers: Array<() => Promise<void>> = [];
-afterEach(async () => {
-  for (const close of closers.splice(0).reverse()) await close();
-});
 
 /** A stateless Streamable HTTP server on loopback: a new McpServer per request, no authentication. */
 async function statelessServer(register: (server: McpServer) => void): Promise<URL> {
@@ -26,7 +21,7 @@ async function statelessServer(register: (server: McpServer) => void): Promise<U
     await transport.handleRequest(request, response);
   });
   await new Promise<void>((resolve) => http.listen(0, "127.0.0.1", resolve));
-  closers.push(
+  onTestFinished(
     () =>
       new Promise((resolve) => {
         http.close(() => resolve());
@@ -39,7 +34,7 @@ async function statelessServer(register: (server: McpServer) => void): Promise<U
 async function connect(url: URL, headers: Record<string, string> = {}): Promise<Client> {
   const client = new Client({ name: "c", version: "1.0.0" });
   await client.connect(new StreamableHTTPClientTransport(url, { requestInit: { headers } }));
-  closers.push(() => client.close());
+  onTestFinished(() => client.close());
   return client;
 }
 

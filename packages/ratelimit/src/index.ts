@@ -27,12 +27,13 @@ export {
   type RateLimitResult,
   type RateLimitStore,
 } from "./limiter.ts";
-export type { RateLimiterOptions, RedisClientLike } from "./limiter-options.ts";
 export type { NodeMiddlewareOptions, NodeRateLimitMiddleware } from "./node-middleware.ts";
-export { type RateLimitPolicyOptions, withRateLimit } from "./policy.ts";
-export {
-  RATE_LIMIT_META_KEY,
-  type RateLimitExtra,
-  type RateLimitMeta,
-  type WithRateLimitOptions,
-} from "./with-rate-limit.ts";
+export type {
+  RateLimitExtra,
+  RateLimiterOptions,
+  RateLimitPolicyOptions,
+  RedisClientLike,
+  ToolRateLimitOptions,
+  WithRateLimitOptions,
+} from "./options.ts";
+export { RATE_LIMIT_META_KEY, type RateLimitMeta, withRateLimit } from "./with-rate-limit.ts";

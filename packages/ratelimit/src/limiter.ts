@@ -1,28 +1,28 @@
 import {
   assertKnownKeys,
   assertString,
+  describeError,
   EventSource,
   optionKeys,
   type RateLimiterEvents as RateLimiterEventsOf,
   RedisReadiness,
   raceAbort,
-  redactSecrets,
   throwIfAborted,
   withDeadline,
 } from "@mcp-prod/internal";
 import { RateLimiterMemory, RateLimiterRedis, RateLimiterRes } from "rate-limiter-flexible";
 import { RateLimitClosedError, RateLimitExceededError, RateLimitStoreError } from "./errors.ts";
 import {
-  assertCost,
-  type LimiterSettings,
-  type RateLimiterOptions,
-  readLimiterOptions,
-} from "./limiter-options.ts";
-import {
   createNodeMiddleware,
   type NodeMiddlewareOptions,
   type NodeRateLimitMiddleware,
 } from "./node-middleware.ts";
+import {
+  assertCost,
+  type LimiterSettings,
+  type RateLimiterOptions,
+  readLimiterOptions,
+} from "./options.ts";
 import { tracedConsume } from "./tracing.ts";
 
 /** Which store decided a call: the memory store, Redis, or the per-replica fallback while Redis was down. */
@@ -220,7 +220,7 @@ class Limiter extends EventSource<RateLimiterEvents> implements RateLimiter {
 
   #reportStoreError(cause: unknown): void {
     if (!this.hasListeners("error")) return;
-    const message = redactSecrets(cause instanceof Error ? cause.message : String(cause));
+    const message = describeError(cause);
     this.emit("error", {
       error: new RateLimitStoreError(`Rate limit store failed: ${message}`, { cause }),
     });

@@ -1,9 +1,9 @@
 import type { IncomingMessage, ServerResponse } from "node:http";
-import { assertFunction, assertKnownKeys, assertOptions } from "@mcp-prod/internal";
+import { assertFunction, assertKnownKeys, assertOptions, optionKeys } from "@mcp-prod/internal";
 import { RateLimitExceededError } from "./errors.ts";
 import { rateLimitHeaders, writeRateLimitResponse } from "./http.ts";
 import type { RateLimiter, RateLimitResult } from "./limiter.ts";
-import { assertCost } from "./limiter-options.ts";
+import { assertCost } from "./options.ts";
 
 export type NodeMiddlewareOptions = {
   /**
@@ -29,13 +29,15 @@ export type NodeRateLimitMiddleware = (
   next?: (error?: unknown) => void,
 ) => Promise<boolean>;
 
+const MIDDLEWARE_KEYS = optionKeys<NodeMiddlewareOptions>({ key: true, cost: true });
+
 /** The guard of `limiter.nodeMiddleware()`: one `consume` per request, 429 over the limit. */
 export function createNodeMiddleware(
   limiter: RateLimiter,
   options: NodeMiddlewareOptions,
 ): NodeRateLimitMiddleware {
   assertOptions(options);
-  assertKnownKeys(options, ["key", "cost"], "limiter.nodeMiddleware()", {
+  assertKnownKeys(options, MIDDLEWARE_KEYS, "limiter.nodeMiddleware()", {
     keyGenerator: "use `key`",
   });
   const { key: keyOf = defaultRequestKey, cost = 1 } = options;

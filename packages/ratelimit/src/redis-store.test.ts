@@ -8,7 +8,7 @@ import {
 } from "@mcp-prod/testkit";
 import { McpServer } from "@modelcontextprotocol/sdk/server/mcp.js";
 import { Redis } from "ioredis";
-import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
+import { afterAll, beforeAll, describe, expect, it, onTestFinished } from "vitest";
 import {
   createRateLimiter,
   RATE_LIMIT_META_KEY,
@@ -19,18 +19,13 @@ import {
   withRateLimit,
 } from "./index.ts";
 
-const clients: Redis[] = [];
 function connect(url: string): Redis {
   const client = new Redis(url, { maxRetriesPerRequest: 1 });
   // A killed server makes the client emit errors while it reconnects; the limiter reports them itself.
   client.on("error", () => {});
-  clients.push(client);
+  onTestFinished(() => client.disconnect());
   return client;
 }
-
-afterEach(() => {
-  for (const client of clients.splice(0)) client.disconnect();
-});
 
 function uniquePrefix(): string {
   return `test:ratelimit:${randomUUID()}`;

@@ -1,8 +1,7 @@
-import { Client } from "@modelcontextprotocol/sdk/client/index.js";
-import { InMemoryTransport } from "@modelcontextprotocol/sdk/inMemory.js";
-import type { AuthInfo } from "@modelcontextprotocol/sdk/server/auth/types.js";
+import { connectInMemory } from "@mcp-prod/testkit";
+import type { Client } from "@modelcontextprotocol/sdk/client/index.js";
 import { McpServer } from "@modelcontextprotocol/sdk/server/mcp.js";
-import { afterEach, describe, expect, it } from "vitest";
+import { describe, expect, it, onTestFinished } from "vitest";
 import { z } from "zod";
 import {
   createRateLimiter,
@@ -12,11 +11,6 @@ import {
   type ToolResult,
   withRateLimit,
 } from "./index.ts";
-
-const closers: Array<() => Promise<void>> = [];
-afterEach(async () => {
-  for (const close of closers.splice(0)) await close();
-});
 
 /**
  * One connected client per caller, each on its own McpServer (as a stateless
@@ -29,19 +23,13 @@ async function connectClient(
 ): Promise<Client> {
   const server = new McpServer({ name: "test-server", version: "1.0.0" });
   register(server);
-  const [clientTransport, serverTransport] = InMemoryTransport.createLinkedPair();
-  if (clientId !== undefined) {
-    const authInfo: AuthInfo = { token: `token-${clientId}`, clientId, scopes: [] };
-    const send = clientTransport.send.bind(clientTransport);
-    clientTransport.send = (message, options) => send(message, { ...options, authInfo });
-  }
-  const client = new Client({ name: "test-client", version: "1.0.0" });
-  await server.connect(serverTransport);
-  await client.connect(clientTransport);
-  closers.push(async () => {
-    await client.close();
-    await server.close();
-  });
+  const { client, close } = await connectInMemory(
+    server,
+    clientId === undefined
+      ? {}
+      : { authInfo: { token: `token-${clientId}`, clientId, scopes: [] } },
+  );
+  onTestFinished(close);
   return client;
 }
 

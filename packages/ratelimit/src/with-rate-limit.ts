@@ -6,9 +6,12 @@ import {
   assertString,
   asToolHandler,
   callSite,
-  optionKeys,
+  defineWrapper,
+  describeValue,
+  readCallContext,
   readToolCall,
   type ToolHandler,
+  type ToolPolicy,
   type ToolResult,
   textResult,
   warnOnce,
@@ -19,28 +22,14 @@ import { createRateLimiter, type RateLimiter, type RateLimitStore } from "./limi
 import {
   assertCost,
   LIMITER_FOREIGN_KEYS,
-  LIMITER_KEYS,
   type RateLimiterOptions,
-} from "./limiter-options.ts";
+  type RateLimitPolicyOptions,
+  WITH_RATE_LIMIT_KEYS,
+  type WithRateLimitOptions,
+} from "./options.ts";
 
 /** The `_meta` key under which `withRateLimit` marks the results it returns. */
 export const RATE_LIMIT_META_KEY = "mcp-prod/ratelimit";
-
-/**
- * What the `key` function sees of the SDK's request `extra` (1.x) or `ctx`
- * (2.x): typed structurally so it needs no SDK types.
- */
-export type RateLimitExtra = {
-  readonly sessionId?: string | undefined;
-  readonly authInfo?:
-    | {
-        readonly clientId?: string;
-        readonly scopes?: readonly string[];
-        readonly extra?: Record<string, unknown>;
-      }
-    | undefined;
-  readonly [field: string]: unknown;
-};
 
 /** What `withRateLimit` puts under `_meta["mcp-prod/ratelimit"]` of a result. */
 export type RateLimitMeta =
@@ -58,80 +47,12 @@ export type RateLimitMeta =
       readonly retryAfterSeconds: number;
     };
 
-type WrapperOptions<H extends ToolHandler = ToolHandler> = {
-  /**
-   * Who a call counts against. It receives the handler's own parameters
-   * (`args, extra` for a tool with an `inputSchema`, `extra` without), typed
-   * like the handler. Returning `undefined` counts the call under `"anonymous"`.
-   * @default the authenticated client (`authInfo.clientId`), else the MCP
-   * session id. A call over HTTP with neither (a stateless server without
-   * authentication) is refused with a `TypeError` asking for `key`, rather
-   * than putting every client in one bucket; over stdio (one client) it counts
-   * under `"anonymous"`.
-   */
-  readonly key?: (...params: Parameters<H>) => string | undefined;
-  /**
-   * A tool name: the limit then applies per client *per tool* (the key
-   * becomes `<tool>:<client>`), so one limiter can serve every tool.
-   * @default undefined (one limit across the tools sharing the limiter)
-   */
-  readonly tool?: string;
-  /**
-   * Points one call costs.
-   * @default 1
-   */
-  readonly cost?: number;
-  /**
-   * The text of the `isError` result a refused call gets.
-   * @default "Rate limit exceeded, retry after N s (limit: P per D s)."
-   */
-  readonly message?: (error: RateLimitExceededError) => string;
-};
-
-/**
- * `withRateLimit` options: either a shared `limiter` (needed when a stateless
- * server builds a new `McpServer` per request, or to share one limit between
- * tools), or the options of the limiter to create.
- */
-export type WithRateLimitOptions<H extends ToolHandler = ToolHandler> = WrapperOptions<H> &
-  (
-    | ({ readonly limiter: RateLimiter } & { readonly [K in keyof RateLimiterOptions]?: never })
-    | (RateLimiterOptions & { readonly limiter?: never })
-  );
-
-/**
- * Wraps an MCP tool handler so that each call spends a point of the caller's
- * budget. Over the limit the handler is not called and the client gets an
- * `isError` result a model can act on ("Rate limit exceeded, retry after 12 s")
- * with `_meta["mcp-prod/ratelimit"]` carrying `retryAfterMs`. The parameters
- * reach the handler unchanged and the returned handler has the same type.
- *
- * @example
- * ```ts
- * import { McpServer } from "@modelcontextprotocol/sdk/server/mcp.js";
- * import { withRateLimit } from "@mcp-prod/ratelimit";
- * import { z } from "zod";
- *
- * const server = new McpServer({ name: "weather", version: "1.0.0" });
- * server.registerTool(
- *   "forecast",
- *   { inputSchema: { city: z.string() } },
- *   withRateLimit(
- *     async ({ city }) => ({ content: [{ type: "text", text: `Sunny in ${city}` }] }),
- *     {
- *       points: 10,
- *       durationSeconds: 60,
- *       key: (args, extra) => extra.authInfo?.clientId ?? extra.sessionId,
- *     },
- *   ),
- * );
- * ```
- */
-export function withRateLimit<H extends ToolHandler>(
+/** The handler form of {@link withRateLimit}: `site` is where the public call was made. */
+export function wrapWithRateLimit<H extends ToolHandler>(
   handler: H,
   options: WithRateLimitOptions<NoInfer<H>>,
   /** Where the public `withRateLimit` was called from, to recognise a limiter built per request. */
-  site: string | undefined = callSite(),
+  site: string | undefined = callingSite ?? callSite(),
 ): H {
   assertFunction(handler, "handler");
   assertOptions(options);
@@ -180,12 +101,6 @@ export function withRateLimit<H extends ToolHandler>(
   return asToolHandler<H>(wrapped);
 }
 
-const WITH_RATE_LIMIT_KEYS = [
-  ...optionKeys<WrapperOptions>({ key: true, tool: true, cost: true, message: true }),
-  "limiter",
-  ...LIMITER_KEYS,
-];
-
 /** Where inline limiters were created: the same line twice means one limiter per request. */
 const inlineSites = new Set<string>();
 
@@ -215,14 +130,10 @@ function resolveLimiter(options: WithRateLimitOptions, site: string | undefined)
 
 /** The authenticated client, else the session; an HTTP call with neither is refused (see `key`). */
 function defaultKey(extra: Record<string, unknown> | undefined): string {
-  const context = (extra ?? {}) as RateLimitExtra & {
-    readonly requestInfo?: unknown;
-    readonly http?: { readonly authInfo?: { readonly clientId?: string } };
-  };
-  const client =
-    context.authInfo?.clientId ?? context.http?.authInfo?.clientId ?? context.sessionId;
+  const { clientId, sessionId, http } = readCallContext(extra);
+  const client = clientId ?? sessionId;
   if (client !== undefined) return client;
-  if (context.requestInfo === undefined && context.http === undefined) return "anonymous";
+  if (!http) return "anonymous";
   throw new TypeError(
     'withRateLimit() cannot tell this call\'s client apart: it has no `authInfo.clientId` and no session id (a stateless HTTP server without authentication), so every client would share one limit. Pass `key`, e.g. `key: (args, extra) => extra.requestInfo?.headers["x-api-key"]`, or authenticate the requests.',
   );
@@ -230,4 +141,90 @@ function defaultKey(extra: Record<string, unknown> | undefined): string {
 
 function defaultMessage(error: RateLimitExceededError): string {
   return `${error.message}.`;
+}
+
+/** The caller's line while `withRateLimit` runs, to recognise a limiter built again per request. */
+let callingSite: string | undefined;
+
+const dispatch = defineWrapper({
+  kind: "ratelimit",
+  wrap: wrapWithRateLimit,
+  policy: (options: RateLimitPolicyOptions) => {
+    if (options === undefined)
+      throw new TypeError("Expected `options` to be an object, got undefined");
+    assertOptions(options);
+    const { tool, ...rest } = options;
+    if (tool !== undefined && tool !== false && typeof tool !== "string")
+      throw new TypeError(`Expected \`tool\` to be a string or false, got ${describeValue(tool)}`);
+    const site = callingSite;
+    return (handler, { name }) =>
+      wrapWithRateLimit(
+        handler,
+        { ...rest, ...(tool === false ? {} : { tool: tool ?? name }) } as WithRateLimitOptions,
+        site,
+      );
+  },
+});
+
+// Listed before the handler form so that `Parameters<typeof withRateLimit>` stays the handler form's.
+/**
+ * The rate limit as a policy for `compose(name, handler, ...policies)`: the
+ * key is `<tool>:<client>` with the tool's name unless `tool` says otherwise,
+ * so one shared limiter gives each tool its own limit. Its place in the order
+ * is just inside telemetry, so a refused call costs nothing below it.
+ *
+ * @example
+ * ```ts
+ * import { compose, createRateLimiter, withRateLimit } from "@mcp-prod/ratelimit";
+ *
+ * const limiter = createRateLimiter({ points: 60, durationSeconds: 60 });
+ * server.registerTool(
+ *   "forecast",
+ *   { inputSchema: { city: z.string() } },
+ *   compose("forecast", forecastHandler, withRateLimit({ limiter })),
+ * );
+ * ```
+ */
+export function withRateLimit<H extends ToolHandler = ToolHandler>(
+  options: RateLimitPolicyOptions<H>,
+): ToolPolicy<H>;
+/**
+ * Wraps an MCP tool handler so that each call spends a point of the caller's
+ * budget. Over the limit the handler is not called and the client gets an
+ * `isError` result a model can act on ("Rate limit exceeded, retry after 12 s")
+ * with `_meta["mcp-prod/ratelimit"]` carrying `retryAfterMs`. The parameters
+ * reach the handler unchanged and the returned handler has the same type.
+ *
+ * @example
+ * ```ts
+ * import { McpServer } from "@modelcontextprotocol/sdk/server/mcp.js";
+ * import { withRateLimit } from "@mcp-prod/ratelimit";
+ * import { z } from "zod";
+ *
+ * const server = new McpServer({ name: "weather", version: "1.0.0" });
+ * server.registerTool(
+ *   "forecast",
+ *   { inputSchema: { city: z.string() } },
+ *   withRateLimit(
+ *     async ({ city }) => ({ content: [{ type: "text", text: `Sunny in ${city}` }] }),
+ *     {
+ *       points: 10,
+ *       durationSeconds: 60,
+ *       key: (args, extra) => extra.authInfo?.clientId ?? extra.sessionId,
+ *     },
+ *   ),
+ * );
+ * ```
+ */
+export function withRateLimit<H extends ToolHandler>(
+  handler: H,
+  options: WithRateLimitOptions<NoInfer<H>>,
+): H;
+export function withRateLimit(...params: unknown[]): unknown {
+  callingSite = callSite();
+  try {
+    return dispatch(params);
+  } finally {
+    callingSite = undefined;
+  }
 }

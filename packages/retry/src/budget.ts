@@ -4,27 +4,7 @@ import {
   assertOptions,
   assertPositiveNumber,
 } from "@mcp-prod/internal";
-
-/** Options of {@link createRetryBudget}. */
-export type RetryBudgetOptions = {
-  /**
-   * Retries allowed per call, over the window: `0.2` lets a failing upstream
-   * see at most 1.2× its normal load, plus the floor.
-   * @default 0.2
-   */
-  readonly ratio?: number;
-  /**
-   * Retries allowed every second whatever the traffic, so a quiet service
-   * still retries its occasional failure.
-   * @default 10
-   */
-  readonly minPerSecond?: number;
-  /**
-   * How far back calls and retries count, in ms.
-   * @default 10000
-   */
-  readonly windowMs?: number;
-};
+import { BUDGET_FOREIGN_KEYS, BUDGET_KEYS, type RetryBudgetOptions } from "./options.ts";
 
 /** What a budget has seen over its window, for metrics and tests. */
 export type RetryBudgetStats = {
@@ -52,15 +32,6 @@ export type RetryBudget = {
   stats(): RetryBudgetStats;
 };
 
-const KNOWN_KEYS = new Set(["ratio", "minPerSecond", "windowMs"]);
-const FOREIGN_KEYS = {
-  percentCanRetry: "use `ratio` (a fraction: 0.2 for 20 %)",
-  retryPercent: "use `ratio` (a fraction: 0.2 for 20 %)",
-  budgetPercent: "use `ratio` (a fraction: 0.2 for 20 %)",
-  minRetriesPerSec: "use `minPerSecond`",
-  minRetryConcurrency: "use `minPerSecond` (retries per second, not concurrent retries)",
-  ttl: "use `windowMs` (milliseconds)",
-};
 const BUCKETS = 10;
 
 /**
@@ -82,7 +53,7 @@ const BUCKETS = 10;
  */
 export function createRetryBudget(options?: RetryBudgetOptions): RetryBudget {
   assertOptions(options);
-  assertKnownKeys(options, KNOWN_KEYS, "createRetryBudget()", FOREIGN_KEYS);
+  assertKnownKeys(options, BUDGET_KEYS, "createRetryBudget()", BUDGET_FOREIGN_KEYS);
   const { ratio = 0.2, minPerSecond = 10, windowMs = 10_000 } = options ?? {};
   assertNonNegativeNumber(ratio, "ratio");
   assertNonNegativeNumber(minPerSecond, "minPerSecond");

@@ -314,6 +314,29 @@ describe("retry", () => {
     expect(new Set(full.map(({ delayMs }) => delayMs)).size).toBe(5);
     expect(none).toEqual([100, 200, 400, 800, 1600]);
   });
+
+  it("keeps equal jitter within [half the exponential delay, the exponential delay]", async () => {
+    vi.useFakeTimers();
+    const waits: Array<{ attempt: number; delayMs: number }> = [];
+    const call = retry(
+      () => {
+        throw networkError();
+      },
+      {
+        attempts: 6,
+        jitter: "equal",
+        random: seededRandom(2),
+        onRetry: (info) => waits.push(info),
+      },
+    ).catch(() => undefined);
+    await vi.runAllTimersAsync();
+    await call;
+    expect(waits).toHaveLength(5);
+    for (const { attempt, delayMs } of waits) {
+      expect(delayMs).toBeGreaterThanOrEqual(50 * 2 ** (attempt - 1));
+      expect(delayMs).toBeLessThanOrEqual(100 * 2 ** (attempt - 1));
+    }
+  });
 });
 
 describe("createRetryBudget", () => {
@@ -372,8 +395,8 @@ describe("retry options", () => {
       "Expected `maxDelayMs` to be at least `minDelayMs` (500), got 100",
     ],
     [
-      { jitter: "equal" },
-      'Expected `jitter` to be one of "decorrelated", "full", "none", got "equal"',
+      { jitter: "half" },
+      'Expected `jitter` to be one of "decorrelated", "full", "equal", "none", got "half"',
     ],
     [{ retryOn: true }, "Expected `retryOn` to be a function, got true"],
     [{ atempts: 3 }, "Unknown option `atempts` in retry(); did you mean `attempts`?"],

@@ -6,47 +6,15 @@
  * "not now".
  */
 
-/** Codes that say "not now", not "never". */
-const TRANSIENT_CODES = new Set([
-  // sockets and DNS
-  "ECONNRESET",
-  "ECONNREFUSED",
-  "ECONNABORTED",
-  "ETIMEDOUT",
-  "EPIPE",
-  "EHOSTUNREACH",
-  "ENETUNREACH",
-  "ENETDOWN",
-  "EAI_AGAIN",
-  // undici (fetch)
-  "UND_ERR_CONNECT_TIMEOUT",
-  "UND_ERR_HEADERS_TIMEOUT",
-  "UND_ERR_BODY_TIMEOUT",
-  "UND_ERR_SOCKET",
-  "UND_ERR_CLOSED",
-  // the toolkit's refusals and timeouts: an open breaker, a rate limit, a full
-  // bulkhead, a pool or fallback deadline
-  "EOPENBREAKER",
-  "ERATELIMITED",
-  "EBULKHEADFULL",
-  "EBULKHEADTIMEOUT",
-  "EPOOLTIMEOUT",
-  "EQUERYTIMEOUT",
-  "EFALLBACKTIMEOUT",
-  "ECACHETIMEOUT",
-  // what @mcp-prod/cache called ECACHETIMEOUT before the codes were unified: an
-  // older installed copy of the cache still throws it, and this check reads codes
-  // by shape across copies
-  "ERR_CACHE_TIMEOUT",
-]);
-
-/** Request timeout, too early, too many requests, and the gateway family. */
-const TRANSIENT_STATUSES = new Set([408, 425, 429, 500, 502, 503, 504]);
+import {
+  findInCauses,
+  NETWORK_ERROR_CODES,
+  TOOLKIT_TRANSIENT_CODES,
+  TRANSIENT_HTTP_STATUSES,
+} from "@mcp-prod/internal";
 
 /** JSON-RPC's request timeout, as the MCP SDK's McpError carries it. */
 const MCP_REQUEST_TIMEOUT = -32001;
-
-const MAX_DEPTH = 5;
 
 type ErrorLike = {
   code?: unknown;
@@ -75,24 +43,25 @@ type ErrorLike = {
  * ```
  */
 export function isRetryable(error: unknown): boolean {
-  let current = error;
-  for (
-    let depth = 0;
-    depth < MAX_DEPTH && typeof current === "object" && current !== null;
-    depth++
-  ) {
-    const candidate = current as ErrorLike;
-    const mark = transientMark(candidate);
-    if (mark !== undefined) return mark;
-    const { code } = candidate;
-    if (typeof code === "string" && TRANSIENT_CODES.has(code)) return true;
-    if (code === MCP_REQUEST_TIMEOUT) return true;
-    if (candidate.name === "TimeoutError") return true;
-    const status = candidate.status ?? candidate.statusCode ?? candidate.response?.status;
-    if (typeof status === "number" && TRANSIENT_STATUSES.has(status)) return true;
-    current = candidate.cause;
-  }
-  return false;
+  return findInCauses(error, verdictOf) ?? false;
+}
+
+/** What one error of the chain says: retry, never retry, or nothing (look at its cause). */
+function verdictOf(error: object): boolean | undefined {
+  const candidate = error as ErrorLike;
+  const mark = transientMark(candidate);
+  if (mark !== undefined) return mark;
+  const { code } = candidate;
+  if (
+    typeof code === "string" &&
+    (NETWORK_ERROR_CODES.has(code) || TOOLKIT_TRANSIENT_CODES.has(code))
+  )
+    return true;
+  if (code === MCP_REQUEST_TIMEOUT) return true;
+  if (candidate.name === "TimeoutError") return true;
+  const status = candidate.status ?? candidate.statusCode ?? candidate.response?.status;
+  if (typeof status === "number" && TRANSIENT_HTTP_STATUSES.has(status)) return true;
+  return undefined;
 }
 
 function transientMark(candidate: ErrorLike): boolean | undefined {

@@ -1,13 +1,10 @@
-import { inMemoryMcp, textResult as text } from "@mcp-prod/testkit/mcp";
+import { serveInMemory, serveInMemory2, textResult as text } from "@mcp-prod/testkit";
 import { afterEach, describe, expect, expectTypeOf, it, vi } from "vitest";
 import { z } from "zod";
 import { compose, createRetryBudget, RETRY_META_KEY, RetryError, withRetry } from "./index.ts";
 
-const mcp = inMemoryMcp("retry-test");
-const connect = mcp.connect;
 afterEach(async () => {
   vi.useRealTimers();
-  await mcp.closeAll();
 });
 
 function reset(): Error {
@@ -42,7 +39,7 @@ describe("withRetry", () => {
 
   it("retries a thrown transient error and marks the result with the attempts it took", async () => {
     let calls = 0;
-    const client = await connect((server) => {
+    const { client } = await serveInMemory((server) => {
       server.registerTool(
         "forecast",
         { inputSchema: { city: z.string() } },
@@ -65,7 +62,7 @@ describe("withRetry", () => {
 
   it("answers with an error once every attempt failed", async () => {
     let calls = 0;
-    const client = await connect((server) => {
+    const { client } = await serveInMemory((server) => {
       server.registerTool(
         "forecast",
         {},
@@ -87,7 +84,7 @@ describe("withRetry", () => {
   it("leaves isError results alone unless retryErrorResults is set", async () => {
     let plain = 0;
     let retried = 0;
-    const client = await connect((server) => {
+    const { client } = await serveInMemory((server) => {
       server.registerTool(
         "plain",
         {},
@@ -190,7 +187,7 @@ describe("withRetry", () => {
   it("runs on an SDK 2.x McpServer with the request's signal", async () => {
     let calls = 0;
     let signal: AbortSignal | undefined;
-    const client = await mcp.connect2((server) => {
+    const { client } = await serveInMemory2((server) => {
       server.registerTool(
         "forecast",
         { inputSchema: z.object({ city: z.string() }) },

@@ -4,22 +4,23 @@ import {
   assertKnownKeys,
   asToolHandler,
   callToolHandler,
-  definePolicy,
+  defineWrapper,
+  isErrorResult,
   readToolCall,
   type ToolHandler,
   type ToolPolicy,
   type ToolResult,
+  ToolResultError,
   withResultMeta,
 } from "@mcp-prod/internal";
-import { ToolResultError } from "./errors.ts";
 import {
   RETRY_FOREIGN_KEYS,
-  RETRY_KEYS,
-  type RetryOptions,
   readSettings,
-  runRetry,
   type Settings,
-} from "./retry.ts";
+  WITH_RETRY_KEYS,
+  type WithRetryOptions,
+} from "./options.ts";
+import { runRetry } from "./retry.ts";
 import { isRetryable } from "./transient.ts";
 
 /** The `_meta` key under which `withRetry` marks each result: `{ attempts: 2 }`. */
@@ -30,78 +31,6 @@ export type RetryMeta = {
   /** How many times the handler ran for this result. */
   readonly attempts: number;
 };
-
-/** Options of {@link withRetry}. */
-export type WithRetryOptions = Omit<RetryOptions, "signal"> & {
-  /**
-   * Required, and must be `true`: you state that running the tool twice for
-   * one request is safe. Retrying a tool that is not idempotent (sends a
-   * message, charges a card) repeats its side effects.
-   */
-  readonly idempotent: true;
-  /**
-   * Also retry an `isError: true` result, handed to `retryOn` as a
-   * {@link ToolResultError} (the default `retryOn` retries every one). When
-   * every attempt answers so, the last result is returned.
-   * @default false
-   */
-  readonly retryErrorResults?: boolean;
-};
-
-const WITH_RETRY_KEYS = new Set<string>([
-  ...RETRY_KEYS.filter((key) => key !== "signal"),
-  "idempotent",
-  "retryErrorResults",
-]);
-
-/**
- * Wraps a tool handler so that a call failing with an error worth retrying
- * runs it again after a jittered wait, up to `attempts` times (see
- * {@link retry}). Only for idempotent tools: `idempotent: true` is required.
- * Thrown errors are retried; `isError` results only with
- * `retryErrorResults: true`. The request's signal is each attempt's signal,
- * and a client's cancellation ends a wait at once. Each result is marked
- * `_meta["mcp-prod/retry"] = { attempts }`. When every attempt throws, the
- * call throws a `RetryError` (the SDK answers it as an `isError` result).
- *
- * Called with options only, it returns the policy for `compose`.
- *
- * @example
- * ```ts
- * import { McpServer } from "@modelcontextprotocol/sdk/server/mcp.js";
- * import { createRetryBudget, withRetry } from "@mcp-prod/retry";
- * import { z } from "zod";
- *
- * const budget = createRetryBudget({ ratio: 0.2 });
- * const server = new McpServer({ name: "weather", version: "1.0.0" });
- * server.registerTool(
- *   "forecast",
- *   { inputSchema: { city: z.string() } },
- *   withRetry(
- *     async ({ city }, { signal }) => {
- *       const response = await fetch(`https://api.example.com/forecast/${city}`, { signal });
- *       return { content: [{ type: "text", text: await response.text() }] };
- *     },
- *     { idempotent: true, attempts: 3, budget },
- *   ),
- * );
- * ```
- */
-export function withRetry<H extends ToolHandler>(handler: H, options: WithRetryOptions): H;
-export function withRetry<H extends ToolHandler = ToolHandler>(
-  options: WithRetryOptions,
-): ToolPolicy<H>;
-export function withRetry<H extends ToolHandler>(
-  handlerOrOptions: H | WithRetryOptions,
-  maybeOptions?: WithRetryOptions,
-): H | ToolPolicy<H> {
-  if (typeof handlerOrOptions !== "function") {
-    // Checked now, so a wrong option fails where the policy is written.
-    const prepared = prepare(handlerOrOptions);
-    return definePolicy<H>("retry", (handler) => wrap(handler, prepared));
-  }
-  return wrap(handlerOrOptions, prepare(maybeOptions));
-}
 
 function checkOptions(options: unknown): asserts options is WithRetryOptions {
   if (
@@ -136,7 +65,15 @@ function prepare(options: unknown): Prepared {
   return { settings, retryErrorResults };
 }
 
-function wrap<H extends ToolHandler>(handler: H, { settings, retryErrorResults }: Prepared): H {
+/** The handler form of {@link withRetry}: runs `handler` again on an error worth retrying. */
+export function wrapWithRetry<H extends ToolHandler>(handler: H, options: WithRetryOptions): H {
+  return wrapPrepared(handler, prepare(options));
+}
+
+function wrapPrepared<H extends ToolHandler>(
+  handler: H,
+  { settings, retryErrorResults }: Prepared,
+): H {
   assertFunction(handler, "handler");
   const wrapped = (...params: unknown[]): Promise<ToolResult> => {
     const { signal } = readToolCall(params);
@@ -162,7 +99,7 @@ function wrap<H extends ToolHandler>(handler: H, { settings, retryErrorResults }
 }
 
 function refuseErrorResult(answer: ToolResult): ToolResult {
-  if (answer?.isError === true) throw new ToolResultError(answer);
+  if (isErrorResult(answer)) throw new ToolResultError(answer);
   return answer;
 }
 
@@ -173,4 +110,66 @@ function lastErrorResult(error: unknown): ToolResult | undefined {
       ? (error as { cause?: unknown }).cause
       : undefined;
   return ToolResultError.isInstance(candidate) ? candidate.result : undefined;
+}
+
+const dispatch = defineWrapper({
+  kind: "retry",
+  wrap: wrapWithRetry,
+  policy: (options: WithRetryOptions) => {
+    // Checked now, so a wrong option fails where the policy is written.
+    const prepared = prepare(options);
+    return (handler) => wrapPrepared(handler, prepared);
+  },
+});
+
+/**
+ * Wraps a tool handler so that a call failing with an error worth retrying
+ * runs it again after a jittered wait, up to `attempts` times (see
+ * {@link retry}). Only for idempotent tools: `idempotent: true` is required.
+ * Thrown errors are retried; `isError` results only with
+ * `retryErrorResults: true`. The request's signal is each attempt's signal,
+ * and a client's cancellation ends a wait at once. Each result is marked
+ * `_meta["mcp-prod/retry"] = { attempts }`. When every attempt throws, the
+ * call throws a `RetryError` (the SDK answers it as an `isError` result).
+ *
+ * @example
+ * ```ts
+ * import { McpServer } from "@modelcontextprotocol/sdk/server/mcp.js";
+ * import { createRetryBudget, withRetry } from "@mcp-prod/retry";
+ * import { z } from "zod";
+ *
+ * const budget = createRetryBudget({ ratio: 0.2 });
+ * const server = new McpServer({ name: "weather", version: "1.0.0" });
+ * server.registerTool(
+ *   "forecast",
+ *   { inputSchema: { city: z.string() } },
+ *   withRetry(
+ *     async ({ city }, { signal }) => {
+ *       const response = await fetch(`https://api.example.com/forecast/${city}`, { signal });
+ *       return { content: [{ type: "text", text: await response.text() }] };
+ *     },
+ *     { idempotent: true, attempts: 3, budget },
+ *   ),
+ * );
+ * ```
+ */
+export function withRetry<H extends ToolHandler>(handler: H, options: WithRetryOptions): H;
+/**
+ * Retry as a policy for `compose(name, handler, ...policies)`, with the same
+ * options (`idempotent: true` required). Its place in the order is inside the
+ * fallback and outside the breaker, so it sees an open circuit's refusal and
+ * waits the `retryAfterMs` it asks for.
+ *
+ * @example
+ * ```ts
+ * import { compose, withRetry } from "@mcp-prod/retry";
+ *
+ * server.registerTool("forecast", config, compose("forecast", handler, withRetry({ idempotent: true })));
+ * ```
+ */
+export function withRetry<H extends ToolHandler = ToolHandler>(
+  options: WithRetryOptions,
+): ToolPolicy<H>;
+export function withRetry(...params: unknown[]): unknown {
+  return dispatch(params);
 }

@@ -7,8 +7,9 @@ import {
   assertString,
   endSpan,
   errorType,
-  isToolResult,
+  isErrorResult,
   openTelemetry,
+  optionKeys,
   tracerSource,
 } from "@mcp-prod/internal";
 import { clientInstruments, INSTRUMENTATION_SCOPE } from "./otel-metrics.ts";
@@ -64,16 +65,16 @@ export type ClientCallOptions = {
   readonly meta?: Readonly<Record<string, unknown>> | undefined;
 };
 
-const KNOWN_KEYS = [
-  "method",
-  "target",
-  "serverAddress",
-  "serverPort",
-  "sessionId",
-  "protocolVersion",
-  "networkTransport",
-  "meta",
-] as const;
+const KNOWN_KEYS = optionKeys<ClientCallOptions>({
+  method: true,
+  target: true,
+  serverAddress: true,
+  serverPort: true,
+  sessionId: true,
+  protocolVersion: true,
+  networkTransport: true,
+  meta: true,
+});
 
 /**
  * Runs one forwarded MCP request in a CLIENT span `<method> <target>` on the
@@ -168,7 +169,7 @@ export async function traceClientCall<Result>(
     const result = await (spanContext
       ? otel.context.with(spanContext, send, undefined, forwarded)
       : send(forwarded));
-    finish(isToolResult(result) && result.isError === true ? "tool_error" : undefined);
+    finish(isErrorResult(result) ? "tool_error" : undefined);
     return result;
   } catch (error) {
     const type = errorType(error);

@@ -5,6 +5,7 @@ export {
   type PolicyKind,
   type ToolHandler,
   type ToolPolicy,
+  type ToolResult,
 } from "@mcp-prod/internal";
 export {
   type ClientCallOptions,
@@ -31,11 +32,16 @@ export type {
   PoolEvents,
   RateLimiterEvents,
 } from "./observed-contracts.ts";
+export {
+  DEFAULT_DURATION_BUCKETS,
+  type TelemetryOptions,
+  type TelemetryPolicyOptions,
+  type WithTelemetryOptions,
+} from "./options.ts";
 export { INSTRUMENTATION_SCOPE, MCP_DURATION_BUCKETS } from "./otel-metrics.ts";
 export { isDegraded } from "./outcomes.ts";
 export { type SentryLike, type SentryReporterOptions, sentryReporter } from "./sentry.ts";
 export { createTelemetry, type Telemetry } from "./telemetry.ts";
-export { DEFAULT_DURATION_BUCKETS, type TelemetryOptions } from "./telemetry-options.ts";
 export type { ToolCallStatus } from "./tool-call-status.ts";
 export type { NetworkTransport } from "./trace-context.ts";
 export {
@@ -45,8 +51,4 @@ export {
   traceResource,
   traceTool,
 } from "./tracing.ts";
-export {
-  type TelemetryPolicyOptions,
-  type WithTelemetryOptions,
-  withTelemetry,
-} from "./with-telemetry.ts";
+export { withTelemetry } from "./with-telemetry.ts";

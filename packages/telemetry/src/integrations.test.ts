@@ -3,33 +3,36 @@ import { BreakerOpenError, createBreaker, withBreaker } from "@mcp-prod/breaker"
 import { createCache } from "@mcp-prod/cache";
 import { createPool } from "@mcp-prod/pool";
 import { createRateLimiter } from "@mcp-prod/ratelimit";
-import { databaseUrl, redisUrl, startRedis, waitFor } from "@mcp-prod/testkit";
+import {
+  connectInMemory as connectPair,
+  databaseUrl,
+  redisUrl,
+  startRedis,
+  waitFor,
+} from "@mcp-prod/testkit";
 import { Redis } from "ioredis";
 import pg from "pg";
-import { afterEach, describe, expect, it, vi } from "vitest";
+import { describe, expect, it, onTestFinished, vi } from "vitest";
 import { z } from "zod";
+import { newServer, seriesValue } from "./telemetry.test-helpers.ts";
 import { createTelemetry } from "./telemetry.ts";
-import { connectPair, newServer, seriesValue } from "./test-utils.ts";
 
 // The real @mcp-prod packages against the real servers, observed only through
 // the structural contracts: telemetry imports none of them.
-const cleanup: Array<() => Promise<unknown> | unknown> = [];
-afterEach(async () => {
-  for (const step of cleanup.splice(0).reverse()) await step();
-});
-
 function redisClient(url = redisUrl()): Redis {
   const client = new Redis(url, { maxRetriesPerRequest: 0, retryStrategy: () => null });
-  cleanup.push(() => client.disconnect());
+  onTestFinished(() => client.disconnect());
   return client;
 }
 
 describe("observing a real @mcp-prod/breaker", () => {
   it("follows the breaker through closed → open → halfOpen → closed, with its rejects and timeouts", async () => {
     vi.useFakeTimers();
-    cleanup.push(() => vi.useRealTimers());
+    onTestFinished(() => {
+      vi.useRealTimers();
+    });
     const telemetry = createTelemetry({ serviceName: "svc" });
-    cleanup.push(() => telemetry.close());
+    onTestFinished(() => telemetry.close());
     let mode: "fail" | "hang" | "ok" = "fail";
     const breaker = createBreaker(
       async () => {
@@ -45,7 +48,7 @@ describe("observing a real @mcp-prod/breaker", () => {
         timeout: 500,
       },
     );
-    cleanup.push(() => breaker.close());
+    onTestFinished(() => breaker.close());
     telemetry.observeBreaker(breaker);
     const { registry } = telemetry;
     const state = async () => {
@@ -112,7 +115,7 @@ describe("telemetry outermost in the wrapper chain, through a real McpServer", (
       serviceName: "svc",
       onError: (error) => reports.push(error),
     });
-    cleanup.push(() => telemetry.close());
+    onTestFinished(() => telemetry.close());
     // A breaker shared by the tool (withBreaker's `breaker` option), observed by telemetry.
     const breaker = createBreaker(async () => undefined, {
       name: "forecast",
@@ -120,7 +123,7 @@ describe("telemetry outermost in the wrapper chain, through a real McpServer", (
       errorThresholdPercentage: 50,
       resetTimeout: 60_000,
     });
-    cleanup.push(() => breaker.close());
+    onTestFinished(() => breaker.close());
     telemetry.observeBreaker(breaker);
     let handlerCalls = 0;
     const server = newServer();
@@ -139,7 +142,7 @@ describe("telemetry outermost in the wrapper chain, through a real McpServer", (
       ),
     );
     const pair = await connectPair(server);
-    cleanup.push(() => pair.close());
+    onTestFinished(() => pair.close());
 
     const first = await pair.client.callTool({ name: "forecast", arguments: { city: "Oslo" } });
     const second = await pair.client.callTool({ name: "forecast", arguments: { city: "Oslo" } });
@@ -172,14 +175,12 @@ describe("telemetry outermost in the wrapper chain, through a real McpServer", (
 describe("observing a real @mcp-prod/cache on Redis", () => {
   it("counts an L1+L2 miss, an L1 hit, and an L2 hit on a second replica", async () => {
     const telemetry = createTelemetry({ serviceName: "svc" });
-    cleanup.push(() => telemetry.close());
+    onTestFinished(() => telemetry.close());
     const prefix = `telemetry-test:${randomUUID()}:`;
     const cache = createCache({ name: "users", redis: redisClient(), prefix });
     const replica = createCache({ name: "users-replica", redis: redisClient(), prefix });
-    cleanup.push(
-      () => cache.close(),
-      () => replica.close(),
-    );
+    onTestFinished(() => cache.close());
+    onTestFinished(() => replica.close());
     telemetry.observeCache(cache);
     telemetry.observeCache(replica);
     let factoryCalls = 0;
@@ -217,11 +218,11 @@ describe("observing a real @mcp-prod/cache on Redis", () => {
 
   it("counts Redis errors by operation when the cache's Redis dies", async () => {
     const redis = await startRedis();
-    cleanup.push(() => redis.stop());
+    onTestFinished(() => redis.stop());
     const telemetry = createTelemetry({ serviceName: "svc" });
-    cleanup.push(() => telemetry.close());
+    onTestFinished(() => telemetry.close());
     const cache = createCache({ name: "reports", redis: redisClient(redis.url), prefix: "t:" });
-    cleanup.push(() => cache.close());
+    onTestFinished(() => cache.close());
     telemetry.observeCache(cache);
     const seen: string[] = [];
     cache.on("error", ({ operation }) => seen.push(operation));
@@ -246,9 +247,9 @@ describe("observing a real @mcp-prod/cache on Redis", () => {
 describe("observing a real @mcp-prod/pool on PostgreSQL", () => {
   it("reports total, idle and waiting from the pool and times every acquire", async () => {
     const telemetry = createTelemetry({ serviceName: "svc" });
-    cleanup.push(() => telemetry.close());
+    onTestFinished(() => telemetry.close());
     const pool = createPool({ connectionString: databaseUrl(), name: "primary", max: 2 });
-    cleanup.push(() => pool.close());
+    onTestFinished(() => pool.close());
     telemetry.observePool(pool);
     let acquires = 0;
     pool.on("acquire", () => {
@@ -283,7 +284,7 @@ describe("observing a real @mcp-prod/pool on PostgreSQL", () => {
 
   it("counts a leaked connection and a connection the server killed", async () => {
     const telemetry = createTelemetry({ serviceName: "svc" });
-    cleanup.push(() => telemetry.close());
+    onTestFinished(() => telemetry.close());
     const applicationName = `telemetry-test-${randomUUID()}`;
     const pool = createPool({
       connectionString: databaseUrl(),
@@ -292,7 +293,7 @@ describe("observing a real @mcp-prod/pool on PostgreSQL", () => {
       leakDetectionMs: 50,
       applicationName,
     });
-    cleanup.push(() => pool.close());
+    onTestFinished(() => pool.close());
     telemetry.observePool(pool);
     const { registry } = telemetry;
 
@@ -309,7 +310,7 @@ describe("observing a real @mcp-prod/pool on PostgreSQL", () => {
     // Terminate only this pool's own backends, the way a failover or an admin would.
     const admin = new pg.Client({ connectionString: databaseUrl() });
     await admin.connect();
-    cleanup.push(() => admin.end());
+    onTestFinished(() => admin.end());
     await admin.query(
       "SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE application_name = $1",
       [applicationName],
@@ -327,7 +328,7 @@ describe("observing a real @mcp-prod/pool on PostgreSQL", () => {
 describe("observing a real @mcp-prod/ratelimit on Redis", () => {
   it("counts each refused call for the limiter, never by key", async () => {
     const telemetry = createTelemetry({ serviceName: "svc" });
-    cleanup.push(() => telemetry.close());
+    onTestFinished(() => telemetry.close());
     const limiter = createRateLimiter({
       name: "tools",
       points: 1,

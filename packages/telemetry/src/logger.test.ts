@@ -1,9 +1,11 @@
+import { connectInMemory2, connectInMemory as connectPair } from "@mcp-prod/testkit";
+import { McpServer as McpServer2 } from "@modelcontextprotocol/server";
 import { pino } from "pino";
-import { describe, expect, it } from "vitest";
+import { describe, expect, it, onTestFinished } from "vitest";
 import { z } from "zod";
 import { createLogger, REDACTED } from "./logger.ts";
+import { captureLines, newServer } from "./telemetry.test-helpers.ts";
 import { createTelemetry } from "./telemetry.ts";
-import { captureLines, connectPair, newServer } from "./test-utils.ts";
 
 const ISO_TIME = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\.\d{3}Z$/;
 
@@ -83,6 +85,35 @@ describe("tool_called log lines", () => {
       sessionId: "sess-1",
       clientId: "acme-dashboard",
     });
+    expect(JSON.stringify(lines)).not.toContain("bearer-secret");
+  });
+
+  it("keeps the authenticated client and the request id on SDK 2.x, where they sit at ctx.http.authInfo and ctx.mcpReq.id", async () => {
+    const { stream, lines } = captureLines();
+    const telemetry = createTelemetry({
+      serviceName: "svc",
+      logger: createLogger({ destination: stream }),
+    });
+    const server = new McpServer2({ name: "telemetry-test-server", version: "1.0.0" });
+    server.registerTool(
+      "whoami",
+      {},
+      telemetry.wrap("whoami", async () => ({ content: [{ type: "text", text: "ok" }] })),
+    );
+    const { client, close } = await connectInMemory2(server, {
+      authInfo: { token: "bearer-secret", clientId: "acme-dashboard", scopes: ["tools:call"] },
+    });
+    onTestFinished(close);
+    await client.callTool({ name: "whoami" });
+    expect(lines).toMatchObject([
+      {
+        event: "tool_called",
+        tool: "whoami",
+        status: "success",
+        requestId: expect.any(Number),
+        clientId: "acme-dashboard",
+      },
+    ]);
     expect(JSON.stringify(lines)).not.toContain("bearer-secret");
   });
 

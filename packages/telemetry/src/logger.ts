@@ -1,4 +1,10 @@
-import { assertKnownKeys, assertOneOf, assertOptions, redactSecrets } from "@mcp-prod/internal";
+import {
+  assertKnownKeys,
+  assertOneOf,
+  assertOptions,
+  optionKeys,
+  redactSecrets,
+} from "@mcp-prod/internal";
 import { type DestinationStream, type Logger, type LoggerOptions, pino } from "pino";
 
 /**
@@ -95,6 +101,12 @@ export type CreateLoggerOptions = {
   readonly destination?: DestinationStream;
 };
 
+const LOGGER_KEYS = optionKeys<CreateLoggerOptions>({
+  level: true,
+  redact: true,
+  destination: true,
+});
+
 /**
  * A pino logger in a production shape: JSON lines with ISO
  * timestamps, the level as its label (`"level":"info"`), the level from
@@ -111,7 +123,7 @@ export type CreateLoggerOptions = {
  */
 export function createLogger(options: CreateLoggerOptions = {}): Logger {
   assertOptions(options);
-  assertKnownKeys(options, ["level", "redact", "destination"], "createLogger()", {
+  assertKnownKeys(options, LOGGER_KEYS, "createLogger()", {
     stream: "use `destination` (a pino destination, e.g. `pino.destination(2)` for stderr)",
     transport: "not supported: pass a `destination`, or bring your own pino logger",
   });

@@ -1,18 +1,14 @@
-import { createServer, type RequestListener, type Server } from "node:http";
+import { createServer, type RequestListener } from "node:http";
 import type { AddressInfo } from "node:net";
-import { afterEach, describe, expect, it } from "vitest";
+import { connectInMemory as connectPair } from "@mcp-prod/testkit";
+import { describe, expect, it, onTestFinished } from "vitest";
 import { z } from "zod";
+import { newServer, parseExposition, sampleValue } from "./telemetry.test-helpers.ts";
 import { createTelemetry } from "./telemetry.ts";
-import { connectPair, newServer, parseExposition, sampleValue } from "./test-utils.ts";
-
-const servers: Server[] = [];
-afterEach(async () => {
-  for (const server of servers.splice(0)) await new Promise((resolve) => server.close(resolve));
-});
 
 async function listen(handler: RequestListener): Promise<string> {
   const server = createServer(handler);
-  servers.push(server);
+  onTestFinished(() => new Promise<void>((resolve) => server.close(() => resolve())));
   await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
   return `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
 }

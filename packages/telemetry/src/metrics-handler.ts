@@ -1,5 +1,5 @@
 import type { IncomingMessage, ServerResponse } from "node:http";
-import { assertKnownKeys, assertOptions, assertString } from "@mcp-prod/internal";
+import { assertKnownKeys, assertOptions, assertString, optionKeys } from "@mcp-prod/internal";
 import type { Registry } from "prom-client";
 
 /**
@@ -35,12 +35,14 @@ export type MetricsHandler = (
   next?: (error?: unknown) => void,
 ) => void;
 
+const METRICS_HANDLER_KEYS = optionKeys<MetricsHandlerOptions>({ path: true });
+
 export function metricsHandler(
   registry: Registry,
   options: MetricsHandlerOptions = {},
 ): MetricsHandler {
   assertOptions(options);
-  assertKnownKeys(options, ["path"], "telemetry.metricsHandler()");
+  assertKnownKeys(options, METRICS_HANDLER_KEYS, "telemetry.metricsHandler()");
   const { path = "/metrics" } = options;
   assertString(path, "path");
   if (!path.startsWith("/"))

@@ -8,8 +8,8 @@ import type {
   PoolEvents,
   RateLimiterEvents,
 } from "./observed-contracts.ts";
+import { parseExposition, sampleValue, seriesValue } from "./telemetry.test-helpers.ts";
 import { createTelemetry } from "./telemetry.ts";
-import { parseExposition, sampleValue, seriesValue } from "./test-utils.ts";
 
 // Objects honouring the CONTRIBUTING.md event contracts, built on the same
 // Emitter the real packages use, driven the way the real ones emit.

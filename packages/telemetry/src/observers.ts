@@ -1,4 +1,11 @@
-import { assertFunction, assertOptions, assertString } from "@mcp-prod/internal";
+import {
+  assertFunction,
+  assertOptions,
+  assertString,
+  isOpossumBreaker,
+  type OpossumBreaker,
+  observeOpossum,
+} from "@mcp-prod/internal";
 import type { Registry } from "prom-client";
 import { TelemetryError } from "./errors.ts";
 import { boundedLabel, knownLabel } from "./labels.ts";
@@ -50,7 +57,9 @@ export class Observers {
     this.#registry = registry;
   }
 
-  observeBreaker(breaker: ObservedBreaker): () => void {
+  observeBreaker(given: ObservedBreaker | OpossumBreaker): () => void {
+    // An opossum CircuitBreaker is read through the toolkit's breaker shape.
+    const breaker: ObservedBreaker = isOpossumBreaker(given) ? observeOpossum(given) : given;
     assertFunction(breaker?.stats, "breaker.stats");
     return this.#observe("breaker", breaker, (name) => {
       this.#breakerMetrics ??= createBreakerMetrics(this.#registry, this.#breakers);

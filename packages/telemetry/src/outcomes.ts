@@ -14,7 +14,7 @@ const META_PREFIX = "mcp-prod/";
  * ```
  */
 export function isDegraded(result: unknown): boolean {
-  const meta = metaOf(result);
+  const meta = resultMetaOf(result);
   if (!meta) return false;
   for (const key in meta) {
     if (!key.startsWith(META_PREFIX)) continue;
@@ -31,7 +31,7 @@ export function isDegraded(result: unknown): boolean {
  * number and boolean fields are kept; `undefined` when there are none.
  */
 export function outcomeAttributes(result: unknown): Attributes | undefined {
-  const meta = metaOf(result);
+  const meta = resultMetaOf(result);
   if (!meta) return undefined;
   let attributes: Record<string, string | number | boolean> | undefined;
   for (const key in meta) {
@@ -53,7 +53,7 @@ export function outcomeAttributes(result: unknown): Attributes | undefined {
   return attributes;
 }
 
-function metaOf(result: unknown): Record<string, unknown> | undefined {
+function resultMetaOf(result: unknown): Record<string, unknown> | undefined {
   if (typeof result !== "object" || result === null) return undefined;
   const meta = (result as { _meta?: unknown })._meta;
   return typeof meta === "object" && meta !== null ? (meta as Record<string, unknown>) : undefined;

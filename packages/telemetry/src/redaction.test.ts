@@ -1,9 +1,10 @@
+import { connectInMemory as connectPair } from "@mcp-prod/testkit";
 import { pino } from "pino";
 import { describe, expect, it } from "vitest";
 import { z } from "zod";
 import { createLogger } from "./logger.ts";
+import { captureLines, newServer } from "./telemetry.test-helpers.ts";
 import { createTelemetry } from "./telemetry.ts";
-import { captureLines, connectPair, newServer } from "./test-utils.ts";
 
 const PASSWORD = "hunter2-secret";
 const failure = () =>

@@ -1,12 +1,13 @@
 import { createServer, type IncomingMessage } from "node:http";
 import type { AddressInfo } from "node:net";
 import { gunzipSync } from "node:zlib";
+import { connectInMemory as connectPair } from "@mcp-prod/testkit";
 import * as Sentry from "@sentry/node";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { z } from "zod";
 import { sentryReporter } from "./sentry.ts";
+import { newServer } from "./telemetry.test-helpers.ts";
 import { createTelemetry } from "./telemetry.ts";
-import { connectPair, newServer } from "./test-utils.ts";
 
 type SentryEvent = {
   tags?: Record<string, string>;

@@ -1,4 +1,4 @@
-import { assertBoolean, assertKnownKeys, assertOptions } from "@mcp-prod/internal";
+import { assertBoolean, assertKnownKeys, assertOptions, optionKeys } from "@mcp-prod/internal";
 import type { ErrorReporter } from "./error-reporter.ts";
 
 /**
@@ -41,6 +41,8 @@ export type SentryReporterOptions = {
   readonly tags?: Readonly<Record<string, string>>;
 };
 
+const SENTRY_KEYS = optionKeys<SentryReporterOptions>({ includeArgs: true, tags: true });
+
 /**
  * An `onError` reporter that sends each thrown tool error to Sentry, tagged
  * with the tool and the service, with the request id as extra.
@@ -61,7 +63,7 @@ export function sentryReporter(
   if (typeof sentry?.captureException !== "function")
     throw new TypeError("Expected `sentry` to be the @sentry/node module (with captureException)");
   assertOptions(options);
-  assertKnownKeys(options, ["includeArgs", "tags"], "sentryReporter()");
+  assertKnownKeys(options, SENTRY_KEYS, "sentryReporter()");
   const { includeArgs = false, tags = {} } = options;
   assertBoolean(includeArgs, "includeArgs");
   assertOptions(tags, "tags");

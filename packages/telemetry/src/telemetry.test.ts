@@ -1,16 +1,11 @@
-import { waitFor } from "@mcp-prod/testkit";
+import { connectInMemory as connectPair, waitFor } from "@mcp-prod/testkit";
 import { Registry } from "prom-client";
-import { afterEach, describe, expect, it } from "vitest";
+import { describe, expect, it, onTestFinished, vi } from "vitest";
 import { z } from "zod";
 import type { ErrorContext } from "./error-reporter.ts";
 import { TelemetryError } from "./errors.ts";
+import { newServer, seriesValue } from "./telemetry.test-helpers.ts";
 import { createTelemetry } from "./telemetry.ts";
-import { connectPair, newServer, seriesValue } from "./test-utils.ts";
-
-const cleanup: Array<() => Promise<unknown> | unknown> = [];
-afterEach(async () => {
-  for (const step of cleanup.splice(0).reverse()) await step();
-});
 
 async function setup(options: Partial<Parameters<typeof createTelemetry>[0]> = {}) {
   const reports: Array<{ error: unknown; context: ErrorContext }> = [];
@@ -66,17 +61,22 @@ async function setup(options: Partial<Parameters<typeof createTelemetry>[0]> = {
     telemetry.wrap("ping", () => ({ content: [{ type: "text", text: "pong" }] })),
   );
   const pair = await connectPair(server);
-  cleanup.push(
-    () => pair.close(),
-    () => telemetry.close(),
-  );
+  onTestFinished(() => pair.close());
+  onTestFinished(() => telemetry.close());
   return { telemetry, client: pair.client, reports, started, registry: telemetry.registry };
 }
 
 describe("telemetry.wrap through a real McpServer and Client", () => {
   it("counts a successful call as success and observes its duration", async () => {
+    // The clock the duration is read from is the fake one: the handler takes exactly 20 ms of it.
+    vi.useFakeTimers({ toFake: ["setTimeout", "clearTimeout", "performance"] });
+    onTestFinished(() => {
+      vi.useRealTimers();
+    });
     const { client, registry } = await setup();
-    const result = await client.callTool({ name: "slow_report", arguments: { ms: 20 } });
+    const call = client.callTool({ name: "slow_report", arguments: { ms: 20 } });
+    await vi.advanceTimersByTimeAsync(20);
+    const result = await call;
     expect(result.content).toEqual([{ type: "text", text: "done" }]);
     expect(
       await seriesValue(registry, "mcp_tool_calls_total", {
@@ -87,16 +87,21 @@ describe("telemetry.wrap through a real McpServer and Client", () => {
     expect(
       await seriesValue(registry, "mcp_tool_duration_seconds_count", { tool: "slow_report" }),
     ).toBe(1);
-    // The handler slept 20 ms, so at least that much was observed.
     expect(
       await seriesValue(registry, "mcp_tool_duration_seconds_sum", { tool: "slow_report" }),
-    ).toBeGreaterThanOrEqual(0.019);
+    ).toBeCloseTo(0.02, 9);
     expect(
       await seriesValue(registry, "mcp_tool_duration_seconds_bucket", {
         tool: "slow_report",
         le: "0.01",
       }),
     ).toBe(0);
+    expect(
+      await seriesValue(registry, "mcp_tool_duration_seconds_bucket", {
+        tool: "slow_report",
+        le: "0.05",
+      }),
+    ).toBe(1);
     expect(
       await seriesValue(registry, "mcp_tool_duration_seconds_bucket", {
         tool: "slow_report",
@@ -279,7 +284,9 @@ describe("createTelemetry", () => {
     const warnings: Error[] = [];
     const onWarning = (warning: Error) => warnings.push(warning);
     process.on("warning", onWarning);
-    cleanup.push(() => process.off("warning", onWarning));
+    onTestFinished(() => {
+      process.off("warning", onWarning);
+    });
     const telemetry = createTelemetry({
       serviceName: "svc",
       onError: () => {

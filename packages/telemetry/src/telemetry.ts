@@ -3,14 +3,16 @@ import {
   assertString,
   asToolHandler,
   errorType,
+  isErrorResult,
   noop,
+  type OpossumBreaker,
   onAbort,
+  readCallContext,
   readToolCall,
   type ToolCall,
   type ToolHandler,
 } from "@mcp-prod/internal";
 import { Counter, collectDefaultMetrics, Histogram, type Registry } from "prom-client";
-import { readIdentity } from "./call-identity.ts";
 import { warnReporterFailure } from "./error-reporter.ts";
 import { TelemetryError } from "./errors.ts";
 import { argumentRedactPaths, REDACTED, serializeError } from "./logger.ts";
@@ -27,9 +29,9 @@ import type {
   ObservedRateLimiter,
 } from "./observed-contracts.ts";
 import { Observers } from "./observers.ts";
-import { readTelemetryOptions, type TelemetryOptions } from "./telemetry-options.ts";
+import { readTelemetryOptions, type TelemetryOptions } from "./options.ts";
 import { STATUS_MESSAGES, statusOf, type ToolCallStatus } from "./tool-call-status.ts";
-import { isErrorResult, serverOperations, toolIdentity } from "./tracing.ts";
+import { serverOperations, toolIdentity } from "./tracing.ts";
 
 /**
  * The metrics, log lines and error reports of one MCP server.
@@ -56,10 +58,11 @@ export type Telemetry = {
    */
   wrap<H extends ToolHandler>(tool: string, handler: H): H;
   /**
-   * Turns a breaker's events and `stats()` into `mcp_breaker_*` metrics.
+   * Turns a breaker's events and `stats()` into `mcp_breaker_*` metrics: a
+   * `@mcp-prod/breaker` breaker, or an opossum `CircuitBreaker` (8.x, 9.x).
    * Returns the function that stops observing it.
    */
-  observeBreaker(breaker: ObservedBreaker): () => void;
+  observeBreaker(breaker: ObservedBreaker | OpossumBreaker): () => void;
   /** Turns a cache's events into `mcp_cache_*` metrics. Returns the function that stops observing it. */
   observeCache(cache: ObservedCache): () => void;
   /** Turns a pool's events and `stats()` into `mcp_pool_*` metrics. Returns the function that stops observing it. */
@@ -166,13 +169,16 @@ export function createTelemetry(options: TelemetryOptions): Telemetry {
       timing.observe(elapsedMs / 1000);
       const level = status === "error" ? settings.errorLogLevel : settings.logLevel;
       if (log?.isLevelEnabled(level)) {
+        const { requestId, sessionId, clientId } = readCallContext(call.extra);
         log[level](
           {
             event: "tool_called",
             tool,
             status,
             duration: Math.round(elapsedMs * 1000) / 1000,
-            ...readIdentity(call.extra),
+            requestId,
+            sessionId,
+            clientId,
             ...(logArgs ? { args: call.args } : {}),
             ...(error !== undefined ? { err: serializeError(error) } : {}),
           },
@@ -183,7 +189,7 @@ export function createTelemetry(options: TelemetryOptions): Telemetry {
 
     const report = (call: ToolCall, error: unknown) => {
       if (!onError) return;
-      const { requestId, sessionId } = readIdentity(call.extra);
+      const { requestId, sessionId } = readCallContext(call.extra);
       try {
         const pending = onError(error, {
           tool,

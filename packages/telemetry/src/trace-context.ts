@@ -21,10 +21,3 @@ export const META_SETTER = {
     carrier[key] = value;
   },
 };
-
-/** The request's `params._meta`, from the SDK's `extra` (1.x) or `ctx.mcpReq` (2.x). */
-export function metaOf(extra: Record<string, unknown> | undefined): Carrier | undefined {
-  if (!extra) return undefined;
-  const meta = extra._meta ?? (extra.mcpReq as { _meta?: unknown } | undefined)?._meta;
-  return typeof meta === "object" && meta !== null ? (meta as Carrier) : undefined;
-}

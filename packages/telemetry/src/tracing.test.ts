@@ -19,7 +19,7 @@ import {
   traceResource,
   traceTool,
 } from "./index.ts";
-import { seriesValue } from "./test-utils.ts";
+import { seriesValue } from "./telemetry.test-helpers.ts";
 
 const sdk = registerTestSdk();
 afterAll(() => sdk.shutdown());

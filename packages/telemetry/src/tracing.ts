@@ -9,10 +9,13 @@ import {
   type Context,
   endSpan,
   errorType,
-  isToolResult,
+  isErrorResult,
   type OpenTelemetryApi,
   onAbort,
   openTelemetry,
+  optionKeys,
+  readCallContext,
+  readRequestHeader,
   readToolCall,
   type Span,
   type ToolCall,
@@ -22,7 +25,7 @@ import {
 } from "@mcp-prod/internal";
 import { INSTRUMENTATION_SCOPE, serverInstruments } from "./otel-metrics.ts";
 import { isDegraded, outcomeAttributes } from "./outcomes.ts";
-import { META_GETTER, metaOf, NETWORK_TRANSPORTS, type NetworkTransport } from "./trace-context.ts";
+import { META_GETTER, NETWORK_TRANSPORTS, type NetworkTransport } from "./trace-context.ts";
 
 /** The MCP requests a server handles through a handler it registers and can wrap. */
 export type McpServerMethod = "tools/call" | "prompts/get" | "resources/read";
@@ -48,7 +51,7 @@ export type TraceOptions = {
   readonly protocolVersion?: string | undefined;
 };
 
-const KNOWN_KEYS = ["networkTransport", "protocolVersion"] as const;
+const KNOWN_KEYS = optionKeys<TraceOptions>({ networkTransport: true, protocolVersion: true });
 
 const WHERE: Record<McpServerMethod, string> = {
   "tools/call": "traceTool()",
@@ -176,11 +179,6 @@ function instrument<H extends ToolHandler>(
   return asToolHandler<H>(traced);
 }
 
-/** True for a tool result the handler marked `isError`. */
-export function isErrorResult(result: unknown): boolean {
-  return isToolResult(result) && result.isError === true;
-}
-
 /**
  * The spans and duration metric of one kind of server operation (`tools/call
  * search_users`), validated once; `start` begins one request's, or returns
@@ -235,7 +233,7 @@ export class ServerOperation {
     this.#shared = shared;
     if (!tracer) return;
     const active = otel.context.active();
-    const meta = metaOf(call.extra);
+    const meta = readCallContext(call.extra).meta as Record<string, unknown> | undefined;
     const parent = meta ? otel.propagation.extract(active, meta, META_GETTER) : active;
     // The conventions: the client's context is the parent, the transport's (an HTTP span) a link.
     const ambient = parent === active ? undefined : otel.trace.getSpanContext(active);
@@ -291,11 +289,8 @@ function sharedAttributes(
   networkTransport: NetworkTransport | undefined,
   protocolVersion: string | undefined,
 ): Attributes {
-  const headers = (call.extra?.requestInfo as { headers?: Record<string, unknown> } | undefined)
-    ?.headers;
-  const transport = networkTransport ?? (headers ? "tcp" : undefined);
-  const header = headers?.["mcp-protocol-version"];
-  const version = protocolVersion ?? (typeof header === "string" ? header : undefined);
+  const transport = networkTransport ?? (readCallContext(call.extra).http ? "tcp" : undefined);
+  const version = protocolVersion ?? readRequestHeader(call.extra, "mcp-protocol-version");
   if (transport === undefined && version === undefined) return identity;
   return {
     ...identity,
@@ -306,12 +301,10 @@ function sharedAttributes(
 
 /** The span's attributes: the shared ones plus one request's identity, too many values for a metric. */
 function spanAttributes(shared: Attributes, call: ToolCall, method: McpServerMethod): Attributes {
-  const extra = call.extra;
   const attributes: Attributes = { ...shared };
-  const requestId = extra?.requestId ?? (extra?.mcpReq as { id?: unknown } | undefined)?.id;
-  if (typeof requestId === "string" || typeof requestId === "number")
-    attributes["jsonrpc.request.id"] = String(requestId);
-  if (typeof extra?.sessionId === "string") attributes["mcp.session.id"] = extra.sessionId;
+  const { requestId, sessionId } = readCallContext(call.extra);
+  if (requestId !== undefined) attributes["jsonrpc.request.id"] = String(requestId);
+  if (sessionId !== undefined) attributes["mcp.session.id"] = sessionId;
   if (method === "resources/read") {
     const uri = call.args;
     if (uri instanceof URL) attributes["mcp.resource.uri"] = uri.href;

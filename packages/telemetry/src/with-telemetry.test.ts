@@ -2,15 +2,11 @@ import { withBreaker } from "@mcp-prod/breaker";
 import { createCache, withCache } from "@mcp-prod/cache";
 import { getFallbackMeta, withFallback } from "@mcp-prod/fallback";
 import { createRateLimiter, withRateLimit } from "@mcp-prod/ratelimit";
-import { afterEach, describe, expect, it } from "vitest";
+import { connectInMemory as connectPair } from "@mcp-prod/testkit";
+import { describe, expect, it, onTestFinished } from "vitest";
 import { z } from "zod";
 import { compose, createTelemetry, withTelemetry } from "./index.ts";
-import { connectPair, newServer, seriesValue } from "./test-utils.ts";
-
-const cleanup: Array<() => Promise<unknown> | unknown> = [];
-afterEach(async () => {
-  for (const step of cleanup.splice(0).reverse()) await step();
-});
+import { newServer, seriesValue } from "./telemetry.test-helpers.ts";
 
 function text(value: string) {
   return { content: [{ type: "text" as const, text: value }] };
@@ -19,7 +15,7 @@ function text(value: string) {
 describe("withTelemetry(handler, { telemetry, name })", () => {
   it("records the calls under the given name, as telemetry.wrap does", async () => {
     const telemetry = createTelemetry({ serviceName: "weather-mcp" });
-    cleanup.push(() => telemetry.close());
+    onTestFinished(() => telemetry.close());
     const server = newServer();
     server.registerTool(
       "forecast",
@@ -33,7 +29,7 @@ describe("withTelemetry(handler, { telemetry, name })", () => {
       ),
     );
     const pair = await connectPair(server);
-    cleanup.push(() => pair.close());
+    onTestFinished(() => pair.close());
     const ok = await pair.client.callTool({ name: "forecast", arguments: { city: "Oslo" } });
     expect(ok.content).toEqual([{ type: "text", text: "sunny in Oslo" }]);
     await pair.client.callTool({ name: "forecast", arguments: { city: "Atlantis" } });
@@ -45,7 +41,7 @@ describe("withTelemetry(handler, { telemetry, name })", () => {
 
   it("checks its options, naming the wrong one", () => {
     const telemetry = createTelemetry({ serviceName: "weather-mcp" });
-    cleanup.push(() => telemetry.close());
+    onTestFinished(() => telemetry.close());
     const handler = async () => text("ok");
     expect(() => withTelemetry(handler, undefined as never)).toThrow(
       "Expected `options` to be an object, got undefined",
@@ -73,10 +69,8 @@ describe("compose with every wrapper", () => {
     const telemetry = createTelemetry({ serviceName: "weather-mcp" });
     const cache = createCache({ name: "forecasts" });
     const limiter = createRateLimiter({ points: 6, durationSeconds: 60 });
-    cleanup.push(
-      () => telemetry.close(),
-      () => cache.close(),
-    );
+    onTestFinished(() => telemetry.close());
+    onTestFinished(() => cache.close());
     const upstream: string[] = [];
     const server = newServer();
     server.registerTool(
@@ -97,7 +91,7 @@ describe("compose with every wrapper", () => {
       ),
     );
     const pair = await connectPair(server);
-    cleanup.push(() => pair.close());
+    onTestFinished(() => pair.close());
     const call = (city: string) => pair.client.callTool({ name: "forecast", arguments: { city } });
 
     expect((await call("Oslo")).content).toEqual(text("sunny in Oslo").content);
@@ -128,7 +122,7 @@ describe("compose with every wrapper", () => {
 
   it("refuses telemetry inside the rate limit, naming both and the order", () => {
     const telemetry = createTelemetry({ serviceName: "weather-mcp" });
-    cleanup.push(() => telemetry.close());
+    onTestFinished(() => telemetry.close());
     const handler = async () => text("ok");
     expect(() =>
       compose(

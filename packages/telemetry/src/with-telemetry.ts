@@ -3,31 +3,48 @@ import {
   assertKnownKeys,
   assertOptions,
   assertString,
-  definePolicy,
+  defineWrapper,
   type ToolHandler,
   type ToolPolicy,
 } from "@mcp-prod/internal";
-import type { Telemetry } from "./telemetry.ts";
+import {
+  type TelemetryPolicyOptions,
+  WITH_TELEMETRY_FOREIGN_KEYS,
+  WITH_TELEMETRY_KEYS,
+  type WithTelemetryOptions,
+} from "./options.ts";
 
-/** Options of {@link withTelemetry}'s policy form. */
-export type TelemetryPolicyOptions = {
-  /** The telemetry recording the calls: what `createTelemetry()` returned. */
-  readonly telemetry: Pick<Telemetry, "wrap">;
-  /**
-   * The `tool` label of the metrics and log lines.
-   * @default the tool's name given to `compose`
-   */
-  readonly name?: string;
-};
+/** Checks `withTelemetry`'s options; the tool's `name` is required in the handler form. */
+function checkOptions(options: unknown, nameRequired: boolean): TelemetryPolicyOptions {
+  if (options === undefined)
+    throw new TypeError("Expected `options` to be an object, got undefined");
+  assertOptions(options);
+  assertKnownKeys(options, WITH_TELEMETRY_KEYS, "withTelemetry()", WITH_TELEMETRY_FOREIGN_KEYS);
+  const { telemetry, name } = options as TelemetryPolicyOptions;
+  if (typeof telemetry?.wrap !== "function")
+    throw new TypeError("Expected `telemetry` to be a telemetry from createTelemetry()");
+  assertString(name, "name", !nameRequired);
+  return options as TelemetryPolicyOptions;
+}
 
-/** Options of {@link withTelemetry}: the telemetry and the tool's name. */
-export type WithTelemetryOptions = TelemetryPolicyOptions & {
-  /** The `tool` label of the metrics and log lines: the name the tool is registered under. */
-  readonly name: string;
-};
+/** The handler form of {@link withTelemetry}: `telemetry.wrap(name, handler)`. */
+export function wrapWithTelemetry<H extends ToolHandler>(
+  handler: H,
+  options: WithTelemetryOptions,
+): H {
+  assertFunction(handler, "handler");
+  const { telemetry, name } = checkOptions(options, true);
+  return telemetry.wrap(name as string, handler);
+}
 
-const KNOWN_KEYS = ["telemetry", "name"] as const;
-const FOREIGN_KEYS = { tool: "use `name` (the tool's name, the metrics' `tool` label)" };
+const dispatch = defineWrapper({
+  kind: "telemetry",
+  wrap: wrapWithTelemetry,
+  policy: (options: TelemetryPolicyOptions) => {
+    const { telemetry, name } = checkOptions(options, false);
+    return (handler, context) => telemetry.wrap(name ?? context.name, handler);
+  },
+});
 
 /**
  * Instruments a tool handler, in the shape of every other `withX` wrapper:
@@ -74,19 +91,5 @@ export function withTelemetry<H extends ToolHandler = ToolHandler>(
   options: TelemetryPolicyOptions,
 ): ToolPolicy<H>;
 export function withTelemetry(...params: unknown[]): unknown {
-  const withHandler = typeof params[0] === "function" || params.length > 1;
-  const options = (withHandler ? params[1] : params[0]) as TelemetryPolicyOptions | undefined;
-  if (withHandler) assertFunction(params[0], "handler");
-  if (options === undefined)
-    throw new TypeError("Expected `options` to be an object, got undefined");
-  assertOptions(options);
-  assertKnownKeys(options, KNOWN_KEYS, "withTelemetry()", FOREIGN_KEYS);
-  const { telemetry, name } = options;
-  if (typeof telemetry?.wrap !== "function")
-    throw new TypeError("Expected `telemetry` to be a telemetry from createTelemetry()");
-  assertString(name, "name", !withHandler);
-  if (withHandler) return telemetry.wrap(name as string, params[0] as ToolHandler);
-  return definePolicy("telemetry", (handler: ToolHandler, context) =>
-    telemetry.wrap(name ?? context.name, handler),
-  );
+  return dispatch(params);
 }

@@ -4,19 +4,45 @@ import {
 } from "@modelcontextprotocol/client";
 import { Client } from "@modelcontextprotocol/sdk/client/index.js";
 import { InMemoryTransport } from "@modelcontextprotocol/sdk/inMemory.js";
-import type { McpServer } from "@modelcontextprotocol/sdk/server/mcp.js";
-import type { McpServer as McpServer2 } from "@modelcontextprotocol/server";
+import { McpServer } from "@modelcontextprotocol/sdk/server/mcp.js";
+import { McpServer as McpServer2 } from "@modelcontextprotocol/server";
+import { onTestFinished } from "vitest";
 
 /** A client connected to a server in memory; `close()` closes the client, then the server. */
 export type InMemoryConnection<C> = { readonly client: C; close(): Promise<void> };
 
-type Endpoint<T> = { connect(transport: T): Promise<void>; close(): Promise<void> };
+/** How the in-memory client presents itself. */
+export type ConnectOptions = {
+  /**
+   * Sent with every message, as an HTTP transport does once it has verified
+   * a bearer token: the handler sees it at `extra.authInfo` (SDK 1.x) or
+   * `ctx.http.authInfo` (2.x).
+   */
+  readonly authInfo?: {
+    readonly token: string;
+    readonly clientId: string;
+    readonly scopes: string[];
+    readonly extra?: Record<string, unknown>;
+  };
+};
 
-async function link<T, C extends Endpoint<T>>(
+type Endpoint<T> = { connect(transport: T): Promise<void>; close(): Promise<void> };
+type Sending = { send(message: never, options?: never): Promise<void> };
+
+async function link<T extends Sending, C extends Endpoint<T>>(
   server: Endpoint<T>,
   client: C,
   [clientEnd, serverEnd]: [T, T],
+  { authInfo }: ConnectOptions,
 ): Promise<InMemoryConnection<C>> {
+  if (authInfo !== undefined) {
+    const send = clientEnd.send.bind(clientEnd) as (
+      message: unknown,
+      options?: object,
+    ) => Promise<void>;
+    (clientEnd as { send: unknown }).send = (message: unknown, options?: object) =>
+      send(message, { ...options, authInfo });
+  }
   await Promise.all([server.connect(serverEnd), client.connect(clientEnd)]);
   return {
     client,
@@ -34,16 +60,22 @@ async function link<T, C extends Endpoint<T>>(
  *
  * @example
  * ```ts
- * const { client, close } = await connectInMemory(server);
- * afterEach(close);
+ * const { client, close } = await connectInMemory(server, {
+ *   authInfo: { token: "t", clientId: "alice", scopes: [] },
+ * });
+ * onTestFinished(close);
  * await client.callTool({ name: "get_weather", arguments: { city: "Oslo" } });
  * ```
  */
-export function connectInMemory(server: McpServer): Promise<InMemoryConnection<Client>> {
+export function connectInMemory(
+  server: McpServer,
+  options: ConnectOptions = {},
+): Promise<InMemoryConnection<Client>> {
   return link(
     server,
     new Client({ name: "test-client", version: "1.0.0" }),
     InMemoryTransport.createLinkedPair(),
+    options,
   );
 }
 
@@ -56,12 +88,51 @@ export function connectInMemory(server: McpServer): Promise<InMemoryConnection<C
  * const { client, close } = await connectInMemory2(server);
  * ```
  */
-export function connectInMemory2(server: McpServer2): Promise<InMemoryConnection<Client2>> {
+export function connectInMemory2(
+  server: McpServer2,
+  options: ConnectOptions = {},
+): Promise<InMemoryConnection<Client2>> {
   return link(
     server,
     new Client2({ name: "test-client", version: "1.0.0" }),
     InMemoryTransport2.createLinkedPair(),
+    options,
   );
+}
+
+/**
+ * A new SDK 1.x `McpServer`, set up by `register`, with a real `Client`
+ * connected to it in memory; both are closed when the calling test finishes.
+ *
+ * @example
+ * ```ts
+ * const { client } = await serveInMemory((server) => {
+ *   server.registerTool("forecast", { inputSchema: { city: z.string() } }, withBreaker(handler));
+ * });
+ * await client.callTool({ name: "forecast", arguments: { city: "Oslo" } });
+ * ```
+ */
+export async function serveInMemory(
+  register: (server: McpServer) => void,
+  options: ConnectOptions = {},
+): Promise<{ readonly client: Client; readonly server: McpServer }> {
+  const server = new McpServer({ name: "test-server", version: "1.0.0" });
+  register(server);
+  const { client, close } = await connectInMemory(server, options);
+  onTestFinished(close);
+  return { client, server };
+}
+
+/** {@link serveInMemory} on SDK 2.x (`@modelcontextprotocol/server` and `/client`). */
+export async function serveInMemory2(
+  register: (server: McpServer2) => void,
+  options: ConnectOptions = {},
+): Promise<{ readonly client: Client2; readonly server: McpServer2 }> {
+  const server = new McpServer2({ name: "test-server", version: "1.0.0" });
+  register(server);
+  const { client, close } = await connectInMemory2(server, options);
+  onTestFinished(close);
+  return { client, server };
 }
 
 /** A promise with the functions that settle it, for holding a call in flight. */

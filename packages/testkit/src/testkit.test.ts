@@ -1,6 +1,6 @@
 import Redis from "ioredis";
 import pg from "pg";
-import { afterAll, describe, expect, it } from "vitest";
+import { describe, expect, it, onTestFinished } from "vitest";
 import {
   createTcpProxy,
   databaseUrl,
@@ -11,14 +11,9 @@ import {
 } from "./index.ts";
 
 describe("testkit", () => {
-  const cleanup: Array<() => Promise<unknown>> = [];
-  afterAll(async () => {
-    for (const step of cleanup.reverse()) await step();
-  });
-
   it("starts a private redis-server that can be killed and restarted on the same port", async () => {
     const redis = await startRedis();
-    cleanup.push(() => redis.stop());
+    onTestFinished(() => redis.stop());
     const client = new Redis(redis.url, {
       maxRetriesPerRequest: 0,
       lazyConnect: true,
@@ -26,7 +21,9 @@ describe("testkit", () => {
     });
     // Connection errors are expected while the server is down; the assertions below check them.
     client.on("error", () => {});
-    cleanup.push(async () => client.disconnect());
+    onTestFinished(() => {
+      client.disconnect();
+    });
     await client.connect();
     expect(await client.ping()).toBe("PONG");
     await redis.kill();
@@ -43,14 +40,16 @@ describe("testkit", () => {
       host: target.hostname,
       port: Number(target.port || 6379),
     });
-    cleanup.push(() => proxy.close());
+    onTestFinished(() => proxy.close());
     const client = new Redis({
       port: proxy.port,
       host: "127.0.0.1",
       maxRetriesPerRequest: 0,
       retryStrategy: () => null,
     });
-    cleanup.push(async () => client.disconnect());
+    onTestFinished(() => {
+      client.disconnect();
+    });
     expect(await client.ping()).toBe("PONG");
     proxy.down();
     await expect(client.ping()).rejects.toThrow();
@@ -59,7 +58,7 @@ describe("testkit", () => {
 
   it("starts a private PostgreSQL that can be stopped and started", async () => {
     const postgres = await startPostgres();
-    cleanup.push(() => postgres.stop());
+    onTestFinished(() => postgres.stop());
     const query = async () => {
       const client = new pg.Client({ connectionString: postgres.url });
       await client.connect();

@@ -1,7 +1,7 @@
 import type { ToolResult } from "@mcp-prod/internal";
 import { McpServer } from "@modelcontextprotocol/sdk/server/mcp.js";
 import { McpServer as McpServer2 } from "@modelcontextprotocol/server";
-import { afterEach, beforeEach, describe, expect, it } from "vitest";
+import { afterEach, beforeEach, describe, expect, it, vi } from "vitest";
 import { z } from "zod";
 import { connectInMemory, connectInMemory2, deferred } from "./in-memory.ts";
 
@@ -162,10 +162,6 @@ type Layout = "one shared server" | "a new server per request";
 /** Active timers, not counting unref()'d ones: the ones that keep a process alive. */
 function activeTimers(): number {
   return process.getActiveResourcesInfo().filter((kind) => kind === "Timeout").length;
-}
-
-function settleTimers(): Promise<void> {
-  return new Promise((resolve) => setTimeout(resolve, 20));
 }
 
 const CANCEL_WAIT_MS = 2000;
@@ -387,7 +383,7 @@ export function testToolWrapper<Context = undefined>(
 
     it("leaves no timer running once its clients, servers and state are closed", async () => {
       await tearDown();
-      await settleTimers();
+      await new Promise((resolve) => setImmediate(resolve));
       const before = activeTimers();
       await setUp();
       await call(async (received) => success(received));
@@ -395,13 +391,10 @@ export function testToolWrapper<Context = undefined>(
       await cancelled();
       await call(async (received) => success(received));
       await tearDown();
-      let after = activeTimers();
-      // Closing settles through promises and the SDK's own short timers: give them a few turns.
-      for (let turn = 0; turn < 25 && after > before; turn++) {
-        await settleTimers();
-        after = activeTimers();
-      }
-      expect(after).toBeLessThanOrEqual(before);
+      // Closing settles through promises and the SDK's own short timers: wait until they end.
+      await vi.waitFor(() => expect(activeTimers()).toBeLessThanOrEqual(before), {
+        timeout: 2000,
+      });
       await setUp();
     });
   }

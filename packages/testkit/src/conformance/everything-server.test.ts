@@ -9,26 +9,22 @@ import {
   LoggingMessageNotificationSchema,
   ResourceUpdatedNotificationSchema,
 } from "@modelcontextprotocol/sdk/types.js";
-import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from "vitest";
+import { afterAll, beforeAll, describe, expect, it, onTestFinished, vi } from "vitest";
 import { type EverythingServer, startEverythingServer } from "./everything-server.ts";
 import { WATCHED_RESOURCE_URI } from "./fixtures.ts";
 
 let fixture: EverythingServer;
-const clients: Client[] = [];
 
 beforeAll(async () => {
   fixture = await startEverythingServer({ retryIntervalMs: 10 });
 });
 afterAll(() => fixture.close());
-afterEach(async () => {
-  await Promise.all(clients.splice(0).map((client) => client.close()));
-});
 
 async function connect(capabilities: ConstructorParameters<typeof Client>[1] = {}) {
   const client = new Client({ name: "fixture-test", version: "1.0.0" }, capabilities);
   const transport = new StreamableHTTPClientTransport(new URL(fixture.url));
   await client.connect(transport);
-  clients.push(client);
+  onTestFinished(() => client.close());
   return { client, transport };
 }
 
@@ -279,7 +275,7 @@ describe("startEverythingServer", () => {
         },
       }),
     );
-    clients.push(client);
+    onTestFinished(() => client.close());
     const result = await call(client, "test_reconnection");
     expect(resumedFrom).toHaveLength(1);
     expect(result.isError).toBeFalsy();

@@ -10,6 +10,7 @@ import {
   assertNonNegativeInteger,
   assertOptions,
   assertString,
+  optionKeys,
 } from "@mcp-prod/internal";
 import type { McpServer } from "@modelcontextprotocol/sdk/server/mcp.js";
 import { StreamableHTTPServerTransport } from "@modelcontextprotocol/sdk/server/streamableHttp.js";
@@ -68,13 +69,13 @@ type Session = {
   readonly state: FixtureSession;
 };
 
-const knownKeys = [
-  "host",
-  "port",
-  "retryIntervalMs",
-  "dnsRebindingProtection",
-  "maxBodyBytes",
-] as const;
+const knownKeys = optionKeys<EverythingServerOptions>({
+  host: true,
+  port: true,
+  retryIntervalMs: true,
+  dnsRebindingProtection: true,
+  maxBodyBytes: true,
+});
 const LOOPBACK_HOSTS = new Set(["localhost", "127.0.0.1", "[::1]", "::1"]);
 
 /** Is this `Host` value (with or without a port) a loopback name? */
