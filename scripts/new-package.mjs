@@ -39,7 +39,7 @@ const manifest = {
   module: "./dist/index.js",
   types: "./dist/index.d.cts",
   files: ["dist", "CHANGELOG.md"],
-  engines: { node: "^20.19.0 || ^22.12.0 || ^24.0.0" },
+  engines: { node: ">=20.19.0" },
   publishConfig: { access: "public" },
   scripts: {
     build: "tsup",

@@ -1,13 +1,16 @@
 // `pnpm demo:client`: an MCP client over Streamable HTTP that lists the tools
 // behind the gateway, calls each one and prints what comes back.
 //   pnpm demo:client                 through the gateway at http://127.0.0.1:3000/mcp
-//   pnpm demo:client -- --direct     straight to user-management-mcp and analytics-mcp
+//   pnpm demo:client --direct        straight to user-management-mcp and analytics-mcp
 import { parseArgs } from "node:util";
 import { Client } from "@modelcontextprotocol/sdk/client/index.js";
 import { StreamableHTTPClientTransport } from "@modelcontextprotocol/sdk/client/streamableHttp.js";
 import type { CallToolResult } from "@modelcontextprotocol/sdk/types.js";
 
+// pnpm hands a `--` on to the script (`pnpm demo:client -- --direct`), where it would end the options.
+const argv = process.argv.slice(2);
 const { values } = parseArgs({
+  args: argv[0] === "--" ? argv.slice(1) : argv,
   options: {
     direct: { type: "boolean", default: false },
     gateway: { type: "string", default: "http://127.0.0.1:3000/mcp" },

@@ -81,21 +81,22 @@ function stop(code: number): void {
   if (stopping) return;
   stopping = true;
   void balancer?.close();
-  for (const child of children) child.kill("SIGTERM");
-  let remaining = children.filter((child) => child.exitCode === null).length;
+  const running = children.filter((child) => child.exitCode === null && child.signalCode === null);
+  let remaining = running.length;
   if (remaining === 0) process.exit(code);
-  for (const child of children) {
+  for (const child of running) {
     child.once("exit", () => {
       remaining -= 1;
       if (remaining === 0) process.exit(code);
     });
+    child.kill("SIGTERM");
   }
 }
 
 async function waitReady(service: Service): Promise<void> {
   const url = `http://127.0.0.1:${service.port}${service.health ?? "/health/ready"}`;
   const deadline = Date.now() + 60_000;
-  while (Date.now() < deadline) {
+  while (!stopping && Date.now() < deadline) {
     try {
       const response = await fetch(url);
       if (response.ok) return;
@@ -104,23 +105,39 @@ async function waitReady(service: Service): Promise<void> {
     }
     await new Promise((resolve) => setTimeout(resolve, 200));
   }
-  throw new Error(`${service.name} did not become ready at ${url}`);
+  if (!stopping) throw new Error(`${service.name} did not become ready at ${url}`);
 }
 
+// Ctrl-C sends SIGINT to every process of the terminal's job: the servers stop
+// themselves, and the launcher waits for them and exits 0. Listening from the
+// start lets Ctrl-C during start-up end the same way; listening for good (not
+// once) keeps a second SIGINT, which tsx may relay after the terminal's, from
+// killing the launcher before its servers have gone.
+process.on("SIGINT", () => stop(0));
+process.on("SIGTERM", () => stop(0));
+
 for (const service of services) {
+  if (stopping) break;
   const child = spawn(process.execPath, [service.script], {
     env: { NODE_ENV: "development", LOG_LEVEL: "warn", ...process.env, ...service.env },
     stdio: ["ignore", "inherit", "inherit"],
   });
   children.push(child);
   child.once("exit", (code, signal) => {
-    if (!stopping) {
-      console.error(`${service.name} exited (${signal ?? code}); stopping the stack`);
-      stop(1);
+    if (stopping) return;
+    // A server that stopped cleanly was told to: by Ctrl-C, which may reach it
+    // before the launcher hears of it, or by a kill. Stop the rest the same way.
+    if (code === 0 || signal === "SIGINT" || signal === "SIGTERM") {
+      console.error(`${service.name} stopped; stopping the stack`);
+      stop(0);
+      return;
     }
+    console.error(`${service.name} exited (${signal ?? code}); stopping the stack`);
+    stop(1);
   });
   await waitReady(service);
 }
+if (stopping) await new Promise(() => {}); // stop() exits once the servers have gone
 
 if (replicas > 1)
   balancer = await startBalancer({
@@ -148,6 +165,3 @@ mcp-prod example stack is up (Ctrl-C stops it)
 
 Try it: pnpm demo:client
 `);
-
-process.once("SIGINT", () => stop(0));
-process.once("SIGTERM", () => stop(0));

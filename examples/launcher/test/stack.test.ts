@@ -1,21 +1,46 @@
-// The README's main job: `pnpm start` (a build, then src/launch.ts) on
-// embedded defaults, and `pnpm demo:client` through the gateway.
+// The README's main job, run as the README says: `pnpm start` (a build with a
+// line per package, then src/launch.ts) on embedded defaults, `pnpm demo:client`
+// through the gateway and straight to the servers, then Ctrl-C, which a
+// terminal sends as SIGINT to every process of its foreground job.
 import { type ChildProcess, execFile, spawn } from "node:child_process";
 import { join } from "node:path";
 import { promisify } from "node:util";
 import { afterAll, describe, expect, it } from "vitest";
 
 const root = join(import.meta.dirname, "..", "..", "..");
-const src = join(import.meta.dirname, "..", "src");
-const tsx = join(root, "node_modules", "tsx", "dist", "cli.mjs");
 const run = promisify(execFile);
 
-/** Runs the launcher with `env`; resolves with its output once the stack is up. */
+/** A user's shell: no test-runner or outer pnpm settings, no real services. */
+const plainEnv = (): Record<string, string | undefined> =>
+  Object.fromEntries(
+    Object.entries(process.env).filter(
+      ([key]) =>
+        !["DATABASE_URL", "REDIS_URL", "NODE_OPTIONS"].includes(key) &&
+        !key.startsWith("VITEST") &&
+        !/^(npm|pnpm)_/i.test(key),
+    ),
+  );
+
+/** Whether any process of the group `pgid` is still there. */
+function groupAlive(pgid: number): boolean {
+  try {
+    process.kill(-pgid, 0);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+/**
+ * `pnpm start` with `env`, in a process group of its own as a terminal gives
+ * the job it runs; resolves with its output once the stack is up.
+ */
 async function launch(env: Record<string, string | undefined>) {
-  const launcher = spawn(process.execPath, [tsx, join(src, "launch.ts")], {
+  const launcher = spawn("pnpm", ["start"], {
     cwd: root,
     env,
     stdio: ["ignore", "pipe", "pipe"],
+    detached: true,
   });
   let output = "";
   launcher.stdout?.on("data", (chunk: Buffer) => {
@@ -38,47 +63,41 @@ async function launch(env: Record<string, string | undefined>) {
   return { launcher, output: () => output };
 }
 
-/** Stops the stack as Ctrl-C would; resolves with its exit code. */
-async function stop(launcher: ChildProcess): Promise<number | null> {
-  if (launcher.exitCode !== null) return launcher.exitCode;
-  const exited = new Promise<number | null>((resolve) =>
-    launcher.once("exit", (code) => resolve(code)),
-  );
-  launcher.kill("SIGTERM");
-  return exited;
+/** Ctrl-C: SIGINT to every process of the job. Resolves with pnpm's exit code once every process has gone. */
+async function interrupt(launcher: ChildProcess): Promise<number | null> {
+  const pgid = launcher.pid as number;
+  const exited =
+    launcher.exitCode !== null
+      ? Promise.resolve(launcher.exitCode)
+      : new Promise<number | null>((resolve) => launcher.once("exit", (code) => resolve(code)));
+  if (groupAlive(pgid)) process.kill(-pgid, "SIGINT");
+  const code = await exited;
+  await expect.poll(() => groupAlive(pgid), { timeout: 30_000 }).toBe(false);
+  return code;
 }
-
-/** The environment without the services and test settings, as a user's shell would be. */
-const plainEnv = () =>
-  Object.fromEntries(
-    Object.entries(process.env).filter(
-      ([key]) =>
-        !["DATABASE_URL", "REDIS_URL", "NODE_OPTIONS"].includes(key) && !key.startsWith("VITEST"),
-    ),
-  );
 
 describe("the example stack on embedded defaults", () => {
   let launcher: ChildProcess | undefined;
-  let output = "";
 
   afterAll(async () => {
-    if (launcher) await stop(launcher);
+    if (launcher?.pid && groupAlive(launcher.pid)) await interrupt(launcher);
   });
 
-  it("starts every server with nothing but Node, and the demo client's calls all succeed through the gateway", {
-    timeout: 180_000,
+  it("starts every server with nothing but Node, the demo client's calls all succeed, and Ctrl-C stops it with exit code 0", {
+    timeout: 240_000,
   }, async () => {
     const env = plainEnv();
     const started = await launch(env);
     launcher = started.launcher;
-    output = started.output();
-    expect(output).toContain("embedded PGlite");
-    expect(output).toContain("memory only");
+    // The build shows its progress: a line per example package.
+    for (const example of ["analytics", "user-management", "gateway"])
+      expect(started.output()).toMatch(
+        new RegExp(`@mcp-prod-examples/${example}:build: cache (hit|miss)`),
+      );
+    expect(started.output()).toContain("embedded PGlite");
+    expect(started.output()).toContain("memory only");
 
-    const viaGateway = await run(process.execPath, [tsx, join(src, "demo-client.ts")], {
-      cwd: root,
-      env,
-    });
+    const viaGateway = await run("pnpm", ["demo:client"], { cwd: root, env });
     expect(viaGateway.stdout).toContain("gateway (http://127.0.0.1:3000/mcp): 5 tools");
     for (const tool of [
       "users.search_users",
@@ -91,20 +110,27 @@ describe("the example stack on embedded defaults", () => {
     }
     expect(viaGateway.stdout).toContain("every call succeeded");
 
-    const direct = await run(process.execPath, [tsx, join(src, "demo-client.ts"), "--direct"], {
-      cwd: root,
-      env,
-    });
-    expect(direct.stdout).toContain("every call succeeded");
+    // Both spellings a user types: pnpm passes `--` on to the script.
+    for (const args of [
+      ["demo:client", "--direct"],
+      ["demo:client", "--", "--direct"],
+    ]) {
+      const direct = await run("pnpm", args, { cwd: root, env });
+      expect(direct.stdout).toContain("user-management-mcp (http://127.0.0.1:3001/mcp)");
+      expect(direct.stdout).toContain("analytics-mcp (http://127.0.0.1:3002/mcp)");
+      expect(direct.stdout).toContain("every call succeeded");
+    }
 
-    expect(await stop(launcher)).toBe(0);
+    expect(await interrupt(launcher)).toBe(0);
+    expect(started.output()).not.toContain("ELIFECYCLE");
+    expect(started.output()).not.toMatch(/exited \(.*\); stopping the stack/);
   });
 });
 
 describe("GATEWAY_REPLICAS=2 with REDIS_URL", () => {
   let launcher: ChildProcess | undefined;
   afterAll(async () => {
-    if (launcher) await stop(launcher);
+    if (launcher?.pid && groupAlive(launcher.pid)) await interrupt(launcher);
   });
 
   it("runs two gateway replicas sharing Redis behind a balancer, and the demo client's calls all succeed", {
@@ -119,11 +145,8 @@ describe("GATEWAY_REPLICAS=2 with REDIS_URL", () => {
     const started = await launch(env);
     launcher = started.launcher;
     expect(started.output()).toContain("2 replicas on :3100, :3101 sharing REDIS_URL");
-    const viaGateway = await run(process.execPath, [tsx, join(src, "demo-client.ts")], {
-      cwd: root,
-      env,
-    });
+    const viaGateway = await run("pnpm", ["demo:client"], { cwd: root, env });
     expect(viaGateway.stdout).toContain("every call succeeded");
-    expect(await stop(launcher)).toBe(0);
+    expect(await interrupt(launcher)).toBe(0);
   });
 });

@@ -27,6 +27,7 @@ import {
   readBreakerOptions,
 } from "./options.ts";
 import { insideProbeOf, runAsProbeOf } from "./probe-scope.ts";
+import { forgetBreaker } from "./registry.ts";
 import type {
   Breaker,
   BreakerEvents,
@@ -175,6 +176,7 @@ export class BreakerCore<Args extends unknown[], Result>
   close(): void {
     if (this.#closed) return;
     this.#closed = true;
+    forgetBreaker(this.name, this);
     clearTimeout(this.#resetTimer);
     this.#window.close();
     this.#deadlines?.clear();

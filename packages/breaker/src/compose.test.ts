@@ -1,12 +1,13 @@
 import { connectInMemory as connect, connectInMemory2 as connect2 } from "@mcp-prod/testkit";
 import { McpServer } from "@modelcontextprotocol/sdk/server/mcp.js";
 import { McpServer as McpServer2 } from "@modelcontextprotocol/server";
-import { describe, expect, it, onTestFinished } from "vitest";
+import { afterEach, describe, expect, it, onTestFinished } from "vitest";
 import { z } from "zod";
 import { textOf } from "./breaker.test-helpers.ts";
 import {
   BREAKER_META_KEY,
   BreakerTimeoutError,
+  breakerRegistry,
   compose,
   createBreaker,
   withBreaker,
@@ -30,6 +31,9 @@ function hanging() {
     });
   return { handler, reasons };
 }
+
+// Inline breakers are the process's one of their name: each test starts without any.
+afterEach(() => breakerRegistry.clear());
 
 describe("compose with withBreaker", () => {
   it("names the breaker after the tool, counts its timed-out calls, and answers for the open circuit", async () => {

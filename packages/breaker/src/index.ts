@@ -3,7 +3,13 @@ export {
   POLICY_ORDER,
   type PolicyContext,
   type PolicyKind,
+  type PolicyRegistry,
+  type ToolCallResult,
+  type ToolContextV2,
+  type ToolExtraV1,
   type ToolHandler,
+  type ToolHandlerV1,
+  type ToolHandlerV2,
   type ToolPolicy,
   type ToolResult,
   ToolResultError,
@@ -25,6 +31,7 @@ export {
   createBreakerGroup,
 } from "./group.ts";
 export type { BreakerOptions, ToolBreakerOptions, WithBreakerOptions } from "./options.ts";
+export { breakerRegistry } from "./registry.ts";
 export type {
   Breaker,
   BreakerEvents,

@@ -4,6 +4,7 @@ import {
   assertOptions,
   assertString,
   asToolHandler,
+  callSite,
   callToolHandler,
   defineWrapper,
   errorCode,
@@ -16,6 +17,7 @@ import {
   type ToolPolicy,
   type ToolResult,
   textResult,
+  warnIfRebuilt,
   withResultMeta,
   withToolSignal,
 } from "@mcp-prod/internal";
@@ -24,9 +26,11 @@ import { BreakerOpenError } from "./errors.ts";
 import {
   type BreakerOptions,
   checkWithBreakerKeys,
+  readBreakerOptions,
   type ToolBreakerOptions,
   type WithBreakerOptions,
 } from "./options.ts";
+import { obtainBreaker } from "./registry.ts";
 import type { Breaker } from "./types.ts";
 
 /** The `_meta` key under which the breaker marks the results it produced. */
@@ -40,6 +44,10 @@ export const BREAKER_META_KEY = "mcp-prod/breaker";
 export function wrapWithBreaker<H extends ToolHandler>(
   handler: H,
   options?: WithBreakerOptions,
+  /** Who asks, in errors: `compose("forecast")` for the policy form. */
+  caller = "withBreaker()",
+  /** Where the public `withBreaker` was called from, to recognise a breaker built per request. */
+  site: string | undefined = callingSite,
 ): H {
   assertFunction(handler, "handler");
   assertOptions(options);
@@ -61,13 +69,7 @@ export function wrapWithBreaker<H extends ToolHandler>(
     return guardWithOpossum(handler, shared, openMessage);
   }
   if (shared !== undefined) assertFunction(shared?.execute, "breaker.execute");
-  const breaker =
-    shared ??
-    new BreakerCore<unknown[], unknown>(
-      undefined,
-      { name: handler.name || "tool", ...breakerOptions },
-      false,
-    );
+  const breaker = shared ?? inlineBreaker(handler, breakerOptions, caller, site);
   const isFailure = countErrorResults ? failedResult : undefined;
 
   const wrapped = async (...params: unknown[]): Promise<unknown> => {
@@ -86,6 +88,41 @@ export function wrapWithBreaker<H extends ToolHandler>(
 }
 
 /** The result a tool answers while its circuit is open. */
+/**
+ * The breaker inline options stand for. Named (by `compose` or `name`), it is
+ * the process's one breaker of that name, found again when a server factory
+ * runs per request; unnamed, it is the handler's own, and the same line
+ * building a second one is warned about once.
+ */
+function inlineBreaker(
+  handler: ToolHandler,
+  options: BreakerOptions,
+  caller: string,
+  site: string | undefined,
+): Pick<Breaker, "execute" | "name"> {
+  const { name } = options;
+  if (name !== undefined) {
+    // Checked before the registry is asked, so a wrong value is named as such.
+    readBreakerOptions(options, name, "withBreaker()", []);
+    return obtainBreaker(
+      name,
+      options,
+      () => new BreakerCore<unknown[], unknown>(undefined, options, false),
+      caller,
+    );
+  }
+  warnIfRebuilt(
+    "MCP_PROD_INLINE_BREAKER",
+    site,
+    `withBreaker() at ${site} made a second breaker from inline options: a server built per request gets a new, closed breaker each time, which never opens. Give it a \`name\` (compose gives it the tool's), so that every request finds the same one in breakerRegistry, or create one with createBreaker() outside the factory and pass it as \`breaker\`.`,
+  );
+  return new BreakerCore<unknown[], unknown>(
+    undefined,
+    { name: handler.name || "tool", ...options },
+    false,
+  );
+}
+
 function openResult(openMessage: string, retryAfterMs: number): ToolResult {
   return withResultMeta(textResult(openMessage, true), BREAKER_META_KEY, {
     open: true,
@@ -138,9 +175,17 @@ const dispatch = defineWrapper({
     checkWithBreakerKeys(options);
     const named = options?.breaker === undefined && options?.name === undefined;
     return (handler, { name }) =>
-      wrapWithBreaker(handler, named ? ({ ...options, name } as WithBreakerOptions) : options);
+      wrapWithBreaker(
+        handler,
+        named ? ({ ...options, name } as WithBreakerOptions) : options,
+        `compose("${name}")`,
+        undefined,
+      );
   },
 });
+
+/** The caller's line while `withBreaker` runs, to recognise a breaker built again per request. */
+let callingSite: string | undefined;
 
 /**
  * Wraps an MCP tool handler in a circuit breaker and returns a handler of the
@@ -190,5 +235,10 @@ export function withBreaker<H extends ToolHandler = ToolHandler>(
   options?: WithBreakerOptions,
 ): ToolPolicy<H>;
 export function withBreaker(...params: unknown[]): unknown {
-  return dispatch(params);
+  callingSite = callSite();
+  try {
+    return dispatch(params);
+  } finally {
+    callingSite = undefined;
+  }
 }

@@ -13,6 +13,7 @@ import {
 } from "@mcp-prod/internal";
 import { BulkheadError, BulkheadQueueTimeoutError, BulkheadRejectedError } from "./errors.ts";
 import { BULKHEAD_FOREIGN_KEYS, BULKHEAD_KEYS, type BulkheadOptions } from "./options.ts";
+import { forgetBulkhead } from "./registry.ts";
 
 /** A bulkhead's state, for metrics, health checks and tests. */
 export type BulkheadStats = {
@@ -148,6 +149,7 @@ export class Bulkhead extends EventSource<BulkheadEvents> {
   close(): void {
     if (this.#closed) return;
     this.#closed = true;
+    forgetBulkhead(this.name, this);
     for (let waiter = this.#head; waiter !== undefined; waiter = waiter.next) {
       this.#unlink(waiter);
       waiter.refuse(

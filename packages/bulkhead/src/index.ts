@@ -3,7 +3,13 @@ export {
   POLICY_ORDER,
   type PolicyContext,
   type PolicyKind,
+  type PolicyRegistry,
+  type ToolCallResult,
+  type ToolContextV2,
+  type ToolExtraV1,
   type ToolHandler,
+  type ToolHandlerV1,
+  type ToolHandlerV2,
   type ToolPolicy,
   type ToolResult,
 } from "@mcp-prod/internal";
@@ -22,6 +28,7 @@ export {
   BulkheadRejectedError,
 } from "./errors.ts";
 export type { BulkheadOptions, WithBulkheadOptions } from "./options.ts";
+export { bulkheadRegistry } from "./registry.ts";
 export {
   BULKHEAD_BUSY_MESSAGE,
   BULKHEAD_META_KEY,

@@ -2,6 +2,7 @@ import {
   assertFunction,
   assertKnownKeys,
   asToolHandler,
+  callSite,
   callToolHandler,
   defineWrapper,
   readToolCall,
@@ -9,6 +10,7 @@ import {
   type ToolPolicy,
   type ToolResult,
   textResult,
+  warnIfRebuilt,
   withResultMeta,
 } from "@mcp-prod/internal";
 import { Bulkhead } from "./bulkhead.ts";
@@ -20,6 +22,7 @@ import {
   type SharedBulkheadOptions,
   type WithBulkheadOptions,
 } from "./options.ts";
+import { obtainBulkhead } from "./registry.ts";
 
 /** The `_meta` key under which a tool refused by its bulkhead is marked. */
 export const BULKHEAD_META_KEY = "mcp-prod/bulkhead";
@@ -51,11 +54,25 @@ export function wrapWithBulkhead<H extends ToolHandler>(
   handler: H,
   options: WithBulkheadOptions,
   toolName?: string,
+  /** Where the public `withBulkhead` was called from, to recognise a bulkhead built per request. */
+  site: string | undefined = callingSite,
 ): H {
-  return wrapInBulkhead(handler, toBulkhead(options, toolName));
+  return wrapInBulkhead(handler, toBulkhead(options, toolName, site));
 }
 
-function toBulkhead(options: unknown, toolName: string | undefined): Bulkhead {
+/**
+ * The bulkhead the options stand for: a shared one, or one made from inline
+ * options. Named (by `compose` or `name`), that is the process's one bulkhead
+ * of the name, found again when a server factory runs per request; unnamed, it
+ * is the handler's own, and the same line building a second one is warned
+ * about once. With `register` false the options are only checked.
+ */
+function toBulkhead(
+  options: unknown,
+  toolName: string | undefined,
+  site: string | undefined,
+  register = true,
+): Bulkhead {
   if (isShared(options)) {
     assertKnownKeys(options, SHARED_BULKHEAD_KEYS, "withBulkhead()", BULKHEAD_FOREIGN_KEYS);
     if (typeof (options.bulkhead as { execute?: unknown } | null)?.execute !== "function")
@@ -63,11 +80,27 @@ function toBulkhead(options: unknown, toolName: string | undefined): Bulkhead {
     return options.bulkhead;
   }
   const bulkheadOptions = options as BulkheadOptions;
-  return new Bulkhead(
+  const named =
     toolName !== undefined && bulkheadOptions?.name === undefined
       ? { ...bulkheadOptions, name: toolName }
-      : bulkheadOptions,
+      : bulkheadOptions;
+  // The constructor checks every option, before the registry is asked.
+  const made = new Bulkhead(named);
+  if (!register) return made;
+  const name = named?.name;
+  if (name !== undefined)
+    return obtainBulkhead(
+      name,
+      named,
+      () => made,
+      toolName === undefined ? "withBulkhead()" : `compose("${toolName}")`,
+    );
+  warnIfRebuilt(
+    "MCP_PROD_INLINE_BULKHEAD",
+    site,
+    `withBulkhead() at ${site} made a second bulkhead from inline options: a server built per request gets a new, empty bulkhead each time, which limits nothing. Give it a \`name\` (compose gives it the tool's), so that every request finds the same one in bulkheadRegistry, or create one with createBulkhead() outside the factory and pass it as \`bulkhead\`.`,
   );
+  return made;
 }
 
 function wrapInBulkhead<H extends ToolHandler>(handler: H, bulkhead: Bulkhead): H {
@@ -95,12 +128,15 @@ const dispatch = defineWrapper({
   wrap: wrapWithBulkhead,
   policy: (options: WithBulkheadOptions) => {
     // Checked now, so a wrong option fails where the policy is written.
-    const shared = toBulkhead(options, undefined);
+    const shared = toBulkhead(options, undefined, undefined, false);
     return isShared(options)
       ? (handler) => wrapInBulkhead(handler, shared)
-      : (handler, { name }) => wrapWithBulkhead(handler, options, name);
+      : (handler, { name }) => wrapWithBulkhead(handler, options, name, undefined);
   },
 });
+
+/** The caller's line while `withBulkhead` runs, to recognise a bulkhead built again per request. */
+let callingSite: string | undefined;
 
 /**
  * Wraps a tool handler in a bulkhead: at most `limit` calls of it run at
@@ -147,5 +183,10 @@ export function withBulkhead<H extends ToolHandler = ToolHandler>(
   options: WithBulkheadOptions,
 ): ToolPolicy<H>;
 export function withBulkhead(...params: unknown[]): unknown {
-  return dispatch(params);
+  callingSite = callSite();
+  try {
+    return dispatch(params);
+  } finally {
+    callingSite = undefined;
+  }
 }

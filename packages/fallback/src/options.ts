@@ -132,3 +132,11 @@ export const WITH_FALLBACK_KEYS = [
   "fallbackOnErrorResult",
   "outputSchema",
 ];
+
+/** The fields of a tool result given as a fixed fallback. */
+export const RESULT_KEYS = optionKeys<{
+  readonly content?: unknown;
+  readonly structuredContent?: unknown;
+  readonly isError?: unknown;
+  readonly _meta?: unknown;
+}>({ content: true, structuredContent: true, isError: true, _meta: true });

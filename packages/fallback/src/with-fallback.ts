@@ -1,6 +1,7 @@
 import {
   assertBoolean,
   assertFunction,
+  assertKnownKeys,
   assertOptions,
   asToolHandler,
   callToolHandler,
@@ -18,7 +19,9 @@ import {
 import { type AttemptContext, runChain } from "./chain.ts";
 import { FallbackTimeoutError } from "./errors.ts";
 import {
+  FALLBACK_FOREIGN_KEYS,
   type FallbackPolicyOptions,
+  RESULT_KEYS,
   readSettings,
   WITH_FALLBACK_KEYS,
   type WithFallbackOptions,
@@ -163,6 +166,13 @@ function toStep(item: unknown, name: string, outputSchema: OutputSchema | undefi
       `Expected \`${name}\` to be a tool handler or a tool result ({ content: [...] }), got ${describe(item)}`,
     );
   }
+  // A misspelt field would otherwise be served as an empty answer.
+  assertKnownKeys(item, RESULT_KEYS, `withFallback()'s \`${name}\` result`);
+  if (item.content === undefined && item.structuredContent === undefined) {
+    throw new TypeError(
+      `Expected \`${name}\` to be a tool handler or a tool result ({ content: [...] }), got ${Object.keys(item).length === 0 ? "an empty object" : "a result with neither `content` nor `structuredContent`"}`,
+    );
+  }
   if (outputSchema !== undefined) checkStaticOutput(item, name, outputSchema);
   const result = item;
   return () => result;
@@ -238,7 +248,25 @@ const dispatch = defineWrapper({
       const { fallback: listed, ...rest } = given;
       fallback = listed;
       options = rest;
+      readSettings(options, "withFallback()", WITH_FALLBACK_KEYS);
+    } else if (isToolResult(given) && !Array.isArray(given)) {
+      // Without `fallback` it is a fixed result: a misspelt `fallback`, or an
+      // option given without one, is refused rather than served as an answer.
+      assertKnownKeys(
+        given,
+        [...RESULT_KEYS, "fallback", ...WITH_FALLBACK_KEYS],
+        "withFallback()",
+        FALLBACK_FOREIGN_KEYS,
+      );
+      const option = Object.keys(given).find((key) => WITH_FALLBACK_KEYS.includes(key));
+      if (option !== undefined)
+        throw new TypeError(
+          `withFallback() got \`${option}\` without \`fallback\`: pass { fallback, ${option}, … }`,
+        );
     }
+    // Checked now, so a wrong fallback fails where the policy is written.
+    for (const [index, item] of (Array.isArray(fallback) ? fallback : [fallback]).entries())
+      toStep(item, Array.isArray(fallback) ? `fallback[${index}]` : "fallback", undefined);
     return (handler) => wrapWithFallback(handler, fallback, options);
   },
 });

@@ -1,3 +1,4 @@
+import { breakerRegistry, compose, withBreaker } from "@mcp-prod/breaker";
 import { createTcpProxy, databaseUrl, startRedis, waitFor } from "@mcp-prod/testkit";
 import Redis from "ioredis";
 import pg from "pg";
@@ -114,5 +115,23 @@ describe("breakerCheck", () => {
     }
     expect((await statusOf(breakerCheck(new Breaker()))())?.status).toBe("degraded");
     expect(() => breakerCheck({} as never)).toThrow(/`breaker`/);
+  });
+
+  it("reads the breaker compose made for a tool, by name, once it exists", async () => {
+    onTestFinished(() => breakerRegistry.clear());
+    const status = statusOf(breakerCheck(breakerRegistry, "forecast"));
+    // No request has made the breaker yet: nothing has failed.
+    expect((await status())?.status).toBe("healthy");
+    const forecast = compose(
+      "forecast",
+      async () => {
+        throw new Error("upstream down");
+      },
+      withBreaker({ consecutiveFailures: 1 }),
+    );
+    await forecast().catch(() => {});
+    expect(breakerRegistry.get("forecast")?.state).toBe("open");
+    expect((await status())?.status).toBe("unhealthy");
+    expect(() => breakerCheck({} as never, "forecast")).toThrow(/registry/);
   });
 });

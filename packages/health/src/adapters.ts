@@ -116,18 +116,51 @@ const stateStatus: Readonly<Record<BreakerState, HealthStatus>> = {
 };
 
 /**
+ * A registry of breakers by name, as `@mcp-prod/breaker`'s `breakerRegistry`
+ * holds the ones `compose` configures inline.
+ */
+export type BreakerRegistryLike = { get(name: string): BreakerLike | undefined };
+
+/**
  * A check reading a circuit breaker: closed is healthy, half-open degraded,
  * open unhealthy. It prefers the breaker's own `healthCheck()` and falls back
- * to `stats().state`.
+ * to `stats().state`. Given a registry and a name, it reads the breaker of that
+ * name at each check, so a breaker `compose` makes on the first request is
+ * checked from then on (healthy until it exists: no call has failed yet).
  *
  * @example
  * ```ts
  * const health = createHealth({
- *   checks: { upstream: { check: breakerCheck(upstreamBreaker), critical: false } },
+ *   checks: {
+ *     upstream: { check: breakerCheck(upstreamBreaker), critical: false },
+ *     forecast: { check: breakerCheck(breakerRegistry, "forecast"), critical: false },
+ *   },
  * });
  * ```
  */
-export function breakerCheck(breaker: BreakerLike): CheckFunction {
+export function breakerCheck(breaker: BreakerLike): CheckFunction;
+export function breakerCheck(registry: BreakerRegistryLike, name: string): CheckFunction;
+export function breakerCheck(
+  breaker: BreakerLike | BreakerRegistryLike,
+  name?: string,
+): CheckFunction {
+  if (name !== undefined) {
+    const registry = breaker as Partial<BreakerRegistryLike>;
+    if (typeof registry?.get !== "function")
+      throw new TypeError("Expected a breaker registry with get(name), such as breakerRegistry");
+    assertString(name, "name");
+    const checks = new WeakMap<object, CheckFunction>();
+    return (context) => {
+      const found = registry.get?.(name);
+      if (found === undefined) return "healthy";
+      let check = checks.get(found);
+      if (check === undefined) {
+        check = breakerCheck(found);
+        checks.set(found, check);
+      }
+      return check(context);
+    };
+  }
   // An opossum CircuitBreaker: its opened/halfOpen flags, read at each check.
   if (isOpossumBreaker(breaker)) return () => stateStatus[opossumState(breaker)];
   const candidate = breaker as Partial<{

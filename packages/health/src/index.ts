@@ -1,5 +1,6 @@
 export {
   type BreakerLike,
+  type BreakerRegistryLike,
   type BreakerState,
   breakerCheck,
   type PingableRedis,

@@ -7,6 +7,7 @@ export {
   readToolCall,
   type ToolCall,
 } from "./call-context.ts";
+export { clientAddress, followClientAddresses } from "./client-address.ts";
 export {
   compose,
   POLICY_ORDER,
@@ -66,10 +67,29 @@ export {
   type Tracer,
   tracerSource,
 } from "./otel.ts";
+export {
+  createPolicyRegistry,
+  type PolicyRegistry,
+  type PolicyRegistryOwner,
+  warnIfRebuilt,
+} from "./policy-registry.ts";
 export { seededRandom } from "./random.ts";
 export { describeError, redactSecrets } from "./redact.ts";
 export { traceRedis } from "./redis-span.ts";
 export { RedisReadiness } from "./redis-status.ts";
+export type {
+  ContentAnnotations,
+  SchemaOutput,
+  ShapeArgs,
+  ToolAuthInfo,
+  ToolCallResult,
+  ToolContentBlock,
+  ToolContextV2,
+  ToolExtraV1,
+  ToolHandlerV1,
+  ToolHandlerV2,
+  ToolNotification,
+} from "./sdk-handler-types.ts";
 export {
   isToolResult,
   type ToolHandler,

@@ -1,11 +1,18 @@
 import { createServer, type Server } from "node:http";
 import type { AddressInfo } from "node:net";
+import { warningsDuring } from "@mcp-prod/testkit";
 import { Client } from "@modelcontextprotocol/sdk/client/index.js";
 import { StreamableHTTPClientTransport } from "@modelcontextprotocol/sdk/client/streamableHttp.js";
 import { McpServer } from "@modelcontextprotocol/sdk/server/mcp.js";
 import { StreamableHTTPServerTransport } from "@modelcontextprotocol/sdk/server/streamableHttp.js";
 import { describe, expect, it, onTestFinished } from "vitest";
-import { createRateLimiter, type RateLimiter, withRateLimit } from "./index.ts";
+import {
+  compose,
+  createRateLimiter,
+  type RateLimiter,
+  rateLimiterRegistry,
+  withRateLimit,
+} from "./index.ts";
 
 /** A stateless Streamable HTTP server on loopback: a new McpServer per request, no authentication. */
 async function statelessServer(register: (server: McpServer) => void): Promise<URL> {
@@ -43,8 +50,9 @@ function textOf(result: Awaited<ReturnType<Client["callTool"]>>): string {
 }
 
 describe("a stateless HTTP server without authentication", () => {
-  it("refuses calls it cannot tell apart instead of putting every client in one bucket", async () => {
-    const limiter = createRateLimiter({ points: 1, durationSeconds: 60 });
+  it("counts the calls it cannot otherwise tell apart by the client's remote address, with one warning", async () => {
+    const limiter = createRateLimiter({ points: 2, durationSeconds: 60 });
+    onTestFinished(() => limiter.close());
     const url = await statelessServer((server) =>
       server.registerTool(
         "ping",
@@ -52,11 +60,62 @@ describe("a stateless HTTP server without authentication", () => {
         withRateLimit(async () => ({ content: [{ type: "text", text: "pong" }] }), { limiter }),
       ),
     );
-    const result = await (await connect(url)).callTool({ name: "ping" });
-    expect(result.isError).toBe(true);
-    expect(textOf(result)).toContain(
-      "withRateLimit() cannot tell this call's client apart: it has no `authInfo.clientId` and no session id",
+    // Two clients from one address share its budget.
+    const results: Array<Awaited<ReturnType<Client["callTool"]>>> = [];
+    const warnings = await warningsDuring("MCP_PROD_RATELIMIT_BY_ADDRESS", async () => {
+      const first = await connect(url);
+      const second = await connect(url);
+      results.push(await first.callTool({ name: "ping" }));
+      results.push(await second.callTool({ name: "ping" }));
+      results.push(await first.callTool({ name: "ping" }));
+    });
+    expect(results.map(textOf)).toEqual([
+      "pong",
+      "pong",
+      expect.stringMatching(/^Rate limit exceeded, retry after \d+ s \(limit: 2 per 60 s\)\.$/),
+    ]);
+    expect(warnings).toHaveLength(1);
+    expect(warnings[0]?.message).toMatch(/against their remote address\. Behind a reverse proxy/);
+    await expect(limiter.consume("address:127.0.0.1")).rejects.toMatchObject({
+      code: "ERATELIMITED",
+    });
+  });
+
+  it("refuses an HTTP call with no client id, session or remote address (a server outside node:http)", async () => {
+    const limited = withRateLimit(async (_extra: object) => ({ content: [] }), {
+      points: 1,
+      durationSeconds: 60,
+    });
+    // What a web-standard transport hands a handler outside any node:http request.
+    const extra = { signal: new AbortController().signal, requestInfo: { headers: {} } };
+    await expect(limited(extra)).rejects.toThrow(
+      "withRateLimit() cannot tell this call's client apart: it has no `authInfo.clientId`, no session id and no remote address",
     );
+  });
+
+  it("keeps the counts of a composed inline limiter when the McpServer is built per request", async () => {
+    const url = await statelessServer((server) =>
+      server.registerTool(
+        "ping",
+        {},
+        compose(
+          "ping",
+          async () => ({ content: [{ type: "text", text: "pong" }] }),
+          withRateLimit({ points: 2, durationSeconds: 60 }),
+        ),
+      ),
+    );
+    onTestFinished(() => rateLimiterRegistry.clear());
+    const client = await connect(url, { "x-api-key": "alice" });
+    const texts = [];
+    for (let call = 0; call < 3; call++)
+      texts.push(textOf(await client.callTool({ name: "ping" })));
+    expect(texts).toEqual([
+      "pong",
+      "pong",
+      expect.stringMatching(/^Rate limit exceeded, retry after \d+ s \(limit: 2 per 60 s\)\.$/),
+    ]);
+    expect(rateLimiterRegistry.get("ping")?.name).toBe("ping");
   });
 
   it("limits each client apart with a `key` read from the request", async () => {

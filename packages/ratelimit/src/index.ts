@@ -3,7 +3,13 @@ export {
   POLICY_ORDER,
   type PolicyContext,
   type PolicyKind,
+  type PolicyRegistry,
+  type ToolCallResult,
+  type ToolContextV2,
+  type ToolExtraV1,
   type ToolHandler,
+  type ToolHandlerV1,
+  type ToolHandlerV2,
   type ToolPolicy,
   type ToolResult,
 } from "@mcp-prod/internal";
@@ -36,4 +42,5 @@ export type {
   ToolRateLimitOptions,
   WithRateLimitOptions,
 } from "./options.ts";
+export { rateLimiterRegistry } from "./registry.ts";
 export { RATE_LIMIT_META_KEY, type RateLimitMeta, withRateLimit } from "./with-rate-limit.ts";

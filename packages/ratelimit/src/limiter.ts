@@ -23,6 +23,7 @@ import {
   type RateLimiterOptions,
   readLimiterOptions,
 } from "./options.ts";
+import { forgetLimiter } from "./registry.ts";
 import { tracedConsume } from "./tracing.ts";
 
 /** Which store decided a call: the memory store, Redis, or the per-replica fallback while Redis was down. */
@@ -262,6 +263,7 @@ class Limiter extends EventSource<RateLimiterEvents> implements RateLimiter {
 
   async close(): Promise<void> {
     this.#closed = true;
+    forgetLimiter(this.name, this);
     // The old store's per-key timers are unref'd and end with their windows.
     this.#memory = new RateLimiterMemory({ points: this.points, duration: this.durationSeconds });
     this.#redis = undefined;

@@ -6,14 +6,17 @@ import {
   assertString,
   asToolHandler,
   callSite,
+  clientAddress,
   defineWrapper,
   describeValue,
+  followClientAddresses,
   readCallContext,
   readToolCall,
   type ToolHandler,
   type ToolPolicy,
   type ToolResult,
   textResult,
+  warnIfRebuilt,
   warnOnce,
   withResultMeta,
 } from "@mcp-prod/internal";
@@ -24,9 +27,11 @@ import {
   LIMITER_FOREIGN_KEYS,
   type RateLimiterOptions,
   type RateLimitPolicyOptions,
+  readLimiterOptions,
   WITH_RATE_LIMIT_KEYS,
   type WithRateLimitOptions,
 } from "./options.ts";
+import { obtainLimiter } from "./registry.ts";
 
 /** The `_meta` key under which `withRateLimit` marks the results it returns. */
 export const RATE_LIMIT_META_KEY = "mcp-prod/ratelimit";
@@ -53,6 +58,8 @@ export function wrapWithRateLimit<H extends ToolHandler>(
   options: WithRateLimitOptions<NoInfer<H>>,
   /** Where the public `withRateLimit` was called from, to recognise a limiter built per request. */
   site: string | undefined = callingSite ?? callSite(),
+  /** The tool's name when `compose` applies the policy: an inline limiter's name. */
+  toolName?: string,
 ): H {
   assertFunction(handler, "handler");
   assertOptions(options);
@@ -64,7 +71,7 @@ export function wrapWithRateLimit<H extends ToolHandler>(
   assertString(tool, "tool", true);
   assertPositiveInteger(cost, "cost");
   assertFunction(message, "message");
-  const limiter = resolveLimiter(options as WithRateLimitOptions, site);
+  const limiter = resolveLimiter(options as WithRateLimitOptions, site, toolName);
   assertCost(cost, limiter.points);
   const invoke = handler as unknown as (...params: unknown[]) => ToolResult | Promise<ToolResult>;
 
@@ -101,20 +108,39 @@ export function wrapWithRateLimit<H extends ToolHandler>(
   return asToolHandler<H>(wrapped);
 }
 
-/** Where inline limiters were created: the same line twice means one limiter per request. */
-const inlineSites = new Set<string>();
-
-function resolveLimiter(options: WithRateLimitOptions, site: string | undefined): RateLimiter {
+/**
+ * The limiter the options stand for: the shared `limiter`, or one made from
+ * inline options. Named (by `compose` or `name`), that is the process's one
+ * limiter of the name, found again when a server factory runs per request;
+ * unnamed, it is the handler's own, and the same line building a second one is
+ * warned about once.
+ */
+function resolveLimiter(
+  options: WithRateLimitOptions,
+  site: string | undefined,
+  toolName: string | undefined,
+): RateLimiter {
   const { limiter, key: _key, tool: _tool, cost: _cost, message: _message, ...rest } = options;
   if (limiter === undefined) {
-    const created = createRateLimiter(rest as RateLimiterOptions);
-    if (site !== undefined && inlineSites.has(site))
-      warnOnce(
-        "MCP_PROD_INLINE_LIMITER",
-        `withRateLimit() at ${site} created a second limiter from inline options: a server built per request gets a fresh limiter each time and never limits anyone. Create one limiter with createRateLimiter() outside the factory and pass it as \`limiter\`.`,
+    const limiterOptions = rest as RateLimiterOptions;
+    const name = limiterOptions.name ?? toolName;
+    if (name !== undefined) {
+      const named = { ...limiterOptions, name };
+      // Checked before the registry is asked, so a wrong value is named as such.
+      readLimiterOptions(named);
+      return obtainLimiter(
+        name,
+        named,
+        () => createRateLimiter(named),
+        toolName === undefined ? "withRateLimit()" : `compose("${toolName}")`,
       );
-    else if (site !== undefined) inlineSites.add(site);
-    return created;
+    }
+    warnIfRebuilt(
+      "MCP_PROD_INLINE_LIMITER",
+      site,
+      `withRateLimit() at ${site} created a second limiter from inline options: a server built per request gets a fresh limiter each time and never limits anyone. Give it a \`name\` (compose gives it the tool's), so that every request finds the same one in rateLimiterRegistry, or create one limiter with createRateLimiter() outside the factory and pass it as \`limiter\`.`,
+    );
+    return createRateLimiter(limiterOptions);
   }
   if (typeof limiter !== "object" || limiter === null || typeof limiter.consume !== "function")
     throw new TypeError("Expected `limiter` to be a limiter from createRateLimiter()");
@@ -128,14 +154,33 @@ function resolveLimiter(options: WithRateLimitOptions, site: string | undefined)
   return limiter;
 }
 
-/** The authenticated client, else the session; an HTTP call with neither is refused (see `key`). */
+// Tool handlers are not handed the HTTP request: follow node:http's requests
+// from the start, so the first request of a server built per request has its
+// client's address too.
+followClientAddresses();
+
+/**
+ * Who a call counts against without `key`: the authenticated client, else the
+ * MCP session, else (a stateless HTTP server without authentication) the
+ * client's remote address, with a warning once, since behind a proxy every
+ * client has the proxy's address. Over stdio or in memory there is one client:
+ * `"anonymous"`.
+ */
 function defaultKey(extra: Record<string, unknown> | undefined): string {
   const { clientId, sessionId, http } = readCallContext(extra);
   const client = clientId ?? sessionId;
   if (client !== undefined) return client;
   if (!http) return "anonymous";
+  const address = clientAddress();
+  if (address !== undefined) {
+    warnOnce(
+      "MCP_PROD_RATELIMIT_BY_ADDRESS",
+      'withRateLimit() counts calls without an authenticated client or a session (a stateless HTTP server without authentication) against their remote address. Behind a reverse proxy every client has the proxy\'s address: pass `key`, e.g. `key: (args, extra) => extra.requestInfo?.headers["x-api-key"]`, or authenticate the requests.',
+    );
+    return `address:${address}`;
+  }
   throw new TypeError(
-    'withRateLimit() cannot tell this call\'s client apart: it has no `authInfo.clientId` and no session id (a stateless HTTP server without authentication), so every client would share one limit. Pass `key`, e.g. `key: (args, extra) => extra.requestInfo?.headers["x-api-key"]`, or authenticate the requests.',
+    'withRateLimit() cannot tell this call\'s client apart: it has no `authInfo.clientId`, no session id and no remote address (an HTTP server outside node:http without authentication), so every client would share one limit. Pass `key`, e.g. `key: (args, extra) => extra.requestInfo?.headers["x-api-key"]`, or authenticate the requests.',
   );
 }
 
@@ -162,6 +207,7 @@ const dispatch = defineWrapper({
         handler,
         { ...rest, ...(tool === false ? {} : { tool: tool ?? name }) } as WithRateLimitOptions,
         site,
+        name,
       );
   },
 });

@@ -3,7 +3,12 @@ export {
   POLICY_ORDER,
   type PolicyContext,
   type PolicyKind,
+  type ToolCallResult,
+  type ToolContextV2,
+  type ToolExtraV1,
   type ToolHandler,
+  type ToolHandlerV1,
+  type ToolHandlerV2,
   type ToolPolicy,
   type ToolResult,
 } from "@mcp-prod/internal";
@@ -29,6 +34,7 @@ export type {
   ObservedCache,
   ObservedPool,
   ObservedRateLimiter,
+  ObservedRegistry,
   PoolEvents,
   RateLimiterEvents,
 } from "./observed-contracts.ts";

@@ -74,3 +74,21 @@ export type ObservedPool = Observable<PoolEvents> & {
  * ```
  */
 export type ObservedRateLimiter = Observable<RateLimiterEvents>;
+
+/**
+ * A registry of the objects policies configured inline made, one per name
+ * (`breakerRegistry` of `@mcp-prod/breaker`, `rateLimiterRegistry` of
+ * `@mcp-prod/ratelimit`): what it holds now, and each one it makes later.
+ *
+ * @example
+ * ```ts
+ * telemetry.observeBreakers(breakerRegistry);
+ * ```
+ */
+export type ObservedRegistry<T> = {
+  values(): Iterable<T>;
+  on(
+    event: "add",
+    listener: (entry: { readonly name: string; readonly value: T }) => void,
+  ): unknown;
+};

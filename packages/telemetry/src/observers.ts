@@ -25,6 +25,7 @@ import type {
   ObservedCache,
   ObservedPool,
   ObservedRateLimiter,
+  ObservedRegistry,
   PoolEvents,
   RateLimiterEvents,
 } from "./observed-contracts.ts";
@@ -48,6 +49,7 @@ export class Observers {
   readonly #entries = new Map<Kind, Map<string, Entry>>();
   readonly #breakers = new Map<string, ObservedBreaker>();
   readonly #pools = new Map<string, ObservedPool>();
+  readonly #registries = new Set<() => void>();
   #breakerMetrics: ReturnType<typeof createBreakerMetrics> | undefined;
   #cacheMetrics: ReturnType<typeof createCacheMetrics> | undefined;
   #poolMetrics: ReturnType<typeof createPoolMetrics> | undefined;
@@ -168,8 +170,40 @@ export class Observers {
     });
   }
 
+  /**
+   * Observes every object `registry` holds and each one it makes later, with
+   * `observeOne`. One that replaces a closed one of the same name takes over
+   * its series. Returns the function that stops observing them all.
+   */
+  observeRegistry<T>(
+    kind: Kind,
+    registry: ObservedRegistry<T>,
+    observeOne: (value: T) => () => void,
+  ): () => void {
+    assertFunction(registry?.values, `${kind}Registry.values`);
+    assertFunction(registry?.on, `${kind}Registry.on`);
+    const observed = new Map<string, () => void>();
+    const add = (value: T) => {
+      const name = (value as { name?: unknown })?.name;
+      if (typeof name === "string") observed.get(name)?.();
+      const stop = observeOne(value);
+      if (typeof name === "string") observed.set(name, stop);
+    };
+    for (const value of registry.values()) add(value);
+    const off = registry.on("add", ({ value }) => add(value));
+    const release = () => {
+      if (typeof off === "function") off();
+      for (const stop of observed.values()) stop();
+      observed.clear();
+    };
+    this.#registries.add(release);
+    return release;
+  }
+
   /** Removes every listener this telemetry added; the metrics keep their last values. */
   close(): void {
+    for (const release of this.#registries) release();
+    this.#registries.clear();
     for (const entries of this.#entries.values()) {
       for (const entry of [...entries.values()]) entry.release();
     }

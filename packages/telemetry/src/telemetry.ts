@@ -27,6 +27,7 @@ import type {
   ObservedCache,
   ObservedPool,
   ObservedRateLimiter,
+  ObservedRegistry,
 } from "./observed-contracts.ts";
 import { Observers } from "./observers.ts";
 import { readTelemetryOptions, type TelemetryOptions } from "./options.ts";
@@ -69,6 +70,19 @@ export type Telemetry = {
   observePool(pool: ObservedPool): () => void;
   /** Turns a rate limiter's events into `mcp_ratelimit_*` metrics. Returns the function that stops observing it. */
   observeRateLimiter(limiter: ObservedRateLimiter): () => void;
+  /**
+   * Observes every breaker a registry holds and each one it makes later:
+   * `@mcp-prod/breaker`'s `breakerRegistry`, where `compose` puts the breakers
+   * it configures inline, named after their tools. Returns the function that
+   * stops observing them.
+   */
+  observeBreakers(registry: ObservedRegistry<ObservedBreaker>): () => void;
+  /**
+   * Observes every rate limiter a registry holds and each one it makes later
+   * (`@mcp-prod/ratelimit`'s `rateLimiterRegistry`). Returns the function that
+   * stops observing them.
+   */
+  observeRateLimiters(registry: ObservedRegistry<ObservedRateLimiter>): () => void;
   /** The Prometheus text exposition of the registry. */
   metrics(): Promise<string>;
   /** The registry's content type, for serving {@link Telemetry.metrics} yourself. */
@@ -253,6 +267,22 @@ export function createTelemetry(options: TelemetryOptions): Telemetry {
     observeCache: open(enabled ? (cache) => observers.observeCache(cache) : ignore),
     observePool: open(enabled ? (pool) => observers.observePool(pool) : ignore),
     observeRateLimiter: open(enabled ? (limiter) => observers.observeRateLimiter(limiter) : ignore),
+    observeBreakers: open(
+      enabled
+        ? (breakers) =>
+            observers.observeRegistry("breaker", breakers, (breaker) =>
+              observers.observeBreaker(breaker),
+            )
+        : ignore,
+    ),
+    observeRateLimiters: open(
+      enabled
+        ? (limiters) =>
+            observers.observeRegistry("limiter", limiters, (limiter) =>
+              observers.observeRateLimiter(limiter),
+            )
+        : ignore,
+    ),
     metrics: () => registry.metrics(),
     get contentType() {
       return registry.contentType;

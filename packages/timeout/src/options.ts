@@ -41,7 +41,11 @@ export type TimeoutSettings = {
 
 /** Checks `withTimeout`'s second argument, a number of milliseconds or {@link WithTimeoutOptions}. */
 export function readTimeoutOptions(timeout: unknown): TimeoutSettings {
-  if (timeout === undefined || timeout === null)
+  // Anything but a number or an options object: `withTimeout(handler, "5s")` speaks of milliseconds, not of an object.
+  if (
+    typeof timeout !== "number" &&
+    (typeof timeout !== "object" || timeout === null || Array.isArray(timeout))
+  )
     throw new TypeError(
       `Expected \`timeout\` to be milliseconds or \`{ timeoutMs }\`, got ${describeValue(timeout)}: withTimeout(handler, 5000)`,
     );

@@ -126,6 +126,15 @@ describe("withTimeout", () => {
     expect(() => withTimeout(handler, undefined as never)).toThrow(
       "Expected `timeout` to be milliseconds or `{ timeoutMs }`, got undefined: withTimeout(handler, 5000)",
     );
+    // A duration as text is milliseconds misspelt, not an options object.
+    expect(() => withTimeout(handler, "5s" as never)).toThrow(
+      new TypeError(
+        'Expected `timeout` to be milliseconds or `{ timeoutMs }`, got "5s": withTimeout(handler, 5000)',
+      ),
+    );
+    expect(() => withTimeout("5s" as never)).toThrow(
+      'Expected `timeout` to be milliseconds or `{ timeoutMs }`, got "5s": withTimeout(handler, 5000)',
+    );
     expect(() => withTimeout(handler, { timeoutMS: 10 } as never)).toThrow(
       "Unknown option `timeoutMS` in withTimeout(); did you mean `timeoutMs`?",
     );
