@@ -1,4 +1,5 @@
 #!/usr/bin/env node
+import { describeError } from "@mcp-prod/internal";
 import { helpText, readArguments, VERSION } from "./command.ts";
 import { startFromEnv } from "./main.ts";
 
@@ -10,8 +11,6 @@ else if (request.kind === "refused") {
   process.exitCode = 2;
 } else
   startFromEnv(process.env, { strict: true }).catch((error: unknown) => {
-    process.stderr.write(
-      `mcp-prod-gateway: ${error instanceof Error ? error.message : String(error)}\n`,
-    );
+    process.stderr.write(`mcp-prod-gateway: ${describeError(error)}\n`);
     process.exit(1);
   });
