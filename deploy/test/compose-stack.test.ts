@@ -15,10 +15,14 @@ describe.skipIf(!isolated)("the compose stack as documented", () => {
     expect(report.error, diagnosis).toBeUndefined();
     expect(report.started).toEqual(plan.services.map((service) => service.name));
     for (const server of servers) expect(report.started, server.name).toContain(server.name);
-    // users.* from user-management, analytics.* from analytics: every backend answered.
+    // users.* from user-management, analytics.* from analytics, notifications.* from
+    // notification: every backend answered.
     expect(report.tools).toEqual([
       "analytics.get_report",
       "analytics.list_metrics",
+      "notifications.get_notification",
+      "notifications.list_notifications",
+      "notifications.send_notification",
       "users.create_user",
       "users.get_user",
       "users.search_users",

@@ -152,15 +152,16 @@ async function startService(service: StackPlan["services"][number]) {
       "postgres",
     );
     await waitUntil(service.name, () => canConnect(service.port), 30_000);
-    // What the image does for POSTGRES_DB on its first start.
-    execFileSync(
-      join(bin, "createdb"),
-      ["-h", "127.0.0.1", "-p", String(service.port), "-U", service.user, service.database],
-      {
-        env: { ...process.env, PGPASSWORD: service.password },
-        stdio: "ignore",
-      },
-    );
+    // What the image does on its first start: POSTGRES_DB, then /docker-entrypoint-initdb.d.
+    const client = { env: { ...process.env, PGPASSWORD: service.password }, stdio: "pipe" } as const;
+    const connection = ["-h", "127.0.0.1", "-p", String(service.port), "-U", service.user];
+    execFileSync(join(bin, "createdb"), [...connection, service.database], client);
+    for (const script of service.initScripts)
+      execFileSync(
+        join(bin, "psql"),
+        [...connection, "-d", service.database, "-v", "ON_ERROR_STOP=1", "-f", script],
+        client,
+      );
   } else {
     run(
       service.name,

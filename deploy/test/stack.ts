@@ -13,6 +13,8 @@ export type StackService =
       user: string;
       password: string;
       database: string;
+      /** The `*.sql` files the image runs on its first start (/docker-entrypoint-initdb.d), in order. */
+      initScripts: string[];
     }
   | {
       kind: "node";
