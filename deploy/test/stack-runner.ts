@@ -153,7 +153,10 @@ async function startService(service: StackPlan["services"][number]) {
     );
     await waitUntil(service.name, () => canConnect(service.port), 30_000);
     // What the image does on its first start: POSTGRES_DB, then /docker-entrypoint-initdb.d.
-    const client = { env: { ...process.env, PGPASSWORD: service.password }, stdio: "pipe" } as const;
+    const client = {
+      env: { ...process.env, PGPASSWORD: service.password },
+      stdio: "pipe",
+    } as const;
     const connection = ["-h", "127.0.0.1", "-p", String(service.port), "-U", service.user];
     execFileSync(join(bin, "createdb"), [...connection, service.database], client);
     for (const script of service.initScripts)
