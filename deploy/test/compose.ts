@@ -203,6 +203,10 @@ export function composePlan(compose = readCompose()): StackPlan {
       // As a client through the load balancer: the Host it sends is 127.0.0.1, not the service name.
       url: `http://127.0.0.1:${gateway.SERVER_PORT}/mcp`,
       headers: { authorization: `Bearer ${key}` },
+      retry: {
+        name: "users.create_user",
+        arguments: { name: "Compose Stack", email: "compose-stack@example.com" },
+      },
     },
   };
 }
