@@ -54,7 +54,7 @@ describe("compose with withFallback", () => {
   it("refuses the fallback inside the breaker, naming both and the order", () => {
     const handler = async () => text("ok");
     expect(() => compose("forecast", handler, withBreaker(), withFallback(text("cached")))).toThrow(
-      /^compose\("forecast"\) puts fallback inside breaker; the order is telemetry → ratelimit → fallback → retry → breaker/,
+      /^compose\("forecast"\) puts fallback inside breaker; the order is telemetry → ratelimit → fallback → idempotency → retry → breaker/,
     );
   });
 

@@ -20,7 +20,9 @@ const POLICY = "~policy";
 /**
  * The documented order, outermost first. A policy may only wrap those after it:
  * telemetry sees every outcome; a refused call (rate limit) costs nothing
- * below it; a fallback answers for everything inside it; retry sees the
+ * below it; a fallback answers for everything inside it; idempotency sits
+ * inside the fallback, so a degraded answer is never stored as the tool's, and
+ * outside retry, so the retries of one call are one effect; retry sees the
  * breaker's refusal (and its `retryAfterMs`); the breaker counts each attempt
  * and sheds load before the bulkhead queues it; the timeout starts once a
  * slot is held; the cache answers from memory before the handler runs; chaos
@@ -30,6 +32,7 @@ export const POLICY_ORDER = [
   "telemetry",
   "ratelimit",
   "fallback",
+  "idempotency",
   "retry",
   "breaker",
   "bulkhead",

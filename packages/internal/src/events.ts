@@ -143,3 +143,44 @@ export type ChaosFaultKind = "latency" | "error" | "errorResult" | "abort";
 export type ChaosEvents = {
   inject: (event: { readonly fault: ChaosFaultKind }) => void;
 };
+
+/** Why a finished call's result was not kept for its duplicates. */
+export type IdempotencyNotStoredReason = "tooLarge" | "errorResult";
+
+/** The store operations an idempotency store reports in its `storeError` event. */
+export type IdempotencyOperation = "claim" | "complete" | "release" | "read";
+
+/**
+ * The events of an idempotency store (`createMemoryStore()`,
+ * `createRedisStore()`, `createPostgresStore()`), emitted by the calls that
+ * use it. `tool` is the tool's name (empty when no name was given); keys are
+ * never part of an event.
+ *
+ * @example
+ * ```ts
+ * store.on("replayed", ({ tool }) => logger.info({ tool }, "answered a duplicate from the stored result"));
+ * store.on("notStored", ({ tool, reason }) => logger.warn({ tool, reason }, "result not stored"));
+ * ```
+ */
+export type IdempotencyEvents = {
+  /** A duplicate was answered with the stored result; `waitedMs` it waited for the first call (0 when it had finished). */
+  replayed: (event: { readonly tool: string; readonly waitedMs: number }) => void;
+  /** A duplicate found the first call still running and waited `waitedMs` for it. */
+  waited: (event: { readonly tool: string; readonly waitedMs: number }) => void;
+  /** The key was used before with other arguments: the call was refused. */
+  mismatch: (event: { readonly tool: string }) => void;
+  /** The first call still ran after `waitTimeoutMs`: the duplicate was answered with an error. */
+  inProgress: (event: { readonly tool: string; readonly waitedMs: number }) => void;
+  /** A finished call's result was not stored (`bytes` is its size when too large). */
+  notStored: (event: {
+    readonly tool: string;
+    readonly reason: IdempotencyNotStoredReason;
+    readonly bytes?: number;
+  }) => void;
+  /** The store failed or was slower than its deadline. */
+  storeError: (event: {
+    readonly tool: string;
+    readonly operation: IdempotencyOperation;
+    readonly error: unknown;
+  }) => void;
+};

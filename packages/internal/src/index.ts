@@ -30,6 +30,9 @@ export type {
   CacheTier,
   ChaosEvents,
   ChaosFaultKind,
+  IdempotencyEvents,
+  IdempotencyNotStoredReason,
+  IdempotencyOperation,
   PoolEvents,
   RateLimiterEvents,
 } from "./events.ts";

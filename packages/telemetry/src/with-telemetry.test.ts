@@ -132,7 +132,7 @@ describe("compose with every wrapper", () => {
         withTelemetry({ telemetry }),
       ),
     ).toThrow(
-      'compose("forecast") puts telemetry inside ratelimit; the order is telemetry → ratelimit → fallback → retry → breaker → bulkhead → timeout → cache → chaos (outermost first)',
+      'compose("forecast") puts telemetry inside ratelimit; the order is telemetry → ratelimit → fallback → idempotency → retry → breaker → bulkhead → timeout → cache → chaos (outermost first)',
     );
   });
 });
