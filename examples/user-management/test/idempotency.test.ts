@@ -54,6 +54,31 @@ const usersWithEmail = async (email: string) =>
     (row: { id: number }) => row.id,
   );
 
+/** How many statements of the servers with `application` wait for a lock. */
+const waitingForLocks = async (application: string) =>
+  (
+    await admin.query(
+      "SELECT count(*)::int AS n FROM pg_stat_activity WHERE application_name = $1 AND wait_event_type = 'Lock'",
+      [application],
+    )
+  ).rows[0].n as number;
+
+/** Another session holds the users table: the servers' inserts wait, as behind a slow database. */
+async function lockUsers() {
+  const blocker = await admin.connect();
+  await blocker.query("BEGIN");
+  await blocker.query(`LOCK TABLE ${schema}.users IN SHARE ROW EXCLUSIVE MODE`);
+  let released = false;
+  const release = async () => {
+    if (released) return;
+    released = true;
+    await blocker.query("COMMIT");
+    blocker.release();
+  };
+  cleanup.push(release);
+  return release;
+}
+
 const unique = (name: string) => `${name}-${randomUUID().slice(0, 8)}@example.com`;
 
 describe("create_user with an idempotency key", () => {
@@ -109,31 +134,18 @@ describe("create_user with an idempotency key", () => {
     const key = randomUUID();
     const email = unique("edsger");
     const args = { name: "Edsger Dijkstra", email };
-    // Another session holds the users table: the server's insert waits, as behind a slow database.
-    const blocker = await admin.connect();
-    try {
-      await blocker.query("BEGIN");
-      await blocker.query(`LOCK TABLE ${schema}.users IN SHARE ROW EXCLUSIVE MODE`);
-      const clientTimeout = new AbortController();
-      const gaveUp = createUser(args, key, { signal: clientTimeout.signal });
-      await waitFor(
-        async () => {
-          const { rows } = await admin.query(
-            "SELECT count(*)::int AS n FROM pg_stat_activity WHERE application_name = $1 AND wait_event_type = 'Lock'",
-            [appName],
-          );
-          return rows[0].n > 0;
-        },
-        { timeoutMs: 30_000, what: "the insert to wait for the lock" },
-      );
-      // The client's timeout fires while the insert waits: it gives up on the call.
-      clientTimeout.abort(new DOMException("The operation timed out.", "TimeoutError"));
-      await expect(gaveUp).rejects.toThrow(/timed out/);
-      expect(await usersWithEmail(email)).toEqual([]);
-    } finally {
-      await blocker.query("COMMIT");
-      blocker.release();
-    }
+    const release = await lockUsers();
+    const clientTimeout = new AbortController();
+    const gaveUp = createUser(args, key, { signal: clientTimeout.signal });
+    await waitFor(async () => (await waitingForLocks(appName)) === 1, {
+      timeoutMs: 30_000,
+      what: "the insert to wait for the lock",
+    });
+    // The client's timeout fires while the insert waits: it gives up on the call.
+    clientTimeout.abort(new DOMException("The operation timed out.", "TimeoutError"));
+    await expect(gaveUp).rejects.toThrow(/timed out/);
+    expect(await usersWithEmail(email)).toEqual([]);
+    await release();
     // The server's call was not cancelled with the client's: it completes on its own.
     await waitFor(async () => (await usersWithEmail(email)).length === 1, {
       timeoutMs: 30_000,
@@ -146,5 +158,81 @@ describe("create_user with an idempotency key", () => {
     expect(JSON.parse(retry.text)).toMatchObject({ id, email, name: "Edsger Dijkstra" });
     expect(retry.mark?.replayed).toBe(true);
     expect(await usersWithEmail(email)).toEqual([id]);
+  });
+
+  it("a duplicate that arrives while the first call runs waits for it and answers with the same user", async () => {
+    const key = randomUUID();
+    const email = unique("barbara-w");
+    const args = { name: "Barbara Wait", email };
+    const release = await lockUsers();
+    const first = createUser(args, key);
+    await waitFor(async () => (await waitingForLocks(appName)) === 1, {
+      timeoutMs: 30_000,
+      what: "the first insert to wait for the lock",
+    });
+    const duplicate = createUser(args, key);
+    // The duplicate waits on the first call's uncommitted idempotency record.
+    await waitFor(async () => (await waitingForLocks(appName)) === 2, {
+      timeoutMs: 30_000,
+      what: "the duplicate to wait for the first call",
+    });
+    await release();
+    const [a, b] = await Promise.all([first, duplicate]);
+    expect(a.isError).toBeFalsy();
+    expect(a.mark).toBeUndefined();
+    expect(b.isError).toBeFalsy();
+    expect(b.text).toBe(a.text);
+    expect(b.mark?.replayed).toBe(true);
+    expect(await usersWithEmail(email)).toEqual([JSON.parse(a.text).id]);
+  });
+
+  it("a server killed in the middle of create_user leaves neither the user nor the key: the retry creates the user once", async () => {
+    const key = randomUUID();
+    const email = unique("killed");
+    const args = { name: "Killed Midway", email };
+    const doomedApp = `${appName}-doomed`;
+    const url = new URL(databaseUrl());
+    url.searchParams.set("options", `-c search_path=${schema}`);
+    const doomed = await startExample("user-management", {
+      DATABASE_URL: url.href,
+      PGAPPNAME: doomedApp,
+    });
+    cleanup.push(() => doomed.stop());
+    const doomedClient = await connectClient(doomed.url);
+    const release = await lockUsers();
+    const lost = doomedClient
+      .callTool({ name: "create_user", arguments: args, _meta: { [KEY]: key } })
+      .catch((error: unknown) => error);
+    await waitFor(async () => (await waitingForLocks(doomedApp)) === 1, {
+      timeoutMs: 30_000,
+      what: "the insert to wait for the lock",
+    });
+    expect(await doomed.stop("SIGKILL")).toBeNull();
+    // The client never gets an answer: it gives up (closing rejects the call in flight).
+    await doomedClient.close();
+    expect(await lost).toBeInstanceOf(Error);
+    // The insert runs once the lock is free, but its transaction never commits: PostgreSQL
+    // rolls it back when it finds the connection gone.
+    await release();
+    await waitFor(
+      async () =>
+        (
+          await admin.query(
+            "SELECT count(*)::int AS n FROM pg_stat_activity WHERE application_name = $1",
+            [doomedApp],
+          )
+        ).rows[0].n === 0,
+      { timeoutMs: 30_000, what: "the killed server's connections to close" },
+    );
+    expect(await usersWithEmail(email)).toEqual([]);
+
+    const retry = await createUser(args, key);
+    expect(retry.isError).toBeFalsy();
+    expect(retry.mark).toBeUndefined();
+    const user = JSON.parse(retry.text) as { id: number };
+    expect(await usersWithEmail(email)).toEqual([user.id]);
+    const again = await createUser(args, key);
+    expect(again.mark?.replayed).toBe(true);
+    expect(JSON.parse(again.text)).toEqual(user);
   });
 });
