@@ -185,7 +185,8 @@ describe("createPostgresStore({ transactional: true })", () => {
     // The duplicate's insert blocks on the first call's row lock.
     await vi.waitFor(async () => {
       const { rows } = await pool.query(
-        "SELECT count(*)::int AS n FROM pg_locks WHERE NOT granted AND locktype = 'transactionid'",
+        "SELECT count(*)::int AS n FROM pg_stat_activity WHERE wait_event_type = 'Lock' AND query LIKE 'INSERT INTO \"' || $1 || '\"%'",
+        [table],
       );
       expect(rows[0]?.n).toBeGreaterThan(0);
     });

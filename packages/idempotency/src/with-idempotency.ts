@@ -172,6 +172,7 @@ async function call(
       report(store, "inProgress", { tool, waitedMs });
       return refusal("EIDEMPOTENCYINPROGRESS", waitedMs);
     }
+    if (attempt === 0) report(store, "waiting", { tool });
     try {
       await store.wait(key, remaining, attempt, signal);
     } catch (error) {

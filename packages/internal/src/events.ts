@@ -165,6 +165,8 @@ export type IdempotencyOperation = "claim" | "complete" | "release" | "read";
 export type IdempotencyEvents = {
   /** A duplicate was answered with the stored result; `waitedMs` it waited for the first call (0 when it had finished). */
   replayed: (event: { readonly tool: string; readonly waitedMs: number }) => void;
+  /** A duplicate found the first call still running and starts waiting for it. */
+  waiting: (event: { readonly tool: string }) => void;
   /** A duplicate found the first call still running and waited `waitedMs` for it. */
   waited: (event: { readonly tool: string; readonly waitedMs: number }) => void;
   /** The key was used before with other arguments: the call was refused. */
