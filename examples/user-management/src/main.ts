@@ -40,6 +40,8 @@ pool.on("error", ({ error }) =>
 await migrate(pool);
 // create_user's idempotency records, written in the transaction that inserts the user.
 const idempotency = createPostgresStore({ pool, transactional: true });
+// Replays, waits and mismatches in mcp_idempotency_events_total and on the call's span.
+telemetry.observeIdempotency(idempotency);
 idempotency.on("storeError", ({ tool, operation, error }) =>
   logger.warn(
     { event: "idempotency_store_error", tool, operation, err: error },

@@ -1,6 +1,11 @@
 import { randomUUID } from "node:crypto";
 import { databaseUrl, waitFor } from "@mcp-prod/testkit";
-import { connectClient, type RunningExample, startExample } from "@mcp-prod-examples/kit/testing";
+import {
+  connectClient,
+  get,
+  type RunningExample,
+  startExample,
+} from "@mcp-prod-examples/kit/testing";
 import type { Client } from "@modelcontextprotocol/sdk/client/index.js";
 import type { CallToolResult } from "@modelcontextprotocol/sdk/types.js";
 import pg from "pg";
@@ -96,6 +101,10 @@ describe("create_user with an idempotency key", () => {
     expect(JSON.parse(retry.text)).toEqual(user);
     expect(retry.mark?.replayed).toBe(true);
     expect(await usersWithEmail(email)).toEqual([user.id]);
+    // Counted as a replay, not as a second success.
+    const metrics = (await get(`${server.url}/metrics`)).text;
+    expect(metrics).toMatch(/mcp_tool_calls_total\{tool="create_user",status="replayed"\} [1-9]/);
+    expect(metrics).toMatch(/mcp_idempotency_events_total\{[^}]*event="replayed"[^}]*\} [1-9]/);
   });
 
   it("the same key with other arguments is refused, and nothing is created", async () => {
