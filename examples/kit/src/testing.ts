@@ -108,36 +108,59 @@ export async function startExample(
 }
 
 /**
- * user-management-mcp on a schema of its own in the test PostgreSQL, so that
- * test files running at once never see each other's users; `stop()` drops it.
+ * A schema of its own in the test PostgreSQL, so that test files running at
+ * once never see each other's rows: `url` sets it as the search path, `drop()`
+ * drops it with everything in it.
  */
-export async function startUserManagement(
-  env: Record<string, string | undefined> = {},
-): Promise<RunningExample> {
-  const schema = `users_${randomUUID().replaceAll("-", "").slice(0, 12)}`;
+export async function createTestSchema(
+  prefix: string,
+): Promise<{ readonly url: string; drop(): Promise<void> }> {
+  const schema = `${prefix}_${randomUUID().replaceAll("-", "").slice(0, 12)}`;
   const admin = new pg.Pool({ connectionString: databaseUrl(), max: 1 });
-  const dropSchema = async () => {
-    await admin.query(`DROP SCHEMA IF EXISTS ${schema} CASCADE`);
-    await admin.end();
-  };
   await admin.query(`CREATE SCHEMA ${schema}`);
   const url = new URL(databaseUrl());
   url.searchParams.set("options", `-c search_path=${schema}`);
+  return {
+    url: url.href,
+    drop: async () => {
+      await admin.query(`DROP SCHEMA IF EXISTS ${schema} CASCADE`);
+      await admin.end();
+    },
+  };
+}
+
+/** Starts example `name` on a schema of its own ({@link createTestSchema}); `stop()` drops it. */
+export async function startOnOwnSchema(
+  name: string,
+  prefix: string,
+  env: Record<string, string | undefined> = {},
+): Promise<RunningExample> {
+  const schema = await createTestSchema(prefix);
   let running: RunningExample;
   try {
-    running = await startExample("user-management", { DATABASE_URL: url.href, ...env });
+    running = await startExample(name, { DATABASE_URL: schema.url, ...env });
   } catch (error) {
-    await dropSchema();
+    await schema.drop();
     throw error;
   }
   return {
     ...running,
     stop: async (signal) => {
       const code = await running.stop(signal);
-      await dropSchema();
+      await schema.drop();
       return code;
     },
   };
+}
+
+/**
+ * user-management-mcp on a schema of its own in the test PostgreSQL, so that
+ * test files running at once never see each other's users; `stop()` drops it.
+ */
+export function startUserManagement(
+  env: Record<string, string | undefined> = {},
+): Promise<RunningExample> {
+  return startOnOwnSchema("user-management", "users", env);
 }
 
 /** An SDK client connected over Streamable HTTP. */

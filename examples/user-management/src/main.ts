@@ -6,7 +6,7 @@ import { createLogger, createTelemetry } from "@mcp-prod/telemetry";
 import { identityFromHeaders, serveMcp } from "@mcp-prod-examples/kit";
 import { startOpenTelemetry } from "@mcp-prod-examples/kit/otel";
 import { configShape, EMBEDDED_DATABASE } from "./config.ts";
-import { openDatabase } from "./database.ts";
+import { openDatabase } from "@mcp-prod-examples/kit/database";
 import { buildServer } from "./server.ts";
 import { migrate } from "./users.ts";
 

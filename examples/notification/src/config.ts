@@ -1,0 +1,79 @@
+import { env, secret } from "@mcp-prod/config";
+import { commaList } from "@mcp-prod-examples/kit";
+import { z } from "zod";
+
+/** `DATABASE_URL` for an embedded PostgreSQL (PGlite): the default outside production. */
+export const EMBEDDED_DATABASE = "embedded";
+
+/**
+ * The variables this server reads. Outside production everything has an
+ * embedded default; under NODE_ENV=production the server refuses to start
+ * without a real DATABASE_URL (the outbox must outlive the process) and
+ * without PROVIDER_URL (no stand-in provider on loopback).
+ */
+export const configShape = {
+  nodeEnv: env("NODE_ENV", z.enum(["development", "production", "test"]).default("development")),
+  logLevel: env("LOG_LEVEL", z.enum(["debug", "info", "warn", "error"]).default("info")),
+  server: {
+    host: env("SERVER_HOST", z.string().default("127.0.0.1")),
+    port: env("SERVER_PORT", z.coerce.number().int().min(0).max(65535).default(3003)),
+    /** Host names (besides loopback) the MCP endpoint answers: DNS-rebinding protection. */
+    allowedHosts: env("ALLOWED_HOSTS", commaList),
+    /** Browser origins (besides the server's own) allowed to call the MCP endpoint. */
+    allowedOrigins: env("ALLOWED_ORIGINS", commaList),
+    /** A port serving `/metrics` alone, for a scraper that must not reach `/mcp`. Unset: none. */
+    metricsPort: env("METRICS_PORT", z.coerce.number().int().min(0).max(65535).optional()),
+  },
+  /**
+   * A PostgreSQL connection string: the outbox. Unset outside production (or
+   * `embedded`): an embedded PostgreSQL (PGlite), gone with the process.
+   */
+  databaseUrl: secret(
+    "DATABASE_URL",
+    z.union([z.literal(EMBEDDED_DATABASE), z.string().startsWith("postgres")]),
+    { devDefault: EMBEDDED_DATABASE },
+  ),
+  database: {
+    poolMax: env("DATABASE_POOL_MAX", z.coerce.number().int().positive().default(20)),
+    connectTimeoutMs: env(
+      "DATABASE_CONNECT_TIMEOUT_MS",
+      z.coerce.number().int().positive().default(2000),
+    ),
+  },
+  provider: {
+    /** The delivery provider; the stand-in on loopback outside production (`pnpm start:provider`). */
+    url: env("PROVIDER_URL", z.url(), { devDefault: "http://127.0.0.1:8081" }),
+    key: secret("PROVIDER_API_KEY", z.string().min(1).optional()),
+    /** One HTTP attempt's limit. */
+    timeoutMs: env("PROVIDER_TIMEOUT_MS", z.coerce.number().int().positive().default(5000)),
+  },
+  dispatch: {
+    /** How often the dispatcher looks for due notifications (it is also woken by each send). */
+    intervalMs: env("DISPATCH_INTERVAL_MS", z.coerce.number().int().positive().default(1000)),
+    /** Deliveries in flight at once (the bulkhead's limit). */
+    concurrency: env("DISPATCH_CONCURRENCY", z.coerce.number().int().positive().default(8)),
+    /**
+     * How long a claimed notification is held by the process that claimed it;
+     * past it (the process died), it is due again. Longer than a delivery with its retries.
+     */
+    leaseMs: env("DISPATCH_LEASE_MS", z.coerce.number().int().positive().default(30_000)),
+    /** Delivery rounds before a notification is marked failed. */
+    maxAttempts: env("DISPATCH_MAX_ATTEMPTS", z.coerce.number().int().positive().default(10)),
+    /** Deliveries per recipient per minute. */
+    perRecipientPerMinute: env(
+      "DISPATCH_PER_RECIPIENT_PER_MINUTE",
+      z.coerce.number().int().positive().default(60),
+    ),
+  },
+  breaker: {
+    resetTimeoutMs: env(
+      "BREAKER_RESET_TIMEOUT_MS",
+      z.coerce.number().int().positive().default(30_000),
+    ),
+  },
+  shutdown: {
+    drainMs: env("SHUTDOWN_DRAIN_MS", z.coerce.number().int().min(0).default(5000), {
+      devDefault: 0,
+    }),
+  },
+};
