@@ -1,10 +1,11 @@
 #!/usr/bin/env bash
 # The example images on a real Docker engine: builds deploy/Dockerfile for the
-# three servers, runs them (and the demo upstream API) on the host network
+# four servers, runs them (and the demo upstream API and the stand-in
+# notification provider) on the host network
 # against the PostgreSQL and Redis of DATABASE_URL / REDIS_URL, and checks:
 # each runs as a numeric non-root uid, holds no optional peer nothing imports
 # (Sentry), answers /health, /health/live, /health/ready, /health/startup and
-# /metrics, a tool call through the gateway reaches both backends, the image's
+# /metrics, a tool call through the gateway reaches every backend, the image's
 # HEALTHCHECK turns healthy, and `docker stop` ends each one with exit code 0.
 # It prints each image's size and build time.
 #
@@ -16,7 +17,7 @@
 #                 digest; a locally built stand-in works where Docker Hub is unreachable)
 #   DATABASE_URL  default postgres://postgres@127.0.0.1:5432/test
 #   REDIS_URL     default redis://127.0.0.1:6379
-#   PORT_BASE     the four services listen on PORT_BASE..PORT_BASE+3 (default 13000)
+#   PORT_BASE     the six services listen on PORT_BASE..PORT_BASE+5 (default 13000)
 set -uo pipefail
 cd "$(dirname "$0")/.."
 
@@ -32,6 +33,7 @@ database_url=${DATABASE_URL:-postgres://postgres@127.0.0.1:5432/test}
 redis_url=${REDIS_URL:-redis://127.0.0.1:6379}
 base=${PORT_BASE:-13000}
 gateway_port=$base users_port=$((base + 1)) analytics_port=$((base + 2)) upstream_port=$((base + 3))
+notification_port=$((base + 4)) provider_port=$((base + 5))
 key="test-images-$RANDOM$RANDOM"
 run_id="mcp-prod-test-$$"
 failures=0
@@ -138,21 +140,27 @@ mcp_call() {
 }
 
 # Built for the ports they use in production; run on others below.
-build user-management 3001 && build analytics 3002 && build gateway 3000 || exit 1
+build user-management 3001 && build analytics 3002 && build notification 3003 && build gateway 3000 || exit 1
 
 echo "==> run"
 containers+=("$run_id-upstream")
 docker run -d --name "$run_id-upstream" --network host --no-healthcheck \
   -e UPSTREAM_PORT="$upstream_port" mcp-prod/analytics:test node dist/upstream.js >/dev/null ||
   fail "start upstream"
+containers+=("$run_id-provider")
+docker run -d --name "$run_id-provider" --network host --no-healthcheck \
+  -e PROVIDER_PORT="$provider_port" -e PROVIDER_FAILURE_RATE=0 mcp-prod/notification:test node dist/provider.js >/dev/null ||
+  fail "start provider"
 start "$run_id-users" user-management "$users_port" -e DATABASE_URL="$database_url"
+start "$run_id-notification" notification "$notification_port" -e DATABASE_URL="$database_url" \
+  -e PROVIDER_URL="http://127.0.0.1:$provider_port"
 start "$run_id-analytics" analytics "$analytics_port" -e API_BASE_URL="http://127.0.0.1:$upstream_port" \
   -e REDIS_URL="$redis_url" -e CACHE_PREFIX="$run_id:"
 start "$run_id-gateway" gateway "$gateway_port" -e REDIS_URL="$redis_url" \
   -e GATEWAY_API_KEYS="$key=test-images:*" \
-  -e GATEWAY_BACKENDS="users=http://127.0.0.1:$users_port/mcp,analytics=http://127.0.0.1:$analytics_port/mcp"
+  -e GATEWAY_BACKENDS="users=http://127.0.0.1:$users_port/mcp,analytics=http://127.0.0.1:$analytics_port/mcp,notifications=http://127.0.0.1:$notification_port/mcp"
 
-for entry in "users:$users_port" "analytics:$analytics_port" "gateway:$gateway_port"; do
+for entry in "users:$users_port" "analytics:$analytics_port" "notification:$notification_port" "gateway:$gateway_port"; do
   name="$run_id-${entry%%:*}"
   wait_healthy "$name" && check_server "$name" "${entry##*:}"
 done
@@ -162,9 +170,11 @@ answer=$(mcp_call users.search_users '{"query":"a"}')
 if echo "$answer" | grep -q '"result"'; then pass "users.search_users answered"; else fail "users.search_users: $answer"; fi
 answer=$(mcp_call analytics.list_metrics '{}')
 if echo "$answer" | grep -q 'revenue'; then pass "analytics.list_metrics answered"; else fail "analytics.list_metrics: $answer"; fi
+answer=$(mcp_call notifications.list_notifications '{"limit":5}')
+if echo "$answer" | grep -q '"result"'; then pass "notifications.list_notifications answered"; else fail "notifications.list_notifications: $answer"; fi
 
 echo "==> stop"
-for name in gateway analytics users; do stop_cleanly "$run_id-$name"; done
+for name in gateway notification analytics users; do stop_cleanly "$run_id-$name"; done
 
 echo
 if [ "$failures" -gt 0 ]; then

@@ -9,6 +9,7 @@ import { parse as parseEnv } from "dotenv";
 import { describe, expect, it } from "vitest";
 import { parse } from "yaml";
 import { configShape as analyticsShape } from "../../examples/analytics/src/config.ts";
+import { configShape as notificationShape } from "../../examples/notification/src/config.ts";
 import { configShape as usersShape } from "../../examples/user-management/src/config.ts";
 import { gatewayConfigShape as gatewayShape } from "../../packages/gateway/src/config.ts";
 import {
@@ -17,6 +18,7 @@ import {
   containerEnv,
   durationMs,
   envFilePath,
+  initScripts,
   readCompose,
   root,
 } from "./compose.ts";
@@ -61,12 +63,13 @@ describe("the development compose file", () => {
 });
 
 describe("the deployment compose file", () => {
-  it("runs every server, the upstream, Redis, PostgreSQL and a load balancer, each with a healthcheck that answers early", () => {
+  it("runs every server, the upstream, the provider, Redis, PostgreSQL and a load balancer, each with a healthcheck that answers early", () => {
     expect(Object.keys(compose.services).sort()).toEqual(
       [
         ...servers.map((server) => server.name),
         "gateway-lb",
         "postgres",
+        "provider",
         "redis",
         "upstream",
       ].sort(),
@@ -80,7 +83,7 @@ describe("the deployment compose file", () => {
     }
   });
 
-  it("builds each server's image from deploy/Dockerfile once, and runs the upstream on the analytics image", () => {
+  it("builds each server's image from deploy/Dockerfile once, and runs the upstream and the provider on their servers' images", () => {
     for (const server of servers) {
       const each = service(server.name);
       expect(each.build?.dockerfile).toBe("deploy/Dockerfile");
@@ -94,6 +97,31 @@ describe("the deployment compose file", () => {
     expect(service("upstream").build).toBeUndefined();
     expect(service("upstream").image).toBe(service("analytics").image);
     expect(service("upstream").command).toEqual(["node", "dist/upstream.js"]);
+    expect(service("provider").build).toBeUndefined();
+    expect(service("provider").image).toBe(service("notification").image);
+    expect(service("provider").command).toEqual(["node", "dist/provider.js"]);
+  });
+
+  it("each stand-in listens where its server's env file sends the calls, and its healthcheck probes that port", async () => {
+    const standIns = [
+      { name: "upstream", server: "analytics", url: "API_BASE_URL", port: "UPSTREAM_PORT" },
+      { name: "provider", server: "notification", url: "PROVIDER_URL", port: "PROVIDER_PORT" },
+    ];
+    for (const standIn of standIns) {
+      const name = standIn.name;
+      const env = containerEnv(compose, name);
+      const target = new URL(exampleEnv(standIn.server)[standIn.url] ?? "");
+      expect(target.hostname, name).toBe(name);
+      expect(target.port, name).toBe(env[standIn.port]);
+      expect(Object.keys(service(standIn.server).depends_on ?? {}), name).toContain(name);
+      const ready = await serve("/status");
+      try {
+        const test = service(name).healthcheck?.test ?? [];
+        expect(await runHealthcheck(test, { [standIn.port]: portOf(ready) }), name).toBe(0);
+      } finally {
+        ready.close();
+      }
+    }
   });
 
   it("server healthchecks probe whatever SERVER_PORT the env file sets", async () => {
@@ -116,8 +144,42 @@ describe("the deployment compose file", () => {
   });
 
   it("keeps PostgreSQL's data in a named volume", () => {
-    expect(service("postgres").volumes).toEqual(["postgres-data:/var/lib/postgresql/data"]);
+    expect(service("postgres").volumes?.[0]).toBe("postgres-data:/var/lib/postgresql/data");
     expect(Object.keys(compose.volumes ?? {})).toEqual(["postgres-data"]);
+  });
+
+  it("PostgreSQL holds the database each server's DATABASE_URL names, and every server that needs it waits for it", () => {
+    const postgres = service("postgres");
+    const created = [
+      postgres.environment?.POSTGRES_DB,
+      ...initScripts(postgres).flatMap((file) =>
+        [...readFileSync(file, "utf8").matchAll(/^CREATE DATABASE (\w+);$/gm)].map(
+          (match) => match[1],
+        ),
+      ),
+    ];
+    const users = [];
+    for (const server of servers) {
+      const url = exampleEnv(server.name).DATABASE_URL;
+      if (!url) continue;
+      const database = new URL(url);
+      expect(database.hostname, server.name).toBe("postgres");
+      expect(decodeURIComponent(database.username), server.name).toBe(
+        postgres.environment?.POSTGRES_USER,
+      );
+      expect(decodeURIComponent(database.password), server.name).toBe(
+        postgres.environment?.POSTGRES_PASSWORD,
+      );
+      expect(created, server.name).toContain(database.pathname.slice(1));
+      expect(service(server.name).depends_on?.postgres?.condition, server.name).toBe(
+        "service_healthy",
+      );
+      users.push(server.name);
+    }
+    expect(users.sort()).toEqual(["notification", "user-management"]);
+    // Each server its own database: their tables (and idempotency records) never mix.
+    const names = users.map((name) => new URL(exampleEnv(name).DATABASE_URL ?? "").pathname);
+    expect(new Set(names).size).toBe(names.length);
   });
 
   it("publishes only the load balancer, on loopback unless GATEWAY_PUBLISH says otherwise", () => {
@@ -176,12 +238,14 @@ describe("the deployment compose file", () => {
     }
     expect(service("user-management").environment?.ALLOWED_HOSTS).toBe("user-management");
     expect(service("analytics").environment?.ALLOWED_HOSTS).toBe("analytics");
+    expect(service("notification").environment?.ALLOWED_HOSTS).toBe("notification");
   });
 
   it("each .env.production.example loads as the server's configuration, as copied", () => {
     const shapes = {
       "user-management": usersShape,
       analytics: analyticsShape,
+      notification: notificationShape,
       gateway: gatewayShape,
     };
     expect(Object.keys(shapes).sort()).toEqual(servers.map((server) => server.name).sort());

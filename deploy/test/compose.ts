@@ -2,7 +2,7 @@
 // tests need: `${VAR:-default}` interpolation, YAML merge keys, env_file, the
 // image's own ENV and CMD (from deploy/Dockerfile and the build args), and
 // the start order that `depends_on` gives.
-import { readFileSync } from "node:fs";
+import { existsSync, readdirSync, readFileSync, statSync } from "node:fs";
 import { dirname, join, resolve } from "node:path";
 import { DockerfileParser } from "dockerfile-ast";
 import { parse as parseEnv } from "dotenv";
@@ -131,6 +131,29 @@ export function startOrder(compose: Compose): string[] {
 }
 
 /**
+ * The `*.sql` files a postgres service mounts into /docker-entrypoint-initdb.d
+ * (a directory, or one file), in the order the image runs them: by name.
+ */
+export function initScripts(service: ComposeService): string[] {
+  const scripts: string[] = [];
+  for (const volume of service.volumes ?? []) {
+    const [source = "", target = ""] = volume.split(":");
+    if (!source.startsWith(".") || !target.startsWith("/docker-entrypoint-initdb.d")) continue;
+    const path = resolve(dirname(composeFile), source);
+    if (!existsSync(path)) throw new Error(`${volume}: ${path} does not exist`);
+    if (statSync(path).isDirectory())
+      scripts.push(
+        ...readdirSync(path)
+          .filter((name) => name.endsWith(".sql"))
+          .sort()
+          .map((name) => join(path, name)),
+      );
+    else if (path.endsWith(".sql")) scripts.push(path);
+  }
+  return scripts;
+}
+
+/**
  * The compose stack as processes on this machine: Redis and PostgreSQL as the
  * images run them, every service on the project's image as `node dist/…` in its
  * example's directory with the container's environment and healthcheck. The
@@ -152,6 +175,7 @@ export function composePlan(compose = readCompose()): StackPlan {
         user: env.POSTGRES_USER ?? "postgres",
         password: env.POSTGRES_PASSWORD ?? "",
         database: env.POSTGRES_DB ?? env.POSTGRES_USER ?? "postgres",
+        initScripts: initScripts(service),
       });
     } else if (service.build || builderOf(compose, service.image)) {
       const builder = service.build
@@ -179,6 +203,10 @@ export function composePlan(compose = readCompose()): StackPlan {
       // As a client through the load balancer: the Host it sends is 127.0.0.1, not the service name.
       url: `http://127.0.0.1:${gateway.SERVER_PORT}/mcp`,
       headers: { authorization: `Bearer ${key}` },
+      retry: {
+        name: "users.create_user",
+        arguments: { name: "Compose Stack", email: "compose-stack@example.com" },
+      },
     },
   };
 }

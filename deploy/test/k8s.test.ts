@@ -12,6 +12,7 @@ import { Service } from "kubernetes-models/v1/Service";
 import { describe, expect, it } from "vitest";
 import { parse } from "yaml";
 import { configShape as analyticsShape } from "../../examples/analytics/src/config.ts";
+import { configShape as notificationShape } from "../../examples/notification/src/config.ts";
 import { configShape as usersShape } from "../../examples/user-management/src/config.ts";
 import { gatewayConfigShape as gatewayShape } from "../../packages/gateway/src/config.ts";
 import { imageDefaults, readCompose, root } from "./compose.ts";
@@ -27,7 +28,12 @@ const models: Record<string, { new (data: never): { validate(): void } }> = {
   "networking.k8s.io/v1/NetworkPolicy": NetworkPolicy,
   "networking.k8s.io/v1/Ingress": Ingress,
 };
-const shapes = { gateway: gatewayShape, "user-management": usersShape, analytics: analyticsShape };
+const shapes = {
+  gateway: gatewayShape,
+  "user-management": usersShape,
+  analytics: analyticsShape,
+  notification: notificationShape,
+};
 
 type Port = { name?: string; containerPort: number };
 type EnvVar = { name: string; value?: string };
@@ -346,8 +352,12 @@ describe("the Kubernetes manifests", () => {
       const policy = find<Manifest & { spec: { ingress: PolicyRule[] } }>("NetworkPolicy", "redis");
       expect(JSON.stringify(policy?.spec.ingress[0]?.from)).toContain(`${name}-mcp`);
     }
-    const database = new URL(podEnv("user-management").DATABASE_URL ?? "");
-    expect(find("Service", database.hostname)).toBeUndefined();
+    const databases = ["user-management", "notification"].map(
+      (name) => new URL(podEnv(name).DATABASE_URL ?? ""),
+    );
+    for (const database of databases) expect(find("Service", database.hostname)).toBeUndefined();
+    // Each its own database: their tables and idempotency records never mix.
+    expect(new Set(databases.map((database) => database.pathname)).size).toBe(databases.length);
     expect(readFileSync(join(k8s, "README.md"), "utf8")).toContain("DATABASE_URL");
   });
 

@@ -10,6 +10,7 @@ export const servers = [
   { name: "gateway", port: 3000, productionRequires: ["GATEWAY_BACKENDS"] },
   { name: "user-management", port: 3001, productionRequires: ["DATABASE_URL"] },
   { name: "analytics", port: 3002, productionRequires: ["API_BASE_URL"] },
+  { name: "notification", port: 3003, productionRequires: ["DATABASE_URL", "PROVIDER_URL"] },
 ] as const;
 
 export type ServerName = (typeof servers)[number]["name"];

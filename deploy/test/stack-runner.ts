@@ -6,6 +6,7 @@
 // pass their healthchecks, as `docker compose up --wait` does. Then an SDK
 // client lists the tools through the gateway. One JSON line on stdout reports it.
 import { type ChildProcess, execFileSync, spawn } from "node:child_process";
+import { randomUUID } from "node:crypto";
 import {
   chmodSync,
   chownSync,
@@ -152,15 +153,19 @@ async function startService(service: StackPlan["services"][number]) {
       "postgres",
     );
     await waitUntil(service.name, () => canConnect(service.port), 30_000);
-    // What the image does for POSTGRES_DB on its first start.
-    execFileSync(
-      join(bin, "createdb"),
-      ["-h", "127.0.0.1", "-p", String(service.port), "-U", service.user, service.database],
-      {
-        env: { ...process.env, PGPASSWORD: service.password },
-        stdio: "ignore",
-      },
-    );
+    // What the image does on its first start: POSTGRES_DB, then /docker-entrypoint-initdb.d.
+    const client = {
+      env: { ...process.env, PGPASSWORD: service.password },
+      stdio: "pipe",
+    } as const;
+    const connection = ["-h", "127.0.0.1", "-p", String(service.port), "-U", service.user];
+    execFileSync(join(bin, "createdb"), [...connection, service.database], client);
+    for (const script of service.initScripts)
+      execFileSync(
+        join(bin, "psql"),
+        [...connection, "-d", service.database, "-v", "ON_ERROR_STOP=1", "-f", script],
+        client,
+      );
   } else {
     run(
       service.name,
@@ -178,7 +183,8 @@ async function startService(service: StackPlan["services"][number]) {
   report.started.push(service.name);
 }
 
-async function listTools(): Promise<string[]> {
+/** Lists the tools through the gateway and makes `check.retry` twice with one idempotency key. */
+async function checkThroughGateway() {
   const client = new Client({ name: "deploy-test", version: "0.0.0" });
   await client.connect(
     new StreamableHTTPClientTransport(new URL(plan.check.url), {
@@ -187,7 +193,20 @@ async function listTools(): Promise<string[]> {
   );
   try {
     const { tools } = await client.listTools();
-    return tools.map((tool) => tool.name).sort();
+    report.tools = tools.map((tool) => tool.name).sort();
+    const retry = plan.check.retry;
+    if (!retry) return;
+    const request = { ...retry, _meta: { "mcp-prod/idempotency-key": randomUUID() } };
+    const text = (result: Awaited<ReturnType<Client["callTool"]>>) =>
+      JSON.stringify({ isError: result.isError ?? false, content: result.content });
+    const first = await client.callTool(request);
+    const second = await client.callTool(request);
+    const mark = second._meta?.["mcp-prod/idempotency"] as { replayed?: boolean } | undefined;
+    report.retried = {
+      first: text(first),
+      second: text(second),
+      replayed: mark?.replayed === true,
+    };
   } finally {
     await client.close();
   }
@@ -217,7 +236,7 @@ async function main() {
   execFileSync("mount", ["--bind", hosts, "/etc/hosts"]);
   try {
     for (const service of plan.services) await startService(service);
-    report.tools = await listTools();
+    await checkThroughGateway();
   } catch (error) {
     report.error = error instanceof Error ? error.message : String(error);
   } finally {

@@ -13,6 +13,8 @@ export type StackService =
       user: string;
       password: string;
       database: string;
+      /** The `*.sql` files the image runs on its first start (/docker-entrypoint-initdb.d), in order. */
+      initScripts: string[];
     }
   | {
       kind: "node";
@@ -31,13 +33,23 @@ export type StackPlan = {
   hosts: string[];
   /** In start order: each is healthy before the next starts. */
   services: StackService[];
-  /** The MCP endpoint a client lists the tools of, and the headers it sends. */
-  check: { url: string; headers: Record<string, string> };
+  /**
+   * The MCP endpoint a client lists the tools of, and the headers it sends;
+   * `retry` is a tool call it makes twice with one idempotency key, as a
+   * client retries a call whose answer it did not get.
+   */
+  check: {
+    url: string;
+    headers: Record<string, string>;
+    retry?: { name: string; arguments: Record<string, unknown> };
+  };
 };
 
 export type StackReport = {
   started: string[];
   tools: string[];
+  /** The answers to `check.retry`, and whether the second was marked replayed. */
+  retried?: { first: string; second: string; replayed: boolean };
   /** Each process's exit code (or signal) once stopped with SIGTERM. */
   exits: Record<string, number | string | null>;
   error: string | undefined;

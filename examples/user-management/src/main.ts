@@ -1,5 +1,6 @@
 import { loadConfigOrExit } from "@mcp-prod/config";
 import { createHealth } from "@mcp-prod/health";
+import { createPostgresStore } from "@mcp-prod/idempotency";
 import { createPool } from "@mcp-prod/pool";
 import { createLogger, createTelemetry } from "@mcp-prod/telemetry";
 import { identityFromHeaders, serveMcp } from "@mcp-prod-examples/kit";
@@ -37,6 +38,22 @@ pool.on("error", ({ error }) =>
   logger.warn({ event: "pool_error", err: error }, "database connection lost"),
 );
 await migrate(pool);
+// create_user's idempotency records, written in the transaction that inserts the user.
+const idempotency = createPostgresStore({ pool, transactional: true });
+// Replays, waits and mismatches in mcp_idempotency_events_total and on the call's span.
+telemetry.observeIdempotency(idempotency);
+idempotency.on("storeError", ({ tool, operation, error }) =>
+  logger.warn(
+    { event: "idempotency_store_error", tool, operation, err: error },
+    "idempotency store failed",
+  ),
+);
+idempotency.on("mismatch", ({ tool }) =>
+  logger.info(
+    { event: "idempotency_mismatch", tool },
+    "idempotency key reused with other arguments",
+  ),
+);
 
 const health = createHealth({ checks: { database: pool.healthCheck } });
 const { server, url, metricsServer } = await serveMcp({
@@ -45,7 +62,7 @@ const { server, url, metricsServer } = await serveMcp({
   metricsPort: config.server.metricsPort,
   allowedHosts: config.server.allowedHosts,
   allowedOrigins: config.server.allowedOrigins,
-  createMcpServer: () => buildServer({ pool, telemetry }),
+  createMcpServer: () => buildServer({ pool, telemetry, idempotency }),
   authenticate: identityFromHeaders,
   healthHandler: health.nodeHandler(),
   metricsHandler: telemetry.metricsHandler(),
@@ -54,7 +71,7 @@ health.gracefulShutdown({
   servers: metricsServer ? [server, metricsServer] : [server],
   drainMs: config.shutdown.drainMs,
   timeoutMs: 20_000,
-  cleanup: [pool.close, database.close, openTelemetry.shutdown],
+  cleanup: [() => idempotency.close(), pool.close, database.close, openTelemetry.shutdown],
 });
 health.markReady();
 logger.info(

@@ -1,3 +1,8 @@
+import {
+  type IdempotencyStore,
+  idempotencyTransaction,
+  withIdempotency,
+} from "@mcp-prod/idempotency";
 import { isTransientError, type Pool, PoolError } from "@mcp-prod/pool";
 import type { Telemetry } from "@mcp-prod/telemetry";
 import { sharedJsonSchemaValidator } from "@mcp-prod-examples/kit";
@@ -41,9 +46,20 @@ function clientSafe<A extends unknown[], R>(
 
 /**
  * The user-management MCP server: built per request (stateless Streamable
- * HTTP), so everything with state (the pool, telemetry) is passed in.
+ * HTTP), so everything with state (the pool, telemetry, the idempotency
+ * records' store) is passed in. `idempotency` is `createPostgresStore({ pool,
+ * transactional: true })` on the same database: `create_user` writes the user
+ * and its idempotency record in one transaction.
  */
-export function buildServer({ pool, telemetry }: { pool: Pool; telemetry: Telemetry }): McpServer {
+export function buildServer({
+  pool,
+  telemetry,
+  idempotency,
+}: {
+  pool: Pool;
+  telemetry: Telemetry;
+  idempotency: IdempotencyStore;
+}): McpServer {
   const server = new McpServer(
     { name: "user-management-mcp", version: "0.0.0" },
     { jsonSchemaValidator: sharedJsonSchemaValidator },
@@ -89,19 +105,28 @@ export function buildServer({ pool, telemetry }: { pool: Pool; telemetry: Teleme
   server.registerTool(
     "create_user",
     {
-      description: "Create a user with a unique email.",
+      description:
+        'Create a user with a unique email. To retry safely, send the same key in _meta["mcp-prod/idempotency-key"] (a new UUID per user to create): a retry with that key answers with the user the first call created, marked _meta["mcp-prod/idempotency"].replayed, instead of "already exists".',
       inputSchema: {
         name: z.string().trim().min(1).max(200).refine(noNul, NUL_MESSAGE),
         email: z.email().max(MAX_EMAIL_LENGTH),
       },
     },
     clientSafe(
-      telemetry.wrap("create_user", async ({ name, email }) => {
-        const user = await createUser(pool, { name, email });
-        return user === "exists"
-          ? problem(`A user with email ${email} already exists.`)
-          : json(user);
-      }),
+      // Telemetry outside: a replayed answer is counted as one.
+      telemetry.wrap(
+        "create_user",
+        withIdempotency(
+          async ({ name, email }, extra) => {
+            // The user and the idempotency record commit together, or neither does.
+            const user = await createUser(idempotencyTransaction(extra), { name, email });
+            return user === "exists"
+              ? problem(`A user with email ${email} already exists.`)
+              : json(user);
+          },
+          { store: idempotency, name: "create_user" },
+        ),
+      ),
     ),
   );
 

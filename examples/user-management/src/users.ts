@@ -54,18 +54,25 @@ export async function getUser(pool: Pool, id: number): Promise<User | undefined>
   return rows[0] ? toUser(rows[0]) : undefined;
 }
 
+/** Where a write runs: the pool, or the transaction that records its idempotency key with it. */
+export type Statements = {
+  query(text: string, values?: ReadonlyArray<unknown>): Promise<{ rows: unknown[] }>;
+};
+
+/**
+ * Inserts a user, or answers `"exists"` when the email is taken. `ON CONFLICT`
+ * rather than catching the unique violation: an error would abort the
+ * transaction the idempotency record is written in.
+ */
 export async function createUser(
-  pool: Pool,
+  db: Statements,
   input: { name: string; email: string },
 ): Promise<User | "exists"> {
-  try {
-    const { rows } = await pool.query<UserRow>(
-      "INSERT INTO users (name, email) VALUES ($1, $2) RETURNING id, name, email, created_at",
-      [input.name, input.email.toLowerCase()],
-    );
-    return toUser(rows[0] as UserRow);
-  } catch (error) {
-    if ((error as { code?: string }).code === "23505") return "exists";
-    throw error;
-  }
+  const { rows } = await db.query(
+    `INSERT INTO users (name, email) VALUES ($1, $2) ON CONFLICT (email) DO NOTHING
+     RETURNING id, name, email, created_at`,
+    [input.name, input.email.toLowerCase()],
+  );
+  const row = rows[0] as UserRow | undefined;
+  return row ? toUser(row) : "exists";
 }
