@@ -1,17 +1,21 @@
 import { basename } from "node:path";
 import {
+  abortReason,
   assertFunction,
   asToolHandler,
   callSite,
   callToolHandler,
+  type DeadlineEntry,
+  DeadlineQueue,
   defineWrapper,
+  noop,
+  onAbort,
   readCallContext,
   readToolCall,
   type ToolHandler,
   type ToolPolicy,
   type ToolResult,
   textResult,
-  withDeadline,
   withResultMeta,
 } from "@mcp-prod/internal";
 import { IdempotencyError, type IdempotencyErrorCode } from "./errors.ts";
@@ -274,21 +278,66 @@ function report<Name extends keyof IdempotencyEvents>(
   store[REPORT](name, ...args);
 }
 
-/** One store call, bounded by `timeoutMs` and the caller's signal; `late` gets what a call given up on still returns. */
+/** A store call waiting on its deadline. */
+type PendingStoreCall = DeadlineEntry & { readonly fail: (error: unknown) => void };
+
+/** Every store call's deadline, on one unref'd timer: a timer per call would cost more than a replay. */
+const deadlines = new DeadlineQueue<PendingStoreCall>((pending) => pending.fail(undefined));
+
+/**
+ * One store call, bounded by `timeoutMs` and the caller's signal; `late` gets
+ * what a call given up on still returns (a lease to let go of).
+ */
 function bound<T>(
   work: Promise<T>,
   timeoutMs: number,
   signal: AbortSignal | undefined,
   late?: (value: T) => void,
 ): Promise<T> {
-  return withDeadline(work, timeoutMs, {
-    signal,
-    onTimeout: () =>
-      new IdempotencyError(
-        "EIDEMPOTENCYSTORE",
-        `The idempotency store did not answer within ${timeoutMs} ms`,
-      ),
-    ...(late === undefined ? {} : { onGiveUp: () => void work.then(late, () => undefined) }),
+  return new Promise<T>((resolve, reject) => {
+    let settled = false;
+    let removeAbortListener = noop;
+    const pending: PendingStoreCall = {
+      deadline: 0,
+      previous: undefined,
+      next: undefined,
+      // `undefined` from the queue: the deadline passed.
+      fail: (reason) => {
+        if (settled) return;
+        settled = true;
+        deadlines.remove(pending);
+        removeAbortListener();
+        reject(
+          reason ??
+            new IdempotencyError(
+              "EIDEMPOTENCYSTORE",
+              `The idempotency store did not answer within ${timeoutMs} ms`,
+            ),
+        );
+      },
+    };
+    deadlines.add(pending, timeoutMs);
+    if (signal !== undefined)
+      removeAbortListener = onAbort(signal, () => pending.fail(abortReason(signal)));
+    work.then(
+      (value) => {
+        if (settled) {
+          late?.(value);
+          return;
+        }
+        settled = true;
+        deadlines.remove(pending);
+        removeAbortListener();
+        resolve(value);
+      },
+      (error: unknown) => {
+        if (settled) return;
+        settled = true;
+        deadlines.remove(pending);
+        removeAbortListener();
+        reject(error);
+      },
+    );
   });
 }
 

@@ -38,7 +38,7 @@ import { addSpanEvent } from "./span-events.ts";
 const BREAKER_STATE_SET: ReadonlySet<string> = new Set(BREAKER_STATES);
 const CACHE_TIERS: ReadonlySet<string> = new Set(["l1", "l2"]);
 
-type Kind = "breaker" | "cache" | "pool" | "limiter" | "idempotency store";
+type Kind = "breaker" | "cache" | "pool" | "limiter" | "store";
 
 /** One observed object: its listeners' removers, so it can be let go. */
 type Entry = { readonly target: object; readonly release: () => void };
@@ -181,7 +181,7 @@ export class Observers {
    * active span as `mcp_prod.idempotency.<event>`.
    */
   observeIdempotency(store: ObservedIdempotencyStore): () => void {
-    return this.#observe("idempotency store", store, (name) => {
+    return this.#observe("store", store, (name) => {
       this.#idempotencyMetrics ??= createIdempotencyMetrics(this.#registry);
       const { events } = this.#idempotencyMetrics;
       const listen = listenTo<IdempotencyEvents>(store);
