@@ -329,7 +329,8 @@ describe("fetchHandler", () => {
       ietf.close();
       json.close();
     });
-    const ietfBody = await (
+    // biome-ignore lint/suspicious/noExplicitAny: the body is read field by field
+    const ietfBody: any = await (
       await ietf.fetchHandler()(new Request("http://localhost/health"))
     ).json();
     expect(ietfBody.status).toBe("warn");
@@ -345,7 +346,8 @@ describe("fetchHandler", () => {
       observedValue: 42,
       observedUnit: "notifications",
     });
-    const jsonBody = await (
+    // biome-ignore lint/suspicious/noExplicitAny: the body is read field by field
+    const jsonBody: any = await (
       await json.fetchHandler()(new Request("http://localhost/health"))
     ).json();
     expect(jsonBody.details.outbox).toMatchObject({
