@@ -9,6 +9,14 @@ import { type Claim, type ClaimRequest, IdempotencyStore, type StoredRecord } fr
  * Typed structurally so the package's types do not need ioredis installed.
  */
 export type RedisClientLike = {
+  set(
+    key: string,
+    value: string,
+    px: "PX",
+    milliseconds: number,
+    nx: "NX",
+    get: "GET",
+  ): Promise<string | null>;
   evalsha(sha: string, numberOfKeys: number, ...args: Array<string | number>): Promise<unknown>;
   eval(script: string, numberOfKeys: number, ...args: Array<string | number>): Promise<unknown>;
 };
@@ -79,6 +87,10 @@ function parse(value: string): StoredRecord | undefined {
     : { state: "inProgress", fingerprint };
 }
 
+function expiresAt(value: string): number {
+  return Number(/^[pc]:(\d+):/.exec(value)?.[1] ?? 0);
+}
+
 class RedisStore extends IdempotencyStore {
   readonly name: string;
   readonly #redis: RedisClientLike;
@@ -106,10 +118,28 @@ class RedisStore extends IdempotencyStore {
     if (this.#closed) throw closedStoreError(this.name);
     const { key, fingerprint, inProgressTtlMs } = request;
     const redisKey = this.#prefix + key;
-    for (;;) {
+    for (let attempt = 0; ; attempt++) {
       const now = Date.now();
       const token = randomUUID();
       const value = `p:${now + inProgressTtlMs}:${token}:${fingerprint}:`;
+      // First a plain SET NX GET (Redis 7): takes a free key, or answers the record there.
+      if (attempt === 0) {
+        const found = await this.#redis.set(
+          redisKey,
+          value,
+          "PX",
+          Math.ceil(inProgressTtlMs),
+          "NX",
+          "GET",
+        );
+        if (found === null || found === undefined)
+          return { status: "acquired", lease: this.#lease(redisKey, token, fingerprint) };
+        const record = parse(String(found));
+        // A record past its expiry on the callers' clock is taken over by the script below.
+        if (record !== undefined && expiresAt(String(found)) > now)
+          return { status: "found", record };
+        continue;
+      }
       const found = await this.#script(CLAIM, CLAIM_SHA, [
         redisKey,
         value,
@@ -153,8 +183,10 @@ class RedisStore extends IdempotencyStore {
 
 /**
  * A store in Redis, shared by every replica that uses the same server and
- * `prefix`. A replay is one round trip (a Lua script that reads the record or
- * takes the key), a first call two (that script, then the result's). A
+ * `prefix` (Redis 7 or newer). A replay is one round trip (`SET NX GET`,
+ * which takes a free key or answers the record there), a first call two
+ * (that, then a Lua script that stores the result if the key is still the
+ * call's). A
  * duplicate that finds the first call running polls with a backoff from
  * 10 ms to 250 ms, within `waitTimeoutMs`. The client is the caller's:
  * `close()` leaves it open.
@@ -178,6 +210,7 @@ export function createRedisStore(options: RedisStoreOptions): IdempotencyStore {
     typeof redis !== "object" ||
     redis === null ||
     typeof redis.evalsha !== "function" ||
+    typeof redis.set !== "function" ||
     typeof redis.eval !== "function"
   )
     throw new TypeError("Expected `redis` to be an ioredis client");

@@ -1,17 +1,21 @@
 import { basename } from "node:path";
 import {
+  abortReason,
   assertFunction,
   asToolHandler,
   callSite,
   callToolHandler,
+  type DeadlineEntry,
+  DeadlineQueue,
   defineWrapper,
+  noop,
+  onAbort,
   readCallContext,
   readToolCall,
   type ToolHandler,
   type ToolPolicy,
   type ToolResult,
   textResult,
-  withDeadline,
   withResultMeta,
 } from "@mcp-prod/internal";
 import { IdempotencyError, type IdempotencyErrorCode } from "./errors.ts";
@@ -125,8 +129,12 @@ async function call(
     return runLeased(handler, o, store, params, extra, signal, undefined);
   }
   const identity = o.identity?.(extra) ?? readCallContext(extra).clientId ?? "anonymous";
-  const key = digest(identity, scope, ...keyParts);
-  const fingerprint = digest(canonicalJson(args));
+  // Length-prefixed, so that no two lists of parts read the same.
+  const scoped = [identity, scope, ...keyParts].map((part) => `${part.length}:${part}`).join("");
+  const canonical = canonicalJson(args);
+  // A remote store holds digests only; a local one compares the text itself, which is cheaper.
+  const key = store.local ? scoped : digest(scoped);
+  const fingerprint = store.local ? canonical : digest(canonical);
   const tool = o.name;
   const started = Date.now();
   for (let attempt = 0; ; attempt++) {
@@ -134,20 +142,24 @@ async function call(
     const remaining = Math.max(0, o.waitTimeoutMs - waitedMs);
     let claim: Claim;
     try {
-      claim = await bound(
-        store.claim({
-          key,
-          fingerprint,
-          inProgressTtlMs: o.inProgressTtlMs,
-          waitMs: remaining,
-          signal,
-        }),
-        o.storeTimeoutMs + (store.transactional ? remaining : 0),
+      const claiming = store.claim({
+        key,
+        fingerprint,
+        inProgressTtlMs: o.inProgressTtlMs,
+        waitMs: remaining,
         signal,
-        (late) => {
-          if (late.status === "acquired") late.lease.release().catch(() => undefined);
-        },
-      );
+      });
+      // A local store answers at once and cannot hang: no deadline to pay for.
+      claim = store.local
+        ? await claiming
+        : await bound(
+            claiming,
+            o.storeTimeoutMs + (store.transactional ? remaining : 0),
+            signal,
+            (late) => {
+              if (late.status === "acquired") late.lease.release().catch(() => undefined);
+            },
+          );
     } catch (error) {
       if (signal?.aborted) throw error;
       return storeFailed(handler, o, store, params, error, "claim");
@@ -233,7 +245,8 @@ async function runLeased(
     }
   }
   try {
-    await bound(held.complete(stored, o.ttlMs), o.storeTimeoutMs, undefined);
+    const completing = held.complete(stored, o.ttlMs);
+    await (store.local ? completing : bound(completing, o.storeTimeoutMs, undefined));
   } catch (error) {
     report(store, "storeError", { tool, operation: "complete", error });
     // In a transaction the handler's writes did not commit: the call did not take effect.
@@ -265,21 +278,66 @@ function report<Name extends keyof IdempotencyEvents>(
   store[REPORT](name, ...args);
 }
 
-/** One store call, bounded by `timeoutMs` and the caller's signal; `late` gets what a call given up on still returns. */
+/** A store call waiting on its deadline. */
+type PendingStoreCall = DeadlineEntry & { readonly fail: (error: unknown) => void };
+
+/** Every store call's deadline, on one unref'd timer: a timer per call would cost more than a replay. */
+const deadlines = new DeadlineQueue<PendingStoreCall>((pending) => pending.fail(undefined));
+
+/**
+ * One store call, bounded by `timeoutMs` and the caller's signal; `late` gets
+ * what a call given up on still returns (a lease to let go of).
+ */
 function bound<T>(
   work: Promise<T>,
   timeoutMs: number,
   signal: AbortSignal | undefined,
   late?: (value: T) => void,
 ): Promise<T> {
-  return withDeadline(work, timeoutMs, {
-    signal,
-    onTimeout: () =>
-      new IdempotencyError(
-        "EIDEMPOTENCYSTORE",
-        `The idempotency store did not answer within ${timeoutMs} ms`,
-      ),
-    ...(late === undefined ? {} : { onGiveUp: () => void work.then(late, () => undefined) }),
+  return new Promise<T>((resolve, reject) => {
+    let settled = false;
+    let removeAbortListener = noop;
+    const pending: PendingStoreCall = {
+      deadline: 0,
+      previous: undefined,
+      next: undefined,
+      // `undefined` from the queue: the deadline passed.
+      fail: (reason) => {
+        if (settled) return;
+        settled = true;
+        deadlines.remove(pending);
+        removeAbortListener();
+        reject(
+          reason ??
+            new IdempotencyError(
+              "EIDEMPOTENCYSTORE",
+              `The idempotency store did not answer within ${timeoutMs} ms`,
+            ),
+        );
+      },
+    };
+    deadlines.add(pending, timeoutMs);
+    if (signal !== undefined)
+      removeAbortListener = onAbort(signal, () => pending.fail(abortReason(signal)));
+    work.then(
+      (value) => {
+        if (settled) {
+          late?.(value);
+          return;
+        }
+        settled = true;
+        deadlines.remove(pending);
+        removeAbortListener();
+        resolve(value);
+      },
+      (error: unknown) => {
+        if (settled) return;
+        settled = true;
+        deadlines.remove(pending);
+        removeAbortListener();
+        reject(error);
+      },
+    );
   });
 }
 

@@ -29,9 +29,11 @@ export type { MetricsHandler, MetricsHandlerOptions } from "./metrics-handler.ts
 export type {
   BreakerEvents,
   CacheEvents,
+  IdempotencyEvents,
   Observable,
   ObservedBreaker,
   ObservedCache,
+  ObservedIdempotencyStore,
   ObservedPool,
   ObservedRateLimiter,
   ObservedRegistry,

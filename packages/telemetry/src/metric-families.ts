@@ -175,6 +175,27 @@ export function createPoolMetrics(registry: Registry, pools: ReadonlyMap<string,
 }
 
 /** The rate limiter families. */
+/** The events of an idempotency store, counted by `observeIdempotency`. */
+export const IDEMPOTENCY_EVENTS = [
+  "replayed",
+  "waited",
+  "mismatch",
+  "inProgress",
+  "notStored",
+  "storeError",
+] as const;
+
+export function createIdempotencyMetrics(registry: Registry) {
+  return {
+    events: counter(
+      registry,
+      "mcp_idempotency_events_total",
+      "Idempotency outcomes: duplicates replayed or waited for, mismatched keys, results not stored, store errors",
+      ["store", "tool", "event"],
+    ),
+  };
+}
+
 export function createLimiterMetrics(registry: Registry) {
   return {
     limited: counter(registry, "mcp_ratelimit_limited_total", "Calls refused by the rate limiter", [

@@ -1,8 +1,25 @@
-import type { BreakerEvents, CacheEvents, PoolEvents, RateLimiterEvents } from "@mcp-prod/internal";
+import type {
+  BreakerEvents,
+  CacheEvents,
+  IdempotencyEvents,
+  PoolEvents,
+  RateLimiterEvents,
+} from "@mcp-prod/internal";
 
 // The event maps are the packages' own declarations (one file in the private
 // internal package, inlined into each build), not copies that could drift.
-export type { BreakerEvents, CacheEvents, PoolEvents, RateLimiterEvents };
+export type { BreakerEvents, CacheEvents, IdempotencyEvents, PoolEvents, RateLimiterEvents };
+
+/**
+ * An idempotency store as telemetry sees it (`@mcp-prod/idempotency`'s
+ * `createMemoryStore()`, `createRedisStore()`, `createPostgresStore()`).
+ *
+ * @example
+ * ```ts
+ * telemetry.observeIdempotency(createRedisStore({ redis }));
+ * ```
+ */
+export type ObservedIdempotencyStore = Observable<IdempotencyEvents>;
 
 /**
  * Anything with the mcp-prod event shape: `on(event, listener)` returning the

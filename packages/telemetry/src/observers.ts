@@ -13,16 +13,20 @@ import {
   BREAKER_STATES,
   createBreakerMetrics,
   createCacheMetrics,
+  createIdempotencyMetrics,
   createLimiterMetrics,
   createPoolMetrics,
+  IDEMPOTENCY_EVENTS,
 } from "./metric-families.ts";
 import type {
   AnyListener,
   BreakerEvents,
   CacheEvents,
+  IdempotencyEvents,
   Observable,
   ObservedBreaker,
   ObservedCache,
+  ObservedIdempotencyStore,
   ObservedPool,
   ObservedRateLimiter,
   ObservedRegistry,
@@ -34,7 +38,7 @@ import { addSpanEvent } from "./span-events.ts";
 const BREAKER_STATE_SET: ReadonlySet<string> = new Set(BREAKER_STATES);
 const CACHE_TIERS: ReadonlySet<string> = new Set(["l1", "l2"]);
 
-type Kind = "breaker" | "cache" | "pool" | "limiter";
+type Kind = "breaker" | "cache" | "pool" | "limiter" | "idempotency store";
 
 /** One observed object: its listeners' removers, so it can be let go. */
 type Entry = { readonly target: object; readonly release: () => void };
@@ -54,6 +58,7 @@ export class Observers {
   #cacheMetrics: ReturnType<typeof createCacheMetrics> | undefined;
   #poolMetrics: ReturnType<typeof createPoolMetrics> | undefined;
   #limiterMetrics: ReturnType<typeof createLimiterMetrics> | undefined;
+  #idempotencyMetrics: ReturnType<typeof createIdempotencyMetrics> | undefined;
 
   constructor(registry: Registry) {
     this.#registry = registry;
@@ -167,6 +172,30 @@ export class Observers {
         }),
         listen("error", () => errors.inc(labels)),
       ];
+    });
+  }
+
+  /**
+   * Counts an idempotency store's events by tool in
+   * `mcp_idempotency_events_total{store,tool,event}` and adds each to the
+   * active span as `mcp_prod.idempotency.<event>`.
+   */
+  observeIdempotency(store: ObservedIdempotencyStore): () => void {
+    return this.#observe("idempotency store", store, (name) => {
+      this.#idempotencyMetrics ??= createIdempotencyMetrics(this.#registry);
+      const { events } = this.#idempotencyMetrics;
+      const listen = listenTo<IdempotencyEvents>(store);
+      return IDEMPOTENCY_EVENTS.map((event) =>
+        listen(event, (payload?: { tool?: unknown; waitedMs?: unknown; reason?: unknown }) => {
+          const tool = typeof payload?.tool === "string" ? payload.tool : "";
+          events.inc({ store: name, tool, event });
+          addSpanEvent(`mcp_prod.idempotency.${event}`, {
+            "mcp_prod.idempotency.store": name,
+            ...(typeof payload?.waitedMs === "number" ? { waited_ms: payload.waitedMs } : {}),
+            ...(typeof payload?.reason === "string" ? { reason: payload.reason } : {}),
+          });
+        }),
+      );
     });
   }
 

@@ -25,6 +25,7 @@ import {
 import type {
   ObservedBreaker,
   ObservedCache,
+  ObservedIdempotencyStore,
   ObservedPool,
   ObservedRateLimiter,
   ObservedRegistry,
@@ -70,6 +71,14 @@ export type Telemetry = {
   observePool(pool: ObservedPool): () => void;
   /** Turns a rate limiter's events into `mcp_ratelimit_*` metrics. Returns the function that stops observing it. */
   observeRateLimiter(limiter: ObservedRateLimiter): () => void;
+  /**
+   * Turns an idempotency store's events (`@mcp-prod/idempotency`) into
+   * `mcp_idempotency_events_total{store,tool,event}` and span events
+   * `mcp_prod.idempotency.<event>`. A replayed call is counted on the tool
+   * with `status="replayed"` whether or not the store is observed. Returns the
+   * function that stops observing it.
+   */
+  observeIdempotency(store: ObservedIdempotencyStore): () => void;
   /**
    * Observes every breaker a registry holds and each one it makes later:
    * `@mcp-prod/breaker`'s `breakerRegistry`, where `compose` puts the breakers
@@ -168,6 +177,7 @@ export function createTelemetry(options: TelemetryOptions): Telemetry {
     const counters = {
       success: calls.labels({ tool, status: "success" }),
       degraded: calls.labels({ tool, status: "degraded" }),
+      replayed: calls.labels({ tool, status: "replayed" }),
       error: calls.labels({ tool, status: "error" }),
       cancelled: calls.labels({ tool, status: "cancelled" }),
       limited: calls.labels({ tool, status: "limited" }),
@@ -267,6 +277,7 @@ export function createTelemetry(options: TelemetryOptions): Telemetry {
     observeCache: open(enabled ? (cache) => observers.observeCache(cache) : ignore),
     observePool: open(enabled ? (pool) => observers.observePool(pool) : ignore),
     observeRateLimiter: open(enabled ? (limiter) => observers.observeRateLimiter(limiter) : ignore),
+    observeIdempotency: open(enabled ? (store) => observers.observeIdempotency(store) : ignore),
     observeBreakers: open(
       enabled
         ? (breakers) =>

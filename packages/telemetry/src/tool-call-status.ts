@@ -8,7 +8,9 @@ import { isDegraded } from "./outcomes.ts";
  * bulkhead produced (`_meta["mcp-prod/breaker"].open`,
  * `_meta["mcp-prod/bulkhead"].rejected`), so an abusive client does not inflate
  * error rates; `degraded` is a result a fallback served
- * (`_meta["mcp-prod/fallback"].degraded`).
+ * (`_meta["mcp-prod/fallback"].degraded`); `replayed` a duplicate answered
+ * with a stored result (`_meta["mcp-prod/idempotency"].replayed`), so a
+ * retried call is not counted as a second effect.
  *
  * @example
  * ```ts
@@ -19,6 +21,7 @@ import { isDegraded } from "./outcomes.ts";
 export type ToolCallStatus =
   | "success"
   | "degraded"
+  | "replayed"
   | "error"
   | "cancelled"
   | "limited"
@@ -28,6 +31,7 @@ export type ToolCallStatus =
 export const STATUS_MESSAGES: Record<ToolCallStatus, string> = {
   success: "Tool execution completed",
   degraded: "Tool execution degraded: a fallback answered",
+  replayed: "Tool call answered with the stored result of its first call",
   error: "Tool execution failed",
   cancelled: "Tool execution cancelled",
   limited: "Tool call refused by a rate limit",
@@ -37,6 +41,7 @@ export const STATUS_MESSAGES: Record<ToolCallStatus, string> = {
 /** A result's status, from the `_meta` keys mcp-prod's wrappers mark their answers with. */
 export function statusOf(result: unknown): ToolCallStatus {
   if (!isToolResult(result)) return "success";
+  if (isReplayed(result)) return "replayed";
   if (result.isError !== true) return isDegraded(result) ? "degraded" : "success";
   const meta = (result as { _meta?: Record<string, unknown> })._meta;
   if ((meta?.["mcp-prod/ratelimit"] as { limited?: unknown } | undefined)?.limited === true)
@@ -47,4 +52,10 @@ export function statusOf(result: unknown): ToolCallStatus {
   )
     return "rejected";
   return "error";
+}
+
+/** Whether `@mcp-prod/idempotency` answered with a stored result (`_meta["mcp-prod/idempotency"].replayed`). */
+function isReplayed(result: { _meta?: unknown }): boolean {
+  const meta = result._meta as Record<string, unknown> | undefined;
+  return (meta?.["mcp-prod/idempotency"] as { replayed?: unknown } | undefined)?.replayed === true;
 }
