@@ -161,6 +161,7 @@ describe("notification-mcp on PostgreSQL", () => {
       /notification_delivery_attempts_total\{channel="email",result="ok"\} \d+/,
     );
     expect(metrics.text).toMatch(/notification_outbox_backlog \d+/);
+    expect(metrics.text).toContain("mcp_idempotency_");
   });
 
   it("delivers after a restart what a killed process had accepted, the provider deduplicating", async () => {
