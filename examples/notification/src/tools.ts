@@ -86,6 +86,8 @@ export function createNotificationTools(deps: {
 }) {
   const { pool, telemetry, onAccepted } = deps;
   const store = deps.store ?? createPostgresStore({ pool, transactional: true });
+  // Replays, waits and refusals as metrics (mcp_idempotency_*).
+  telemetry.observeIdempotency(store);
 
   const accept = withIdempotency(
     async (args: NewNotification, extra: Extra) => {
