@@ -10,6 +10,7 @@
 //                    scenario that passes directly must pass here too;
 //   user-management  server-initialize, ping, tools-list, dns-rebinding-protection against the
 //   analytics        example servers started with their default configuration.
+//   notification
 // Every scenario has a timeout (`--timeout-ms`): a scenario that overruns it fails alone, its
 // suite process is killed and the scenarios after it run one by one; servers have a start
 // timeout. Every child runs in its own process group and is killed on exit. Prints a
@@ -18,7 +19,7 @@
 //
 // Usage: node scripts/test-conformance.mjs [--node /path/to/node22]
 //          [--gateway packages/gateway/dist/cli.js] [--gateway-prefix name] [--gateway-api-key key]
-//          [--only direct,gateway,replicas,user-management,analytics] [--timeout-ms 60000]
+//          [--only direct,gateway,replicas,user-management,analytics,notification] [--timeout-ms 60000]
 // --gateway is the gateway's entry script, run with the same Node; --gateway-prefix registers
 // the fixture as `name=url` instead of unprefixed; --gateway-api-key starts the gateway with
 // GATEWAY_API_KEYS=key=conformance:* and puts a loopback proxy in front that adds the bearer
@@ -68,7 +69,7 @@ const { values: flags } = parseArgs({
 const node = flags.node;
 const scenarioTimeoutMs = Number(flags["timeout-ms"]);
 const startTimeoutMs = Number(flags["start-timeout-ms"]);
-const TARGETS = ["direct", "gateway", "replicas", "user-management", "analytics"];
+const TARGETS = ["direct", "gateway", "replicas", "user-management", "analytics", "notification"];
 const targets = new Set(flags.only ? flags.only.split(",") : TARGETS);
 for (const [flag, value] of [
   ["--timeout-ms", flags["timeout-ms"]],
@@ -412,7 +413,7 @@ if (targets.has("replicas")) {
   });
 }
 
-for (const name of ["user-management", "analytics"]) {
+for (const name of ["user-management", "analytics", "notification"]) {
   if (!targets.has(name)) continue;
   const script = join(root, "examples", name, "dist", "main.js");
   await runTarget(name, BASIC, async () => {
@@ -423,6 +424,7 @@ for (const name of ["user-management", "analytics"]) {
     const port = await freePort();
     const env = { SERVER_PORT: String(port) };
     // user-management's default without DATABASE_URL is an embedded database; CI gives it the real one.
+    // notification-mcp keeps its embedded outbox: its dispatcher must not claim another run's rows.
     if (name === "user-management" && process.env.DATABASE_URL)
       env.DATABASE_URL = process.env.DATABASE_URL;
     let upstream;

@@ -1,8 +1,8 @@
 // `pnpm start`: the example stack on one machine, on embedded defaults.
-// Starts the demo upstream API, user-management-mcp, analytics-mcp and the
-// gateway in front of them, waits until each is ready and prints where they are.
+// Starts the demo upstream API, the stand-in notification provider,
+// user-management-mcp, analytics-mcp, notification-mcp and the gateway in front of them, waits until each is ready and prints where they are.
 // DATABASE_URL / REDIS_URL, when set, are passed on; unset, user-management runs
-// an embedded PostgreSQL (PGlite) and the caches are memory-only.
+// an embedded PostgreSQL (PGlite) each, and the caches are memory-only.
 // GATEWAY_REPLICAS=N (with REDIS_URL) runs N gateway replicas on :3100… sharing
 // Redis, behind a small round-robin balancer on :3000.
 import { type ChildProcess, spawn } from "node:child_process";
@@ -32,7 +32,8 @@ if (requested > 1 && !process.env.REDIS_URL)
   );
 const replicas = process.env.REDIS_URL ? requested : 1;
 const gatewayEnv = {
-  GATEWAY_BACKENDS: "users=http://127.0.0.1:3001/mcp,analytics=http://127.0.0.1:3002/mcp",
+  GATEWAY_BACKENDS:
+    "users=http://127.0.0.1:3001/mcp,analytics=http://127.0.0.1:3002/mcp,notifications=http://127.0.0.1:3003/mcp",
   GATEWAY_API_KEYS: process.env.GATEWAY_API_KEYS ?? `${DEMO_API_KEY}=demo-client:*`,
   // Replicas open each other's session ids with one key.
   ...(replicas > 1
@@ -54,6 +55,13 @@ const services: Service[] = [
     health: "/status",
   },
   {
+    name: "notification provider",
+    script: join(examples, "notification", "dist", "provider.js"),
+    port: 8081,
+    env: { PROVIDER_PORT: "8081", PROVIDER_LATENCY_MS: "100", PROVIDER_FAILURE_RATE: "0" },
+    health: "/status",
+  },
+  {
     name: "user-management-mcp",
     script: join(examples, "user-management", "dist", "main.js"),
     port: 3001,
@@ -64,6 +72,12 @@ const services: Service[] = [
     script: join(examples, "analytics", "dist", "main.js"),
     port: 3002,
     env: { SERVER_PORT: "3002", API_BASE_URL: "http://127.0.0.1:8080" },
+  },
+  {
+    name: "notification-mcp",
+    script: join(examples, "notification", "dist", "main.js"),
+    port: 3003,
+    env: { SERVER_PORT: "3003", PROVIDER_URL: "http://127.0.0.1:8081" },
   },
   ...gatewayPorts.map((port, index) => ({
     name: replicas > 1 ? `gateway replica ${index + 1}` : "gateway",
@@ -155,7 +169,9 @@ mcp-prod example stack is up (Ctrl-C stops it)
   }
   user-management-mcp  MCP  http://127.0.0.1:3001/mcp
   analytics-mcp        MCP  http://127.0.0.1:3002/mcp
+  notification-mcp     MCP  http://127.0.0.1:3003/mcp
   upstream API              http://127.0.0.1:8080/status  (POST /knobs {"latencyMs":..,"failureRate":..})
+  notification provider     http://127.0.0.1:8081/stats   (POST /knobs {"latencyMs":..,"failureRate":..})
 
   health   http://127.0.0.1:<port>/health  /health/live  /health/ready
   metrics  http://127.0.0.1:<port>/metrics

@@ -90,7 +90,7 @@ describe("the example stack on embedded defaults", () => {
     const started = await launch(env);
     launcher = started.launcher;
     // The build shows its progress: a line per example package.
-    for (const example of ["analytics", "user-management", "gateway"])
+    for (const example of ["analytics", "user-management", "notification", "gateway"])
       expect(started.output()).toMatch(
         new RegExp(`@mcp-prod-examples/${example}:build: cache (hit|miss)`),
       );
@@ -98,13 +98,16 @@ describe("the example stack on embedded defaults", () => {
     expect(started.output()).toContain("memory only");
 
     const viaGateway = await run("pnpm", ["demo:client"], { cwd: root, env });
-    expect(viaGateway.stdout).toContain("gateway (http://127.0.0.1:3000/mcp): 5 tools");
+    expect(viaGateway.stdout).toContain("gateway (http://127.0.0.1:3000/mcp): 8 tools");
     for (const tool of [
       "users.search_users",
       "users.get_user",
       "users.create_user",
       "analytics.get_report",
       "analytics.list_metrics",
+      "notifications.send_notification",
+      "notifications.get_notification",
+      "notifications.list_notifications",
     ]) {
       expect(viaGateway.stdout).toMatch(new RegExp(`✓ ${tool.replace(".", "\\.")}\\(`));
     }
@@ -118,6 +121,7 @@ describe("the example stack on embedded defaults", () => {
       const direct = await run("pnpm", args, { cwd: root, env });
       expect(direct.stdout).toContain("user-management-mcp (http://127.0.0.1:3001/mcp)");
       expect(direct.stdout).toContain("analytics-mcp (http://127.0.0.1:3002/mcp)");
+      expect(direct.stdout).toContain("notification-mcp (http://127.0.0.1:3003/mcp): 3 tools");
       expect(direct.stdout).toContain("every call succeeded");
     }
 

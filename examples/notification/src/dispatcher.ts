@@ -51,7 +51,10 @@ export const STUCK_AFTER_SECONDS = 300;
 export class ProviderError extends Error {
   override readonly name = "ProviderError";
   readonly transient: boolean;
-  constructor(readonly status: number, message: string) {
+  constructor(
+    readonly status: number,
+    message: string,
+  ) {
     super(message);
     this.transient = status >= 500 || status === 408 || status === 429;
   }
@@ -149,7 +152,10 @@ export function createDispatcher(deps: {
     });
     const text = await response.text().catch(() => "");
     if (!response.ok)
-      throw new ProviderError(response.status, `provider answered ${response.status}: ${text.slice(0, 200)}`);
+      throw new ProviderError(
+        response.status,
+        `provider answered ${response.status}: ${text.slice(0, 200)}`,
+      );
   };
 
   const deliver = async (row: Claimed) => {
@@ -183,7 +189,10 @@ export function createDispatcher(deps: {
         await postpone(pool, row.id, 0, sent).catch(() => {});
         return;
       }
-      if (RateLimitExceededError.isInstance(error) || (BreakerOpenError.isInstance(error) && sent === 0)) {
+      if (
+        RateLimitExceededError.isInstance(error) ||
+        (BreakerOpenError.isInstance(error) && sent === 0)
+      ) {
         deliveries.inc({ channel: row.channel, outcome: "postponed" });
         await postpone(pool, row.id, Math.max(error.retryAfterMs, settings.intervalMs), sent).catch(
           () => {},
@@ -195,7 +204,13 @@ export function createDispatcher(deps: {
       const failed = final || total >= settings.maxAttempts;
       deliveries.inc({ channel: row.channel, outcome: failed ? "failed" : "retry" });
       logger.warn(
-        { event: "delivery_failed", notification: row.id, attempts: total, final: failed, err: error },
+        {
+          event: "delivery_failed",
+          notification: row.id,
+          attempts: total,
+          final: failed,
+          err: error,
+        },
         "delivery failed",
       );
       await markFailed(pool, row.id, {

@@ -20,7 +20,11 @@ const openTelemetry = await startOpenTelemetry("notification-mcp");
 const rootLogger = createLogger({ level: config.logLevel });
 const logger = rootLogger.child({ service: "notification-mcp" });
 const registry = new Registry();
-const telemetry = createTelemetry({ serviceName: "notification-mcp", logger: rootLogger, registry });
+const telemetry = createTelemetry({
+  serviceName: "notification-mcp",
+  logger: rootLogger,
+  registry,
+});
 
 // The embedded database serves one transaction at a time: a small pool matches it.
 const EMBEDDED_CONNECTIONS = 3;

@@ -108,9 +108,13 @@ export async function insertNotification(
 }
 
 export async function getNotification(pool: Pool, id: string): Promise<Notification | undefined> {
-  const { rows } = await pool.query<Row>(`SELECT ${COLUMNS} FROM notifications WHERE id = $1`, [id], {
-    idempotent: true,
-  });
+  const { rows } = await pool.query<Row>(
+    `SELECT ${COLUMNS} FROM notifications WHERE id = $1`,
+    [id],
+    {
+      idempotent: true,
+    },
+  );
   return rows[0] ? toNotification(rows[0]) : undefined;
 }
 
@@ -168,14 +172,27 @@ export async function markDelivered(pool: Pool, id: string, attempts: number): P
 export async function markFailed(
   pool: Pool,
   id: string,
-  update: { attempts: number; error: string; retryInMs: number; maxAttempts: number; final: boolean },
+  update: {
+    attempts: number;
+    error: string;
+    retryInMs: number;
+    maxAttempts: number;
+    final: boolean;
+  },
 ): Promise<void> {
   await pool.query(
     `UPDATE notifications SET attempts = attempts + $2, last_error = $3,
        next_attempt_at = now() + $4 * interval '1 millisecond',
        status = CASE WHEN $5 OR attempts + $2 >= $6 THEN 'failed' ELSE status END
      WHERE id = $1 AND status = 'accepted'`,
-    [id, update.attempts, update.error.slice(0, 500), update.retryInMs, update.final, update.maxAttempts],
+    [
+      id,
+      update.attempts,
+      update.error.slice(0, 500),
+      update.retryInMs,
+      update.final,
+      update.maxAttempts,
+    ],
   );
 }
 
@@ -183,7 +200,12 @@ export async function markFailed(
  * Moves a notification's next round to `delayMs` from now without counting it
  * as failed (a rate limit, an open breaker, a shutdown), adding the `attempts` it made.
  */
-export async function postpone(pool: Pool, id: string, delayMs: number, attempts = 0): Promise<void> {
+export async function postpone(
+  pool: Pool,
+  id: string,
+  delayMs: number,
+  attempts = 0,
+): Promise<void> {
   await pool.query(
     `UPDATE notifications SET next_attempt_at = now() + $2 * interval '1 millisecond',
        attempts = attempts + $3

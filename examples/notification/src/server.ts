@@ -22,7 +22,12 @@ export function buildServer(tools: NotificationTools): McpServer {
         'idempotent by itself: to retry a call safely, send the same `_meta["mcp-prod/idempotency-key"]` ' +
         "(a retry with that key answers with the first call's id instead of sending again).",
       inputSchema: sendInput,
-      annotations: { readOnlyHint: false, destructiveHint: false, idempotentHint: false, openWorldHint: true },
+      annotations: {
+        readOnlyHint: false,
+        destructiveHint: false,
+        idempotentHint: false,
+        openWorldHint: true,
+      },
     },
     tools.sendNotification,
   );
@@ -31,7 +36,8 @@ export function buildServer(tools: NotificationTools): McpServer {
     "get_notification",
     {
       title: "Read a notification",
-      description: "Read one notification by id: its status (accepted, delivered, failed), attempts and last error.",
+      description:
+        "Read one notification by id: its status (accepted, delivered, failed), attempts and last error.",
       inputSchema: getInput,
       annotations: { readOnlyHint: true, openWorldHint: false },
     },
@@ -42,7 +48,8 @@ export function buildServer(tools: NotificationTools): McpServer {
     "list_notifications",
     {
       title: "List notifications",
-      description: "List notifications, newest first, optionally only one recipient's or in one status.",
+      description:
+        "List notifications, newest first, optionally only one recipient's or in one status.",
       inputSchema: listInput,
       annotations: { readOnlyHint: true, openWorldHint: false },
     },

@@ -24,13 +24,16 @@ const json = (value: unknown) => ({
 const problem = (text: string) => ({ content: [{ type: "text" as const, text }], isError: true });
 
 /** What a client reads when the outbox fails: never its address, tables or the pool's numbers. */
-export const OUTBOX_UNAVAILABLE = "The notification outbox is unavailable right now. Try again later.";
+export const OUTBOX_UNAVAILABLE =
+  "The notification outbox is unavailable right now. Try again later.";
 
 const noNul = (text: string) => !text.includes("\u0000");
 const NUL_MESSAGE = "must not contain a NUL character";
 
 export const sendInput = {
-  channel: z.enum(CHANNELS).describe('"email" (to is an address) or "webhook" (to is an http(s) URL)'),
+  channel: z
+    .enum(CHANNELS)
+    .describe('"email" (to is an address) or "webhook" (to is an http(s) URL)'),
   to: z.string().trim().min(1).max(2048).refine(noNul, NUL_MESSAGE).describe("The recipient"),
   subject: z.string().max(200).refine(noNul, NUL_MESSAGE).optional().describe("Email subject"),
   body: z.string().min(1).max(10_000).refine(noNul, NUL_MESSAGE).describe("The message"),
@@ -47,7 +50,9 @@ type Extra = { signal: AbortSignal };
 /** Why `to` cannot be a recipient of `channel`, if it cannot. */
 function recipientProblem({ channel, to }: NewNotification): string | undefined {
   if (channel === "email")
-    return z.email().max(254).safeParse(to).success ? undefined : `"${to.slice(0, 80)}" is not an email address.`;
+    return z.email().max(254).safeParse(to).success
+      ? undefined
+      : `"${to.slice(0, 80)}" is not an email address.`;
   const url = URL.parse(to);
   return url && (url.protocol === "https:" || url.protocol === "http:")
     ? undefined
@@ -86,8 +91,16 @@ export function createNotificationTools(deps: {
     async (args: NewNotification, extra: Extra) => {
       const reason = recipientProblem(args);
       if (reason) return problem(reason);
-      const notification = await insertNotification(idempotencyTransaction(extra), randomUUID(), args);
-      return json({ id: notification.id, status: notification.status, createdAt: notification.createdAt });
+      const notification = await insertNotification(
+        idempotencyTransaction(extra),
+        randomUUID(),
+        args,
+      );
+      return json({
+        id: notification.id,
+        status: notification.status,
+        createdAt: notification.createdAt,
+      });
     },
     // A notification outlives any reasonable retry: keys are kept for a day (the default).
     { store, name: "send_notification", inProgressTtlMs: 30_000, waitTimeoutMs: 20_000 },

@@ -73,16 +73,29 @@ describe("notification-mcp on PostgreSQL", () => {
       { what: "the notification to be marked delivered" },
     );
     const read = JSON.parse((await call(client, "get_notification", { id: accepted.id })).text);
-    expect(read).toMatchObject({ id: accepted.id, status: "delivered", attempts: 1, lastError: null });
+    expect(read).toMatchObject({
+      id: accepted.id,
+      status: "delivered",
+      attempts: 1,
+      lastError: null,
+    });
   });
 
   it("lists notifications by recipient and status", async () => {
-    await send(client, { channel: "webhook", to: "https://hooks.example.com/a", body: "{}" }, undefined);
+    await send(
+      client,
+      { channel: "webhook", to: "https://hooks.example.com/a", body: "{}" },
+      undefined,
+    );
     const listed = JSON.parse(
-      (await call(client, "list_notifications", { to: "https://hooks.example.com/a", limit: 5 })).text,
+      (await call(client, "list_notifications", { to: "https://hooks.example.com/a", limit: 5 }))
+        .text,
     ) as { notifications: { to: string; channel: string }[]; count: number };
     expect(listed.count).toBe(1);
-    expect(listed.notifications[0]).toMatchObject({ channel: "webhook", to: "https://hooks.example.com/a" });
+    expect(listed.notifications[0]).toMatchObject({
+      channel: "webhook",
+      to: "https://hooks.example.com/a",
+    });
     const failed = JSON.parse(
       (await call(client, "list_notifications", { status: "failed", limit: 5 })).text,
     ) as { count: number };
@@ -90,14 +103,24 @@ describe("notification-mcp on PostgreSQL", () => {
   });
 
   it("refuses a recipient that does not fit the channel, and bad input, as readable errors", async () => {
-    const wrong = await send(client, { channel: "email", to: "not-an-address", body: "x" }, undefined);
+    const wrong = await send(
+      client,
+      { channel: "email", to: "not-an-address", body: "x" },
+      undefined,
+    );
     expect(wrong.isError).toBe(true);
     expect(wrong.text).toContain("is not an email address");
-    const hook = await send(client, { channel: "webhook", to: "ftp://example.com", body: "x" }, undefined);
+    const hook = await send(
+      client,
+      { channel: "webhook", to: "ftp://example.com", body: "x" },
+      undefined,
+    );
     expect(hook.text).toContain("http(s) URL");
     const bad = await call(client, "get_notification", { id: "42" });
     expect(bad.isError).toBe(true);
-    const missing = await call(client, "get_notification", { id: "00000000-0000-4000-8000-000000000000" });
+    const missing = await call(client, "get_notification", {
+      id: "00000000-0000-4000-8000-000000000000",
+    });
     expect(missing.text).toContain("No notification with id");
   });
 
@@ -128,8 +151,12 @@ describe("notification-mcp on PostgreSQL", () => {
     expect(ready.status).toBe(200);
     expect(ready.body).toMatchObject({ checks: { database: "healthy", outbox: "healthy" } });
     const metrics = await get(`${server.url}/metrics`);
-    expect(metrics.text).toMatch(/notification_deliveries_total\{channel="email",outcome="delivered"\} \d+/);
-    expect(metrics.text).toMatch(/notification_delivery_attempts_total\{channel="email",result="ok"\} \d+/);
+    expect(metrics.text).toMatch(
+      /notification_deliveries_total\{channel="email",outcome="delivered"\} \d+/,
+    );
+    expect(metrics.text).toMatch(
+      /notification_delivery_attempts_total\{channel="email",result="ok"\} \d+/,
+    );
     expect(metrics.text).toMatch(/notification_outbox_backlog \d+/);
   });
 
@@ -149,7 +176,10 @@ describe("notification-mcp on PostgreSQL", () => {
 
     const second = await start(lease);
     try {
-      await waitFor(() => provider.deliveries().has(id), { what: "the delivery after the restart", timeoutMs: 30_000 });
+      await waitFor(() => provider.deliveries().has(id), {
+        what: "the delivery after the restart",
+        timeoutMs: 30_000,
+      });
       const secondClient = await connectClient(second.url);
       const replay = await send(secondClient, { ...EMAIL, body: "Survives" }, "restart-key");
       expect(JSON.parse(replay.text).id).toBe(id);
@@ -187,5 +217,17 @@ describe("the stand-in provider", () => {
     } finally {
       await provider.close();
     }
+  });
+});
+
+describe("under NODE_ENV=production", () => {
+  it("refuses to start without DATABASE_URL and PROVIDER_URL, naming them", async () => {
+    const failed = await startExample("notification", { NODE_ENV: "production" }).then(
+      () => undefined,
+      (error: Error) => error.message,
+    );
+    expect(failed).toMatch(/exited with 1/);
+    expect(failed).toContain("DATABASE_URL");
+    expect(failed).toContain("PROVIDER_URL");
   });
 });

@@ -104,7 +104,10 @@ describe("game day: retried sends, a failing provider and a killed server", () =
       const key = `game-day-${index}`;
       const args = {
         channel: index % 4 === 0 ? "webhook" : "email",
-        to: index % 4 === 0 ? `https://hooks.example.com/${index % 10}` : `user${index % 50}@example.com`,
+        to:
+          index % 4 === 0
+            ? `https://hooks.example.com/${index % 10}`
+            : `user${index % 50}@example.com`,
         subject: `Message ${index}`,
         body: `Body of message ${index}`,
       };

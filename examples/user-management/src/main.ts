@@ -4,9 +4,9 @@ import { createPostgresStore } from "@mcp-prod/idempotency";
 import { createPool } from "@mcp-prod/pool";
 import { createLogger, createTelemetry } from "@mcp-prod/telemetry";
 import { identityFromHeaders, serveMcp } from "@mcp-prod-examples/kit";
+import { openDatabase } from "@mcp-prod-examples/kit/database";
 import { startOpenTelemetry } from "@mcp-prod-examples/kit/otel";
 import { configShape, EMBEDDED_DATABASE } from "./config.ts";
-import { openDatabase } from "@mcp-prod-examples/kit/database";
 import { buildServer } from "./server.ts";
 import { migrate } from "./users.ts";
 
