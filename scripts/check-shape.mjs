@@ -24,13 +24,6 @@ const packagesDir = join(root, "packages");
 const problems = [];
 const fail = (file, message) => problems.push(`${relative(root, file)}: ${message}`);
 
-/**
- * Packages whose rewrite is in progress elsewhere: checked for the rules that
- * already hold there, and listed here until the rest do.
- */
-const PENDING = new Map([["gateway", new Set(["duplicates", "cleanup-arrays"])]]);
-const skips = (pkg, rule) => PENDING.get(pkg)?.has(rule) === true;
-
 function files(dir) {
   const out = [];
   if (!existsSync(dir)) return out;
@@ -74,47 +67,41 @@ for (const pkg of readdirSync(packagesDir).sort()) {
   }
 
   // Test helpers: *.test-helpers.ts beside the tests; fixtures in src/fixtures.
-  if (!skips(pkg, "test-helpers")) {
-    for (const path of all) {
-      const name = path.slice(src.length + 1);
-      if (/(^|\/)(test-support|test-utils|test-helpers|helpers)\.ts$/.test(name))
-        fail(path, "a package's own test helpers go in one `<name>.test-helpers.ts` file");
-    }
-    if (existsSync(join(pkgDir, "test")))
-      fail(
-        join(pkgDir, "test"),
-        "tests, helpers and fixtures live in src/ (fixtures in src/fixtures)",
-      );
+  for (const path of all) {
+    const name = path.slice(src.length + 1);
+    if (/(^|\/)(test-support|test-utils|test-helpers|helpers)\.ts$/.test(name))
+      fail(path, "a package's own test helpers go in one `<name>.test-helpers.ts` file");
   }
+  if (existsSync(join(pkgDir, "test")))
+    fail(
+      join(pkgDir, "test"),
+      "tests, helpers and fixtures live in src/ (fixtures in src/fixtures)",
+    );
 
   // Unknown option keys are checked against compiler-checked lists.
-  if (!skips(pkg, "option-literals")) {
-    for (const path of sources) {
-      for (const match of read(path).matchAll(
-        /assertKnownKeys\(\s*[\w.]+,\s*(\[|new Set\(\[)\s*"/g,
-      )) {
-        const line = read(path).slice(0, match.index).split("\n").length;
-        fail(path, `line ${line}: a hand-written key list; use optionKeys<Options>({ … })`);
-      }
-      for (const match of read(path).matchAll(
-        /(?:KEYS|knownKeys|extraKeys)\b[^=\n]*=\s*(?:new Set\()?\[\s*"/g,
-      )) {
-        const line = read(path).slice(0, match.index).split("\n").length;
-        fail(path, `line ${line}: a hand-written key list; use optionKeys<Options>({ … })`);
-      }
+  for (const path of sources) {
+    for (const match of read(path).matchAll(
+      /assertKnownKeys\(\s*[\w.]+,\s*(\[|new Set\(\[)\s*"/g,
+    )) {
+      const line = read(path).slice(0, match.index).split("\n").length;
+      fail(path, `line ${line}: a hand-written key list; use optionKeys<Options>({ … })`);
+    }
+    for (const match of read(path).matchAll(
+      /(?:KEYS|knownKeys|extraKeys)\b[^=\n]*=\s*(?:new Set\()?\[\s*"/g,
+    )) {
+      const line = read(path).slice(0, match.index).split("\n").length;
+      fail(path, `line ${line}: a hand-written key list; use optionKeys<Options>({ … })`);
     }
   }
 
   // Cleanup through onTestFinished, never an array of closers.
-  if (!skips(pkg, "cleanup-arrays")) {
-    for (const path of tests) {
-      const text = read(path);
-      for (const match of text.matchAll(
-        /(?:const|let)\s+\w+\s*:\s*Array<\s*\(\)\s*=>\s*(?:unknown|void|Promise<[^>]*>)[^>]*>\s*=\s*\[\]/g,
-      )) {
-        const line = text.slice(0, match.index).split("\n").length;
-        fail(path, `line ${line}: a hand-written cleanup array; use onTestFinished()`);
-      }
+  for (const path of tests) {
+    const text = read(path);
+    for (const match of text.matchAll(
+      /(?:const|let)\s+\w+\s*:\s*Array<\s*\(\)\s*=>\s*(?:unknown|void|Promise<[^>]*>)[^>]*>\s*=\s*\[\]/g,
+    )) {
+      const line = text.slice(0, match.index).split("\n").length;
+      fail(path, `line ${line}: a hand-written cleanup array; use onTestFinished()`);
     }
   }
 
@@ -157,7 +144,7 @@ for (const pkg of readdirSync(packagesDir).sort()) {
   }
 
   // Pieces with one home in internal.
-  if (pkg !== "internal" && !skips(pkg, "duplicates")) {
+  if (pkg !== "internal") {
     const homes = [
       [/class ToolResultError\b/, "ToolResultError"],
       [/type Jitter\s*=/, "Jitter"],

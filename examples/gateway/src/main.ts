@@ -11,4 +11,9 @@ const demoBackends =
 
 // Spans and metrics to an OTLP collector when OTEL_EXPORTER_OTLP_ENDPOINT is set; nothing otherwise.
 const openTelemetry = await startOpenTelemetry("mcp-gateway");
-await startFromEnv({ ...demoBackends, ...process.env }, { cleanup: [openTelemetry.shutdown] });
+// strict: an unknown GATEWAY_*, OAUTH_* or RATE_LIMIT_* variable (a typo such as GATEWAY_API_KEY)
+// stops the start with a did-you-mean instead of being ignored.
+await startFromEnv(
+  { ...demoBackends, ...process.env },
+  { cleanup: [openTelemetry.shutdown], strict: true },
+);

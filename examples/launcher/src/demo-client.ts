@@ -14,7 +14,7 @@ const { values } = parseArgs({
   options: {
     direct: { type: "boolean", default: false },
     gateway: { type: "string", default: "http://127.0.0.1:3000/mcp" },
-    key: { type: "string", default: process.env.GATEWAY_API_KEY ?? "demo-key" },
+    key: { type: "string", default: process.env.DEMO_API_KEY ?? "demo-key" },
   },
 });
 

@@ -31,6 +31,7 @@ if (requested > 1 && !process.env.REDIS_URL)
     "GATEWAY_REPLICAS needs REDIS_URL: replicas share their sessions in Redis. Starting one gateway.",
   );
 const replicas = process.env.REDIS_URL ? requested : 1;
+const { GATEWAY_REPLICAS: _replicas, ...ownEnvironment } = process.env;
 const gatewayEnv = {
   GATEWAY_BACKENDS:
     "users=http://127.0.0.1:3001/mcp,analytics=http://127.0.0.1:3002/mcp,notifications=http://127.0.0.1:3003/mcp",
@@ -133,7 +134,8 @@ process.on("SIGTERM", () => stop(0));
 for (const service of services) {
   if (stopping) break;
   const child = spawn(process.execPath, [service.script], {
-    env: { NODE_ENV: "development", LOG_LEVEL: "warn", ...process.env, ...service.env },
+    // GATEWAY_REPLICAS is the launcher's own: the gateway refuses GATEWAY_* variables it does not know.
+    env: { NODE_ENV: "development", LOG_LEVEL: "warn", ...ownEnvironment, ...service.env },
     stdio: ["ignore", "inherit", "inherit"],
   });
   children.push(child);

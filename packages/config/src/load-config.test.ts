@@ -232,6 +232,34 @@ describe("loadConfig", () => {
       ]);
     });
 
+    it("checks each of several prefixes, suggesting a declared name with the same prefix", () => {
+      const several = {
+        keys: secret("GATEWAY_API_KEYS", z.string().optional()),
+        issuer: env("OAUTH_ISSUER", z.string().optional()),
+      };
+      const error = captureConfigError(() =>
+        loadConfig(several, {
+          env: { GATEWAY_API_KEY: "k", OAUTH_ISUER: "x", OAUTH_ISSUER: "i", OTHER_KEY: "o" },
+          strictPrefix: ["GATEWAY_", "OAUTH_"],
+        }),
+      );
+      expect(error.issues).toEqual([
+        {
+          variable: "GATEWAY_API_KEY",
+          path: "",
+          message:
+            'is set (in the environment) but the config declares no such variable (strictPrefix "GATEWAY_"); did you mean GATEWAY_API_KEYS?',
+        },
+        {
+          variable: "OAUTH_ISUER",
+          path: "",
+          message:
+            'is set (in the environment) but the config declares no such variable (strictPrefix "OAUTH_"); did you mean OAUTH_ISSUER?',
+        },
+      ]);
+      expect(error.message).not.toContain('"k"');
+    });
+
     it("accepts the declared variables and their _FILE forms", () => {
       const temp = createTempFolder();
       try {
@@ -267,6 +295,14 @@ describe("loadConfig", () => {
       );
       expect(() => loadConfig({}, { strictPrefix: "" })).toThrow(
         new TypeError('Expected `strictPrefix` to be a non-empty string, got ""'),
+      );
+      expect(() => loadConfig({}, { strictPrefix: ["MCP_", ""] })).toThrow(
+        new TypeError('Expected `strictPrefix[1]` to be a non-empty string, got ""'),
+      );
+      expect(() => loadConfig({}, { strictPrefix: [] })).toThrow(
+        new TypeError(
+          "Expected `strictPrefix` to be a non-empty string or an array of them, got an empty array",
+        ),
       );
     });
 

@@ -45,12 +45,13 @@ export type LoadConfigOptions = {
    */
   readonly envFiles?: readonly string[];
   /**
-   * Report every variable starting with this prefix (e.g. `"MCP_"`) that the
-   * shape does not declare, so a typo such as `MCP_SERVER_PROT` fails at
-   * start-up instead of silently falling back to a default.
+   * Report every variable starting with this prefix (e.g. `"MCP_"`), or with
+   * any of these prefixes (`["GATEWAY_", "OAUTH_"]`), that the shape does not
+   * declare, so a typo such as `MCP_SERVER_PROT` fails at start-up instead of
+   * silently falling back to a default.
    * @default undefined (no check)
    */
-  readonly strictPrefix?: string;
+  readonly strictPrefix?: string | readonly string[];
   /**
    * Treat a variable set to the empty string (`PORT=`) as unset, so the
    * schema's `.default()` applies and a required variable is reported as
@@ -156,7 +157,15 @@ function validateOptions(options: LoadConfigOptions | undefined, where: string):
     throw new TypeError(
       `Expected \`envFiles\` to be an array of file paths, got ${describeValue(envFiles)}`,
     );
-  assertString(options?.strictPrefix, "strictPrefix", true);
+  const strictPrefix: unknown = options?.strictPrefix;
+  if (Array.isArray(strictPrefix)) {
+    if (strictPrefix.length === 0)
+      throw new TypeError(
+        "Expected `strictPrefix` to be a non-empty string or an array of them, got an empty array",
+      );
+    for (const [index, prefix] of strictPrefix.entries())
+      assertString(prefix, `strictPrefix[${index}]`);
+  } else assertString(strictPrefix, "strictPrefix", true);
   assertBoolean(options?.emptyStringAsUndefined, "emptyStringAsUndefined", true);
 }
 
@@ -308,21 +317,23 @@ export function loadConfig<Shape extends ConfigShape>(
   }
 
   if (strictPrefix !== undefined) {
+    const prefixes: readonly string[] =
+      typeof strictPrefix === "string" ? [strictPrefix] : strictPrefix;
     const declared = new Set(
       leaves.flatMap(({ variable }) => [variable.name, `${variable.name}_FILE`]),
     );
     for (const [name, where] of environment.names()) {
-      if (!name.startsWith(strictPrefix) || declared.has(name) || environment.referenced.has(name))
-        continue;
+      const prefix = prefixes.find((candidate) => name.startsWith(candidate));
+      if (prefix === undefined || declared.has(name) || environment.referenced.has(name)) continue;
       const suggestion = closestName(
         name,
-        [...declared].filter((item) => item.startsWith(strictPrefix)),
+        [...declared].filter((item) => item.startsWith(prefix)),
       );
       const hint = suggestion === undefined ? "" : `; did you mean ${suggestion}?`;
       issues.push({
         variable: name,
         path: "",
-        message: `is set (in ${where}) but the config declares no such variable (strictPrefix "${strictPrefix}")${hint}`,
+        message: `is set (in ${where}) but the config declares no such variable (strictPrefix "${prefix}")${hint}`,
       });
     }
   }

@@ -365,7 +365,9 @@ export class Backend {
 
   /**
    * The backend's own readiness: its `/health/ready` answer when it serves
-   * one (a 404 means it has none, and reachability decides).
+   * one. Any 4xx means it has none (404, 405, or 406 from an MCP endpoint
+   * that answers every path and wants MCP's Accept header), and reachability
+   * decides; a 5xx is not ready.
    */
   async ready(signal?: AbortSignal): Promise<boolean> {
     if (this.#state !== "up") return false;
@@ -374,7 +376,7 @@ export class Backend {
         ...(signal ? { signal } : {}),
       });
       await response.body?.cancel();
-      return response.ok || response.status === 404 || response.status === 405;
+      return response.ok || (response.status >= 400 && response.status < 500);
     } catch {
       return false;
     }

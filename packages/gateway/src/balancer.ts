@@ -6,7 +6,13 @@ import {
   type Server,
   type ServerResponse,
 } from "node:http";
-import { assertKnownKeys, assertOptions, assertString, optionKeys } from "@mcp-prod/internal";
+import {
+  assertKnownKeys,
+  assertOptions,
+  assertString,
+  isNetworkError,
+  optionKeys,
+} from "@mcp-prod/internal";
 
 /** Options of {@link startBalancer}. */
 export type BalancerOptions = {
@@ -92,15 +98,20 @@ export async function startBalancer(options: BalancerOptions): Promise<Balancer>
         });
       },
     );
+    // Whether the connection to the replica was ever made: until then, it has not got the request.
+    let connected = false;
+    outgoing.once("socket", (socket) => {
+      if (!socket.connecting) connected = true;
+      else socket.once("connect", () => (connected = true));
+    });
     res.once("close", () => {
       if (!res.writableFinished) outgoing.destroy();
     });
-    outgoing.once("error", (error: NodeJS.ErrnoException) => {
+    outgoing.once("error", (error) => {
       if (res.headersSent) return void res.destroy();
-      // The replica never got the request: it refused the connection (down, restarting), or
+      // The replica never got the request: the connection failed (down, restarting), or it
       // closed a kept-alive one just before it was used. Only then is it safe to try the next.
-      const unsent =
-        error.code === "ECONNREFUSED" || (outgoing.reusedSocket && error.code === "ECONNRESET");
+      const unsent = isNetworkError(error) && (!connected || outgoing.reusedSocket);
       if (unsent && tried + 1 < upstreams.length) attempt(req, res, body, tried + 1);
       else res.writeHead(502, { "content-type": "text/plain" }).end("the replica did not answer\n");
     });

@@ -7,7 +7,7 @@ import type { ServerResponse } from "node:http";
 import { createTelemetry } from "@mcp-prod/telemetry";
 import { deferred, waitFor } from "@mcp-prod/testkit";
 import { Registry } from "prom-client";
-import { afterAll, describe, expect, it } from "vitest";
+import { describe, expect, it, onTestFinished } from "vitest";
 import { parseApiKeys } from "./auth.ts";
 import {
   call,
@@ -21,17 +21,12 @@ import {
 } from "./gateway.test-helpers.ts";
 import { createGateway, type GatewayOptions } from "./gateway.ts";
 
-const cleanup: Array<() => Promise<unknown> | unknown> = [];
-afterAll(async () => {
-  for (const step of cleanup.reverse()) await step();
-});
-
 async function gatewayOver(
   tools: Record<string, RawTool>,
   overrides: Partial<GatewayOptions> = {},
 ) {
   const backend = await startRawBackend(tools);
-  cleanup.push(() => backend.close());
+  onTestFinished(() => backend.close());
   const gateway = await createGateway({
     port: 0,
     backends: [{ prefix: "raw", url: backend.url }],
@@ -39,7 +34,7 @@ async function gatewayOver(
     rateLimitKeyPrefix: `bounds-${randomUUID()}`,
     ...overrides,
   });
-  cleanup.push(() => gateway.close());
+  onTestFinished(() => gateway.close());
   return { backend, gateway };
 }
 
@@ -153,7 +148,7 @@ describe("what a backend sends", () => {
       { maxResultBytes: 1_000_000 },
     );
     const client = await connectClient(gateway.url);
-    cleanup.push(() => client.close());
+    onTestFinished(() => client.close());
     for (const name of ["raw.huge_sse", "raw.huge_json"]) {
       const refused = await call(client, name);
       expect(refused.isError, name).toBe(true);
@@ -221,7 +216,7 @@ describe("connections to a backend", () => {
     };
     const { backend, gateway } = await gatewayOver({ linger }, { maxBackendConnections: 2, clock });
     const client = await connectClient(gateway.url);
-    cleanup.push(() => client.close());
+    onTestFinished(() => client.close());
     for (let index = 0; index < 6; index += 1) {
       let settled = false;
       const pending = call(client, "raw.linger").finally(() => {
@@ -251,7 +246,7 @@ describe("connections to a backend", () => {
       { maxBackendConnections: 1, backendTimeoutMs: 1000, clock },
     );
     const client = await connectClient(gateway.url);
-    cleanup.push(() => client.close());
+    onTestFinished(() => client.close());
     const first = call(client, "raw.stall");
     await waitFor(() => stalled === 1, { what: "the first call to hold the only connection" });
     const second = call(client, "raw.stall");
@@ -280,10 +275,8 @@ describe("connections to a backend", () => {
     );
     const alice = await connectClient(gateway.url, { authorization: "Bearer alice-key" });
     const bob = await connectClient(gateway.url, { authorization: "Bearer bob-key" });
-    cleanup.push(
-      () => alice.close(),
-      () => bob.close(),
-    );
+    onTestFinished(() => alice.close());
+    onTestFinished(() => bob.close());
     const held = [call(alice, "raw.hold"), call(alice, "raw.hold")];
     await waitFor(() => waiting.length === 2, { what: "alice's two calls to hold connections" });
     const refused = await call(alice, "raw.echo");
@@ -328,7 +321,7 @@ describe("connections shared by nobody", () => {
       { authorization: "Bearer alice-key" },
       { roots: {} },
     );
-    cleanup.push(() => alice.close());
+    onTestFinished(() => alice.close());
     const inFlight = call(alice, "raw.hold");
     await waitFor(() => held === 1, { what: "alice's call to hold its connection" });
     // Bob declares 1 100 different capability sets, one session each, and calls with each.
@@ -369,7 +362,7 @@ describe("time", () => {
       { backendTimeoutMs: 300, maxCallMs: 1000, clock },
     );
     const client = await connectClient(gateway.url);
-    cleanup.push(() => client.close());
+    onTestFinished(() => client.close());
     let seen = 0;
     let settled = false;
     const pending = client

@@ -75,6 +75,9 @@ const list = z
   .optional();
 const positive = (fallback: number) => z.coerce.number().int().positive().default(fallback);
 
+/** The prefixes of the gateway's own variables: under `strict`, one it does not read is a typo. */
+export const STRICT_PREFIXES: readonly string[] = ["GATEWAY_", "OAUTH_", "RATE_LIMIT_"];
+
 /** The variables the `mcp-prod-gateway` command reads. */
 export const gatewayConfigShape = {
   nodeEnv: env("NODE_ENV", z.enum(["development", "production", "test"]).default("development")),

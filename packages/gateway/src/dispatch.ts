@@ -51,7 +51,7 @@ export class Dispatcher {
     const reason = ctx.signal.aborted ? ctx.signal.reason : undefined;
     if (reason instanceof CallStopped) return undefined;
     const cause = reason ?? error;
-    if (cause instanceof RelayedError) return cause.text;
+    if (cause instanceof RelayedError) return cause.answerText(ctx.id);
     if (cause instanceof RpcError) return errorText(ctx.id, cause.code, cause.message, cause.data);
     if (BreakerOpenError.isInstance(cause))
       return errorText(ctx.id, ERROR.internal, "Service temporarily unavailable", {

@@ -96,34 +96,3 @@ export function isBackendFailure(error: unknown): boolean {
     error.code === "EBACKENDTIMEOUT"
   );
 }
-
-// Network error codes that mean "no connection / the connection broke", read
-// from `error.code` (and its `cause`), never from the message.
-// TODO(internal): use internal's shared table of transient codes once it lands.
-const CONNECTION_CODES: ReadonlySet<string> = new Set([
-  "ECONNREFUSED",
-  "ECONNRESET",
-  "ECONNABORTED",
-  "EPIPE",
-  "ETIMEDOUT",
-  "EHOSTUNREACH",
-  "EHOSTDOWN",
-  "ENETUNREACH",
-  "ENETDOWN",
-  "ENOTFOUND",
-  "EAI_AGAIN",
-  "ERR_STREAM_PREMATURE_CLOSE",
-  "UND_ERR_SOCKET",
-  "UND_ERR_CLOSED",
-  "UND_ERR_CONNECT_TIMEOUT",
-]);
-
-/** Whether `error` (or its cause) carries a code of a refused, reset or unreachable connection. */
-export function isConnectionError(error: unknown): boolean {
-  for (let current = error, depth = 0; current && depth < 4; depth += 1) {
-    const code = (current as { code?: unknown }).code;
-    if (typeof code === "string" && CONNECTION_CODES.has(code)) return true;
-    current = (current as { cause?: unknown }).cause;
-  }
-  return false;
-}

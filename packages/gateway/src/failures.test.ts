@@ -6,7 +6,7 @@ import { join } from "node:path";
 import { createTelemetry } from "@mcp-prod/telemetry";
 import { deferred, waitFor } from "@mcp-prod/testkit";
 import { Registry } from "prom-client";
-import { afterAll, describe, expect, it } from "vitest";
+import { describe, expect, it, onTestFinished } from "vitest";
 import { parseApiKeys } from "./auth.ts";
 import {
   call,
@@ -18,11 +18,6 @@ import {
   startRawBackend,
 } from "./gateway.test-helpers.ts";
 import { createGateway } from "./gateway.ts";
-
-const cleanup: Array<() => Promise<unknown> | unknown> = [];
-afterAll(async () => {
-  for (const step of cleanup.reverse()) await step();
-});
 
 const quiet = () => createTelemetry({ serviceName: "mcp-gateway", registry: new Registry() });
 
@@ -39,9 +34,9 @@ describe.each([
       telemetry: quiet(),
       breaker: { volumeThreshold: 2, resetTimeout: 60_000 },
     });
-    cleanup.push(() => gateway.close());
+    onTestFinished(() => gateway.close());
     const client = await connectClient(gateway.url, {}, capabilities);
-    cleanup.push(() => client.close());
+    onTestFinished(() => client.close());
     const pending = call(client, "users.slow", { steps: 0 });
     await waitFor(() => users.record.started === 1, { what: "the call to reach the backend" });
     await users.close();
@@ -60,7 +55,7 @@ describe.each([
 describe("backend sessions", () => {
   it("one the backend forgot is replaced and ended (DELETE), and close() leaves no backend stream open", async () => {
     const users = await startBackend("users", { stateful: true });
-    cleanup.push(() => users.close());
+    onTestFinished(() => users.close());
     const gateway = await createGateway({
       port: 0,
       backends: [{ prefix: "users", url: users.url }],
@@ -92,13 +87,13 @@ describe("a backend's error answers", () => {
           .writeHead(400, { "content-type": "application/json" })
           .end(JSON.stringify({ jsonrpc: "2.0", id: null, error: { code: 400, message: secret } })),
     });
-    cleanup.push(() => backend.close());
+    onTestFinished(() => backend.close());
     const gateway = await createGateway({
       port: 0,
       backends: [{ prefix: "raw", url: backend.url }],
       telemetry: quiet(),
     });
-    cleanup.push(() => gateway.close());
+    onTestFinished(() => gateway.close());
     const response = await post(
       gateway.url,
       {},
@@ -124,17 +119,15 @@ describe("identity claims", () => {
   it("a lone surrogate in client_id or sub makes the token unusable: 401 at authentication", async () => {
     const issuer = await startIssuer();
     const users = await startBackend("users");
-    cleanup.push(
-      () => issuer.close(),
-      () => users.close(),
-    );
+    onTestFinished(() => issuer.close());
+    onTestFinished(() => users.close());
     const gateway = await createGateway({
       port: 0,
       backends: [{ prefix: "users", url: users.url }],
       auth: { issuer: issuer.issuer },
       telemetry: quiet(),
     });
-    cleanup.push(() => gateway.close());
+    onTestFinished(() => gateway.close());
     for (const claims of [
       { client_id: "desk\uD800top", sub: "alice", scope: "*" },
       { client_id: "desktop", sub: "\uDC00lice", scope: "*" },
@@ -157,14 +150,14 @@ describe("identity claims", () => {
         }),
       );
     });
-    cleanup.push(() => backend.close());
+    onTestFinished(() => backend.close());
     const gateway = await createGateway({
       port: 0,
       backends: [{ url: backend.url }],
       auth: { apiKeys: parseApiKeys("narrow-key=narrow:other") },
       telemetry: quiet(),
     });
-    cleanup.push(() => gateway.close());
+    onTestFinished(() => gateway.close());
     const response = await post(
       gateway.url,
       { authorization: "Bearer narrow-key" },
@@ -183,13 +176,13 @@ describe("identity claims", () => {
 describe("/metrics and /health", () => {
   it("follow the Host rules: a foreign Host gets 403", async () => {
     const backend = await startBackend("analytics");
-    cleanup.push(() => backend.close());
+    onTestFinished(() => backend.close());
     const gateway = await createGateway({
       port: 0,
       backends: [{ prefix: "analytics", url: backend.url }],
       telemetry: quiet(),
     });
-    cleanup.push(() => gateway.close());
+    onTestFinished(() => gateway.close());
     gateway.health.markReady();
     for (const path of ["/metrics", "/health", "/health/live", "/health/ready"]) {
       const { request } = await import("node:http");
@@ -208,7 +201,7 @@ describe("/metrics and /health", () => {
 
   it("/metrics takes a bearer token when one is set, and a flood of scrapes renders once", async () => {
     const backend = await startBackend("analytics");
-    cleanup.push(() => backend.close());
+    onTestFinished(() => backend.close());
     const telemetry = quiet();
     let renders = 0;
     const gate = deferred<void>();
@@ -226,7 +219,7 @@ describe("/metrics and /health", () => {
       telemetry: gated,
       metricsToken: "m3trics-token",
     });
-    cleanup.push(() => gateway.close());
+    onTestFinished(() => gateway.close());
     const scrape = (token?: string) =>
       fetch(
         `${gateway.url}/metrics`,

@@ -3,22 +3,85 @@ import type { CallContext } from "./call-context.ts";
 import type { GatewayCore } from "./core.ts";
 import type { Target } from "./endpoint.ts";
 import { BackendError } from "./errors.ts";
-import type { Params } from "./json-rpc.ts";
+import { errorText, type Params, type RequestId, resultText } from "./json-rpc.ts";
 import { type RelayTarget, relay } from "./relay.ts";
 import { traceForward } from "./tracing.ts";
 import type { Answer } from "./upstream.ts";
 
-/** The backend's answer was a JSON-RPC error: the client gets it as the backend sent it. */
+/** The prefix an MCP SDK puts before an error's message, which the client's SDK adds again. */
+const SDK_PREFIX = /^(?:MCP error -?\d+: )+/;
+
+const escapeRegExp = (text: string) => text.replace(/[.*+?^${}()|[\]\\]/g, "\\$&");
+
+/** `message` naming the tool `to` (the client's name) where it named `from` (the backend's). */
+function naming(message: string, from: string, to: string): string {
+  if (from === to) return message;
+  return message.replace(new RegExp(`(?<![\\w.-])${escapeRegExp(from)}(?![\\w-])`, "g"), to);
+}
+
+/** Largest error result whose text is read to name the client's tool in it. */
+const MAX_RENAMED_BYTES = 65_536;
+
+/**
+ * The text of a backend's `isError` tool result for the client: where the
+ * backend's SDK turned a protocol error into a result (`MCP error -32602:
+ * Tool forecast not found`, an input validation error), it names the tool
+ * the client called (`weather2.forecast`). Any other result goes on as it came.
+ */
+export function errorResultText(id: RequestId, text: string, from: string, to: string): string {
+  if (from === to || text.length > MAX_RENAMED_BYTES) return text;
+  let message: { result?: { content?: unknown } };
+  try {
+    message = JSON.parse(text);
+  } catch {
+    return text;
+  }
+  const content = message.result?.content;
+  if (!Array.isArray(content)) return text;
+  let changed = false;
+  const renamed = content.map((part: unknown) => {
+    const item = part as { type?: unknown; text?: unknown };
+    if (item?.type !== "text" || typeof item.text !== "string" || !SDK_PREFIX.test(item.text))
+      return part;
+    const named = naming(item.text, from, to);
+    changed ||= named !== item.text;
+    return { ...item, text: named };
+  });
+  return changed ? resultText(id, { ...message.result, content: renamed }) : text;
+}
+
+/**
+ * The backend's answer was a JSON-RPC error: the client gets it with the
+ * backend's code and data, its message without the `MCP error <code>: ` the
+ * backend's SDK put in front (the client's SDK adds its own: one, not two),
+ * and naming the tool the client called where it named the backend's.
+ */
 export class RelayedError extends Error {
   override readonly name = "RelayedError";
   /** The backend's error code (what spans record as `error.type`). */
   readonly code: number;
   /** The whole error response, as the backend sent it (its id is the client's). */
   readonly text: string;
+  readonly #data: unknown;
+  readonly #sent: string;
   constructor(answer: Answer) {
-    super(answer.envelope.error?.message ?? "error");
+    const sent = answer.envelope.error?.message ?? "error";
+    super(sent.replace(SDK_PREFIX, ""));
     this.code = answer.envelope.error?.code ?? -32603;
     this.text = answer.text;
+    this.#data = answer.envelope.error?.data;
+    this.#sent = sent;
+  }
+
+  /** The error names the tool `from` as the backend knows it: say `to`, the client's name. */
+  rename(from: string, to: string): void {
+    this.message = naming(this.message, from, to);
+  }
+
+  /** The error response for the client: the backend's own text when nothing needed changing. */
+  answerText(id: RequestId): string {
+    if (this.message === this.#sent) return this.text;
+    return errorText(id, this.code, this.message, this.#data);
   }
 }
 

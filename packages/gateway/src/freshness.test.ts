@@ -1,15 +1,10 @@
 import { waitFor } from "@mcp-prod/testkit";
 import type { McpServer } from "@modelcontextprotocol/sdk/server/mcp.js";
 import { ToolListChangedNotificationSchema } from "@modelcontextprotocol/sdk/types.js";
-import { afterAll, describe, expect, it } from "vitest";
+import { describe, expect, it, onTestFinished } from "vitest";
 import { z } from "zod";
 import { call, connectClient, startBackend } from "./gateway.test-helpers.ts";
 import { createGateway } from "./gateway.ts";
-
-const cleanup: Array<() => Promise<unknown> | unknown> = [];
-afterAll(async () => {
-  for (const step of cleanup.reverse()) await step();
-});
 
 describe.each([true, false])("list freshness (backend with sessions: %s)", (stateful) => {
   it("re-reads a backend's tools on its list_changed and tells every client", async () => {
@@ -31,19 +26,17 @@ describe.each([true, false])("list freshness (backend with sessions: %s)", (stat
       },
       { stateful },
     );
-    cleanup.push(() => backend.close());
+    onTestFinished(() => backend.close());
     const gateway = await createGateway({
       port: 0,
       backends: [{ url: backend.url }],
       refreshIntervalMs: 0,
     });
-    cleanup.push(() => gateway.close());
+    onTestFinished(() => gateway.close());
     const client = await connectClient(gateway.url);
     const watcher = await connectClient(gateway.url);
-    cleanup.push(
-      () => client.close(),
-      () => watcher.close(),
-    );
+    onTestFinished(() => client.close());
+    onTestFinished(() => watcher.close());
     let told = 0;
     watcher.setNotificationHandler(ToolListChangedNotificationSchema, async () => {
       told += 1;
@@ -66,15 +59,15 @@ describe.each([true, false])("list freshness (backend with sessions: %s)", (stat
       },
       { stateful },
     );
-    cleanup.push(() => backend.close());
+    onTestFinished(() => backend.close());
     const gateway = await createGateway({
       port: 0,
       backends: [{ url: backend.url }],
       refreshIntervalMs: 100,
     });
-    cleanup.push(() => gateway.close());
+    onTestFinished(() => gateway.close());
     const client = await connectClient(gateway.url);
-    cleanup.push(() => client.close());
+    onTestFinished(() => client.close());
     names = ["first", "second"];
     for (const server of servers) register(server, "second");
     await waitFor(async () => (await client.listTools()).tools.length === 2, {
@@ -113,15 +106,15 @@ describe.each([true, false])("call timeout (backend with sessions: %s)", (statef
 
   it("cuts a silent call at backendTimeoutMs, and a call reporting progress runs past it", async () => {
     const backend = await slowBackend();
-    cleanup.push(() => backend.close());
+    onTestFinished(() => backend.close());
     const gateway = await createGateway({
       port: 0,
       backends: [{ url: backend.url }],
       backendTimeoutMs: 300,
     });
-    cleanup.push(() => gateway.close());
+    onTestFinished(() => gateway.close());
     const client = await connectClient(gateway.url);
-    cleanup.push(() => client.close());
+    onTestFinished(() => client.close());
     expect((await call(client, "work", { ms: 1200, progress: true })).text).toBe("done");
     const silent = await call(client, "work", { ms: 1200, progress: false });
     expect(silent.isError).toBe(true);
@@ -130,15 +123,15 @@ describe.each([true, false])("call timeout (backend with sessions: %s)", (statef
 
   it("takes a backend's own timeout over the gateway's", async () => {
     const backend = await slowBackend();
-    cleanup.push(() => backend.close());
+    onTestFinished(() => backend.close());
     const gateway = await createGateway({
       port: 0,
       backends: [{ url: backend.url, timeoutMs: 5000 }],
       backendTimeoutMs: 100,
     });
-    cleanup.push(() => gateway.close());
+    onTestFinished(() => gateway.close());
     const client = await connectClient(gateway.url);
-    cleanup.push(() => client.close());
+    onTestFinished(() => client.close());
     expect((await call(client, "work", { ms: 500, progress: false })).text).toBe("done");
   });
 });

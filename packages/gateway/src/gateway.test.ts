@@ -3,7 +3,7 @@ import { createTelemetry } from "@mcp-prod/telemetry";
 import { redisUrl, startRedis, waitFor } from "@mcp-prod/testkit";
 import { Redis } from "ioredis";
 import { Registry } from "prom-client";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { beforeAll, describe, expect, it, onTestFinished } from "vitest";
 import { parseApiKeys } from "./auth.ts";
 import {
   call,
@@ -20,17 +20,13 @@ import { createGateway, type Gateway, type GatewayOptions } from "./gateway.ts";
 
 type Issuer = Awaited<ReturnType<typeof startIssuer>>;
 
-const cleanup: Array<() => Promise<unknown> | unknown> = [];
-afterAll(async () => {
-  for (const step of cleanup.reverse()) await step();
-});
-
-async function gatewayFor(
+/** A gateway in front of both backends, trusting `issuer`; the caller closes it. */
+function openGateway(
   backends: { users: TestBackend; analytics: TestBackend },
   issuer: Issuer,
   overrides: Partial<GatewayOptions> = {},
 ): Promise<Gateway> {
-  const gateway = await createGateway({
+  return createGateway({
     host: "127.0.0.1",
     port: 0,
     backends: [
@@ -49,21 +45,33 @@ async function gatewayFor(
     breaker: { resetTimeout: 300, volumeThreshold: 2 },
     ...overrides,
   });
-  cleanup.push(() => gateway.close());
+}
+
+/** {@link openGateway}, closed when the test ends. */
+async function gatewayFor(...args: Parameters<typeof openGateway>): Promise<Gateway> {
+  const gateway = await openGateway(...args);
+  onTestFinished(() => gateway.close());
   return gateway;
 }
 
-/** A fresh issuer and both backends, closed after the file. */
-async function startWorld() {
+/** A fresh issuer and both backends; `close()` closes them. */
+async function openWorld() {
   const issuer = await startIssuer();
   const users = await startBackend("users");
   const analytics = await startBackend("analytics");
-  cleanup.push(
-    () => issuer.close(),
-    () => users.close(),
-    () => analytics.close(),
-  );
-  return { issuer, users, analytics };
+  const close = async () => {
+    await analytics.close();
+    await users.close();
+    await issuer.close();
+  };
+  return { issuer, users, analytics, close };
+}
+
+/** {@link openWorld}, closed when the test ends. */
+async function startWorld() {
+  const world = await openWorld();
+  onTestFinished(world.close);
+  return world;
 }
 
 describe("gateway", () => {
@@ -71,16 +79,21 @@ describe("gateway", () => {
   let users: TestBackend;
   let gateway: Gateway;
 
+  // Shared by the suite's tests: closed when they are done.
   beforeAll(async () => {
-    const world = await startWorld();
+    const world = await openWorld();
     issuer = world.issuer;
     users = world.users;
-    gateway = await gatewayFor(world, issuer);
+    gateway = await openGateway(world, issuer);
+    return async () => {
+      await gateway.close();
+      await world.close();
+    };
   });
 
   it("lists the tools of both backends under their prefixes and forwards calls", async () => {
     const client = await connectClient(gateway.url, { authorization: "Bearer service-key" });
-    cleanup.push(() => client.close());
+    onTestFinished(() => client.close());
     const { tools } = await client.listTools();
     expect(tools.map((tool) => tool.name).sort()).toEqual([
       "analytics.ping",
@@ -101,7 +114,7 @@ describe("gateway", () => {
       sub: "user-42",
     });
     const client = await connectClient(gateway.url, { authorization: `Bearer ${token}` });
-    cleanup.push(() => client.close());
+    onTestFinished(() => client.close());
     const result = await call(client, "users.whoami");
     expect(JSON.parse(result.text)).toEqual({
       clientId: "claude-desktop",
@@ -162,13 +175,13 @@ describe("gateway", () => {
     expect(users.record.calls).toBe(before);
     // The same client still reaches what it is allowed, and only sees those tools.
     const client = await connectClient(gateway.url, { authorization: "Bearer analytics-key" });
-    cleanup.push(() => client.close());
+    onTestFinished(() => client.close());
     expect((await client.listTools()).tools.map((tool) => tool.name)).toEqual(["analytics.ping"]);
   });
 
   it("forwards progress, and a client's cancellation reaches the backend handler's signal", async () => {
     const client = await connectClient(gateway.url, { authorization: "Bearer service-key" });
-    cleanup.push(() => client.close());
+    onTestFinished(() => client.close());
     const controller = new AbortController();
     const progress: number[] = [];
     const started = users.record.started;
@@ -211,10 +224,8 @@ describe("gateway rate limits", () => {
     });
     const greedy = await connectClient(gateway.url, { authorization: "Bearer service-key" });
     const polite = await connectClient(gateway.url, { authorization: "Bearer analytics-key" });
-    cleanup.push(
-      () => greedy.close(),
-      () => polite.close(),
-    );
+    onTestFinished(() => greedy.close());
+    onTestFinished(() => polite.close());
     const results = [];
     for (let index = 0; index < 4; index += 1)
       results.push(await call(greedy, "analytics.ping", { n: index }));
@@ -250,7 +261,9 @@ describe("gateway rate limits", () => {
   it("two gateway replicas sharing Redis enforce one shared limit", async () => {
     const world = await startWorld();
     const redis = new Redis(redisUrl(), { maxRetriesPerRequest: 1 });
-    cleanup.push(() => redis.quit());
+    onTestFinished(async () => {
+      await redis.quit();
+    });
     const shared = {
       redis,
       rateLimitKeyPrefix: `shared-${randomUUID()}`,
@@ -262,7 +275,9 @@ describe("gateway rate limits", () => {
       await connectClient(first.url, { authorization: "Bearer service-key" }),
       await connectClient(second.url, { authorization: "Bearer service-key" }),
     ];
-    cleanup.push(() => Promise.all(clients.map((client) => client.close())));
+    onTestFinished(async () => {
+      await Promise.all(clients.map((client) => client.close()));
+    });
     const outcomes = [];
     for (let index = 0; index < 6; index += 1) {
       const client = clients[index % 2] as (typeof clients)[0];
@@ -281,16 +296,14 @@ describe("gateway rate limits", () => {
       retryStrategy: () => 100,
     });
     redis.on("error", () => {});
-    cleanup.push(
-      () => redis.disconnect(),
-      () => privateRedis.stop(),
-    );
+    onTestFinished(() => redis.disconnect());
+    onTestFinished(() => privateRedis.stop());
     const gateway = await gatewayFor(world, world.issuer, {
       redis,
       toolRateLimit: { points: 100, durationSeconds: 60 },
     });
     const client = await connectClient(gateway.url, { authorization: "Bearer service-key" });
-    cleanup.push(() => client.close());
+    onTestFinished(() => client.close());
     expect((await call(client, "analytics.ping", { n: 1 })).text).toBe("pong 1");
     await privateRedis.kill();
     expect((await call(client, "analytics.ping", { n: 2 })).text).toBe("pong 2");
@@ -305,7 +318,7 @@ describe("gateway resilience", () => {
     });
     gateway.health.markReady();
     const client = await connectClient(gateway.url, { authorization: "Bearer service-key" });
-    cleanup.push(() => client.close());
+    onTestFinished(() => client.close());
     expect((await call(client, "users.whoami")).isError).toBeFalsy();
 
     await world.users.close();
@@ -323,7 +336,7 @@ describe("gateway resilience", () => {
     );
 
     const revived = await startBackend("users", { port: world.users.port });
-    cleanup.push(() => revived.close());
+    onTestFinished(() => revived.close());
     await waitFor(async () => !(await call(client, "users.whoami")).isError, {
       timeoutMs: 15_000,
       intervalMs: 200,
@@ -342,7 +355,7 @@ describe("gateway resilience", () => {
     const probe = await startBackend("users");
     const port = probe.port;
     await probe.close();
-    cleanup.push(() => analytics.close());
+    onTestFinished(() => analytics.close());
     const gateway = await createGateway({
       host: "127.0.0.1",
       port: 0,
@@ -353,12 +366,12 @@ describe("gateway resilience", () => {
       auth: { apiKeys: parseApiKeys("service-key=svc:*") },
       telemetry: createTelemetry({ serviceName: "mcp-gateway", registry: new Registry() }),
     });
-    cleanup.push(() => gateway.close());
+    onTestFinished(() => gateway.close());
     const client = await connectClient(gateway.url, { authorization: "Bearer service-key" });
-    cleanup.push(() => client.close());
+    onTestFinished(() => client.close());
     expect((await client.listTools()).tools.map((tool) => tool.name)).toEqual(["analytics.ping"]);
     const users = await startBackend("users", { port });
-    cleanup.push(() => users.close());
+    onTestFinished(() => users.close());
     await waitFor(async () => (await client.listTools()).tools.length === 3, {
       timeoutMs: 15_000,
       intervalMs: 200,

@@ -5,7 +5,7 @@ import { redisUrl } from "@mcp-prod/testkit";
 import { McpError } from "@modelcontextprotocol/sdk/types.js";
 import { Redis } from "ioredis";
 import { Registry } from "prom-client";
-import { afterAll, describe, expect, it } from "vitest";
+import { describe, expect, it, onTestFinished } from "vitest";
 import { parseApiKeys } from "./auth.ts";
 import {
   call,
@@ -17,20 +17,13 @@ import {
 } from "./gateway.test-helpers.ts";
 import { createGateway, type GatewayOptions } from "./gateway.ts";
 
-const cleanup: Array<() => Promise<unknown> | unknown> = [];
-afterAll(async () => {
-  for (const step of cleanup.reverse()) await step();
-});
-
 async function world(overrides: Partial<GatewayOptions> = {}) {
   const issuer = await startIssuer();
   const users = await startBackend("users");
   const analytics = await startBackend("analytics");
-  cleanup.push(
-    () => issuer.close(),
-    () => users.close(),
-    () => analytics.close(),
-  );
+  onTestFinished(() => issuer.close());
+  onTestFinished(() => users.close());
+  onTestFinished(() => analytics.close());
   const telemetry = createTelemetry({ serviceName: "mcp-gateway", registry: new Registry() });
   const gateway = await createGateway({
     port: 0,
@@ -45,7 +38,7 @@ async function world(overrides: Partial<GatewayOptions> = {}) {
     requestRateLimit: { points: 100_000, durationSeconds: 60 },
     ...overrides,
   });
-  cleanup.push(() => gateway.close());
+  onTestFinished(() => gateway.close());
   return { issuer, users, analytics, gateway, telemetry };
 }
 
@@ -60,7 +53,7 @@ describe("made-up names", () => {
   it("refuses unknown tool names from the last known list while the backend is down, creating no metric series per name", async () => {
     const { users, gateway, telemetry } = await world();
     const client = await connectClient(gateway.url, { authorization: "Bearer service-key" });
-    cleanup.push(() => client.close());
+    onTestFinished(() => client.close());
     await users.close();
     const linesBefore = (await telemetry.metrics()).split("\n").length;
     for (let index = 0; index < 200; index += 1) {
@@ -85,7 +78,7 @@ describe("the breaker counts only backend failures", () => {
       maxBodyBytes: 200_000,
     });
     const client = await connectClient(gateway.url, { authorization: "Bearer service-key" });
-    cleanup.push(() => client.close());
+    onTestFinished(() => client.close());
     // Built as text: 10 000 levels are past what JSON.stringify can recurse through here.
     const deep = `{"jsonrpc":"2.0","id":4,"method":"tools/call","params":{"name":"analytics.ping","arguments":{"n":1,"deep":${"[".repeat(10_000)}1${"]".repeat(10_000)}}}}`;
     // 1e20 is 4 characters in the body and 21 once re-serialised.
@@ -114,7 +107,7 @@ describe("the breaker counts only backend failures", () => {
       breaker: { volumeThreshold: 2, resetTimeout: 60_000 },
     });
     const client = await connectClient(gateway.url, { authorization: "Bearer service-key" });
-    cleanup.push(() => client.close());
+    onTestFinished(() => client.close());
     for (let round = 0; round < 6; round += 1) {
       // A wrong argument type: the backend answers -32602 (or an isError result), it did not fail.
       await client
@@ -150,13 +143,13 @@ describe("authentication", () => {
 
   it("refuses a JWT without exp, one older than the maximum age, and one whose identity is empty, with 401", async () => {
     const own = await startIssuer();
-    cleanup.push(() => own.close());
+    onTestFinished(() => own.close());
     const strict = await createGateway({
       port: 0,
       backends: [{ prefix: "analytics", url: (await startBackend("analytics")).url }],
       auth: { issuer: own.issuer, maxTokenAgeSeconds: 600 },
     });
-    cleanup.push(() => strict.close());
+    onTestFinished(() => strict.close());
     const cases: Array<[string, string]> = [
       ["no exp", await own.token({ client_id: "c", scope: "*" }, { expiresIn: null })],
       [
@@ -194,7 +187,7 @@ describe("authentication", () => {
     const { issuer, users, gateway } = await world();
     const token = await issuer.token({ client_id: "zoë-日本-🚀", sub: "Ωmega", scope: "*" });
     const client = await connectClient(gateway.url, { authorization: `Bearer ${token}` });
-    cleanup.push(() => client.close());
+    onTestFinished(() => client.close());
     const result = await call(client, "users.whoami");
     expect(result.isError).toBeFalsy();
     expect(JSON.parse(result.text).clientId).toBe("zoë-日本-🚀");
@@ -262,10 +255,8 @@ describe("authentication", () => {
     const keyClient = await connectClient(gateway.url, { authorization: "Bearer service-key" });
     const token = await issuer.token({ client_id: "svc-all", sub: "svc-all", scope: "*" });
     const jwtClient = await connectClient(gateway.url, { authorization: `Bearer ${token}` });
-    cleanup.push(
-      () => keyClient.close(),
-      () => jwtClient.close(),
-    );
+    onTestFinished(() => keyClient.close());
+    onTestFinished(() => jwtClient.close());
     expect((await call(keyClient, "analytics.ping", { n: 1 })).text).toBe("pong 1");
     // Sharing the API-key client's bucket, this call would be limited.
     expect((await call(jwtClient, "analytics.ping", { n: 2 })).text).toBe("pong 2");
@@ -315,12 +306,12 @@ describe("refusals in metrics", () => {
       breaker: { volumeThreshold: 1, resetTimeout: 60_000 },
     });
     const client = await connectClient(gateway.url, { authorization: "Bearer service-key" });
-    cleanup.push(() => client.close());
+    onTestFinished(() => client.close());
     await call(client, "analytics.ping", { n: 1 });
     expect((await call(client, "analytics.ping", { n: 2 })).isError).toBe(true);
     await users.close();
     const other = await connectClient(gateway.url, { authorization: "Bearer service-key" });
-    cleanup.push(() => other.close());
+    onTestFinished(() => other.close());
     let refused = false;
     for (let attempt = 0; attempt < 5 && !refused; attempt += 1) {
       // Each tool has its own limit; users.whoami has one point, so use two names of the down backend.
@@ -340,7 +331,9 @@ describe("refusals in metrics", () => {
 describe("a shared limit across replicas", () => {
   it("admits exactly the limit when a burst saturates two replicas sharing Redis", async () => {
     const redis = new Redis(redisUrl(), { maxRetriesPerRequest: 1 });
-    cleanup.push(() => redis.quit());
+    onTestFinished(async () => {
+      await redis.quit();
+    });
     const shared: Partial<GatewayOptions> = {
       redis,
       rateLimitKeyPrefix: `burst-${randomUUID()}`,
@@ -355,7 +348,7 @@ describe("a shared limit across replicas", () => {
       requestRateLimit: { points: 100_000, durationSeconds: 60 },
       ...shared,
     });
-    cleanup.push(() => second.close());
+    onTestFinished(() => second.close());
     const burst = 400;
     const outcomes = await Promise.all(
       Array.from({ length: burst }, async (_, index) => {
@@ -376,12 +369,12 @@ describe("health", () => {
   it("includes a backend's own readiness in the gateway's", async () => {
     let backendReady = 200;
     const backend = await startBackend("analytics", { ready: () => backendReady });
-    cleanup.push(() => backend.close());
+    onTestFinished(() => backend.close());
     const gateway = await createGateway({
       port: 0,
       backends: [{ prefix: "analytics", url: backend.url }],
     });
-    cleanup.push(() => gateway.close());
+    onTestFinished(() => gateway.close());
     gateway.health.markReady();
     const status = async () =>
       ((await get(`${gateway.url}/health/ready`)).body as { status: string }).status;

@@ -6,7 +6,7 @@ import { randomUUID } from "node:crypto";
 import { createTelemetry } from "@mcp-prod/telemetry";
 import { deferred, waitFor } from "@mcp-prod/testkit";
 import { Registry } from "prom-client";
-import { afterAll, describe, expect, it } from "vitest";
+import { describe, expect, it, onTestFinished } from "vitest";
 import { parseApiKeys } from "./auth.ts";
 import {
   call,
@@ -17,11 +17,6 @@ import {
   startIssuer,
 } from "./gateway.test-helpers.ts";
 import { createGateway, type GatewayOptions } from "./gateway.ts";
-
-const cleanup: Array<() => Promise<unknown> | unknown> = [];
-afterAll(async () => {
-  for (const step of cleanup.reverse()) await step();
-});
 
 type Issuer = Awaited<ReturnType<typeof startIssuer>>;
 /** Headers of alice (every scope), bob (analytics and users.whoami) and carol (analytics only). */
@@ -57,11 +52,9 @@ async function world(
     capabilities: { logging: {} },
   });
   const analytics = await startBackend("analytics", { instructions: "How to use analytics." });
-  cleanup.push(
-    () => issuer.close(),
-    () => users.close(),
-    () => analytics.close(),
-  );
+  onTestFinished(() => issuer.close());
+  onTestFinished(() => users.close());
+  onTestFinished(() => analytics.close());
   const gateway = await createGateway({
     port: 0,
     backends: [
@@ -79,7 +72,7 @@ async function world(
     rateLimitKeyPrefix: `identity-${randomUUID()}`,
     ...overrides,
   });
-  cleanup.push(() => gateway.close());
+  onTestFinished(() => gateway.close());
   return { issuer, users, analytics, gateway };
 }
 
@@ -99,10 +92,8 @@ describe.each(Object.keys(KINDS))("%s", (kind) => {
     const capabilities = { roots: { listChanged: true } };
     const asAlice = await connectClient(gateway.url, alice, capabilities);
     const asBob = await connectClient(gateway.url, bob, capabilities);
-    cleanup.push(
-      () => asAlice.close(),
-      () => asBob.close(),
-    );
+    onTestFinished(() => asAlice.close());
+    onTestFinished(() => asBob.close());
     for (const [backend, tool] of [
       [analytics, "analytics.ping"],
       [users, "users.whoami"],
@@ -181,7 +172,7 @@ describe.each(Object.keys(KINDS))("%s", (kind) => {
         },
       );
     });
-    cleanup.push(() => holding.close());
+    onTestFinished(() => holding.close());
     const { issuer, gateway } = await world({}, [{ prefix: "hold", url: holding.url }]);
     const { alice, bob } = await cast(issuer);
     // Alice's call runs without a session, under JSON-RPC id 1.
@@ -201,7 +192,7 @@ describe.each(Object.keys(KINDS))("%s", (kind) => {
     expect(result.instructions).toBe("How to use analytics.");
     const before = users.record.requests.length;
     const client = await connectClient(gateway.url, carol);
-    cleanup.push(() => client.close());
+    onTestFinished(() => client.close());
     await client.setLoggingLevel("debug");
     expect(users.record.requests.slice(before).map((each) => each.method)).toEqual([]);
   });

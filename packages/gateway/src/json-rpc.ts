@@ -112,6 +112,12 @@ export type Envelope = {
   readonly error: { code: number; message: string; data?: unknown } | undefined;
   /** `result.isError` of a tool result. */
   readonly isError: boolean;
+  /**
+   * `result._meta`, decoded (what a backend's wrappers record there is small):
+   * a backend's rate-limit refusal or degraded answer, for the gateway's
+   * metrics. The answer itself is passed on as it came.
+   */
+  readonly meta: Readonly<Record<string, unknown>> | undefined;
 };
 
 /**
@@ -137,10 +143,21 @@ export function readEnvelope(text: string): Envelope | undefined {
   const method = decode("method");
   const resultSpan = top.get("result");
   let isError = false;
+  let meta: Record<string, unknown> | undefined;
   if (resultSpan) {
     const inner = members(text, resultSpan[0]);
     const flag = inner?.get("isError");
     isError = flag !== undefined && text.slice(flag[0], flag[1]) === "true";
+    const metaSpan = inner?.get("_meta");
+    if (metaSpan) {
+      try {
+        const decoded: unknown = JSON.parse(text.slice(metaSpan[0], metaSpan[1]));
+        if (typeof decoded === "object" && decoded !== null && !Array.isArray(decoded))
+          meta = decoded as Record<string, unknown>;
+      } catch {
+        // Not JSON: nothing to count; the answer still goes on as it came.
+      }
+    }
   }
   const error = decode("error") as Envelope["error"] | undefined;
   return {
@@ -156,6 +173,7 @@ export function readEnvelope(text: string): Envelope | undefined {
           }
         : undefined,
     isError,
+    meta,
   };
 }
 

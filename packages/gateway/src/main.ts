@@ -1,9 +1,15 @@
 import { loadConfigOrExit } from "@mcp-prod/config";
 import type { CleanupHook } from "@mcp-prod/health";
-import { assertFunction, assertKnownKeys, assertOptions, optionKeys } from "@mcp-prod/internal";
+import {
+  assertBoolean,
+  assertFunction,
+  assertKnownKeys,
+  assertOptions,
+  optionKeys,
+} from "@mcp-prod/internal";
 import { createLogger, createTelemetry } from "@mcp-prod/telemetry";
 import { parseApiKeys } from "./auth.ts";
-import { gatewayConfigShape, parseBackends, parseTimeouts } from "./config.ts";
+import { gatewayConfigShape, parseBackends, parseTimeouts, STRICT_PREFIXES } from "./config.ts";
 import { createGateway, type Gateway } from "./gateway.ts";
 
 /**
@@ -21,9 +27,19 @@ export type StartFromEnvOptions = {
    * @default []
    */
   readonly cleanup?: readonly CleanupHook[] | undefined;
+  /**
+   * Refuse to start, with a did-you-mean, when the environment holds a
+   * `GATEWAY_*`, `OAUTH_*` or `RATE_LIMIT_*` variable the gateway does not
+   * read: a typo such as `GATEWAY_API_KEY` (for `GATEWAY_API_KEYS`) would
+   * otherwise start a gateway without authentication on loopback. The
+   * `mcp-prod-gateway` command sets it; leave it off where the environment
+   * also holds other tools' variables with these prefixes.
+   * @default false
+   */
+  readonly strict?: boolean | undefined;
 };
 
-const START_KEYS = optionKeys<StartFromEnvOptions>({ cleanup: true });
+const START_KEYS = optionKeys<StartFromEnvOptions>({ cleanup: true, strict: true });
 
 /**
  * Starts the gateway from environment variables (what `mcp-prod-gateway`
@@ -42,11 +58,15 @@ export async function startFromEnv(
 ): Promise<Gateway> {
   assertOptions(options);
   assertKnownKeys(options, START_KEYS, "startFromEnv()");
-  const { cleanup = [] } = options;
+  const { cleanup = [], strict = false } = options;
+  assertBoolean(strict, "strict");
   if (!Array.isArray(cleanup))
     throw new TypeError(`Expected \`cleanup\` to be an array, got ${typeof cleanup}`);
   for (const [index, hook] of cleanup.entries()) assertFunction(hook, `cleanup[${index}]`);
-  const config = loadConfigOrExit(gatewayConfigShape, { env: environment });
+  const config = loadConfigOrExit(gatewayConfigShape, {
+    env: environment,
+    ...(strict ? { strictPrefix: STRICT_PREFIXES } : {}),
+  });
   const base = createLogger({ level: config.logLevel === "silent" ? "error" : config.logLevel });
   // Telemetry names the service on its own lines; the gateway's own lines get it here, once.
   const logger = base.child({ service: "mcp-gateway" });

@@ -8,23 +8,18 @@ import { type PrivateRedis, startRedis, waitFor } from "@mcp-prod/testkit";
 import { connectHttp } from "@mcp-prod/testkit/http";
 import { Redis } from "ioredis";
 import { Registry } from "prom-client";
-import { afterAll, describe, expect, it } from "vitest";
+import { describe, expect, it, onTestFinished } from "vitest";
 import { parseApiKeys } from "./auth.ts";
 import { startBalancer } from "./balancer.ts";
 import { initialize, post, startBackend } from "./gateway.test-helpers.ts";
 import { createGateway, type Gateway } from "./gateway.ts";
-
-const cleanup: Array<() => Promise<unknown> | unknown> = [];
-afterAll(async () => {
-  for (const step of cleanup.reverse()) await step();
-});
 
 const STORE_TIMEOUT_MS = 500;
 const KEY = "redis-faults-session-key-0123456789abcdef";
 
 async function world(privateRedis: PrivateRedis, count: number, toolPoints = 10_000) {
   const backend = await startBackend("analytics");
-  cleanup.push(() => backend.close());
+  onTestFinished(() => backend.close());
   const prefix = `faults-${randomUUID()}`;
   const clients: Redis[] = [];
   const gateways: Gateway[] = [];
@@ -36,7 +31,7 @@ async function world(privateRedis: PrivateRedis, count: number, toolPoints = 10_
       retryStrategy: () => 100,
     });
     redis.on("error", () => {});
-    cleanup.push(() => redis.disconnect());
+    onTestFinished(() => redis.disconnect());
     clients.push(redis);
     const gateway = await createGateway({
       port: 0,
@@ -49,7 +44,7 @@ async function world(privateRedis: PrivateRedis, count: number, toolPoints = 10_
       toolRateLimit: { points: toolPoints, durationSeconds: 60 },
       telemetry: createTelemetry({ serviceName: "mcp-gateway", registry: new Registry() }),
     });
-    cleanup.push(() => gateway.close());
+    onTestFinished(() => gateway.close());
     gateways.push(gateway);
   }
   return { backend, clients, gateways };
@@ -69,17 +64,17 @@ const ping = (n: number) => ({ name: "analytics.ping", arguments: { n } });
 describe("a paused Redis (SIGSTOP)", () => {
   it("costs one store timeout, then calls are answered at once with nothing piling up; after SIGCONT limits are shared again", async () => {
     const privateRedis = await startRedis();
-    cleanup.push(() => privateRedis.stop());
+    onTestFinished(() => privateRedis.stop());
     const { clients, gateways } = await world(privateRedis, 2, 10);
     const [first, second] = gateways as [Gateway, Gateway];
     const alice = await connectHttp(`${first.url}/mcp`, {
       headers: { authorization: "Bearer alice-key" },
     });
-    cleanup.push(alice.close);
+    onTestFinished(alice.close);
     expect((await alice.client.callTool(ping(0))).isError).toBeFalsy();
 
     privateRedis.pause();
-    cleanup.push(() => privateRedis.resume());
+    onTestFinished(() => privateRedis.resume());
     const durations: number[] = [];
     for (let index = 1; index <= 8; index += 1) {
       const startedAt = performance.now();
@@ -117,7 +112,7 @@ describe("a paused Redis (SIGSTOP)", () => {
         connectHttp(`${gateway.url}/mcp`, { headers: { authorization: "Bearer bob-key" } }),
       ),
     );
-    cleanup.push(...bobs.map((bob) => bob.close));
+    for (const bob of bobs) onTestFinished(bob.close);
     const outcomes = [];
     for (let index = 0; index < 12; index += 1) {
       const result = await (bobs[index % 2] as (typeof bobs)[number]).client.callTool(ping(index));
@@ -130,14 +125,14 @@ describe("a paused Redis (SIGSTOP)", () => {
 describe("a Redis killed and restarted under load", () => {
   it("keeps known sessions going, answers the others 503 with Retry-After, never hangs, and heals", async () => {
     const privateRedis = await startRedis();
-    cleanup.push(() => privateRedis.stop());
+    onTestFinished(() => privateRedis.stop());
     const { gateways } = await world(privateRedis, 3);
     const balancer = await startBalancer({ targets: gateways.map((gateway) => gateway.url) });
-    cleanup.push(() => balancer.close());
+    onTestFinished(() => balancer.close());
     const alice = await connectHttp(`${balancer.url}/mcp`, {
       headers: { authorization: "Bearer alice-key" },
     });
-    cleanup.push(alice.close);
+    onTestFinished(alice.close);
     const id = alice.sessionId();
     // Every replica has served the session once, so each knows it.
     for (let index = 0; index < 3; index += 1) await alice.client.callTool(ping(index));

@@ -7,17 +7,12 @@ import { connectHttp, connectHttp2 } from "@mcp-prod/testkit/http";
 import { ElicitRequestSchema, ListRootsRequestSchema } from "@modelcontextprotocol/sdk/types.js";
 import { Redis } from "ioredis";
 import { Registry } from "prom-client";
-import { afterAll, describe, expect, it } from "vitest";
+import { describe, expect, it, onTestFinished } from "vitest";
 import { parseApiKeys } from "./auth.ts";
 import { startBalancer } from "./balancer.ts";
 import { everything, post, startBackend } from "./gateway.test-helpers.ts";
 import { createGateway, type GatewayOptions } from "./gateway.ts";
 import { SseParser } from "./sse.ts";
-
-const cleanup: Array<() => Promise<unknown> | unknown> = [];
-afterAll(async () => {
-  for (const step of cleanup.reverse()) await step();
-});
 
 const KEY = "replica-test-session-key-0123456789abcdef";
 const ALICE = { authorization: "Bearer alice-key" };
@@ -44,13 +39,15 @@ async function backendWithHold() {
     },
     { stateful: true, capabilities: { logging: {}, resources: { subscribe: true } } },
   );
-  cleanup.push(() => backend.close());
+  onTestFinished(() => backend.close());
   return { backend, release };
 }
 
 async function replicas(backendUrl: string, overrides: Partial<GatewayOptions> = {}, count = 3) {
   const redis = new Redis(redisUrl(), { maxRetriesPerRequest: 1 });
-  cleanup.push(() => redis.quit());
+  onTestFinished(async () => {
+    await redis.quit();
+  });
   const prefix = `replicas-${randomUUID()}`;
   const gateways = [];
   for (let index = 0; index < count; index += 1) {
@@ -64,11 +61,11 @@ async function replicas(backendUrl: string, overrides: Partial<GatewayOptions> =
       telemetry: createTelemetry({ serviceName: "mcp-gateway", registry: new Registry() }),
       ...overrides,
     });
-    cleanup.push(() => gateway.close());
+    onTestFinished(() => gateway.close());
     gateways.push(gateway);
   }
   const balancer = await startBalancer({ targets: gateways.map((gateway) => gateway.url) });
-  cleanup.push(() => balancer.close());
+  onTestFinished(() => balancer.close());
   return { redis, prefix, gateways, balancer };
 }
 
@@ -128,7 +125,7 @@ describe.each([
     const { backend } = await backendWithHold();
     const { balancer, gateways } = await replicas(backend.url);
     const { client, sessionId, close } = await connect(`${balancer.url}/mcp`, { headers: ALICE });
-    cleanup.push(close);
+    onTestFinished(close);
     const id = sessionId();
     expect(id).toBeDefined();
     for (let index = 0; index < 6; index += 1) {
@@ -147,7 +144,7 @@ describe.each([
       headers: ALICE,
       capabilities: { elicitation: {}, roots: {} },
     });
-    cleanup.push(close);
+    onTestFinished(close);
     const answer = { action: "accept", content: { name: "Ada" } };
     const roots = { roots: [{ uri: "file:///work", name: "work" }] };
     if (client instanceof (await import("@modelcontextprotocol/sdk/client/index.js")).Client) {
@@ -239,7 +236,7 @@ describe("sessions across replicas", () => {
     ];
     const id = (await post(first, ALICE, initialize)).sessionId ?? "";
     const controller = new AbortController();
-    cleanup.push(() => controller.abort());
+    onTestFinished(() => controller.abort());
     const stream = readEvents(
       await fetch(`${second}/mcp`, {
         headers: { ...onSession(id), accept: "text/event-stream" },

@@ -4,7 +4,7 @@
 import { randomBytes, randomUUID } from "node:crypto";
 import { freePort, redisUrl, waitFor } from "@mcp-prod/testkit";
 import { connectHttp, connectHttp2 } from "@mcp-prod/testkit/http";
-import { afterAll, describe, expect, it } from "vitest";
+import { describe, expect, it, onTestFinished } from "vitest";
 import { startBalancer } from "./balancer.ts";
 import {
   everything,
@@ -13,17 +13,12 @@ import {
   startReplica,
 } from "./gateway.test-helpers.ts";
 
-const cleanup: Array<() => Promise<unknown> | unknown> = [];
-afterAll(async () => {
-  for (const step of cleanup.reverse()) await step();
-});
-
 const DRAIN_MS = 300;
 
 /** The environment every replica of one deployment shares. */
 async function deployment() {
   const backend = await startBackend(everything, { stateful: true });
-  cleanup.push(() => backend.close());
+  onTestFinished(() => backend.close());
   const env = {
     GATEWAY_BACKENDS: backend.url,
     REDIS_URL: redisUrl(),
@@ -36,7 +31,7 @@ async function deployment() {
     RATE_LIMIT_POINTS: "1000000",
   };
   const running = new Set<ReplicaProcess>();
-  cleanup.push(async () => {
+  onTestFinished(async () => {
     for (const replica of running) {
       replica.kill("SIGKILL");
       await replica.exited;
@@ -62,9 +57,9 @@ describe.each([
     const ports = [await freePort(), await freePort(), await freePort()];
     const replicas = await Promise.all(ports.map(start));
     const balancer = await startBalancer({ targets: replicas.map((replica) => replica.url) });
-    cleanup.push(() => balancer.close());
+    onTestFinished(() => balancer.close());
     const { client, sessionId, close } = await connect(`${balancer.url}/mcp`);
-    cleanup.push(close);
+    onTestFinished(close);
     const id = sessionId();
 
     const outcomes: Array<"ok" | "failed"> = [];
@@ -132,7 +127,7 @@ describe("one replica", () => {
     const port = await freePort();
     const first = await start(port);
     const { client, sessionId, close } = await connectHttp(`${first.url}/mcp`);
-    cleanup.push(close);
+    onTestFinished(close);
     const id = sessionId();
     expect((await client.callTool({ name: "echo_meta" })).isError).toBeFalsy();
     first.kill("SIGKILL");
@@ -146,7 +141,7 @@ describe("one replica", () => {
     const { start } = await deployment();
     const replica = await start(await freePort());
     const idle = await connectHttp(`${replica.url}/mcp`);
-    cleanup.push(idle.close);
+    onTestFinished(idle.close);
     // Another client's GET stream, open and idle.
     const stream = await fetch(`${replica.url}/mcp`, {
       headers: {

@@ -4,7 +4,7 @@ import type { CallContext } from "./call-context.ts";
 import type { Route } from "./catalog.ts";
 import type { GatewayCore } from "./core.ts";
 import { BackendError, isBackendFailure } from "./errors.ts";
-import { depthExceeds, forward } from "./forward.ts";
+import { depthExceeds, errorResultText, forward, RelayedError } from "./forward.ts";
 import { ERROR, type Params, RpcError, resultText } from "./json-rpc.ts";
 import { ShareExceededError } from "./limits.ts";
 
@@ -160,14 +160,19 @@ export class ToolCalls {
       const cause = ctx.signal.aborted ? ctx.signal.reason : error;
       // As an MCP server does for a failing handler: the model sees the failure as a result.
       if (BackendError.isInstance(cause)) return failure(ctx, name, cause);
+      if (error instanceof RelayedError) error.rename(route.name, name);
       throw error;
     } finally {
       ctx.disarm();
     }
+    // The backend's own result goes on as it came; its `_meta` tells telemetry whether it was a
+    // refusal (`limited`) or a degraded answer (`degraded`), as for a local handler.
+    const { isError, meta } = answer.envelope;
     return {
       content: NO_CONTENT,
-      ...(answer.envelope.isError ? { isError: true } : {}),
-      text: answer.text,
+      ...(isError ? { isError: true } : {}),
+      ...(meta ? { _meta: meta } : {}),
+      text: isError ? errorResultText(ctx.id, answer.text, route.name, name) : answer.text,
     };
   }
 

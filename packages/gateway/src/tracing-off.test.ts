@@ -1,14 +1,9 @@
 import { trace } from "@opentelemetry/api";
-import { afterAll, describe, expect, it } from "vitest";
+import { describe, expect, it, onTestFinished } from "vitest";
 import { connectClient, startBackend } from "./gateway.test-helpers.ts";
 import { createGateway } from "./gateway.ts";
 
 // No OpenTelemetry SDK is registered in this file: the application that has none.
-const cleanup: Array<() => Promise<unknown>> = [];
-afterAll(async () => {
-  for (const step of cleanup.reverse()) await step();
-});
-
 const TRACEPARENT = "00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01";
 
 describe.each([true, false])(
@@ -25,11 +20,11 @@ describe.each([true, false])(
         },
         { stateful },
       );
-      cleanup.push(() => backend.close());
+      onTestFinished(() => backend.close());
       const gateway = await createGateway({ port: 0, backends: [{ url: backend.url }] });
-      cleanup.push(() => gateway.close());
+      onTestFinished(() => gateway.close());
       const client = await connectClient(gateway.url);
-      cleanup.push(() => client.close());
+      onTestFinished(() => client.close());
 
       await client.callTool({
         name: "echo",

@@ -3,7 +3,7 @@ import type { Client } from "@modelcontextprotocol/sdk/client/index.js";
 import type { McpServer } from "@modelcontextprotocol/sdk/server/mcp.js";
 import { McpError } from "@modelcontextprotocol/sdk/types.js";
 import { SpanKind, SpanStatusCode } from "@opentelemetry/api";
-import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
+import { afterAll, afterEach, beforeAll, describe, expect, it, onTestFinished } from "vitest";
 import { z } from "zod";
 import { connectClient, startBackend, type TestBackend } from "./gateway.test-helpers.ts";
 import { createGateway, type Gateway } from "./gateway.ts";
@@ -42,17 +42,12 @@ function echoing(server: McpServer): void {
   }));
 }
 
-const cleanup: Array<() => Promise<unknown>> = [];
 let gateway: Gateway;
 const backends: Record<"stateful" | "stateless", TestBackend> = {} as never;
 
 beforeAll(async () => {
   backends.stateful = await startBackend(echoing, { stateful: true });
   backends.stateless = await startBackend(echoing);
-  cleanup.push(
-    () => backends.stateful.close(),
-    () => backends.stateless.close(),
-  );
   gateway = await createGateway({
     port: 0,
     backends: [
@@ -60,10 +55,11 @@ beforeAll(async () => {
       { prefix: "stateless", url: backends.stateless.url },
     ],
   });
-  cleanup.push(() => gateway.close());
 });
 afterAll(async () => {
-  for (const step of cleanup.reverse()) await step();
+  await gateway?.close();
+  await backends.stateful?.close();
+  await backends.stateless?.close();
   await sdk.shutdown();
 });
 
@@ -105,8 +101,8 @@ describe.each(["stateful", "stateless"] as const)("a %s backend", (kind) => {
   let client: Client;
   beforeAll(async () => {
     client = await connectClient(gateway.url);
-    cleanup.push(() => client.close());
   });
+  afterAll(() => client?.close());
 
   it("a tool call is one trace: the client's parent, the gateway's SERVER span, its CLIENT span, the backend", async () => {
     const result = await client.callTool({
@@ -190,7 +186,7 @@ describe.each(["stateful", "stateless"] as const)("a %s backend", (kind) => {
 describe("without a client trace context", () => {
   it("starts a new trace at the gateway and still hands the backend the CLIENT span's context", async () => {
     const client = await connectClient(gateway.url);
-    cleanup.push(() => client.close());
+    onTestFinished(() => client.close());
     const result = await client.callTool({
       name: "stateless.search_users",
       arguments: { query: "ada" },

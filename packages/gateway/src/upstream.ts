@@ -1,7 +1,8 @@
 import type { IncomingMessage, OutgoingHttpHeaders } from "node:http";
+import { isNetworkError } from "@mcp-prod/internal";
 import type { Clock } from "./clock.ts";
 import { headersFor, type Target } from "./endpoint.ts";
-import { BackendError, isConnectionError } from "./errors.ts";
+import { BackendError } from "./errors.ts";
 import { type Envelope, type Params, type RequestId, readEnvelope } from "./json-rpc.ts";
 import { EventTooLargeError, SseParser } from "./sse.ts";
 
@@ -188,7 +189,7 @@ export class Upstream {
         if (signal?.aborted) return reject(signal.reason);
         reject(
           new BackendError(
-            isConnectionError(error) ? "EBACKENDUNAVAILABLE" : "EBACKENDCLOSED",
+            isNetworkError(error) ? "EBACKENDUNAVAILABLE" : "EBACKENDCLOSED",
             endpoint.label,
             `Backend ${endpoint.label} is unreachable`,
             { cause: error },

@@ -29,6 +29,7 @@ type Entry = {
 
 class MemoryStore extends IdempotencyStore {
   readonly name: string;
+  override readonly local = true;
   readonly #entries = new Map<string, Entry>();
   readonly #waiters = new Map<string, Set<() => void>>();
   #sweepAt = 1024;

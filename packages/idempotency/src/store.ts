@@ -36,9 +36,9 @@ export type Claim =
 
 /** What {@link IdempotencyStore.claim} is asked. */
 export type ClaimRequest = {
-  /** The scoped, hashed key. */
+  /** The scoped key: a sha256 digest, or for a local store the unambiguous text it is a digest of. */
   readonly key: string;
-  /** The digest of the call's arguments. */
+  /** The sha256 digest of the call's canonical arguments (for a local store, the canonical JSON itself). */
   readonly fingerprint: string;
   /** How long the in-progress record holds the key, in ms. */
   readonly inProgressTtlMs: number;
@@ -62,6 +62,12 @@ export abstract class IdempotencyStore extends EventSource<IdempotencyEvents> {
   abstract readonly name: string;
   /** Whether the handler runs in the store's transaction (`createPostgresStore({ transactional: true })`). */
   readonly transactional: boolean = false;
+  /**
+   * Whether the store lives in this process and answers at once: its calls
+   * need no deadline, and it keeps keys and arguments as they are rather than
+   * as digests.
+   */
+  readonly local: boolean = false;
 
   /**
    * Claims `key` for a call: `acquired` with a lease when the key is free

@@ -125,8 +125,12 @@ async function call(
     return runLeased(handler, o, store, params, extra, signal, undefined);
   }
   const identity = o.identity?.(extra) ?? readCallContext(extra).clientId ?? "anonymous";
-  const key = digest(identity, scope, ...keyParts);
-  const fingerprint = digest(canonicalJson(args));
+  // Length-prefixed, so that no two lists of parts read the same.
+  const scoped = [identity, scope, ...keyParts].map((part) => `${part.length}:${part}`).join("");
+  const canonical = canonicalJson(args);
+  // A remote store holds digests only; a local one compares the text itself, which is cheaper.
+  const key = store.local ? scoped : digest(scoped);
+  const fingerprint = store.local ? canonical : digest(canonical);
   const tool = o.name;
   const started = Date.now();
   for (let attempt = 0; ; attempt++) {
@@ -134,20 +138,24 @@ async function call(
     const remaining = Math.max(0, o.waitTimeoutMs - waitedMs);
     let claim: Claim;
     try {
-      claim = await bound(
-        store.claim({
-          key,
-          fingerprint,
-          inProgressTtlMs: o.inProgressTtlMs,
-          waitMs: remaining,
-          signal,
-        }),
-        o.storeTimeoutMs + (store.transactional ? remaining : 0),
+      const claiming = store.claim({
+        key,
+        fingerprint,
+        inProgressTtlMs: o.inProgressTtlMs,
+        waitMs: remaining,
         signal,
-        (late) => {
-          if (late.status === "acquired") late.lease.release().catch(() => undefined);
-        },
-      );
+      });
+      // A local store answers at once and cannot hang: no deadline to pay for.
+      claim = store.local
+        ? await claiming
+        : await bound(
+            claiming,
+            o.storeTimeoutMs + (store.transactional ? remaining : 0),
+            signal,
+            (late) => {
+              if (late.status === "acquired") late.lease.release().catch(() => undefined);
+            },
+          );
     } catch (error) {
       if (signal?.aborted) throw error;
       return storeFailed(handler, o, store, params, error, "claim");
@@ -233,7 +241,8 @@ async function runLeased(
     }
   }
   try {
-    await bound(held.complete(stored, o.ttlMs), o.storeTimeoutMs, undefined);
+    const completing = held.complete(stored, o.ttlMs);
+    await (store.local ? completing : bound(completing, o.storeTimeoutMs, undefined));
   } catch (error) {
     report(store, "storeError", { tool, operation: "complete", error });
     // In a transaction the handler's writes did not commit: the call did not take effect.
