@@ -1,5 +1,5 @@
 import { env, secret } from "@mcp-prod/config";
-import { commaList } from "@mcp-prod-examples/kit";
+import { serverConfigShape } from "@mcp-prod-examples/kit";
 import { z } from "zod";
 
 /** `DATABASE_URL` for an embedded PostgreSQL (PGlite): the default outside production. */
@@ -12,18 +12,7 @@ export const EMBEDDED_DATABASE = "embedded";
  * without PROVIDER_URL (no stand-in provider on loopback).
  */
 export const configShape = {
-  nodeEnv: env("NODE_ENV", z.enum(["development", "production", "test"]).default("development")),
-  logLevel: env("LOG_LEVEL", z.enum(["debug", "info", "warn", "error"]).default("info")),
-  server: {
-    host: env("SERVER_HOST", z.string().default("127.0.0.1")),
-    port: env("SERVER_PORT", z.coerce.number().int().min(0).max(65535).default(3003)),
-    /** Host names (besides loopback) the MCP endpoint answers: DNS-rebinding protection. */
-    allowedHosts: env("ALLOWED_HOSTS", commaList),
-    /** Browser origins (besides the server's own) allowed to call the MCP endpoint. */
-    allowedOrigins: env("ALLOWED_ORIGINS", commaList),
-    /** A port serving `/metrics` alone, for a scraper that must not reach `/mcp`. Unset: none. */
-    metricsPort: env("METRICS_PORT", z.coerce.number().int().min(0).max(65535).optional()),
-  },
+  ...serverConfigShape(3003),
   /**
    * A PostgreSQL connection string: the outbox. Unset outside production (or
    * `embedded`): an embedded PostgreSQL (PGlite), gone with the process.
@@ -70,10 +59,5 @@ export const configShape = {
       "BREAKER_RESET_TIMEOUT_MS",
       z.coerce.number().int().positive().default(30_000),
     ),
-  },
-  shutdown: {
-    drainMs: env("SHUTDOWN_DRAIN_MS", z.coerce.number().int().min(0).default(5000), {
-      devDefault: 0,
-    }),
   },
 };

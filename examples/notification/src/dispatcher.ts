@@ -1,5 +1,6 @@
 import { BreakerOpenError, createBreaker, type SharedBreaker } from "@mcp-prod/breaker";
 import { createBulkhead } from "@mcp-prod/bulkhead";
+import type { CheckObservation } from "@mcp-prod/health";
 import type { Pool } from "@mcp-prod/pool";
 import { createRateLimiter, RateLimitExceededError } from "@mcp-prod/ratelimit";
 import { createRetryBudget, retry } from "@mcp-prod/retry";
@@ -35,11 +36,12 @@ export type Dispatcher = {
   /** Looks for due notifications now rather than at the next interval. */
   wake(): void;
   /**
-   * A readiness check: degraded when an accepted notification has waited
+   * A readiness check reporting the backlog (accepted, not yet delivered) as its
+   * observed value: degraded when an accepted notification has waited
    * longer than {@link STUCK_AFTER_SECONDS} (the provider is failing, or nothing
    * dispatches); unhealthy when the outbox cannot be read.
    */
-  healthCheck(): Promise<"healthy" | "degraded">;
+  healthCheck(): Promise<CheckObservation>;
   /** Stops claiming, waits for the deliveries in flight, and releases what it holds. */
   close(): Promise<void>;
 };
@@ -268,8 +270,12 @@ export function createDispatcher(deps: {
   return {
     wake,
     async healthCheck() {
-      const { oldestSeconds } = await outboxAge(pool);
-      return oldestSeconds > STUCK_AFTER_SECONDS ? "degraded" : "healthy";
+      const { backlog, oldestSeconds } = await outboxAge(pool);
+      return {
+        status: oldestSeconds > STUCK_AFTER_SECONDS ? "degraded" : "healthy",
+        observedValue: backlog,
+        observedUnit: "notifications",
+      };
     },
     async close() {
       if (closing.signal.aborted) return;

@@ -8,7 +8,7 @@ import {
   startExample,
 } from "@mcp-prod-examples/kit/testing";
 import type { Client } from "@modelcontextprotocol/sdk/client/index.js";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { afterAll, beforeAll, describe, expect, it, onTestFinished } from "vitest";
 import { type Provider, startProvider } from "../src/provider/server.ts";
 import { freePort, send } from "./helpers.ts";
 
@@ -149,7 +149,10 @@ describe("notification-mcp on PostgreSQL", () => {
   it("reports the outbox in readiness and its deliveries in /metrics", async () => {
     const ready = await get(`${server.url}/health/ready`);
     expect(ready.status).toBe(200);
-    expect(ready.body).toMatchObject({ checks: { database: "healthy", outbox: "healthy" } });
+    expect(ready.body).toMatchObject({
+      checks: { database: "healthy", outbox: "healthy" },
+      details: { outbox: { observedValue: expect.any(Number), observedUnit: "notifications" } },
+    });
     const metrics = await get(`${server.url}/metrics`);
     expect(metrics.text).toMatch(
       /notification_deliveries_total\{channel="email",outcome="delivered"\} \d+/,
@@ -164,8 +167,11 @@ describe("notification-mcp on PostgreSQL", () => {
     const port = await freePort();
     // The provider is down: the notification stays in the outbox.
     const downProvider = `http://127.0.0.1:${await freePort()}`;
-    // A short lease: a row the killed process had claimed is due again soon after the restart.
-    const lease = { SERVER_PORT: String(port), DISPATCH_LEASE_MS: "2000" };
+    // A schema of its own (the suite's server would deliver the row), and a short lease:
+    // a row the killed process had claimed is due again soon after the restart.
+    const own = await createTestSchema("notify_restart");
+    onTestFinished(() => own.drop());
+    const lease = { DATABASE_URL: own.url, SERVER_PORT: String(port), DISPATCH_LEASE_MS: "2000" };
     const first = await start({ ...lease, PROVIDER_URL: downProvider });
     const firstClient = await connectClient(first.url);
     const accepted = await send(firstClient, { ...EMAIL, body: "Survives" }, "restart-key");

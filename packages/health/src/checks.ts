@@ -22,7 +22,26 @@ export type HealthStatus = "healthy" | "degraded" | "unhealthy";
  * ```
  */
 // biome-ignore lint/suspicious/noConfusingVoidType: lets `async () => { await pool.query("SELECT 1") }` be a check
-export type CheckOutcome = HealthStatus | boolean | undefined | void;
+export type CheckOutcome = HealthStatus | boolean | CheckObservation | undefined | void;
+
+/**
+ * A check's status with a figure it measured (a queue's backlog, a replica's
+ * lag), reported as the check's `observedValue` in the details.
+ *
+ * @example
+ * ```ts
+ * const outbox = async (): Promise<CheckObservation> => {
+ *   const backlog = await countPending();
+ *   return { status: backlog > 1000 ? "degraded" : "healthy", observedValue: backlog, observedUnit: "notifications" };
+ * };
+ * ```
+ */
+export type CheckObservation = {
+  readonly status: HealthStatus;
+  readonly observedValue: number;
+  /** What `observedValue` counts. */
+  readonly observedUnit?: string;
+};
 
 /**
  * What every check receives: a signal aborted when the check times out.
@@ -122,6 +141,9 @@ export type CheckResult = {
   readonly reason?: CheckReason;
   /** The error's message with credentials removed, for `timeout` and `error`. */
   readonly error?: string;
+  /** The figure the check reported with its status ({@link CheckObservation}). */
+  readonly observedValue?: number;
+  readonly observedUnit?: string;
 };
 
 /**
@@ -153,6 +175,7 @@ function round(ms: number): number {
 }
 
 function toStatus(outcome: CheckOutcome): HealthStatus {
+  if (typeof outcome === "object" && outcome !== null) return toStatus(outcome.status);
   if (outcome === false || outcome === "unhealthy") return "unhealthy";
   if (outcome === "degraded") return "degraded";
   return "healthy";
@@ -166,13 +189,26 @@ function toStatus(outcome: CheckOutcome): HealthStatus {
 export function runCheck(check: NormalizedCheck): Promise<CheckResult> {
   const started = performance.now();
   const { name, critical, timeoutMs } = check;
-  const result = (status: HealthStatus, reason?: CheckReason, error?: string): CheckResult => ({
+  const result = (
+    status: HealthStatus,
+    reason?: CheckReason,
+    error?: string,
+    observation?: CheckObservation,
+  ): CheckResult => ({
     name,
     status,
     critical,
     latencyMs: round(performance.now() - started),
     ...(reason ? { reason } : {}),
     ...(error !== undefined ? { error } : {}),
+    ...(observation && Number.isFinite(observation.observedValue)
+      ? {
+          observedValue: observation.observedValue,
+          ...(typeof observation.observedUnit === "string"
+            ? { observedUnit: observation.observedUnit }
+            : {}),
+        }
+      : {}),
   });
   let timeout: HealthError | undefined;
   return withDeadline((signal) => check.run({ signal }), timeoutMs, {
@@ -186,7 +222,11 @@ export function runCheck(check: NormalizedCheck): Promise<CheckResult> {
   }).then(
     (outcome) => {
       const status = toStatus(outcome);
-      return status === "healthy" ? result(status) : result(status, "reported");
+      const observation =
+        typeof outcome === "object" && outcome !== null ? (outcome as CheckObservation) : undefined;
+      return status === "healthy"
+        ? result(status, undefined, undefined, observation)
+        : result(status, "reported", undefined, observation);
     },
     (error: unknown) =>
       timeout !== undefined && error === timeout

@@ -75,8 +75,14 @@ function ietfBody(probe: ProbeBody, details: boolean): Record<string, unknown> {
       time: probe.timestamp,
     };
     if (details) {
-      entry.observedValue = result.latencyMs;
-      entry.observedUnit = "ms";
+      // A figure the check measured, else how long it took.
+      if (result.observedValue !== undefined) {
+        entry.observedValue = result.observedValue;
+        if (result.observedUnit !== undefined) entry.observedUnit = result.observedUnit;
+      } else {
+        entry.observedValue = result.latencyMs;
+        entry.observedUnit = "ms";
+      }
       if (result.error !== undefined) entry.output = result.error;
     }
     checks[result.name] = [entry];

@@ -315,6 +315,45 @@ describe("fetchHandler", () => {
     expect(body.checks.cache[0]).toMatchObject({ status: "fail", output: "down" });
   });
 
+  it("reports a figure a check measured as its observedValue, in both formats", async () => {
+    const checks = {
+      outbox: () => ({
+        status: "degraded" as const,
+        observedValue: 42,
+        observedUnit: "notifications",
+      }),
+    };
+    const ietf = createHealth({ format: "health+json", checks });
+    const json = createHealth({ checks });
+    onTestFinished(() => {
+      ietf.close();
+      json.close();
+    });
+    const ietfBody = await (
+      await ietf.fetchHandler()(new Request("http://localhost/health"))
+    ).json();
+    expect(ietfBody.status).toBe("warn");
+    expect(ietfBody.checks.outbox[0]).toMatchObject({
+      status: "warn",
+      observedValue: 42,
+      observedUnit: "notifications",
+    });
+    const report = await json.check();
+    expect(report.checks.outbox).toMatchObject({
+      status: "degraded",
+      reason: "reported",
+      observedValue: 42,
+      observedUnit: "notifications",
+    });
+    const jsonBody = await (
+      await json.fetchHandler()(new Request("http://localhost/health"))
+    ).json();
+    expect(jsonBody.details.outbox).toMatchObject({
+      observedValue: 42,
+      observedUnit: "notifications",
+    });
+  });
+
   it("says fail with the readiness as output when not ready in health+json", async () => {
     const health = createHealth({ format: "health+json", checks: { database: () => true } });
     onTestFinished(() => health.close());

@@ -13,6 +13,7 @@ export type {
   CheckContext,
   CheckDefinition,
   CheckFunction,
+  CheckObservation,
   CheckOutcome,
   CheckReason,
   CheckResult,
