@@ -80,7 +80,7 @@ export function buildDashboard() {
   return new DashboardBuilder("mcp-prod")
     .uid("mcp-prod")
     .description(
-      "MCP servers built with mcp-prod: tool calls, latency, circuit breakers, caches, connection pools, rate limits, fallbacks and the gateway's backends.",
+      "MCP servers built with mcp-prod: tool calls, latency, circuit breakers, caches, connection pools, rate limits, fallbacks, the gateway's backends and idempotent retries.",
     )
     .tags(["mcp", "mcp-prod"])
     .editable()
@@ -284,6 +284,34 @@ export function buildDashboard() {
           query(
             `sum by (backend, status) (label_replace(${rate(`mcp_tool_calls_total{${job}, tool=~"[^.]+[.].+"}`)}, "backend", "$1", "tool", "([^.]+)[.].+"))`,
             "{{backend}} {{status}}",
+          ),
+        ],
+        { stacked: true },
+      ),
+    )
+    .withRow(new RowBuilder("Idempotency"))
+    .withPanel(
+      timeseries(
+        "Retried calls answered once",
+        "Duplicates of a tool call (the same idempotency key) answered with the first call's stored result, per tool; a duplicate that came while the first still ran waited for it.",
+        "reqps",
+        [
+          query(
+            `sum by (tool, event) (${rate(`mcp_idempotency_events_total{${job}, event=~"replayed|waited"}`)})`,
+            "{{tool}} {{event}}",
+          ),
+        ],
+      ),
+    )
+    .withPanel(
+      timeseries(
+        "Idempotency refusals and store errors",
+        "Keys reused with other arguments (refused), duplicates that gave up waiting, results too large to store, and failures of the idempotency store.",
+        "reqps",
+        [
+          query(
+            `sum by (tool, event) (${rate(`mcp_idempotency_events_total{${job}, event=~"mismatch|inProgress|notStored|storeError"}`)})`,
+            "{{tool}} {{event}}",
           ),
         ],
         { stacked: true },

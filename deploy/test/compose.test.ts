@@ -268,6 +268,22 @@ describe("the deployment compose file", () => {
     expect(parseApiKeys(exampleEnv("gateway").GATEWAY_API_KEYS).length).toBeGreaterThan(0);
   });
 
+  it("the OpenTelemetry overlay points every server at its collector", () => {
+    const overlay = readCompose(join(root, "deploy", "docker-compose.otel.yml"));
+    expect(Object.keys(overlay.services).sort()).toEqual(
+      ["otel-collector", ...servers.map((server) => server.name)].sort(),
+    );
+    for (const server of servers) {
+      const each = overlay.services[server.name];
+      expect(each?.environment?.OTEL_EXPORTER_OTLP_ENDPOINT, server.name).toBe(
+        "http://otel-collector:4318",
+      );
+      expect(each?.depends_on?.["otel-collector"], server.name).toEqual({
+        condition: "service_started",
+      });
+    }
+  });
+
   it("git ignores the copies, which hold secrets", () => {
     const paths = [
       ...servers.map((server) => `examples/${server.name}/.env.production`),

@@ -6,6 +6,7 @@ import { join } from "node:path";
 import { createBreaker, withBreaker } from "@mcp-prod/breaker";
 import { createCache, withCache } from "@mcp-prod/cache";
 import { withFallback } from "@mcp-prod/fallback";
+import { createMemoryStore, withIdempotency } from "@mcp-prod/idempotency";
 import { createPool } from "@mcp-prod/pool";
 import { createRateLimiter, withRateLimit } from "@mcp-prod/ratelimit";
 import { compose, createTelemetry, withTelemetry } from "@mcp-prod/telemetry";
@@ -57,7 +58,7 @@ const promtool = (() => {
  * served calls that end every way a call can: success, served from the cache,
  * degraded (a fallback answered), refused by a rate limit and by an open
  * breaker, failed; with a pool that ran a query and a gateway-style backend
- * breaker that opened.
+ * breaker that opened, and a tool called twice with one idempotency key.
  */
 async function scrapeRealServer(): Promise<Series[]> {
   const telemetry = createTelemetry({ serviceName: "monitoring-test" });
@@ -83,6 +84,8 @@ async function scrapeRealServer(): Promise<Series[]> {
   telemetry.observeBreaker(upstream);
   telemetry.observeBreaker(backend);
   telemetry.observePool(pool);
+  const idempotency = createMemoryStore();
+  telemetry.observeIdempotency(idempotency);
 
   const text = (value: string) => ({ content: [{ type: "text" as const, text: value }] });
   const server = new McpServer({ name: "monitoring-test", version: "0.0.0" });
@@ -116,6 +119,16 @@ async function scrapeRealServer(): Promise<Series[]> {
       withBreaker({ breaker: backend }),
     ),
   );
+  server.registerTool(
+    "send_notification",
+    { inputSchema: { to: z.string() } },
+    compose(
+      "send_notification",
+      async ({ to }) => text(`sent to ${to}`),
+      withTelemetry({ telemetry }),
+      withIdempotency({ store: idempotency }),
+    ),
+  );
   const client = new Client({ name: "monitoring-test", version: "0.0.0" });
   const [clientSide, serverSide] = InMemoryTransport.createLinkedPair();
   await Promise.all([server.connect(serverSide), client.connect(clientSide)]);
@@ -134,6 +147,15 @@ async function scrapeRealServer(): Promise<Series[]> {
     await search("ada"); // a pool query: success
     await search("fail"); // error; the backend's breaker opens
     await search("ada"); // refused by the open breaker: rejected
+    const send = (to: string) =>
+      client.callTool({
+        name: "send_notification",
+        arguments: { to },
+        _meta: { "mcp-prod/idempotency-key": "one-key" },
+      });
+    await send("ada"); // success
+    await send("ada"); // the same key again: replayed
+    await send("grace"); // the same key with other arguments: refused (mismatch)
     await new Promise<void>((resolve) => http.listen(0, "127.0.0.1", resolve));
     const { port } = http.address() as AddressInfo;
     const response = await fetch(`http://127.0.0.1:${port}/metrics`);
@@ -144,6 +166,7 @@ async function scrapeRealServer(): Promise<Series[]> {
     await client.close();
     await server.close();
     await pool.close();
+    await idempotency.close();
     await cache.close();
     await limiter.close();
     upstream.close();
@@ -179,7 +202,14 @@ describe("the alert rules and the dashboard", () => {
         .filter((series) => series.name === "mcp_tool_calls_total" && series.value > 0)
         .map((series) => series.labels.status),
     );
-    expect([...statuses].sort()).toEqual(["degraded", "error", "limited", "rejected", "success"]);
+    expect([...statuses].sort()).toEqual([
+      "degraded",
+      "error",
+      "limited",
+      "rejected",
+      "replayed",
+      "success",
+    ]);
     const rules = (parse(read("alerts.yml")) as { groups: RuleGroup[] }).groups.flatMap(
       (group) => group.rules,
     );
@@ -277,6 +307,8 @@ describe("the alert rules and the dashboard", () => {
       "Degraded answers",
       "Backends down",
       "Calls per backend",
+      "Retried calls answered once",
+      "Idempotency refusals and store errors",
     ])
       expect(titles).toContain(title);
   });

@@ -38,7 +38,10 @@ describe("production refuses the defaults meant for trying things out", () => {
         );
     });
 
-    it(`${server.name}: outside production (pnpm start) it starts on its embedded defaults`, async () => {
+    // An embedded PostgreSQL (PGlite) starts first: seconds, and far more on a loaded machine.
+    it(`${server.name}: outside production (pnpm start) it starts on its embedded defaults`, {
+      timeout: 120_000,
+    }, async () => {
       const result = await start(server.name, { SERVER_PORT: "0" });
       expect(result.stderr).toBe("");
       expect(result.started).toBe(true);
