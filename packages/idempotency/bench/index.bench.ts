@@ -14,13 +14,14 @@
  *   by `eventKeyJmesPath`.
  *
  * Run: pnpm bench (builds first), or pnpm --filter @mcp-prod/idempotency build && pnpm --filter
- * @mcp-prod/idempotency bench   (REDIS_URL, default redis://127.0.0.1:6379)
+ * @mcp-prod/idempotency bench   (starts a redis-server of its own on a free port)
  */
 
 import { randomUUID } from "node:crypto";
 import { existsSync } from "node:fs";
 import { IdempotencyConfig, makeIdempotent } from "@aws-lambda-powertools/idempotency";
 import { CachePersistenceLayer } from "@aws-lambda-powertools/idempotency/cache";
+import { startRedis } from "@mcp-prod/testkit";
 import { type Contender, interleaved, printTable } from "@mcp-prod/testkit/bench";
 import { createClient } from "@redis/client";
 import { Redis } from "ioredis";
@@ -35,7 +36,10 @@ if (!existsSync(distEntry)) {
 const { createMemoryStore, createRedisStore, IDEMPOTENCY_KEY_META, withIdempotency } =
   (await import(distEntry.href)) as typeof import("../src/index.ts");
 
-const REDIS_URL = process.env.REDIS_URL ?? "redis://127.0.0.1:6379";
+// A redis-server of the bench's own: the first calls leave hundreds of thousands of
+// records (Powertools' keys carry no prefix to clear them by), gone when it stops.
+const privateRedis = await startRedis();
+const REDIS_URL = privateRedis.url;
 const ROUNDS = 9;
 const PREFIX = `bench:idempotency:${randomUUID()}:`;
 
@@ -136,11 +140,6 @@ for (const concurrency of [1, 16]) {
   );
 }
 
-const keys = await ioredis.keys(`${PREFIX}*`);
-for (let index = 0; index < keys.length; index += 500)
-  await ioredis.del(...keys.slice(index, index + 500));
-const theirs = await nodeRedis.keys(`*${PREFIX}*`);
-for (let index = 0; index < theirs.length; index += 500)
-  await nodeRedis.del(theirs.slice(index, index + 500));
 ioredis.disconnect();
 await nodeRedis.close();
+await privateRedis.stop();
