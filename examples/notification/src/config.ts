@@ -1,9 +1,7 @@
 import { env, secret } from "@mcp-prod/config";
 import { serverConfigShape } from "@mcp-prod-examples/kit";
+import { databaseConfigShape } from "@mcp-prod-examples/kit/database";
 import { z } from "zod";
-
-/** `DATABASE_URL` for an embedded PostgreSQL (PGlite): the default outside production. */
-export const EMBEDDED_DATABASE = "embedded";
 
 /**
  * The variables this server reads. Outside production everything has an
@@ -13,22 +11,7 @@ export const EMBEDDED_DATABASE = "embedded";
  */
 export const configShape = {
   ...serverConfigShape(3003),
-  /**
-   * A PostgreSQL connection string: the outbox. Unset outside production (or
-   * `embedded`): an embedded PostgreSQL (PGlite), gone with the process.
-   */
-  databaseUrl: secret(
-    "DATABASE_URL",
-    z.union([z.literal(EMBEDDED_DATABASE), z.string().startsWith("postgres")]),
-    { devDefault: EMBEDDED_DATABASE },
-  ),
-  database: {
-    poolMax: env("DATABASE_POOL_MAX", z.coerce.number().int().positive().default(20)),
-    connectTimeoutMs: env(
-      "DATABASE_CONNECT_TIMEOUT_MS",
-      z.coerce.number().int().positive().default(2000),
-    ),
-  },
+  ...databaseConfigShape(),
   provider: {
     /** The delivery provider; the stand-in on loopback outside production (`pnpm start:provider`). */
     url: env("PROVIDER_URL", z.url(), { devDefault: "http://127.0.0.1:8081" }),

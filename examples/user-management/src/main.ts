@@ -1,12 +1,11 @@
 import { loadConfigOrExit } from "@mcp-prod/config";
 import { createHealth } from "@mcp-prod/health";
 import { createPostgresStore } from "@mcp-prod/idempotency";
-import { createPool } from "@mcp-prod/pool";
 import { createLogger, createTelemetry } from "@mcp-prod/telemetry";
 import { identityFromHeaders, serveMcp } from "@mcp-prod-examples/kit";
-import { openDatabase } from "@mcp-prod-examples/kit/database";
+import { openDatabasePool } from "@mcp-prod-examples/kit/database";
 import { startOpenTelemetry } from "@mcp-prod-examples/kit/otel";
-import { configShape, EMBEDDED_DATABASE } from "./config.ts";
+import { configShape } from "./config.ts";
 import { buildServer } from "./server.ts";
 import { migrate } from "./users.ts";
 
@@ -19,24 +18,13 @@ const rootLogger = createLogger({ level: config.logLevel });
 const logger = rootLogger.child({ service: "user-management-mcp" });
 const telemetry = createTelemetry({ serviceName: "user-management-mcp", logger: rootLogger });
 
-// The embedded database serves one transaction at a time: a small pool matches it.
-const EMBEDDED_CONNECTIONS = 3;
-const database = await openDatabase(
-  config.databaseUrl === EMBEDDED_DATABASE ? undefined : config.databaseUrl,
-  EMBEDDED_CONNECTIONS,
-);
-const pool = createPool({
-  connectionString: database.url,
+const { pool, database } = await openDatabasePool({
+  config,
+  service: "user-management-mcp",
   name: "users",
-  // Seen in pg_stat_activity; PGAPPNAME overrides it.
-  applicationName: process.env.PGAPPNAME ?? "user-management-mcp",
-  max: database.embedded ? EMBEDDED_CONNECTIONS : config.database.poolMax,
-  connectionTimeoutMillis: config.database.connectTimeoutMs,
+  telemetry,
+  logger,
 });
-telemetry.observePool(pool);
-pool.on("error", ({ error }) =>
-  logger.warn({ event: "pool_error", err: error }, "database connection lost"),
-);
 await migrate(pool);
 // create_user's idempotency records, written in the transaction that inserts the user.
 const idempotency = createPostgresStore({ pool, transactional: true });

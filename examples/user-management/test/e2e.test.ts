@@ -43,7 +43,7 @@ describe("user-management-mcp against the real PostgreSQL", () => {
 
   beforeAll(async () => {
     // 200 clients share 20 connections: a call may queue for a connection longer than the
-    // seed's 2 s on a loaded 2-core machine, so the wait is raised here (the pool still fails fast past it).
+    // default 2 s on a loaded 2-core machine, so the wait is raised here (the pool still fails fast past it).
     server = await startExample("user-management", {
       DATABASE_URL: schemaUrl(),
       PGAPPNAME: appName,
