@@ -70,8 +70,11 @@ async function expectServedWithoutRedis(cache: Cache, warmKey: string): Promise<
 
 describe("Redis killed and restarted", () => {
   it("keeps answering while Redis is dead, uses it again after restart and drops L1 copies that missed invalidations", async () => {
-    const writer = instance(client());
-    const reader = instance(client());
+    // Connected before the first reads, which a slow connect would otherwise time out.
+    const [writerRedis, readerRedis] = [client(), client()];
+    await Promise.all([writerRedis.ping(), readerRedis.ping()]);
+    const writer = instance(writerRedis);
+    const reader = instance(readerRedis);
     const errors: unknown[] = [];
     writer.on("error", ({ error }) => errors.push(error));
     await writer.set("warm", "warm", { ttlSeconds: 600 });
