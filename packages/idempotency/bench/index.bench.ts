@@ -18,6 +18,7 @@
  */
 
 import { randomUUID } from "node:crypto";
+import { setMaxListeners } from "node:events";
 import { existsSync } from "node:fs";
 import { IdempotencyConfig, makeIdempotent } from "@aws-lambda-powertools/idempotency";
 import { CachePersistenceLayer } from "@aws-lambda-powertools/idempotency/cache";
@@ -47,7 +48,10 @@ type Args = { readonly to: string; readonly body: string };
 const ARGS: Args = { to: "ada@example.com", body: "Your invoice INV-2026-001 is ready." };
 const RESULT = { content: [{ type: "text" as const, text: "Notification 4242 accepted" }] };
 const handler = async (_args: Args, _extra: object) => RESULT;
+// One signal shared by every call of the bench (a server gives each request its own): as
+// many calls as the concurrency listen to it at once, each removing its listener when done.
 const signal = new AbortController().signal;
+setMaxListeners(64, signal);
 const extraWith = (key: string) => ({
   signal,
   requestId: 1,
