@@ -9,7 +9,6 @@ import { createInterface } from "node:readline";
 import { databaseUrl } from "@mcp-prod/testkit";
 import { Client } from "@modelcontextprotocol/sdk/client/index.js";
 import { StreamableHTTPClientTransport } from "@modelcontextprotocol/sdk/client/streamableHttp.js";
-import type { CallToolResult } from "@modelcontextprotocol/sdk/types.js";
 import pg from "pg";
 
 export type RunningExample = {
@@ -175,21 +174,7 @@ export async function connectClient(
   return client;
 }
 
-/** Calls a tool and returns its result with the text parts joined. */
-export async function call(
-  client: Client,
-  name: string,
-  args?: Record<string, unknown>,
-  options: { signal?: AbortSignal } = {},
-): Promise<CallToolResult & { text: string }> {
-  const result = (await client.callTool(
-    { name, ...(args ? { arguments: args } : {}) },
-    undefined,
-    options,
-  )) as CallToolResult;
-  const text = result.content.map((part) => (part.type === "text" ? part.text : "")).join("");
-  return { ...result, text };
-}
+export { call } from "@mcp-prod/testkit/mcp";
 
 /** GET a path, with status and parsed JSON (or text). */
 export async function get(url: string): Promise<{ status: number; body: unknown; text: string }> {

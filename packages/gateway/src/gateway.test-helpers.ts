@@ -3,7 +3,7 @@
 import { createServer, type Server } from "node:http";
 import { connectHttp, postMcp } from "@mcp-prod/testkit/http";
 import type { Client } from "@modelcontextprotocol/sdk/client/index.js";
-import type { CallToolResult, ClientCapabilities } from "@modelcontextprotocol/sdk/types.js";
+import type { ClientCapabilities } from "@modelcontextprotocol/sdk/types.js";
 import { exportJWK, generateKeyPair, SignJWT } from "jose";
 import type { Timer } from "./clock.ts";
 
@@ -57,21 +57,7 @@ export async function connectClient(
   return (await connectHttp(`${url}/mcp`, { headers, capabilities })).client;
 }
 
-/** Calls a tool and returns its result with the text parts joined. */
-export async function call(
-  client: Client,
-  name: string,
-  args?: Record<string, unknown>,
-  options: { signal?: AbortSignal } = {},
-): Promise<CallToolResult & { text: string }> {
-  const result = (await client.callTool(
-    { name, ...(args ? { arguments: args } : {}) },
-    undefined,
-    options,
-  )) as CallToolResult;
-  const text = result.content.map((part) => (part.type === "text" ? part.text : "")).join("");
-  return { ...result, text };
-}
+export { call } from "@mcp-prod/testkit/mcp";
 
 /** POSTs one JSON-RPC body to the gateway's `/mcp`. */
 export async function post(url: string, headers: Record<string, string>, body: unknown) {

@@ -1,6 +1,7 @@
 import type { Client as Client2 } from "@modelcontextprotocol/client";
 import type { Client } from "@modelcontextprotocol/sdk/client/index.js";
 import { McpServer } from "@modelcontextprotocol/sdk/server/mcp.js";
+import type { CallToolResult } from "@modelcontextprotocol/sdk/types.js";
 import { McpServer as McpServer2 } from "@modelcontextprotocol/server";
 import { connectInMemory, connectInMemory2, deferred } from "./in-memory.ts";
 
@@ -55,4 +56,20 @@ export function textResult(text: string) {
 export function gate(): { opened: Promise<void>; open: () => void } {
   const { promise, resolve } = deferred();
   return { opened: promise, open: () => resolve() };
+}
+
+/** Calls a tool and returns its result with the text parts joined. */
+export async function call(
+  client: Client,
+  name: string,
+  args?: Record<string, unknown>,
+  options: { signal?: AbortSignal } = {},
+): Promise<CallToolResult & { text: string }> {
+  const result = (await client.callTool(
+    { name, ...(args ? { arguments: args } : {}) },
+    undefined,
+    options,
+  )) as CallToolResult;
+  const text = result.content.map((part) => (part.type === "text" ? part.text : "")).join("");
+  return { ...result, text };
 }
